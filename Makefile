@@ -1,0 +1,22 @@
+# The two commands a new user needs are `make demo` and `make test` (see README.md).
+.PHONY: demo test bootstrap lint test-python test-clients bench
+
+VENV := .venv/bin
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+demo: bootstrap
+	@bash scripts/demo.sh
+
+test: bootstrap
+	@bash scripts/services.sh
+	@bash scripts/test.sh
+
+lint: bootstrap
+	$(VENV)/ruff check src tests bench examples
+	$(VENV)/ruff format --check src tests bench examples
+	$(VENV)/mypy
+
+bench: bootstrap
+	$(VENV)/python bench/verify.py

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need on a fresh machine, idempotently:
+# Debian packages (chromium for browser tests, wrk for benchmarks), the Python venv
+# and the npm workspace. Re-runs are cheap: each step is skipped when its inputs
+# have not changed since it last succeeded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+stamps="$root/.stamps"
+mkdir -p "$stamps"
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "bootstrap: installing Debian packages: ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+py_inputs=$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamps/venv" 2>/dev/null)" != "$py_inputs" ]; then
+  echo "bootstrap: creating the Python venv (.venv)"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e '.[server,test]'
+  echo "$py_inputs" > "$stamps/venv"
+fi
+
+if [ -f clients/package.json ]; then
+  js_inputs=$(cat clients/package.json clients/package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+  if [ ! -d clients/node_modules ] || [ "$(cat "$stamps/npm" 2>/dev/null)" != "$js_inputs" ]; then
+    echo "bootstrap: installing npm packages (clients/)"
+    if [ -f clients/package-lock.json ]; then
+      (cd clients && npm ci --no-audit --no-fund --loglevel=error)
+    else
+      (cd clients && npm install --no-audit --no-fund --loglevel=error)
+    fi
+    echo "$js_inputs" > "$stamps/npm"
+  fi
+fi

@@ -1,0 +1,139 @@
+"""The one settings object: built once at start-up and passed down explicitly.
+
+Values come from keyword arguments, ``JOTAUTH_*`` environment variables or a TOML file
+(``jotauth.toml`` by default, ``JOTAUTH_CONFIG`` to point elsewhere), in that order of
+precedence. Nothing else in the package reads the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Algorithm = Literal["RS256", "PS256", "ES256", "EdDSA", "HS256"]
+
+_log = logging.getLogger("jotauth.settings")
+
+
+class Settings(BaseSettings):
+    """Everything configurable about an auth server and the guards that trust it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="JOTAUTH_",
+        toml_file="jotauth.toml",
+        extra="forbid",
+        frozen=True,
+    )
+
+    # --- identity of the issuer -------------------------------------------------------
+    issuer: str = "http://127.0.0.1:8000"
+    audience: tuple[str, ...] = ("jotauth",)
+    public_url: str | None = None  # base URL of the auth server as browsers see it
+
+    # --- development mode: plain HTTP on localhost, loud about it ---------------------
+    dev: bool = False
+    # Production refuses non-Secure cookies unless this is set explicitly.
+    allow_insecure_cookies: bool = False
+
+    # --- storage ----------------------------------------------------------------------
+    database_url: str = "sqlite+aiosqlite:///./jotauth.db"
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None  # key-encryption key source for private keys, CSRF HMAC
+
+    # --- tokens -------------------------------------------------------------------------
+    algorithm: Algorithm = "RS256"
+    access_token_ttl: int = Field(900, ge=10)  # seconds
+    refresh_idle_ttl: int = Field(14 * 24 * 3600, ge=60)
+    session_absolute_ttl: int = Field(30 * 24 * 3600, ge=60)
+    refresh_grace_period: int = Field(10, ge=0, le=120)
+    leeway: int = Field(30, ge=0, le=300)
+    max_token_bytes: int = Field(8192, ge=512, le=65536)
+
+    # --- keys and JWKS --------------------------------------------------------------------
+    jwks_max_age: int = Field(600, ge=0)  # Cache-Control max-age of /.well-known/jwks.json
+    key_rotation_period: int = Field(30 * 24 * 3600, ge=0)  # 0 disables automatic rotation
+    signing_key_files: tuple[Path, ...] = ()  # PEM files instead of keys in the store
+
+    # --- cookies --------------------------------------------------------------------------
+    access_cookie_name: str = "__Host-jot_access"
+    refresh_cookie_name: str = "__Host-jot_refresh"
+    refresh_cookie_path: str = "/"
+    csrf_cookie_name: str = "XSRF-TOKEN"
+    csrf_header_name: str = "X-XSRF-TOKEN"
+    cookie_domain: str | None = None  # parent domain for the hosted login ("best of both")
+
+    # --- browsers and redirects -------------------------------------------------------------
+    allowed_origins: tuple[str, ...] = ()  # login CSRF (Origin) and return_to allowlist
+    signup_enabled: bool = False
+    password_min_length: int = Field(12, ge=8, le=256)
+
+    # --- password hashing and throttling ----------------------------------------------------
+    argon2_time_cost: int = Field(2, ge=1)
+    argon2_memory_cost: int = Field(19 * 1024, ge=8)  # KiB; OWASP: m=19 MiB, t=2, p=1
+    argon2_parallelism: int = Field(1, ge=1)
+    hash_workers: int = Field(2, ge=1, le=64)  # bounded pool so a login storm cannot starve others
+    login_attempts_per_account: int = Field(10, ge=1)
+    login_attempts_per_ip: int = Field(50, ge=1)
+    login_window: int = Field(300, ge=1)
+
+    # --- server -------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    log_level: str = "info"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("audience", mode="before")
+    @classmethod
+    def _split_audience(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _dev_cookie_names(self) -> Settings:
+        # __Host- cookies are rejected by browsers without Secure, so --dev drops the prefix.
+        if self.dev:
+            for name in ("access_cookie_name", "refresh_cookie_name"):
+                value = getattr(self, name)
+                if value.startswith("__Host-"):
+                    object.__setattr__(self, name, value.removeprefix("__Host-"))
+        return self
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether auth cookies carry the Secure flag (always, except in --dev)."""
+        return not self.dev
+
+    def warn_if_insecure(self) -> None:
+        """Say loudly at start-up which strict defaults are turned off."""
+        if self.dev:
+            _log.warning(
+                "DEVELOPMENT MODE: cookies are sent without Secure and without the __Host- "
+                "prefix over plain HTTP. Never use --dev in production."
+            )
