@@ -1,0 +1,169 @@
+"""JWT claims checks (RFC 7519 §4.1, RFC 9068) and the typed :class:`Claims` they produce."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from .errors import (
+    BadAudience,
+    BadIssuer,
+    BadTokenType,
+    ClaimsError,
+    IssuedInFuture,
+    MissingClaim,
+    TokenExpired,
+    TokenNotYetValid,
+)
+
+DEFAULT_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
+
+
+class Claims(NamedTuple):
+    """The verified claims of an access token; ``raw`` holds every claim as sent (read-only).
+
+    Immutable, since one instance is shared by every request that presents the same token.
+    """
+
+    sub: str
+    iss: str
+    aud: tuple[str, ...]
+    exp: float
+    iat: float | None
+    nbf: float | None
+    jti: str | None
+    sid: str | None
+    scope: frozenset[str]
+    roles: frozenset[str]
+    raw: Mapping[str, Any]
+
+    def has_scopes(self, *scopes: str) -> bool:
+        """Whether every one of ``scopes`` was granted."""
+        return self.scope.issuperset(scopes)
+
+    def has_roles(self, *roles: str) -> bool:
+        """Whether the subject holds every one of ``roles``."""
+        return self.roles.issuperset(roles)
+
+
+def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if type(value) is int:  # the common case, checked first: this is the hot path
+        return value
+    # bool is an int subclass; NaN/inf would make every comparison false.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ClaimsError(f"{name} must be a NumericDate")
+    return float(value)
+
+
+def _string_set(value: object, name: str, *, split: bool) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset(value.split()) if split else frozenset((value,))
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return frozenset(value)
+    raise ClaimsError(f"{name} must be a string or an array of strings")
+
+
+def typ_matches(header_typ: object, expected: str) -> bool:
+    """RFC 9068 §4 / RFC 8725 §3.11: compare media types case-insensitively, with or
+    without the ``application/`` prefix."""
+    if not isinstance(header_typ, str):
+        return False
+    value = header_typ.lower()
+    value = value.removeprefix("application/")
+    return value == expected.lower().removeprefix("application/")
+
+
+class ClaimsPolicy:
+    """What a verifier requires of a token's claims, checked explicitly one by one."""
+
+    __slots__ = ("_required_set", "audiences", "issuer", "leeway", "required", "typ")
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str | Iterable[str],
+        leeway: float = 30,
+        required: Iterable[str] = DEFAULT_REQUIRED_CLAIMS,
+        typ: str | None = "at+jwt",
+    ) -> None:
+        if not issuer:
+            raise ValueError("an issuer is required: tokens from anyone must not be accepted")
+        audiences = (audience,) if isinstance(audience, str) else tuple(audience)
+        if not audiences or not all(audiences):
+            raise ValueError("at least one non-empty audience is required")
+        if leeway < 0:
+            raise ValueError("leeway cannot be negative")
+        self.issuer = issuer
+        self.audiences = frozenset(audiences)
+        self.leeway = leeway
+        self.required = tuple(dict.fromkeys(("exp", *required)))  # exp is never optional
+        self._required_set = frozenset(self.required)
+        self.typ = typ
+
+    def check_type(self, header: Mapping[str, Any]) -> None:
+        """Reject a token of another type (an ID token replayed as an access token)."""
+        if self.typ is not None and not typ_matches(header.get("typ"), self.typ):
+            raise BadTokenType(f"expected typ {self.typ!r}")
+
+    def check(self, claims: dict[str, Any], now: float) -> Claims:
+        """Validate ``claims`` at time ``now``; return them typed or raise a ClaimsError."""
+        if not self._required_set <= claims.keys():
+            missing = next(name for name in self.required if name not in claims)
+            raise MissingClaim(f"the {missing} claim is required")
+        get = claims.get
+        exp = claims["exp"]
+        if type(exp) is not int:
+            exp = _numeric_date(claims, "exp")
+        nbf = get("nbf")
+        if nbf is not None and type(nbf) is not int:
+            nbf = _numeric_date(claims, "nbf")
+        iat = get("iat")
+        if iat is not None and type(iat) is not int:
+            iat = _numeric_date(claims, "iat")
+        leeway = self.leeway
+        if now > exp + leeway:
+            raise TokenExpired()
+        if nbf is not None and nbf > now + leeway:
+            raise TokenNotYetValid()
+        if iat is not None and iat > now + leeway:
+            raise IssuedInFuture()
+        if get("iss") != self.issuer:
+            raise BadIssuer()
+        aud = get("aud")
+        if type(aud) is str:
+            if aud not in self.audiences:
+                raise BadAudience()
+            audiences: tuple[str, ...] = (aud,)
+        else:
+            audiences = tuple(_string_set(aud, "aud", split=False))
+            if self.audiences.isdisjoint(audiences):
+                raise BadAudience()
+        sub = get("sub", "")
+        if type(sub) is not str:
+            raise ClaimsError("sub must be a string")
+        jti, sid, scope, roles = get("jti"), get("sid"), get("scope"), get("roles")
+        if (jti is not None and type(jti) is not str) or (sid is not None and type(sid) is not str):
+            raise ClaimsError("jti and sid must be strings")
+        return Claims(
+            sub,
+            self.issuer,
+            audiences,
+            exp,
+            iat,
+            nbf,
+            jti,
+            sid,
+            frozenset(scope.split())
+            if type(scope) is str
+            else _string_set(scope, "scope", split=True),
+            _string_set(roles, "roles", split=False),
+            MappingProxyType(claims),
+        )

@@ -1,0 +1,49 @@
+"""A bounded cache of successfully verified tokens, keyed by the exact token text."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import OrderedDict
+
+from ..jose import Claims, Key
+
+
+class VerifiedTokenCache:
+    """FIFO-bounded map from token text to (claims, key that verified it).
+
+    Only successes go in. A hit is only as good as its key: the verifier checks that the
+    key is still published and re-checks ``exp``/``nbf`` on every hit.
+    """
+
+    __slots__ = ("_entries", "_max_entries")
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        if max_entries < 0:
+            raise ValueError("max_entries cannot be negative")
+        self._max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[Claims, Key]] = OrderedDict()
+
+    def get(self, token: str) -> tuple[Claims, Key] | None:
+        """The cached verification of ``token``, if any."""
+        return self._entries.get(token)
+
+    def put(self, token: str, claims: Claims, key: Key) -> None:
+        """Remember a successful verification, evicting the oldest entry when full."""
+        if self._max_entries == 0:
+            return
+        entries = self._entries
+        if len(entries) >= self._max_entries:
+            with contextlib.suppress(KeyError):  # emptied by another thread meanwhile
+                entries.popitem(last=False)
+        entries[token] = (claims, key)
+
+    def discard(self, token: str) -> None:
+        """Forget ``token`` (expired, or its key is gone)."""
+        self._entries.pop(token, None)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
