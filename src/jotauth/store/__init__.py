@@ -1,0 +1,37 @@
+"""Storage: SQLAlchemy async engine, migrations, signing keys at rest, the audit trail.
+
+``store = await open_store(settings)`` connects (creating and migrating a SQLite file on first
+start) and every service takes the :class:`Store`. Any outage surfaces as
+:class:`StoreUnavailable` (``code = "store_unavailable"``) so the HTTP layer can answer 503.
+"""
+
+from jotauth.store.audit import AUDIT_EVENTS, AuditEvent, AuditEventName, AuditLog
+from jotauth.store.database import Store, open_store
+from jotauth.store.errors import (
+    KeyNotFound,
+    SealBroken,
+    StoreError,
+    StoreUnavailable,
+    UnsupportedDatabase,
+)
+from jotauth.store.keys import KEY_STATES, KeyRepository, KeyState, StoredKey
+from jotauth.store.sealing import Sealer
+
+__all__ = [
+    "AUDIT_EVENTS",
+    "KEY_STATES",
+    "AuditEvent",
+    "AuditEventName",
+    "AuditLog",
+    "KeyNotFound",
+    "KeyRepository",
+    "KeyState",
+    "SealBroken",
+    "Sealer",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "StoredKey",
+    "UnsupportedDatabase",
+    "open_store",
+]

@@ -1,0 +1,203 @@
+"""Opening the database: engine, SQLite pragmas, transactions, and outage detection.
+
+Every access goes through :meth:`Store.transaction` (writes) or :meth:`Store.read`, which turn
+"the database cannot be reached" into :class:`StoreUnavailable` so callers answer 503 instead of
+treating an outage as an invalid session.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, exc, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from jotauth.settings import Settings
+from jotauth.store.errors import StoreUnavailable, UnsupportedDatabase
+from jotauth.store.migrate import upgrade_to_head
+
+_log = logging.getLogger("jotauth.store")
+
+# SQLite: how long a writer waits for the lock before the store reports itself unavailable.
+SQLITE_BUSY_TIMEOUT_S = 5.0
+# PostgreSQL: connect and statement timeouts, so an unreachable server fails fast as a 503.
+PG_CONNECT_TIMEOUT_S = 5.0
+PG_COMMAND_TIMEOUT_S = 15.0
+
+# Errors meaning "the database is not reachable right now", as opposed to a bug or a constraint
+# violation (IntegrityError stays what it is).
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.TimeoutError,  # pool checkout timeout
+    OSError,  # refused, reset, unreachable, and asyncio timeouts (TimeoutError is an OSError)
+)
+
+_BEGIN_MODE = "jotauth_sqlite_begin"
+
+
+class Store:
+    """A connection pool to the jotauth database. Build it with :func:`open_store`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._is_sqlite = engine.dialect.name == "sqlite"
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The SQLAlchemy engine (for tests and migrations; services use transactions)."""
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A read-write transaction, committed when the block ends without an exception.
+
+        On SQLite it starts with ``BEGIN IMMEDIATE``: the write lock is taken up front (waiting up
+        to the busy timeout), so a transaction that reads and then writes can never fail half-way
+        with SQLITE_BUSY because another writer committed in between.
+        """
+        try:
+            async with self._engine.connect() as conn:
+                if self._is_sqlite:
+                    await conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
+                async with conn.begin():
+                    yield conn
+        except _UNAVAILABLE as error:
+            raise _unavailable(error) from error
+        except exc.DBAPIError as error:
+            if error.connection_invalidated:
+                raise _unavailable(error) from error
+            raise
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction (a consistent snapshot; never takes SQLite's write lock)."""
+        try:
+            async with self._engine.connect() as conn, conn.begin():
+                yield conn
+        except _UNAVAILABLE as error:
+            raise _unavailable(error) from error
+        except exc.DBAPIError as error:
+            if error.connection_invalidated:
+                raise _unavailable(error) from error
+            raise
+
+    async def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` unless the database answers a trivial query."""
+        async with self.read() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+
+def _unavailable(error: BaseException) -> StoreUnavailable:
+    # The driver message can contain host names and paths: log it, never hand it to a client.
+    _log.warning("database unavailable: %s", type(error).__name__)
+    return StoreUnavailable()
+
+
+async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+    """Connect to ``settings.database_url`` and bring its schema to the latest migration.
+
+    A SQLite file (and its directory) is created on first start, readable by its owner only.
+    Raises :class:`StoreUnavailable` when the database cannot be reached.
+    """
+    url = make_url(settings.database_url)
+    engine = _create_engine(url)
+    store = Store(engine)
+    try:
+        if migrate:
+            try:
+                async with engine.connect() as conn:
+                    if store.dialect == "sqlite":
+                        await conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
+                    async with conn.begin():
+                        await conn.run_sync(upgrade_to_head)
+            except _UNAVAILABLE as error:
+                raise _unavailable(error) from error
+        else:
+            await store.ping()
+    except BaseException:
+        await engine.dispose()
+        raise
+    return store
+
+
+def _create_engine(url: URL) -> AsyncEngine:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.get_driver_name() != "aiosqlite":
+            raise UnsupportedDatabase("use sqlite+aiosqlite:///path/to/jotauth.db")
+        _prepare_sqlite_file(url)
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        _install_sqlite_hooks(engine)
+        return engine
+    if backend == "postgresql":
+        if url.get_driver_name() != "asyncpg":
+            raise UnsupportedDatabase("use postgresql+asyncpg://user@host/database")
+        return create_async_engine(
+            url,
+            pool_pre_ping=True,  # a restarted server leaves dead pooled connections behind
+            pool_size=10,
+            max_overflow=10,
+            pool_timeout=10,
+            connect_args={"timeout": PG_CONNECT_TIMEOUT_S, "command_timeout": PG_COMMAND_TIMEOUT_S},
+        )
+    raise UnsupportedDatabase(f"unsupported database backend {backend!r}")
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        # Each pooled connection would see its own empty database.
+        raise UnsupportedDatabase("in-memory SQLite is not supported; give a file path")
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Password hashes and sealed keys live here: owner-only from the first byte.
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    # WAL (readers never block the writer, sqlite.org/wal.html) is a property of the file, set
+    # once here: switching modes on every pooled connection would need a lock other connections
+    # may hold, and fail with "database is locked" without waiting.
+    raw = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)
+    try:
+        raw.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error as error:
+        raise _unavailable(error) from error
+    finally:
+        raw.close()
+
+
+def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+    # SQLAlchemy's documented recipe: take transaction control away from the sqlite3 driver
+    # (which would not BEGIN before a SELECT) and emit BEGIN ourselves, IMMEDIATE for writes.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,113 @@
+"""Table definitions (SQLAlchemy Core). The migrations in ``migrations/versions`` create them.
+
+Timestamps are POSIX seconds as double precision: every service takes an injectable clock that
+returns ``time.time()``-style floats, and the arithmetic on expiry stays trivial and identical on
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("scope", JSON, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("last_used_at", Double, nullable=False),
+    Column("idle_expires_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Column("user_agent", String(512), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("revoked_at", Double, nullable=True),
+    Column("revoked_reason", String(64), nullable=True),
+    Index("ix_sessions_user_id", "user_id"),
+)
+
+# One row per refresh token ever issued; only the SHA-256 of the token is stored (DESIGN §6).
+# A rotated row keeps its successor sealed for the grace window so concurrent refreshes from
+# several tabs can all be answered with the session's current head token.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("session_id", String(32), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("rotated_at", Double, nullable=True),
+    Column("successor_hash", String(64), nullable=True),
+    Column("successor_nonce", LargeBinary, nullable=True),
+    Column("successor_sealed", LargeBinary, nullable=True),
+    CheckConstraint("state IN ('active', 'rotated', 'revoked')", name="state"),
+    Index("ix_refresh_tokens_session_id", "session_id"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(255), primary_key=True),
+    Column("alg", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("activated_at", Double, nullable=True),
+    Column("retired_at", Double, nullable=True),
+    Column("revoked_at", Double, nullable=True),
+    Column("not_after", Double, nullable=True),
+    Column("public_jwk", JSON, nullable=False),
+    Column("private_key_nonce", LargeBinary, nullable=False),
+    Column("private_key_sealed", LargeBinary, nullable=False),
+    CheckConstraint("state IN ('next', 'current', 'retired', 'revoked')", name="state"),
+)
+
+# No foreign keys: the audit trail outlives the users and sessions it mentions.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event", String(32), nullable=False),
+    Column("at", Double, nullable=False),
+    Column("user_id", String(32), nullable=True),
+    Column("session_id", String(32), nullable=True),
+    Column("ip", String(64), nullable=True),
+    Column("detail", JSON, nullable=True),
+    Index("ix_audit_events_at", "at"),
+    Index("ix_audit_events_user_id", "user_id"),
+)
