@@ -19,6 +19,8 @@ from .errors import (
 )
 
 DEFAULT_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
+_EMPTY: frozenset[str] = frozenset()
+_INTERNED_SETS_LIMIT = 1024
 
 
 class Claims(NamedTuple):
@@ -83,7 +85,7 @@ def typ_matches(header_typ: object, expected: str) -> bool:
 class ClaimsPolicy:
     """What a verifier requires of a token's claims, checked explicitly one by one."""
 
-    __slots__ = ("_required_set", "audiences", "issuer", "leeway", "required", "typ")
+    __slots__ = ("_required_set", "_sets", "audiences", "issuer", "leeway", "required", "typ")
 
     def __init__(
         self,
@@ -106,7 +108,23 @@ class ClaimsPolicy:
         self.leeway = leeway
         self.required = tuple(dict.fromkeys(("exp", *required)))  # exp is never optional
         self._required_set = frozenset(self.required)
+        self._sets: dict[str | tuple[Any, ...], frozenset[str]] = {}
         self.typ = typ
+
+    def _interned_set(self, value: object, name: str) -> frozenset[str]:
+        # Scope strings and role lists repeat across tokens: sharing one frozenset per
+        # distinct value keeps cached claims small and skips re-splitting (bounded).
+        if value is None:
+            return _EMPTY
+        cache_key = value if type(value) is str else tuple(value) if type(value) is list else None
+        interned = self._sets.get(cache_key) if cache_key is not None else None  # type: ignore[arg-type]
+        if interned is None:
+            interned = _string_set(value, name, split=name == "scope")
+            if cache_key is not None:
+                if len(self._sets) >= _INTERNED_SETS_LIMIT:
+                    self._sets.clear()
+                self._sets[cache_key] = interned
+        return interned
 
     def check_type(self, header: Mapping[str, Any]) -> None:
         """Reject a token of another type (an ID token replayed as an access token)."""
@@ -161,9 +179,7 @@ class ClaimsPolicy:
             nbf,
             jti,
             sid,
-            frozenset(scope.split())
-            if type(scope) is str
-            else _string_set(scope, "scope", split=True),
-            _string_set(roles, "roles", split=False),
+            self._interned_set(scope, "scope"),
+            self._interned_set(roles, "roles"),
             MappingProxyType(claims),
         )
