@@ -117,7 +117,7 @@ class ClaimsPolicy:
         if value is None:
             return _EMPTY
         cache_key = value if type(value) is str else tuple(value) if type(value) is list else None
-        interned = self._sets.get(cache_key) if cache_key is not None else None  # type: ignore[arg-type]
+        interned = self._sets.get(cache_key) if cache_key is not None else None
         if interned is None:
             interned = _string_set(value, name, split=name == "scope")
             if cache_key is not None:
