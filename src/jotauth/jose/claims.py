@@ -108,7 +108,7 @@ class ClaimsPolicy:
         self.leeway = leeway
         self.required = tuple(dict.fromkeys(("exp", *required)))  # exp is never optional
         self._required_set = frozenset(self.required)
-        self._sets: dict[str | tuple[Any, ...], frozenset[str]] = {}
+        self._sets: dict[str | tuple[str, ...], frozenset[str]] = {}
         self.typ = typ
 
     def _interned_set(self, value: object, name: str) -> frozenset[str]:
@@ -116,14 +116,19 @@ class ClaimsPolicy:
         # distinct value keeps cached claims small and skips re-splitting (bounded).
         if value is None:
             return _EMPTY
-        cache_key = value if type(value) is str else tuple(value) if type(value) is list else None
-        interned = self._sets.get(cache_key) if cache_key is not None else None
+        cache_key: str | tuple[str, ...]
+        if type(value) is str:
+            cache_key = value
+        elif type(value) is list and all(type(item) is str for item in value):
+            cache_key = tuple(value)
+        else:
+            return _string_set(value, name, split=name == "scope")  # raises for bad types
+        interned = self._sets.get(cache_key)
         if interned is None:
             interned = _string_set(value, name, split=name == "scope")
-            if cache_key is not None:
-                if len(self._sets) >= _INTERNED_SETS_LIMIT:
-                    self._sets.clear()
-                self._sets[cache_key] = interned
+            if len(self._sets) >= _INTERNED_SETS_LIMIT:
+                self._sets.clear()
+            self._sets[cache_key] = interned
         return interned
 
     def check_type(self, header: Mapping[str, Any]) -> None:
