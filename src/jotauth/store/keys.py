@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -21,6 +21,7 @@ from jotauth.store.errors import KeyNotFound
 from jotauth.store.schema import signing_keys
 from jotauth.store.sealing import Sealer
 
+# The states of jotauth.keys.KeyState (a StrEnum, whose members compare equal to these strings).
 KeyState = Literal["next", "current", "retired", "revoked"]
 KEY_STATES: frozenset[str] = frozenset({"next", "current", "retired", "revoked"})
 _PURPOSE = b"jotauth signing-key encryption v1"
@@ -32,7 +33,7 @@ class StoredKey:
 
     kid: str
     alg: str
-    state: KeyState
+    state: str  # one of KEY_STATES; a jotauth.keys.KeyState member works as is
     created_at: float
     public_jwk: Mapping[str, Any]
     private_pem: bytes = field(repr=False)
@@ -74,7 +75,7 @@ class KeyRepository:
             raise KeyNotFound()
         return self._from_row(row)
 
-    async def save_key(self, key: StoredKey, *, expected_state: KeyState | None = None) -> bool:
+    async def save_key(self, key: StoredKey, *, expected_state: str | None = None) -> bool:
         """Insert a new key or update a stored key's state and timestamps.
 
         The private key of an existing row is never rewritten. With ``expected_state`` the update
@@ -84,7 +85,7 @@ class KeyRepository:
         if key.state not in KEY_STATES:
             raise ValueError(f"unknown key state {key.state!r}")
         changes = {
-            "state": key.state,
+            "state": str(key.state),
             "activated_at": key.activated_at,
             "retired_at": key.retired_at,
             "revoked_at": key.revoked_at,
@@ -93,7 +94,7 @@ class KeyRepository:
         async with self._store.transaction() as conn:
             statement = update(signing_keys).where(signing_keys.c.kid == key.kid).values(changes)
             if expected_state is not None:
-                statement = statement.where(signing_keys.c.state == expected_state)
+                statement = statement.where(signing_keys.c.state == str(expected_state))
             if (await conn.execute(statement)).rowcount == 1:
                 return True
             if expected_state is not None:
@@ -127,7 +128,7 @@ class KeyRepository:
         return StoredKey(
             kid=row["kid"],
             alg=row["alg"],
-            state=cast(KeyState, row["state"]),
+            state=row["state"],
             created_at=row["created_at"],
             public_jwk=row["public_jwk"],
             private_pem=pem,

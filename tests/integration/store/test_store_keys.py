@@ -28,7 +28,7 @@ def _key(kid: str, state: str = "next", created_at: float = 1000.0) -> StoredKey
     return StoredKey(
         kid=kid,
         alg="ES256",
-        state=state,  # type: ignore[arg-type]
+        state=state,
         created_at=created_at,
         public_jwk={"kty": "EC", "kid": kid, "crv": "P-256", "x": "x", "y": "y"},
         private_pem=_pem(),

@@ -1,0 +1,33 @@
+"""Sessions as the rest of the system sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One login (a refresh-token family). Times are POSIX seconds."""
+
+    id: str
+    user_id: str
+    created_at: float
+    last_used_at: float
+    idle_expires_at: float  # last use + refresh_idle_ttl, capped by expires_at
+    expires_at: float  # absolute: created_at + session_absolute_ttl
+    user_agent: str
+    ip: str
+    revoked_at: float | None = None
+    revoked_reason: str | None = None
+
+    def is_active(self, now: float) -> bool:
+        """Not revoked and not expired at ``now``."""
+        return self.revoked_at is None and now < self.idle_expires_at and now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedRefresh:
+    """What login and refresh hand to the client: the session and its current refresh token."""
+
+    session: SessionInfo
+    refresh_token: str = field(repr=False)

@@ -1,0 +1,83 @@
+"""Login throttle in Redis: shared by every auth-server instance (DESIGN §9)."""
+
+from __future__ import annotations
+
+import redis.asyncio as redis_asyncio
+from redis.exceptions import RedisError
+
+from jotauth.settings import Settings
+from jotauth.throttle.base import ThrottleUnavailable, account_key, ip_key
+
+# A throttle that cannot answer quickly must not hold the login request for long.
+_SOCKET_TIMEOUT_S = 2.0
+
+# INCR the counter; start its window (EXPIRE) on the first attempt only; return count and TTL.
+# One script per key keeps INCR and EXPIRE atomic even when the client dies in between.
+_COUNT_ATTEMPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+"""
+_REFUND_ATTEMPT = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 1 then return redis.call('DECR', KEYS[1]) end
+redis.call('DEL', KEYS[1])
+return 0
+"""
+
+
+class RedisLoginThrottle:
+    """Fixed-window counters as Redis keys with a TTL, under ``prefix``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: redis_asyncio.Redis | None = None,
+        prefix: str = "jotauth:throttle:",
+    ) -> None:
+        if client is None:
+            if not settings.redis_url:
+                raise ValueError("RedisLoginThrottle needs settings.redis_url or a client")
+            client = redis_asyncio.Redis.from_url(
+                settings.redis_url,
+                socket_timeout=_SOCKET_TIMEOUT_S,
+                socket_connect_timeout=_SOCKET_TIMEOUT_S,
+            )
+        self._redis = client
+        self._prefix = prefix
+        self._window = settings.login_window
+        self._account_limit = settings.login_attempts_per_account
+        self._ip_limit = settings.login_attempts_per_ip
+        self._count = self._redis.register_script(_COUNT_ATTEMPT)
+        self._refund = self._redis.register_script(_REFUND_ATTEMPT)
+
+    async def acquire(self, *, account: str, ip: str | None) -> int:
+        """Count one attempt; 0 when it may proceed, else seconds to wait."""
+        keys = [(account_key(account), self._account_limit)]
+        if ip:
+            keys.append((ip_key(ip), self._ip_limit))
+        wait = 0
+        try:
+            for key, limit in keys:
+                count, ttl = await self._count(keys=[self._prefix + key], args=[self._window])
+                if int(count) > limit:
+                    wait = max(wait, int(ttl), 1)
+        except RedisError as error:
+            raise ThrottleUnavailable() from error
+        return wait
+
+    async def succeeded(self, *, account: str, ip: str | None) -> None:
+        """Clear the account's counter; give the address its attempt back."""
+        try:
+            await self._redis.delete(self._prefix + account_key(account))
+            if ip:
+                await self._refund(keys=[self._prefix + ip_key(ip)])
+        except RedisError as error:
+            raise ThrottleUnavailable() from error
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._redis.aclose()

@@ -1,0 +1,45 @@
+"""Users and passwords: argon2id off the event loop, normalised emails, throttled logins.
+
+``hasher = PasswordHasher(settings)``; ``users = UserService(store, hasher, settings,
+throttle=login_throttle_for(settings), sessions=sessions)``.
+"""
+
+from jotauth.users.email import normalise_email
+from jotauth.users.errors import (
+    InvalidEmail,
+    InvalidProfile,
+    LoginThrottled,
+    PasswordTooLong,
+    UserError,
+    UserExists,
+    UserNotFound,
+    WeakPassword,
+    WrongPassword,
+)
+from jotauth.users.models import User
+from jotauth.users.passwords import (
+    MAX_PASSWORD_CHARS,
+    PasswordHasher,
+    check_password_policy,
+    prepare_password,
+)
+from jotauth.users.service import UserService
+
+__all__ = [
+    "MAX_PASSWORD_CHARS",
+    "InvalidEmail",
+    "InvalidProfile",
+    "LoginThrottled",
+    "PasswordHasher",
+    "PasswordTooLong",
+    "User",
+    "UserError",
+    "UserExists",
+    "UserNotFound",
+    "UserService",
+    "WeakPassword",
+    "WrongPassword",
+    "check_password_policy",
+    "normalise_email",
+    "prepare_password",
+]

@@ -1,0 +1,115 @@
+"""Password hashing (argon2id, RFC 9106) off the event loop, and the password policy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+
+import argon2
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from jotauth.settings import Settings
+from jotauth.users.errors import PasswordTooLong, WeakPassword
+
+# Long passphrases are welcome; 100 KB "passwords" are a denial-of-service vector (CWE-400).
+MAX_PASSWORD_CHARS = 1024
+
+_log = logging.getLogger("jotauth.users")
+
+
+def prepare_password(password: str) -> str:
+    """Length-check and normalise a password before it is hashed or verified.
+
+    NIST SP 800-63B §5.1.1.2: normalise Unicode (NFKC) so the same passphrase typed on two
+    keyboards hashes identically. The length limit is checked first, on the raw input.
+    """
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD_CHARS:
+        raise PasswordTooLong(f"the password is longer than {MAX_PASSWORD_CHARS} characters")
+    return unicodedata.normalize("NFKC", password)
+
+
+def check_password_policy(password: str, *, min_length: int, email: str = "") -> str:
+    """Validate a *new* password (signup, change); returns it prepared for hashing.
+
+    NIST SP 800-63B §5.1.1.2: a minimum length and a screen of obvious choices, no composition
+    rules. Raises :class:`PasswordTooLong` or :class:`WeakPassword`.
+    """
+    prepared = prepare_password(password)
+    if len(prepared) < min_length:
+        raise WeakPassword(f"the password must have at least {min_length} characters")
+    if not prepared.strip():
+        raise WeakPassword("the password must not be only spaces")
+    if any(unicodedata.category(char) == "Cc" for char in prepared):
+        raise WeakPassword("the password must not contain control characters")
+    if len(set(prepared)) < 3:
+        raise WeakPassword("the password repeats too few different characters")
+    lowered = prepared.casefold()
+    local_part = email.partition("@")[0].casefold()
+    if lowered == email.casefold() or (len(local_part) >= 4 and local_part in lowered):
+        raise WeakPassword("the password must not contain the email address")
+    return prepared
+
+
+class PasswordHasher:
+    """argon2id with the parameters from Settings, run in a bounded thread pool.
+
+    At most ``settings.hash_workers`` hashes run at once, so a login storm queues behind the
+    pool instead of starving the event loop (argon2-cffi releases the GIL while hashing).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._hasher = argon2.PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_cost,
+            parallelism=settings.argon2_parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=argon2.Type.ID,
+        )
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.hash_workers, thread_name_prefix="jotauth-argon2"
+        )
+        self._dummy_hash: str | None = None
+
+    async def hash(self, password: str) -> str:
+        """Hash a prepared password (see :func:`prepare_password`)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._hasher.hash, password)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """Whether ``password`` matches ``password_hash``; a corrupt hash never matches."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._verify_sync, password_hash, password)
+
+    async def verify_dummy(self, password: str) -> None:
+        """Spend the time of a real verification, for a user who does not exist.
+
+        Answering "no such user" faster than "wrong password" enumerates accounts by timing
+        (OWASP Authentication Cheat Sheet, "Authentication responses").
+        """
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+        await self.verify(self._dummy_hash, password)
+
+    def check_needs_rehash(self, password_hash: str) -> bool:
+        """Whether a stored hash uses other parameters than the configured ones."""
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True
+
+    def close(self) -> None:
+        """Stop the worker threads (pending hashes are cancelled)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _verify_sync(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except VerificationError:  # includes VerifyMismatchError
+            return False
+        except InvalidHashError:
+            _log.error("a stored password hash is not a valid argon2 hash")
+            return False

@@ -1,0 +1,291 @@
+"""User accounts: creation, authentication with throttling, roles, disabling, password change."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import exc, insert, select, update
+from sqlalchemy.engine import RowMapping
+
+from jotauth.sessions import SessionService
+from jotauth.settings import Settings
+from jotauth.store import AuditLog, Store
+from jotauth.store.schema import users
+from jotauth.throttle import LoginThrottle, login_throttle_for
+from jotauth.users.email import normalise_email
+from jotauth.users.errors import (
+    InvalidProfile,
+    LoginThrottled,
+    UserExists,
+    UserNotFound,
+    WrongPassword,
+)
+from jotauth.users.models import User
+from jotauth.users.passwords import PasswordHasher, check_password_policy, prepare_password
+
+_log = logging.getLogger("jotauth.users")
+
+# RFC 6749 §3.3 scope-token: printable ASCII except space, '"' and '\'. Roles follow the same
+# rule so both travel safely in a JWT and in a space-separated list.
+_TOKEN_CHARS = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]{1,64}")
+_MAX_TOKENS = 64
+_MAX_NAME_CHARS = 200
+
+
+class UserService:
+    """Everything about user accounts that the HTTP layer and the CLI need."""
+
+    def __init__(
+        self,
+        store: Store,
+        hasher: PasswordHasher,
+        settings: Settings,
+        *,
+        throttle: LoginThrottle | None = None,
+        sessions: SessionService | None = None,
+        audit: AuditLog | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._hasher = hasher
+        self._min_length = settings.password_min_length
+        self._clock = clock
+        self._audit = audit if audit is not None else AuditLog(store, clock=clock)
+        self._sessions = (
+            sessions
+            if sessions is not None
+            else SessionService(store, settings, clock, audit=self._audit)
+        )
+        self._owns_throttle = throttle is None
+        self._throttle = throttle if throttle is not None else login_throttle_for(settings)
+
+    async def close(self) -> None:
+        """Release what this service created itself (the default throttle)."""
+        if self._owns_throttle:
+            await self._throttle.close()
+
+    async def create_user(
+        self,
+        email: str,
+        password: str,
+        name: str = "",
+        roles: Iterable[str] = (),
+        scope: Iterable[str] = (),
+    ) -> User:
+        """Create an account; raises InvalidEmail, WeakPassword, PasswordTooLong, UserExists."""
+        address = normalise_email(email)
+        prepared = check_password_policy(password, min_length=self._min_length, email=address)
+        user = User(
+            id=uuid.uuid4().hex,
+            email=address,
+            name=_clean_name(name),
+            roles=_clean_tokens(roles, "role"),
+            scope=_clean_tokens(scope, "scope"),
+            disabled=False,
+            created_at=self._clock(),
+        )
+        password_hash = await self._hasher.hash(prepared)
+        try:
+            async with self._store.transaction() as conn:
+                await conn.execute(
+                    insert(users).values(
+                        id=user.id,
+                        email=user.email,
+                        name=user.name,
+                        password_hash=password_hash,
+                        roles=list(user.roles),
+                        scope=list(user.scope),
+                        disabled=False,
+                        created_at=user.created_at,
+                        updated_at=user.created_at,
+                    )
+                )
+                await self._audit.record_in(conn, "user_created", user_id=user.id)
+        except exc.IntegrityError as error:
+            raise UserExists() from error
+        return user
+
+    async def authenticate(
+        self, email: str, password: str, *, ip: str | None = None
+    ) -> User | None:
+        """The user whose email and password these are, or ``None`` — one answer for unknown
+        user, wrong password and disabled account, in the same time (no enumeration).
+
+        Raises :class:`LoginThrottled` (with ``retry_after`` seconds) when the account or
+        address made too many attempts, :class:`PasswordTooLong` / :class:`InvalidEmail` for
+        input that cannot belong to any account, and ``StoreUnavailable``. Audits
+        ``login_failed``; the ``login`` event comes with the session.
+        """
+        prepared = prepare_password(password)
+        address = normalise_email(email)
+        retry_after = await self._throttle.acquire(account=address, ip=ip)
+        if retry_after:
+            await self._audit.record(
+                "login_failed", ip=ip, detail={"reason": "throttled", "retry_after": retry_after}
+            )
+            raise LoginThrottled(retry_after)
+        row = await self._row_by_email(address)
+        if row is None:
+            await self._hasher.verify_dummy(prepared)
+            await self._audit.record("login_failed", ip=ip, detail={"reason": "unknown_user"})
+            return None
+        matches = await self._hasher.verify(row["password_hash"], prepared)
+        if not matches or row["disabled"]:
+            reason = "wrong_password" if not matches else "disabled"
+            await self._audit.record(
+                "login_failed", user_id=row["id"], ip=ip, detail={"reason": reason}
+            )
+            return None
+        await self._throttle.succeeded(account=address, ip=ip)
+        if self._hasher.check_needs_rehash(row["password_hash"]):
+            await self._rehash(row["id"], row["password_hash"], prepared)
+        return _user_from_row(row)
+
+    async def get_user(self, user_id: str) -> User | None:
+        """The user with this id, or ``None``."""
+        async with self._store.read() as conn:
+            row = (
+                (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
+            )
+        return None if row is None else _user_from_row(row)
+
+    async def get_user_by_email(self, email: str) -> User | None:
+        """The user with this address (any spelling that normalises to it), or ``None``."""
+        row = await self._row_by_email(normalise_email(email))
+        return None if row is None else _user_from_row(row)
+
+    async def list_users(self) -> list[User]:
+        """Every user, by email address."""
+        async with self._store.read() as conn:
+            rows = (await conn.execute(select(users).order_by(users.c.email))).mappings()
+            return [_user_from_row(row) for row in rows]
+
+    async def disable_user(self, user_id: str) -> User:
+        """Disable an account and end all its sessions; raises :class:`UserNotFound`."""
+        user = await self._update(user_id, disabled=True)
+        await self._audit.record("user_disabled", user_id=user_id)
+        await self._sessions.revoke_user_sessions(user_id, reason="user_disabled")
+        return user
+
+    async def enable_user(self, user_id: str) -> User:
+        """Allow a disabled account to log in again; raises :class:`UserNotFound`."""
+        return await self._update(user_id, disabled=False)
+
+    async def set_roles(self, user_id: str, roles: Iterable[str]) -> User:
+        """Replace the user's roles (they reach tokens at the next refresh)."""
+        user = await self._update(user_id, roles=list(_clean_tokens(roles, "role")))
+        await self._audit.record("roles_changed", user_id=user_id, detail={"roles": user.roles})
+        return user
+
+    async def set_scope(self, user_id: str, scope: Iterable[str]) -> User:
+        """Replace the user's scope (it reaches tokens at the next refresh)."""
+        return await self._update(user_id, scope=list(_clean_tokens(scope, "scope")))
+
+    async def change_password(
+        self,
+        user_id: str,
+        current: str,
+        new: str,
+        *,
+        current_session_id: str | None = None,
+        ip: str | None = None,
+    ) -> int:
+        """Change a password after checking the current one; ends every *other* session.
+
+        Returns how many sessions were ended. Raises :class:`WrongPassword` (code
+        ``invalid_credentials``), :class:`WeakPassword`, :class:`PasswordTooLong`,
+        :class:`UserNotFound`.
+        """
+        prepared_current = prepare_password(current)
+        user = await self.get_user(user_id)
+        if user is None:
+            raise UserNotFound()
+        prepared_new = check_password_policy(new, min_length=self._min_length, email=user.email)
+        async with self._store.read() as conn:
+            old_hash = (
+                await conn.execute(select(users.c.password_hash).where(users.c.id == user_id))
+            ).scalar_one()
+        if not await self._hasher.verify(old_hash, prepared_current):
+            raise WrongPassword()
+        new_hash = await self._hasher.hash(prepared_new)
+        async with self._store.transaction() as conn:
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(password_hash=new_hash, updated_at=self._clock())
+            )
+            await self._audit.record_in(
+                conn, "password_changed", user_id=user_id, session_id=current_session_id, ip=ip
+            )
+        return await self._sessions.revoke_user_sessions(
+            user_id, except_session_id=current_session_id, reason="password_changed", ip=ip
+        )
+
+    async def _row_by_email(self, address: str) -> RowMapping | None:
+        async with self._store.read() as conn:
+            result = await conn.execute(select(users).where(users.c.email == address))
+            return result.mappings().first()
+
+    async def _rehash(self, user_id: str, old_hash: str, prepared: str) -> None:
+        """Upgrade a hash made with older argon2 parameters, now that we know the password."""
+        new_hash = await self._hasher.hash(prepared)
+        async with self._store.transaction() as conn:
+            # Only if nobody changed the password meanwhile.
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user_id, users.c.password_hash == old_hash)
+                .values(password_hash=new_hash)
+            )
+        _log.info("password hash upgraded to the current argon2 parameters")
+
+    async def _update(self, user_id: str, **values: Any) -> User:
+        async with self._store.transaction() as conn:
+            result = await conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(updated_at=self._clock(), **values)
+                .returning(*users.c)
+            )
+            row = result.mappings().first()
+        if row is None:
+            raise UserNotFound()
+        return _user_from_row(row)
+
+
+def _clean_name(name: str) -> str:
+    cleaned = unicodedata.normalize("NFKC", name.strip()) if isinstance(name, str) else None
+    if cleaned is None or len(cleaned) > _MAX_NAME_CHARS:
+        raise InvalidProfile(f"the name must be text of at most {_MAX_NAME_CHARS} characters")
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") for char in cleaned):
+        raise InvalidProfile("the name contains control characters")
+    return cleaned
+
+
+def _clean_tokens(values: Iterable[str], kind: str) -> tuple[str, ...]:
+    if isinstance(values, str):
+        values = values.split()
+    cleaned = tuple(dict.fromkeys(values))  # de-duplicated, order kept
+    if len(cleaned) > _MAX_TOKENS:
+        raise InvalidProfile(f"at most {_MAX_TOKENS} {kind}s")
+    for value in cleaned:
+        if not isinstance(value, str) or not _TOKEN_CHARS.fullmatch(value):
+            raise InvalidProfile(f"invalid {kind} {value!r}: use 1-64 printable ASCII characters")
+    return cleaned
+
+
+def _user_from_row(row: RowMapping) -> User:
+    return User(
+        id=row["id"],
+        email=row["email"],
+        name=row["name"],
+        roles=tuple(row["roles"]),
+        scope=tuple(row["scope"]),
+        disabled=bool(row["disabled"]),
+        created_at=row["created_at"],
+    )

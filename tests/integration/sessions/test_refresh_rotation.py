@@ -1,0 +1,328 @@
+"""Refresh-token rotation, reuse detection and the multi-tab grace window (DESIGN §6).
+
+Every test runs on a SQLite file and on PostgreSQL (the ``database_url`` fixture).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from jotauth.sessions import (
+    InvalidRefreshToken,
+    RefreshReused,
+    SessionExpired,
+    SessionRevoked,
+    SessionService,
+)
+from jotauth.settings import Settings
+from jotauth.store import AuditLog, Store, open_store
+from jotauth.store.schema import refresh_tokens, sessions
+from jotauth.store.schema import users as users_table
+
+GRACE = 10
+
+
+class Clock:
+    """A settable clock: expiry without sleeping."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def store(store_settings: Settings) -> AsyncIterator[Store]:
+    store = await open_store(store_settings)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def service(store: Store, store_settings: Settings, clock: Clock) -> SessionService:
+    return SessionService(store, store_settings, clock)
+
+
+async def _user(store: Store, user_id: str = "u1") -> str:
+    async with store.transaction() as conn:
+        await conn.execute(
+            users_table.insert().values(
+                id=user_id,
+                email=f"{user_id}@example.com",
+                name="",
+                password_hash="x",
+                roles=[],
+                scope=[],
+                disabled=False,
+                created_at=0.0,
+                updated_at=0.0,
+            )
+        )
+    return user_id
+
+
+async def test_login_creates_a_session_with_an_opaque_token_stored_only_as_sha256(
+    store: Store, service: SessionService, clock: Clock
+) -> None:
+    user_id = await _user(store)
+    issued = await service.create_session(user_id, user_agent="Firefox\x00\n", ip="203.0.113.7")
+    assert len(issued.refresh_token) == 43  # 256 bits, base64url
+    assert issued.session.user_id == user_id
+    assert issued.session.user_agent == "Firefox"  # control characters dropped
+    assert issued.session.is_active(clock.now)
+    assert issued.refresh_token not in repr(issued)
+    async with store.read() as conn:
+        row = (await conn.execute(select(refresh_tokens))).mappings().one()
+    assert row["token_hash"] == hashlib.sha256(issued.refresh_token.encode()).hexdigest()
+    assert issued.refresh_token not in str(dict(row))
+    assert [e.event for e in await AuditLog(store).list_events()] == ["login"]
+
+
+async def test_refresh_rotates_to_a_new_token_that_keeps_working(
+    store: Store, service: SessionService
+) -> None:
+    first = await service.create_session(await _user(store))
+    second = await service.rotate_refresh_token(first.refresh_token)
+    third = await service.rotate_refresh_token(second.refresh_token)
+    assert len({first.refresh_token, second.refresh_token, third.refresh_token}) == 3
+    assert first.session.id == second.session.id == third.session.id
+
+
+async def test_twenty_concurrent_refreshes_with_one_token_all_get_the_same_working_head(
+    store: Store, service: SessionService
+) -> None:
+    issued = await service.create_session(await _user(store))
+    results = await asyncio.gather(
+        *(service.rotate_refresh_token(issued.refresh_token) for _ in range(20))
+    )
+    heads = {result.refresh_token for result in results}
+    assert len(heads) == 1, "every tab must receive the same head token"
+    (head,) = heads
+    assert head != issued.refresh_token
+    assert {result.session.id for result in results} == {issued.session.id}
+    # The token never forked: one rotated row, one active successor.
+    async with store.read() as conn:
+        states = (
+            await conn.execute(
+                select(refresh_tokens.c.state, func.count()).group_by(refresh_tokens.c.state)
+            )
+        ).all()
+    assert dict(states) == {"rotated": 1, "active": 1}
+    # Nobody was logged out: whichever response the browser kept, it keeps working.
+    following = await service.rotate_refresh_token(head)
+    assert following.session.id == issued.session.id
+    session = await service.get_session(issued.session.id)
+    assert session is not None and session.revoked_at is None
+
+
+async def test_two_server_instances_racing_on_one_token_do_not_fork_it(
+    store: Store, store_settings: Settings, clock: Clock
+) -> None:
+    other_store = await open_store(store_settings)  # a second instance: its own pool
+    try:
+        first = SessionService(store, store_settings, clock)
+        second = SessionService(other_store, store_settings, clock)
+        issued = await first.create_session(await _user(store))
+        results = await asyncio.gather(
+            *(
+                (first if n % 2 else second).rotate_refresh_token(issued.refresh_token)
+                for n in range(10)
+            )
+        )
+        assert len({r.refresh_token for r in results}) == 1
+    finally:
+        await other_store.close()
+
+
+async def test_presentation_within_grace_follows_the_chain_to_the_current_head(
+    store: Store, service: SessionService, clock: Clock
+) -> None:
+    a = await service.create_session(await _user(store))
+    b = await service.rotate_refresh_token(a.refresh_token)
+    clock.advance(3)
+    c = await service.rotate_refresh_token(b.refresh_token)  # another tab moved on already
+    clock.advance(3)
+    late = await service.rotate_refresh_token(a.refresh_token)  # 6 s after A's rotation
+    assert late.refresh_token == c.refresh_token
+    assert (await service.rotate_refresh_token(b.refresh_token)).refresh_token == c.refresh_token
+
+
+async def test_refresh_reuse_after_grace_revokes_session_and_audits(
+    store: Store, service: SessionService, clock: Clock
+) -> None:
+    issued = await service.create_session(await _user(store))
+    rotated = await service.rotate_refresh_token(issued.refresh_token)
+    clock.advance(GRACE)
+    with pytest.raises(RefreshReused) as caught:
+        await service.rotate_refresh_token(issued.refresh_token)
+    assert caught.value.code == "refresh_reused"
+    # The whole family is gone: the legitimate holder's newest token is refused too.
+    with pytest.raises(SessionRevoked) as revoked:
+        await service.rotate_refresh_token(rotated.refresh_token)
+    assert revoked.value.code == "session_revoked"
+    session = await service.get_session(issued.session.id)
+    assert session is not None and session.revoked_reason == "refresh_reused"
+    events = await AuditLog(store).list_events(event="refresh_reused")
+    assert [(e.session_id, e.user_id) for e in events] == [(issued.session.id, "u1")]
+
+
+async def test_reuse_just_inside_the_grace_window_is_not_theft(
+    store: Store, service: SessionService, clock: Clock
+) -> None:
+    issued = await service.create_session(await _user(store))
+    rotated = await service.rotate_refresh_token(issued.refresh_token)
+    clock.advance(GRACE - 0.01)
+    again = await service.rotate_refresh_token(issued.refresh_token)
+    assert again.refresh_token == rotated.refresh_token
+
+
+async def test_sealed_successors_are_forgotten_once_the_grace_window_is_over(
+    store: Store, service: SessionService, clock: Clock
+) -> None:
+    issued = await service.create_session(await _user(store))
+    second = await service.rotate_refresh_token(issued.refresh_token)
+    clock.advance(GRACE + 1)
+    await service.rotate_refresh_token(second.refresh_token)
+    async with store.read() as conn:
+        sealed = (
+            await conn.execute(
+                select(func.count()).where(refresh_tokens.c.successor_sealed.is_not(None))
+            )
+        ).scalar_one()
+    assert sealed == 1  # only the row rotated just now
+
+
+async def test_session_expires_after_idle_ttl_without_refresh(
+    store: Store, store_settings: Settings, clock: Clock
+) -> None:
+    settings = store_settings.model_copy(update={"refresh_idle_ttl": 3600})
+    service = SessionService(store, settings, clock)
+    issued = await service.create_session(await _user(store))
+    clock.advance(3000)
+    kept_alive = await service.rotate_refresh_token(issued.refresh_token)  # resets idle timer
+    clock.advance(3000)
+    refreshed = await service.rotate_refresh_token(kept_alive.refresh_token)
+    clock.advance(3600)
+    with pytest.raises(SessionExpired) as caught:
+        await service.rotate_refresh_token(refreshed.refresh_token)
+    assert caught.value.code == "session_expired"
+    assert await service.list_sessions("u1") == []
+
+
+async def test_session_expires_at_absolute_ttl_even_when_used(
+    store: Store, store_settings: Settings, clock: Clock
+) -> None:
+    settings = store_settings.model_copy(
+        update={"refresh_idle_ttl": 3600, "session_absolute_ttl": 3 * 3600}
+    )
+    service = SessionService(store, settings, clock)
+    token = (await service.create_session(await _user(store))).refresh_token
+    for _ in range(5):
+        clock.advance(1800)
+        if clock.now >= 1_700_000_000.0 + 3 * 3600:
+            break
+        token = (await service.rotate_refresh_token(token)).refresh_token
+    clock.advance(1800)
+    with pytest.raises(SessionExpired):
+        await service.rotate_refresh_token(token)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "x",
+        "A" * 43,  # well-formed, unknown
+        "A" * 44,
+        "A" * 100_000,
+        "é" * 43,
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\x00",
+        "' OR 1=1 --AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ],
+)
+async def test_unknown_or_malformed_refresh_tokens_are_invalid_refresh_token(
+    store: Store, service: SessionService, token: str
+) -> None:
+    await service.create_session(await _user(store))
+    with pytest.raises(InvalidRefreshToken) as caught:
+        await service.rotate_refresh_token(token)
+    assert caught.value.code == "invalid_refresh_token"
+
+
+async def test_logout_ends_the_session_and_its_token(store: Store, service: SessionService) -> None:
+    issued = await service.create_session(await _user(store))
+    assert await service.revoke_session(issued.session.id, reason="logout", user_id="u1")
+    assert not await service.revoke_session(issued.session.id, reason="logout")
+    with pytest.raises(SessionRevoked):
+        await service.rotate_refresh_token(issued.refresh_token)
+    assert [e.event for e in await AuditLog(store).list_events(event="logout")] == ["logout"]
+
+
+async def test_a_user_cannot_revoke_someone_elses_session_by_id(
+    store: Store, service: SessionService
+) -> None:
+    victim = await service.create_session(await _user(store, "victim"))
+    await _user(store, "attacker")
+    assert not await service.revoke_session(victim.session.id, reason="user", user_id="attacker")
+    await service.rotate_refresh_token(victim.refresh_token)
+
+
+async def test_logout_all_ends_every_session_but_the_one_kept(
+    store: Store, service: SessionService
+) -> None:
+    user_id = await _user(store)
+    await _user(store, "other")
+    kept, ended_a, ended_b = [await service.create_session(user_id) for _ in range(3)]
+    bystander = await service.create_session("other")
+    ended = await service.revoke_user_sessions(
+        user_id, except_session_id=kept.session.id, reason="logout_all"
+    )
+    assert ended == 2
+    for issued in (ended_a, ended_b):
+        with pytest.raises(SessionRevoked):
+            await service.rotate_refresh_token(issued.refresh_token)
+    await service.rotate_refresh_token(kept.refresh_token)
+    await service.rotate_refresh_token(bystander.refresh_token)
+    assert [s.id for s in await service.list_sessions(user_id)] == [kept.session.id]
+
+
+async def test_sessions_are_listed_most_recently_used_first(
+    store: Store, service: SessionService, clock: Clock
+) -> None:
+    user_id = await _user(store)
+    older = await service.create_session(user_id, user_agent="A", ip="192.0.2.1")
+    clock.advance(5)
+    newer = await service.create_session(user_id, user_agent="B", ip="192.0.2.2")
+    clock.advance(5)
+    await service.rotate_refresh_token(older.refresh_token)
+    listed = await service.list_sessions(user_id)
+    assert [s.id for s in listed] == [older.session.id, newer.session.id]
+    assert await service.get_session("nope") is None
+
+
+async def test_purge_deletes_sessions_past_absolute_expiry(
+    store: Store, service: SessionService, store_settings: Settings, clock: Clock
+) -> None:
+    issued = await service.create_session(await _user(store))
+    await service.rotate_refresh_token(issued.refresh_token)
+    assert await service.purge_expired() == 0
+    clock.advance(store_settings.session_absolute_ttl)
+    assert await service.purge_expired() == 1
+    async with store.read() as conn:
+        assert (await conn.execute(select(func.count()).select_from(sessions))).scalar_one() == 0
+        count = (await conn.execute(select(func.count()).select_from(refresh_tokens))).scalar_one()
+        assert count == 0

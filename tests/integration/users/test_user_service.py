@@ -1,0 +1,279 @@
+"""UserService on a real database: accounts, authentication, throttling, roles, disabling,
+password changes ending other sessions. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select, update
+
+from jotauth.sessions import SessionRevoked, SessionService
+from jotauth.settings import Settings
+from jotauth.store import AuditLog, Store, open_store
+from jotauth.store.schema import users as users_table
+from jotauth.throttle import InMemoryLoginThrottle
+from jotauth.users import (
+    InvalidEmail,
+    InvalidProfile,
+    LoginThrottled,
+    PasswordHasher,
+    PasswordTooLong,
+    User,
+    UserExists,
+    UserNotFound,
+    UserService,
+    WeakPassword,
+    WrongPassword,
+)
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+async def store(store_settings: Settings) -> AsyncIterator[Store]:
+    store = await open_store(store_settings)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def hasher(store_settings: Settings) -> AsyncIterator[PasswordHasher]:
+    hasher = PasswordHasher(store_settings)
+    yield hasher
+    hasher.close()
+
+
+@pytest.fixture
+def sessions(store: Store, store_settings: Settings) -> SessionService:
+    return SessionService(store, store_settings)
+
+
+@pytest.fixture
+async def service(
+    store: Store, hasher: PasswordHasher, store_settings: Settings, sessions: SessionService
+) -> AsyncIterator[UserService]:
+    service = UserService(store, hasher, store_settings, sessions=sessions)
+    yield service
+    await service.close()
+
+
+async def test_created_user_authenticates_with_any_spelling_of_the_address(
+    service: UserService,
+) -> None:
+    user = await service.create_user(
+        " Alice@Example.com ", PASSWORD, name="Alice", roles=["admin"], scope=["api/buy"]
+    )
+    assert isinstance(user, User)
+    assert (user.email, user.name, user.roles, user.scope) == (
+        "alice@example.com",
+        "Alice",
+        ("admin",),
+        ("api/buy",),
+    )
+    assert len(user.id) == 32 and not user.disabled
+    assert await service.authenticate("ALICE@example.com", PASSWORD) == user
+    assert await service.get_user(user.id) == user
+    assert await service.get_user_by_email("alice@EXAMPLE.com") == user
+    assert await service.list_users() == [user]
+
+
+async def test_wrong_password_unknown_user_and_disabled_user_look_the_same(
+    service: UserService,
+) -> None:
+    user = await service.create_user("alice@example.com", PASSWORD)
+    disabled = await service.create_user("bob@example.com", PASSWORD)
+    await service.disable_user(disabled.id)
+    assert await service.authenticate("alice@example.com", PASSWORD + "!") is None
+    assert await service.authenticate("nobody@example.com", PASSWORD) is None
+    assert await service.authenticate("bob@example.com", PASSWORD) is None
+    assert await service.authenticate("alice@example.com", PASSWORD) == user
+
+
+async def test_unknown_users_cost_as_much_time_as_wrong_passwords(
+    store: Store, store_settings: Settings
+) -> None:
+    # Real-ish argon2 cost so the hash dominates; the dummy hash must be paid for unknown users.
+    settings = store_settings.model_copy(update={"argon2_memory_cost": 16 * 1024})
+    hasher = PasswordHasher(settings)
+    service = UserService(
+        store, hasher, settings, throttle=InMemoryLoginThrottle(settings.model_copy())
+    )
+    try:
+        await service.create_user("alice@example.com", PASSWORD)
+        await service.authenticate("nobody@example.com", PASSWORD)  # builds the dummy hash
+
+        async def timed(email: str) -> float:
+            started = time.perf_counter()
+            assert await service.authenticate(email, "wrong password 123") is None
+            return time.perf_counter() - started
+
+        wrong = min([await timed("alice@example.com") for _ in range(3)])
+        unknown = min([await timed(f"nobody{n}@example.com") for n in range(3)])
+    finally:
+        hasher.close()
+    assert unknown > wrong * 0.5, (unknown, wrong)
+
+
+async def test_duplicate_addresses_are_refused_whatever_the_spelling(service: UserService) -> None:
+    await service.create_user("alice@example.com", PASSWORD)
+    with pytest.raises(UserExists) as caught:
+        await service.create_user("\uff21\uff2c\uff29\uff23\uff25@example.com", PASSWORD)
+    assert caught.value.code == "user_exists"
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "name", "roles", "error"),
+    [
+        ("not an email", PASSWORD, "", (), InvalidEmail),
+        ("a\x00@example.com", PASSWORD, "", (), InvalidEmail),
+        ("x" * 100_000, PASSWORD, "", (), InvalidEmail),
+        ("alice@example.com", "short", "", (), WeakPassword),
+        ("alice@example.com", "p" * 100_000, "", (), PasswordTooLong),
+        ("alice@example.com", PASSWORD, "bad\x1bname", (), InvalidProfile),
+        ("alice@example.com", PASSWORD, "n" * 201, (), InvalidProfile),
+        ("alice@example.com", PASSWORD, "", ("has space",), InvalidProfile),
+        ("alice@example.com", PASSWORD, "", ('quo"te',), InvalidProfile),
+        ("alice@example.com", PASSWORD, "", ("r" * 65,), InvalidProfile),
+        ("alice@example.com", PASSWORD, "", tuple(f"r{n}" for n in range(65)), InvalidProfile),
+    ],
+)
+async def test_hostile_signup_input_is_a_clean_error_with_a_code(
+    service: UserService,
+    email: str,
+    password: str,
+    name: str,
+    roles: tuple[str, ...],
+    error: type[Exception],
+) -> None:
+    with pytest.raises(error) as caught:
+        await service.create_user(email, password, name=name, roles=roles)
+    assert caught.value.code  # type: ignore[attr-defined]
+    assert await service.list_users() == []
+
+
+async def test_a_100_kb_login_password_is_refused_without_hashing(service: UserService) -> None:
+    await service.create_user("alice@example.com", PASSWORD)
+    started = time.perf_counter()
+    with pytest.raises(PasswordTooLong):
+        await service.authenticate("alice@example.com", "p" * 100_000)
+    assert time.perf_counter() - started < 0.5
+
+
+async def test_logins_are_throttled_per_account_with_retry_after(
+    store: Store, hasher: PasswordHasher, store_settings: Settings
+) -> None:
+    settings = store_settings.model_copy(update={"login_attempts_per_account": 3})
+    service = UserService(store, hasher, settings)
+    await service.create_user("alice@example.com", PASSWORD)
+    for _ in range(3):
+        assert await service.authenticate("alice@example.com", "wrong", ip="192.0.2.1") is None
+    with pytest.raises(LoginThrottled) as caught:
+        await service.authenticate("alice@example.com", PASSWORD, ip="192.0.2.1")
+    assert caught.value.code == "too_many_attempts"
+    assert 0 < caught.value.retry_after <= settings.login_window
+    failed = await AuditLog(store).list_events(event="login_failed")
+    assert [e.detail["reason"] for e in failed if e.detail][:2] == ["throttled", "wrong_password"]
+
+
+async def test_a_good_login_resets_the_account_count(
+    store: Store, hasher: PasswordHasher, store_settings: Settings
+) -> None:
+    settings = store_settings.model_copy(update={"login_attempts_per_account": 3})
+    service = UserService(store, hasher, settings)
+    await service.create_user("alice@example.com", PASSWORD)
+    for _ in range(5):
+        assert await service.authenticate("alice@example.com", "wrong") is None
+        assert await service.authenticate("alice@example.com", PASSWORD) is not None
+
+
+async def test_old_argon2_parameters_are_upgraded_transparently_at_login(
+    store: Store, store_settings: Settings
+) -> None:
+    old_hasher = PasswordHasher(store_settings)
+    new_settings = store_settings.model_copy(update={"argon2_time_cost": 2})
+    new_hasher = PasswordHasher(new_settings)
+    try:
+        user = await UserService(store, old_hasher, store_settings).create_user(
+            "alice@example.com", PASSWORD
+        )
+        service = UserService(store, new_hasher, new_settings)
+        assert await service.authenticate("alice@example.com", PASSWORD) == user
+        async with store.read() as conn:
+            stored = (await conn.execute(select(users_table.c.password_hash))).scalar_one()
+        assert ",t=2," in stored
+        assert await service.authenticate("alice@example.com", PASSWORD) == user
+    finally:
+        old_hasher.close()
+        new_hasher.close()
+
+
+async def test_a_corrupt_stored_hash_fails_login_instead_of_crashing(
+    store: Store, service: UserService
+) -> None:
+    await service.create_user("alice@example.com", PASSWORD)
+    async with store.transaction() as conn:
+        await conn.execute(update(users_table).values(password_hash="$argon2id$garbage"))
+    assert await service.authenticate("alice@example.com", PASSWORD) is None
+
+
+async def test_disabling_a_user_ends_every_session(
+    service: UserService, sessions: SessionService, store: Store
+) -> None:
+    user = await service.create_user("alice@example.com", PASSWORD)
+    issued = [await sessions.create_session(user.id) for _ in range(2)]
+    disabled = await service.disable_user(user.id)
+    assert disabled.disabled
+    for one in issued:
+        with pytest.raises(SessionRevoked):
+            await sessions.rotate_refresh_token(one.refresh_token)
+    assert [e.event for e in await AuditLog(store).list_events(event="user_disabled")] == [
+        "user_disabled"
+    ]
+    assert not (await service.enable_user(user.id)).disabled
+
+
+async def test_password_change_ends_the_other_sessions_and_keeps_this_one(
+    service: UserService, sessions: SessionService
+) -> None:
+    user = await service.create_user("alice@example.com", PASSWORD)
+    this, other = [await sessions.create_session(user.id) for _ in range(2)]
+    new_password = "a completely new passphrase"
+    ended = await service.change_password(
+        user.id, PASSWORD, new_password, current_session_id=this.session.id
+    )
+    assert ended == 1
+    with pytest.raises(SessionRevoked):
+        await sessions.rotate_refresh_token(other.refresh_token)
+    await sessions.rotate_refresh_token(this.refresh_token)
+    assert await service.authenticate("alice@example.com", PASSWORD) is None
+    assert await service.authenticate("alice@example.com", new_password) == user
+
+
+async def test_password_change_needs_the_current_password_and_a_strong_new_one(
+    service: UserService,
+) -> None:
+    user = await service.create_user("alice@example.com", PASSWORD)
+    with pytest.raises(WrongPassword) as wrong:
+        await service.change_password(user.id, "not my password", "a new strong passphrase")
+    assert wrong.value.code == "invalid_credentials"
+    with pytest.raises(WeakPassword):
+        await service.change_password(user.id, PASSWORD, "weak")
+    with pytest.raises(PasswordTooLong):
+        await service.change_password(user.id, PASSWORD, "x" * 100_000)
+    with pytest.raises(UserNotFound):
+        await service.change_password("nope", PASSWORD, "a new strong passphrase")
+
+
+async def test_roles_and_scope_are_replaced(service: UserService) -> None:
+    user = await service.create_user("alice@example.com", PASSWORD)
+    updated = await service.set_roles(user.id, ["admin", "editor", "admin"])
+    assert updated.roles == ("admin", "editor")
+    assert (await service.set_scope(user.id, "api/read api/buy")).scope == ("api/read", "api/buy")
+    assert (await service.get_user(user.id)) == (
+        await service.get_user_by_email("alice@example.com")
+    )
+    with pytest.raises(UserNotFound) as caught:
+        await service.set_roles("nope", ["admin"])
+    assert caught.value.code == "user_not_found"

@@ -1,0 +1,51 @@
+"""In-process login throttle: per account and per address, fixed windows, retry-after."""
+
+from __future__ import annotations
+
+from jotauth.settings import Settings
+from jotauth.throttle import InMemoryLoginThrottle, login_throttle_for
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+SETTINGS = Settings(login_attempts_per_account=3, login_attempts_per_ip=5, login_window=60)
+
+
+async def test_an_account_is_throttled_after_its_limit_until_the_window_ends() -> None:
+    clock = Clock()
+    throttle = InMemoryLoginThrottle(SETTINGS, clock=clock)
+    for _ in range(3):
+        assert await throttle.acquire(account="a@example.com", ip=None) == 0
+    clock.now += 20
+    assert await throttle.acquire(account="a@example.com", ip=None) == 40
+    assert await throttle.acquire(account="b@example.com", ip=None) == 0  # others unaffected
+    clock.now += 40
+    assert await throttle.acquire(account="a@example.com", ip=None) == 0
+
+
+async def test_an_address_is_throttled_across_accounts() -> None:
+    throttle = InMemoryLoginThrottle(SETTINGS, clock=Clock())
+    for n in range(5):
+        assert await throttle.acquire(account=f"user{n}@example.com", ip="198.51.100.1") == 0
+    assert await throttle.acquire(account="fresh@example.com", ip="198.51.100.1") == 60
+    assert await throttle.acquire(account="fresh2@example.com", ip="198.51.100.2") == 0
+
+
+async def test_a_good_login_clears_the_account_and_refunds_the_address() -> None:
+    throttle = InMemoryLoginThrottle(SETTINGS, clock=Clock())
+    for _ in range(2):
+        await throttle.acquire(account="a@example.com", ip="198.51.100.1")
+    await throttle.succeeded(account="a@example.com", ip="198.51.100.1")
+    for _ in range(3):
+        assert await throttle.acquire(account="a@example.com", ip="198.51.100.1") == 0
+    assert await throttle.acquire(account="a@example.com", ip="198.51.100.1") > 0
+
+
+async def test_the_settings_choose_the_in_process_throttle_without_redis() -> None:
+    assert isinstance(login_throttle_for(SETTINGS), InMemoryLoginThrottle)

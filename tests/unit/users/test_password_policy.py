@@ -1,0 +1,105 @@
+"""Password policy and hashing: long passphrases welcome, huge inputs refused before hashing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from jotauth.settings import Settings
+from jotauth.users import (
+    MAX_PASSWORD_CHARS,
+    PasswordHasher,
+    PasswordTooLong,
+    WeakPassword,
+    check_password_policy,
+    prepare_password,
+)
+
+CHEAP = {"argon2_time_cost": 1, "argon2_memory_cost": 64, "argon2_parallelism": 1}
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "short",
+        "            ",  # only spaces
+        "aaaaaaaaaaaaaaaa",  # too few distinct characters
+        "correct horse\x00battery",  # control character
+        "alice.martin@example.com",  # the address itself
+        "my name is alice.martin!!",  # contains the local part
+    ],
+)
+def test_weak_passwords_are_refused_for_new_accounts(password: str) -> None:
+    with pytest.raises(WeakPassword) as caught:
+        check_password_policy(password, min_length=12, email="alice.martin@example.com")
+    assert caught.value.code == "weak_password"
+
+
+def test_a_long_unicode_passphrase_is_accepted_and_nfkc_normalised() -> None:
+    prepared = check_password_policy(
+        "\uff23orrect horse battery staple ünïcödé", min_length=12, email="a@example.com"
+    )
+    assert prepared.startswith("Correct")
+
+
+def test_a_100_kb_password_is_refused_before_any_hashing() -> None:
+    started = time.perf_counter()
+    with pytest.raises(PasswordTooLong) as caught:
+        prepare_password("x" * 100_000)
+    assert caught.value.code == "password_too_long"
+    assert time.perf_counter() - started < 0.05
+    with pytest.raises(PasswordTooLong):
+        check_password_policy("y" * (MAX_PASSWORD_CHARS + 1), min_length=12)
+    assert prepare_password("z" * MAX_PASSWORD_CHARS)
+
+
+async def test_hash_verifies_the_right_password_only() -> None:
+    hasher = PasswordHasher(Settings(**CHEAP))
+    try:
+        password_hash = await hasher.hash("correct horse battery staple")
+        assert password_hash.startswith("$argon2id$v=19$m=64,t=1,p=1$")
+        assert await hasher.verify(password_hash, "correct horse battery staple")
+        assert not await hasher.verify(password_hash, "Correct horse battery staple")
+        assert not await hasher.verify("not a hash", "anything")
+    finally:
+        hasher.close()
+
+
+async def test_hashes_made_with_older_parameters_need_a_rehash() -> None:
+    old = PasswordHasher(Settings(**CHEAP))
+    new = PasswordHasher(Settings(**{**CHEAP, "argon2_time_cost": 2}))
+    try:
+        password_hash = await old.hash("correct horse battery staple")
+        assert not old.check_needs_rehash(password_hash)
+        assert new.check_needs_rehash(password_hash)
+        assert new.check_needs_rehash("garbage")
+    finally:
+        old.close()
+        new.close()
+
+
+async def test_hashing_runs_off_the_event_loop_in_a_bounded_pool() -> None:
+    # Heavier parameters so a hash takes a noticeable time; the loop must keep ticking.
+    hasher = PasswordHasher(
+        Settings(argon2_time_cost=2, argon2_memory_cost=16 * 1024, hash_workers=2)
+    )
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.001)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(hasher.hash(f"password {n}") for n in range(8)))
+        elapsed = time.perf_counter() - started
+    finally:
+        task.cancel()
+        hasher.close()
+    # The loop ran throughout: at least a tick per 10 ms of hashing.
+    assert ticks >= elapsed * 100 * 0.5 - 1
