@@ -38,6 +38,8 @@ class _LazyGroup(click.Group):
                 return None  # that part is not installed in this build
             raise
         command = getattr(module, attribute, None)
+        if cmd_name == "keys":  # the auth server adds list/rotate/revoke (jotauth.server.cli)
+            importlib.import_module("jotauth.server.cli")
         return command if isinstance(command, click.Command) else None
 
 

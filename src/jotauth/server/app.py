@@ -1,0 +1,146 @@
+"""The auth server application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from jotauth import __version__
+from jotauth.server.body_limit import BodySizeLimit
+from jotauth.server.context import ServerContext
+from jotauth.server.csrf import CsrfTokens, OriginPolicy
+from jotauth.server.flows import AuthFlows
+from jotauth.server.metrics import RequestMetrics, ServerMetrics
+from jotauth.server.problems import install_problem_handlers
+from jotauth.server.redirects import ReturnToPolicy
+from jotauth.server.routes import auth_api, hosted, operations, well_known
+from jotauth.server.security_headers import SecurityHeaders
+from jotauth.server.signing_keys import SigningKeys
+from jotauth.server.startup import check_settings, public_origin, server_secret
+from jotauth.server.tokens import AccessTokenIssuer, OwnTokenVerifier
+from jotauth.sessions import SessionService
+from jotauth.settings import Settings
+from jotauth.store import AuditLog, KeyRepository, open_store
+from jotauth.throttle import login_throttle_for
+from jotauth.users import PasswordHasher, UserService
+
+MAX_BODY_BYTES = 64 * 1024
+_HERE = Path(__file__).parent
+_log = logging.getLogger("jotauth.server")
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> FastAPI:
+    """Build the auth server. The store is opened and keys loaded when the app starts.
+
+    Raises :class:`~jotauth.server.startup.StartupRefused` at once for unsafe settings.
+    ``clock`` (POSIX seconds) is injectable so tests control token and session expiry.
+    """
+    cookies = check_settings(settings)
+    settings.warn_if_insecure()
+    metrics = ServerMetrics()
+    origin = public_origin(settings)
+    origins = OriginPolicy(own_origin=origin, allowed_origins=settings.allowed_origins)
+    templates = Jinja2Templates(directory=str(_HERE / "templates"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        secret = server_secret(settings)
+        store = await open_store(settings)
+        stop = asyncio.Event()
+        rotation: asyncio.Task[None] | None = None
+        exits = contextlib.AsyncExitStack()
+        try:
+            audit = AuditLog(store, clock=clock)
+            keys = SigningKeys(
+                settings,
+                KeyRepository(store, secret_key=secret),
+                clock=clock,
+                audit=audit,
+                on_transition=lambda t: metrics.key_rotations.labels(t).inc(),
+            )
+            await keys.start()
+            sessions = SessionService(store, settings, clock, audit=audit)
+            hasher = PasswordHasher(settings)
+            exits.callback(hasher.close)
+            throttle = login_throttle_for(settings)
+            exits.push_async_callback(throttle.close)
+            users = UserService(
+                store,
+                hasher,
+                settings,
+                throttle=throttle,
+                sessions=sessions,
+                audit=audit,
+                clock=clock,
+            )
+            tokens = AccessTokenIssuer(settings, signing_key=keys.signing_key, clock=clock)
+            verifier = OwnTokenVerifier(settings, key_set=keys.key_set, clock=clock)
+            csrf = CsrfTokens(secret)
+            app.state.context = ServerContext(
+                settings=settings,
+                clock=clock,
+                store=store,
+                audit=audit,
+                users=users,
+                sessions=sessions,
+                flows=AuthFlows(
+                    settings,
+                    users=users,
+                    sessions=sessions,
+                    tokens=tokens,
+                    verifier=verifier,
+                    cookies=cookies,
+                    csrf=csrf,
+                    metrics=metrics,
+                    clock=clock,
+                ),
+                keys=keys,
+                tokens=tokens,
+                verifier=verifier,
+                metrics=metrics,
+                cookies=cookies,
+                csrf=csrf,
+                origins=origins,
+                return_to=ReturnToPolicy(own_origin=origin, allowed_origins=origins.allowed),
+                templates=templates,
+                public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
+                default_scopes=frozenset(),
+            )
+            rotation = asyncio.create_task(keys.run_rotation(stop), name="jotauth-key-rotation")
+            _log.info("auth server ready", extra={"issuer": settings.issuer})
+            yield
+        finally:
+            stop.set()
+            if rotation is not None:
+                await rotation
+            await exits.aclose()
+            await store.close()
+
+    app = FastAPI(
+        title="jotauth",
+        version=__version__,
+        summary="JWT authentication server: login, rotating refresh tokens, JWKS",
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI loads scripts from a CDN; the CSP forbids that
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_problem_handlers(app, layer_errors=AuthFlows.layer_errors)
+    app.include_router(auth_api.router)
+    app.include_router(well_known.router)
+    app.include_router(hosted.router)
+    app.include_router(operations.router)
+    app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
+    # Outermost last: metrics see every response, including 413s from the body limit.
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics, metrics=metrics, logger=logging.getLogger("jotauth.http"))
+    return app

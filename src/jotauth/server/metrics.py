@@ -1,0 +1,102 @@
+"""Prometheus metrics of one auth-server app, in a registry owned by that app (no globals).
+
+A module-level default registry would make two apps in one process (tests, a bench
+harness) share and double-count series, so each :func:`create_app` builds its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class ServerMetrics:
+    """Counters and latency histograms of the auth server."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.logins = Counter(
+            "jotauth_logins_total",
+            "Login attempts by outcome (success, invalid_credentials, throttled, error).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.refreshes = Counter(
+            "jotauth_refreshes_total",
+            "Refresh attempts by outcome (success, grace, reused, expired, revoked, error).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.failures = Counter(
+            "jotauth_failures_total",
+            "Error responses by problem code.",
+            ["code"],
+            registry=self.registry,
+        )
+        self.request_latency = Histogram(
+            "jotauth_http_request_duration_seconds",
+            "HTTP request latency by route template and method.",
+            ["method", "route", "status_class"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.key_rotations = Counter(
+            "jotauth_key_rotations_total",
+            "Signing-key lifecycle transitions performed by this instance.",
+            ["transition"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of this registry."""
+        return generate_latest(self.registry)
+
+
+class RequestMetrics:
+    """Pure ASGI middleware: per-route latency histogram and a structured access log line.
+
+    The log line has the route *template* (``/api/auth/sessions/{session_id}``), never the
+    query string, so no token or ``return_to`` value is ever written to the log.
+    """
+
+    def __init__(self, app: ASGIApp, *, metrics: ServerMetrics, logger: logging.Logger) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.logger = logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "<unmatched>"
+            method = str(scope.get("method", ""))
+            self.metrics.request_latency.labels(method, route, f"{status // 100}xx").observe(
+                elapsed
+            )
+            self.logger.info(
+                "request",
+                extra={
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )

@@ -1,0 +1,1 @@
+"""The auth server's routers, one module per concern."""

@@ -1,0 +1,190 @@
+"""The hosted login page: server-rendered, no JavaScript, strict CSP (DESIGN §5).
+
+Apps on sibling subdomains send users to ``/login?return_to=…``; after a successful
+sign-in the auth cookies are set (for ``cookie_domain`` when configured, so every sibling
+app is signed in) and the browser is redirected to ``return_to`` when its origin is
+allowlisted.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from jotauth.server.context import Context, ServerContext
+from jotauth.server.flows import client_of
+from jotauth.server.problems import (
+    CsrfFailed,
+    InvalidReturnTo,
+    Problem,
+    ServerProblem,
+    problem_for_layer_error,
+)
+from jotauth.server.schemas import MAX_PASSWORD_CHARS
+from jotauth.server.security_headers import hosted_page_csp
+
+router = APIRouter(tags=["hosted login"])
+
+_FORM_NONCE_MAX_AGE = 3600
+_STATIC_CSS = "/static/login.css"
+ReturnTo = Annotated[str | None, Query(max_length=2048)]
+
+
+def _page(
+    context: ServerContext,
+    request: Request,
+    template: str,
+    values: dict[str, Any],
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    page_headers = {
+        "Content-Security-Policy": hosted_page_csp(tuple(sorted(context.origins.allowed))),
+        "Cache-Control": "no-store",
+        **(headers or {}),
+    }
+    return context.templates.TemplateResponse(
+        request,
+        template,
+        {"static_url": _STATIC_CSS, **values},
+        status_code=status,
+        headers=page_headers,
+    )
+
+
+def _checked_return_to(context: ServerContext, value: str | None) -> str | None:
+    if not value:
+        return None
+    if context.return_to.resolve(value) is None:
+        raise InvalidReturnTo()
+    return value
+
+
+def _login_form(
+    context: ServerContext,
+    request: Request,
+    *,
+    return_to: str | None,
+    email: str = "",
+    problem: Problem | None = None,
+) -> Response:
+    nonce = context.csrf.new_form_nonce()
+    response = _page(
+        context,
+        request,
+        "login.html",
+        {
+            "action": "/login",
+            "csrf_token": context.csrf.form_token(nonce),
+            "return_to": return_to or "",
+            "email": email,
+            "error": problem.detail if problem else None,
+        },
+        status=problem.status if problem else 200,
+        headers=problem.response_headers() if problem else None,
+    )
+    context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
+    return response
+
+
+@router.get("/login", summary="Hosted login page", response_model=None)
+async def login_page(
+    request: Request,
+    context: Context,
+    return_to: ReturnTo = None,
+) -> Response:
+    """The sign-in form (works without JavaScript)."""
+    checked = _checked_return_to(context, return_to)
+    return _login_form(context, request, return_to=checked)
+
+
+@router.post("/login", summary="Hosted login form submission", response_model=None)
+async def login_submit(
+    request: Request,
+    context: Context,
+    email: Annotated[str, Form(max_length=400)],
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_CHARS)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    return_to: Annotated[str | None, Form(max_length=2048)] = None,
+) -> Response:
+    """Check the form, sign in with cookie delivery, redirect to ``return_to``."""
+    checked = _checked_return_to(context, return_to)
+    context.origins.check_login_request(request)
+    nonce = request.cookies.get(context.cookies.login_form.name)
+    try:
+        context.csrf.check_form(nonce=nonce, token=csrf_token)
+        signed_in = await context.flows.login(
+            email=email, password=password, client=client_of(request)
+        )
+    except ServerProblem as error:
+        return _login_form(
+            context, request, return_to=checked, email=_safe_echo(email), problem=error.problem()
+        )
+    except context.flows.layer_errors as error:
+        problem = problem_for_layer_error(error)
+        if problem.status >= 500:
+            raise
+        return _login_form(
+            context, request, return_to=checked, email=_safe_echo(email), problem=problem
+        )
+    target = context.return_to.resolve(checked) if checked else None
+    if target:
+        response: Response = RedirectResponse(target, status_code=303)
+    else:
+        response = _page(context, request, "signed_in.html", {})
+    context.flows.set_cookies(response, signed_in, with_access=True)
+    return response
+
+
+@router.get("/logout", summary="Hosted logout page", response_model=None)
+async def logout_page(
+    request: Request,
+    context: Context,
+    return_to: ReturnTo = None,
+) -> Response:
+    """A confirmation form: a GET never ends a session (prefetchers, logout CSRF)."""
+    checked = _checked_return_to(context, return_to)
+    nonce = context.csrf.new_form_nonce()
+    response = _page(
+        context,
+        request,
+        "logout.html",
+        {
+            "action": "/logout",
+            "csrf_token": context.csrf.form_token(nonce),
+            "return_to": checked or "",
+        },
+    )
+    context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
+    return response
+
+
+@router.post("/logout", summary="Hosted logout form submission", response_model=None)
+async def logout_submit(
+    request: Request,
+    context: Context,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    return_to: Annotated[str | None, Form(max_length=2048)] = None,
+) -> Response:
+    """End the browser's session, clear every auth cookie, redirect to ``return_to``."""
+    checked = _checked_return_to(context, return_to)
+    nonce = request.cookies.get(context.cookies.login_form.name)
+    if not context.origins.is_allowed(request.headers.get("origin") or context.origins.own_origin):
+        raise CsrfFailed()
+    context.csrf.check_form(nonce=nonce, token=csrf_token)
+    await context.flows.logout_browser(request)
+    target = context.return_to.resolve(checked) if checked else None
+    if target:
+        response: Response = RedirectResponse(target, status_code=303)
+    else:
+        response = _page(context, request, "logged_out.html", {"login_url": "/login"})
+    context.cookies.clear_all(response)
+    return response
+
+
+def _safe_echo(email: str) -> str:
+    # Re-displayed in the form (autoescaped by Jinja2); bounded so the page stays small.
+    return email[:254]

@@ -1,0 +1,144 @@
+"""Request and response bodies of the auth server's JSON API (the OpenAPI schema's source).
+
+Validation here is about *shape and hostility* (sizes, control characters, unpaired
+surrogates that could not even be encoded as UTF-8); business rules such as the password
+policy live in the users layer.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_EMAIL_CHARS = 254  # RFC 5321 §4.5.3.1.3 path limit
+MAX_PASSWORD_CHARS = 1024  # argon2 is fine with more, but nobody needs more
+MAX_NAME_CHARS = 200
+MAX_REFRESH_TOKEN_CHARS = 512
+
+# Unicode categories never legitimate in an email address or a display name: controls,
+# format characters (zero-width joiners, bidi overrides: "Trojan Source"), surrogates,
+# private use, unassigned, and line/paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _clean_email(value: str) -> str:
+    value = unicodedata.normalize("NFC", value.strip())
+    if not value or len(value) > MAX_EMAIL_CHARS:
+        raise ValueError("the email address must have between 1 and 254 characters")
+    if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES or c.isspace() for c in value):
+        raise ValueError("the email address contains characters that are not allowed")
+    local, sep, domain = value.rpartition("@")
+    if not sep or not local or not domain or "@" in domain:
+        raise ValueError("the email address must look like name@example.org")
+    return value
+
+
+def _clean_password(value: str) -> str:
+    # An unpaired surrogate cannot be encoded as UTF-8 and so could never be hashed.
+    if any(unicodedata.category(c) == "Cs" for c in value):
+        raise ValueError("the password contains invalid characters")
+    return value
+
+
+def _clean_name(value: str) -> str:
+    value = unicodedata.normalize("NFC", value.strip())
+    if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in value):
+        raise ValueError("the name contains characters that are not allowed")
+    return value
+
+
+def _clean_token(value: str) -> str:
+    if not value.isascii() or not value.isprintable():
+        raise ValueError("the refresh token is malformed")
+    return value
+
+
+Email = Annotated[str, Field(min_length=1, max_length=400), AfterValidator(_clean_email)]
+Password = Annotated[
+    str, Field(min_length=1, max_length=MAX_PASSWORD_CHARS), AfterValidator(_clean_password)
+]
+DisplayName = Annotated[str, Field(max_length=MAX_NAME_CHARS), AfterValidator(_clean_name)]
+OpaqueToken = Annotated[
+    str, Field(min_length=1, max_length=MAX_REFRESH_TOKEN_CHARS), AfterValidator(_clean_token)
+]
+Delivery = Literal["cookie", "body"]
+ClientKind = Literal["web", "native"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False, frozen=True)
+
+
+class LoginRequest(_Request):
+    """``POST /api/auth/login``."""
+
+    email: Email
+    password: Password
+    delivery: Delivery = "cookie"
+    client: ClientKind = "web"
+
+
+class RefreshRequest(_Request):
+    """``POST /api/auth/refresh``: the refresh token comes from the cookie unless given here."""
+
+    refresh_token: OpaqueToken | None = None
+    delivery: Delivery | None = None
+
+
+class SignupRequest(_Request):
+    """``POST /api/auth/signup`` (when enabled)."""
+
+    email: Email
+    password: Password
+    name: DisplayName | None = None
+    delivery: Delivery = "cookie"
+    client: ClientKind = "web"
+
+
+class PasswordChangeRequest(_Request):
+    """``POST /api/auth/password``: a password change revokes the user's other sessions."""
+
+    current_password: Password
+    new_password: Password
+
+
+class TokenResponse(BaseModel):
+    """An access token in body delivery (RFC 6749 §5.1 field names)."""
+
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    expires_at: int
+    refresh_token: str | None = Field(
+        None, description="Only for client 'native'; browsers get an HttpOnly cookie."
+    )
+
+
+class MeResponse(BaseModel):
+    """``GET /api/auth/me``."""
+
+    id: str
+    email: str
+    name: str | None
+    roles: list[str]
+    scope: str
+
+
+class SessionInfo(BaseModel):
+    """One of the user's sessions."""
+
+    id: str
+    created_at: int
+    last_used_at: int | None
+    expires_at: int
+    user_agent: str | None
+    ip: str | None
+    current: bool
+
+
+class SessionList(BaseModel):
+    """``GET /api/auth/sessions``."""
+
+    sessions: list[SessionInfo]

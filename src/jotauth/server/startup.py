@@ -1,0 +1,83 @@
+"""Start-up checks: the server refuses configurations that are insecure without saying so."""
+
+from __future__ import annotations
+
+import logging
+
+from jotauth.server.cookies import CookieConfigError, CookiePolicy
+from jotauth.server.redirects import HttpUrl, parse_http_url
+from jotauth.settings import Settings
+
+_log = logging.getLogger("jotauth.server")
+
+MIN_SECRET_KEY_CHARS = 32
+# Only for --dev without JOTAUTH_SECRET_KEY: a fixed, publicly known value, so a dev
+# server restarted on the same SQLite file can still open its keys. Never used otherwise.
+_DEV_SECRET = b"jotauth-development-only-insecure-secret-key"
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+class StartupRefused(Exception):
+    """The settings are unsafe for production; the message says what to change."""
+
+    code = "startup_refused"
+
+
+def public_origin(settings: Settings) -> str:
+    """The origin browsers use to reach this auth server (``public_url`` or ``issuer``)."""
+    return _public_url(settings).origin
+
+
+def _public_url(settings: Settings) -> HttpUrl:
+    base = settings.public_url or settings.issuer
+    parsed = parse_http_url(base)
+    if parsed is None:
+        raise StartupRefused(f"public_url/issuer {base!r} is not an absolute http(s) URL")
+    return parsed
+
+
+def server_secret(settings: Settings) -> bytes:
+    """The secret key bytes (key-encryption and CSRF HMAC source)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode("utf-8")
+    if settings.dev:
+        return _DEV_SECRET
+    raise StartupRefused("JOTAUTH_SECRET_KEY is required outside --dev")
+
+
+def check_settings(settings: Settings) -> CookiePolicy:
+    """Refuse unsafe production settings; returns the cookie policy they imply."""
+    if not settings.dev:
+        if settings.secret_key is None:
+            raise StartupRefused(
+                "JOTAUTH_SECRET_KEY is not set: it encrypts the signing keys at rest and keys "
+                "the CSRF tokens. Set a random value of at least 32 characters, or use --dev."
+            )
+        if len(settings.secret_key.get_secret_value()) < MIN_SECRET_KEY_CHARS:
+            raise StartupRefused(
+                f"JOTAUTH_SECRET_KEY must have at least {MIN_SECRET_KEY_CHARS} characters"
+            )
+    public = _public_url(settings)
+    origin = public.origin
+    if (
+        not settings.dev
+        and public.scheme == "http"
+        and public.host not in _LOOPBACK_HOSTS
+        and not settings.allow_insecure_cookies
+    ):
+        # Secure cookies are never sent back over plain HTTP: users could not stay logged in,
+        # and anything else would put tokens on the wire in clear text.
+        raise StartupRefused(
+            f"the public URL {origin} is plain HTTP: serve it over HTTPS, use --dev for local "
+            "development, or set JOTAUTH_ALLOW_INSECURE_COOKIES=true if TLS ends in front of it"
+        )
+    try:
+        policy = CookiePolicy.from_settings(settings)
+    except CookieConfigError as error:
+        raise StartupRefused(str(error)) from error
+    if settings.allow_insecure_cookies and not settings.dev:
+        _log.warning(
+            "allow_insecure_cookies is set: the server accepts a plain-HTTP public URL. "
+            "Make sure TLS terminates in front of it."
+        )
+    return policy
