@@ -1,0 +1,60 @@
+"""``jotauth sessions list|revoke``: see and end sessions from the command line."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+
+import click
+
+from jotauth.sessions.models import SessionInfo
+from jotauth.users.cli import AdminServices, run_admin
+
+
+@click.group()
+def sessions() -> None:
+    """List and revoke login sessions."""
+
+
+@sessions.command("list")
+@click.option("--user", "email", default=None, help="Only this user's sessions (email).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_sessions(email: str | None, as_json: bool) -> None:
+    """List active sessions, most recently used first."""
+
+    async def action(services: AdminServices) -> list[tuple[str, SessionInfo]]:
+        if email is not None:
+            user = await services.users.get_user_by_email(email)
+            if user is None:
+                raise click.ClickException(f"no user with the email address {email!r}")
+            owners = [user]
+        else:
+            owners = await services.users.list_users()
+        found: list[tuple[str, SessionInfo]] = []
+        for owner in owners:
+            found.extend((owner.email, s) for s in await services.sessions.list_sessions(owner.id))
+        return found
+
+    for owner_email, session in run_admin(action):
+        if as_json:
+            click.echo(json.dumps({"email": owner_email, **asdict(session)}))
+        else:
+            last_used = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(session.last_used_at))
+            click.echo(
+                f"{session.id}  {owner_email}  last used {last_used}Z  "
+                f"{session.ip or '-'}  {session.user_agent[:60]}"
+            )
+
+
+@sessions.command("revoke")
+@click.argument("session_id")
+def revoke(session_id: str) -> None:
+    """End one session; its next refresh gets 401."""
+
+    async def action(services: AdminServices) -> bool:
+        return await services.sessions.revoke_session(session_id, reason="admin")
+
+    if not run_admin(action):
+        raise click.ClickException(f"no active session {session_id!r}")
+    click.echo(f"revoked session {session_id}")

@@ -1,0 +1,110 @@
+"""``jotauth users`` and ``jotauth sessions`` against a real SQLite file, through the main CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jotauth.cli import main
+from jotauth.sessions import SessionService
+from jotauth.settings import Settings
+from jotauth.store import open_store
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.chdir(tmp_path)  # no stray jotauth.toml
+    values = {
+        "JOTAUTH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+        "JOTAUTH_SECRET_KEY": "cli-test-secret-0123456789abcdef",
+        "JOTAUTH_ARGON2_TIME_COST": "1",
+        "JOTAUTH_ARGON2_MEMORY_COST": "64",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+def _run(*args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), input=input)
+    return result.exit_code, result.output
+
+
+def test_add_reads_the_password_from_stdin_and_list_shows_the_user(env: Settings) -> None:
+    code, out = _run(
+        "users", "add", "Alice@Example.com", "--name", "Alice", "--role", "admin",
+        "--password-stdin", input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "created user alice@example.com" in out
+    code, out = _run("users", "list", "--json")
+    assert code == 0, out
+    listed = json.loads(out.strip())
+    assert (listed["email"], listed["roles"], listed["disabled"]) == (
+        "alice@example.com",
+        ["admin"],
+        False,
+    )
+    assert PASSWORD not in out
+
+
+def test_add_prompts_twice_for_the_password(env: Settings) -> None:
+    code, out = _run("users", "add", "bob@example.com", input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert code == 0, out
+    assert PASSWORD not in out  # hidden input is not echoed
+
+
+def test_weak_password_and_duplicate_user_are_clear_cli_errors(env: Settings) -> None:
+    code, out = _run("users", "add", "a@example.com", "--password-stdin", input="short\n")
+    assert code == 1 and "weak_password" in out
+    _run("users", "add", "a@example.com", "--password-stdin", input=PASSWORD + "\n")
+    code, out = _run("users", "add", "A@example.com", "--password-stdin", input=PASSWORD + "\n")
+    assert code == 1 and "user_exists" in out
+    code, out = _run("users", "add", "not-an-email", "--password-stdin", input=PASSWORD + "\n")
+    assert code == 1 and "invalid_email" in out
+    assert "Traceback" not in out
+
+
+def test_set_roles_disable_and_sessions_commands(env: Settings) -> None:
+    _run("users", "add", "a@example.com", "--password-stdin", input=PASSWORD + "\n")
+    code, out = _run("users", "set-roles", "a@example.com", "admin", "editor")
+    assert code == 0 and "roles=admin,editor" in out
+
+    async def login() -> str:
+        store = await open_store(env)
+        try:
+            from jotauth.users import PasswordHasher, UserService
+
+            hasher = PasswordHasher(env)
+            users = UserService(store, hasher, env)
+            user = await users.authenticate("a@example.com", PASSWORD)
+            assert user is not None and user.roles == ("admin", "editor")
+            await users.close()
+            hasher.close()
+            issued = await SessionService(store, env).create_session(user.id, user_agent="cli")
+            return issued.session.id
+        finally:
+            await store.close()
+
+    first, second = asyncio.run(login()), asyncio.run(login())
+    code, out = _run("sessions", "list", "--user", "a@example.com")
+    assert code == 0 and first in out and second in out
+    code, out = _run("sessions", "revoke", first)
+    assert code == 0, out
+    code, out = _run("sessions", "revoke", first)
+    assert code == 1 and "no active session" in out
+    code, out = _run("sessions", "list", "--json")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [second]
+
+    code, out = _run("users", "disable", "a@example.com")
+    assert code == 0 and "sessions ended" in out
+    code, out = _run("sessions", "list")
+    assert code == 0 and out == ""
+    code, out = _run("users", "disable", "nobody@example.com")
+    assert code == 1 and "no user" in out
