@@ -72,7 +72,9 @@ class PasswordHasher:
         self._pool = ThreadPoolExecutor(
             max_workers=settings.hash_workers, thread_name_prefix="jotauth-argon2"
         )
-        self._dummy_hash: str | None = None
+        # Made once, up front: building it lazily would make the first unknown-user login
+        # slower than the others (a timing signal of its own).
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
     async def hash(self, password: str) -> str:
         """Hash a prepared password (see :func:`prepare_password`)."""
@@ -90,8 +92,6 @@ class PasswordHasher:
         Answering "no such user" faster than "wrong password" enumerates accounts by timing
         (OWASP Authentication Cheat Sheet, "Authentication responses").
         """
-        if self._dummy_hash is None:
-            self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
         await self.verify(self._dummy_hash, password)
 
     def check_needs_rehash(self, password_hash: str) -> bool:

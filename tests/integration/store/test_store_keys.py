@@ -117,3 +117,15 @@ async def test_unknown_state_is_refused(store: Store) -> None:
 
 def _fields(key: StoredKey) -> dict[str, object]:
     return {name: getattr(key, name) for name in StoredKey.__dataclass_fields__}
+
+
+async def test_lifecycle_enum_states_are_stored_as_their_names(store: Store) -> None:
+    from jotauth.keys import KeyState
+
+    repo = KeyRepository(store, secret_key=SECRET)
+    key = _key("k1")
+    await repo.save_key(StoredKey(**{**_fields(key), "state": KeyState.NEXT}))
+    promoted = StoredKey(**{**_fields(key), "state": KeyState.CURRENT, "activated_at": 7.0})
+    assert await repo.save_key(promoted, expected_state=KeyState.NEXT)
+    loaded = await repo.get_key("k1")
+    assert loaded.state == "current" and KeyState(loaded.state) is KeyState.CURRENT

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jotauth.users import InvalidEmail, normalise_email
 
@@ -66,3 +68,15 @@ def test_longest_allowed_address_is_accepted() -> None:
 def test_non_string_input_is_refused() -> None:
     with pytest.raises(InvalidEmail):
         normalise_email(None)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80) | st.emails().map(str))
+def test_normalisation_is_idempotent_and_only_ever_raises_invalid_email(raw: str) -> None:
+    try:
+        canonical = normalise_email(raw)
+    except InvalidEmail:
+        return
+    assert normalise_email(canonical) == canonical
+    assert canonical == canonical.strip() and "@" in canonical
+    assert len(canonical.encode("utf-8")) <= 254
