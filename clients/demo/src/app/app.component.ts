@@ -1,0 +1,61 @@
+import { Component, effect, inject } from '@angular/core';
+import { Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { AuthService } from '@jotauth/angular';
+
+import { SessionTimerComponent } from './session-timer.component';
+
+/** The shell: navigation, who is signed in, the session's remaining time, sign out. */
+@Component({
+  selector: 'demo-root',
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, SessionTimerComponent],
+  template: `
+    <header class="bar">
+      <a class="brand" routerLink="/">jotauth <span>demo</span></a>
+      @if (auth.user(); as user) {
+        <nav>
+          <a routerLink="/lessons" routerLinkActive="active">Lessons</a>
+          @if (auth.hasRole('admin')) {
+            <a routerLink="/admin" routerLinkActive="active">Admin</a>
+          }
+          <a routerLink="/sessions" routerLinkActive="active">Sessions</a>
+        </nav>
+        <div class="who">
+          <demo-session-timer />
+          <span class="email" data-test="user-email">{{ user.email }}</span>
+          <button type="button" class="link" data-test="logout" (click)="logout()">Sign out</button>
+        </div>
+      }
+    </header>
+    <main>
+      <router-outlet />
+    </main>
+    <footer>
+      Token delivery: <strong data-test="delivery">{{ auth.delivery }}</strong>
+      · <a href="/legacy/">AngularJS page</a>
+    </footer>
+  `,
+})
+export class AppComponent {
+  protected readonly auth = inject(AuthService);
+  private readonly router = inject(Router);
+
+  constructor() {
+    // A sign-out elsewhere (another tab, "log out everywhere", a failed refresh) must not
+    // leave a protected page on screen: go to the login page, remembering where we were.
+    let wasLoggedIn = false;
+    effect(() => {
+      const user = this.auth.user();
+      if (user) {
+        wasLoggedIn = true;
+      } else if (user === null && wasLoggedIn) {
+        wasLoggedIn = false;
+        const returnUrl = this.router.url.startsWith('/signin') ? undefined : this.router.url;
+        void this.router.navigate(['/signin'], { queryParams: { returnUrl } });
+      }
+    });
+  }
+
+  protected async logout(): Promise<void> {
+    await this.auth.logout();
+  }
+}

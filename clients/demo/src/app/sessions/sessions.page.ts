@@ -1,0 +1,75 @@
+import { HttpClient, HttpErrorResponse } from '@angular/common/http';
+import { Component, inject, signal } from '@angular/core';
+import { DatePipe } from '@angular/common';
+import { AuthService } from '@jotauth/angular';
+
+import { type SessionRow, sessionsFrom } from './session-row';
+
+/** The signed-in user's sessions: revoke one, or log out everywhere. */
+@Component({
+  selector: 'demo-sessions-page',
+  imports: [DatePipe],
+  template: `
+    <section class="card">
+      <h1>Active sessions</h1>
+      @if (error(); as message) {
+        <p class="error" role="alert">{{ message }}</p>
+      }
+      <table class="sessions" data-test="sessions">
+        <thead>
+          <tr><th>Signed in</th><th>Last used</th><th>Ends</th><th>Device</th><th></th></tr>
+        </thead>
+        <tbody>
+          @for (session of sessions(); track session.id) {
+            <tr data-test="session" [class.current]="session.current">
+              <td>{{ session.createdAt | date: 'short' }}</td>
+              <td>{{ session.lastUsedAt | date: 'short' }}</td>
+              <td>{{ session.expiresAt | date: 'short' }}</td>
+              <td class="agent">{{ session.userAgent || '—' }}</td>
+              <td>
+                @if (session.current) {
+                  <span class="badge">this browser</span>
+                } @else {
+                  <button type="button" class="link" (click)="revoke(session)">Revoke</button>
+                }
+              </td>
+            </tr>
+          }
+        </tbody>
+      </table>
+      <button type="button" class="danger" data-test="logout-all" (click)="logoutEverywhere()">
+        Log out everywhere
+      </button>
+    </section>
+  `,
+})
+export class SessionsPage {
+  protected readonly sessions = signal<readonly SessionRow[]>([]);
+  protected readonly error = signal<string | null>(null);
+
+  private readonly http = inject(HttpClient);
+  private readonly auth = inject(AuthService);
+
+  constructor() {
+    this.load();
+  }
+
+  protected revoke(session: SessionRow): void {
+    this.http.delete(`/api/auth/sessions/${encodeURIComponent(session.id)}`).subscribe({
+      next: () => this.load(),
+      error: (error: HttpErrorResponse) => this.error.set(`Revoking failed (HTTP ${error.status}).`),
+    });
+  }
+
+  protected async logoutEverywhere(): Promise<void> {
+    await this.auth.logoutEverywhere();
+  }
+
+  private load(): void {
+    this.http.get<unknown>('/api/auth/sessions').subscribe({
+      next: (body) => this.sessions.set(sessionsFrom(body)),
+      error: (error: HttpErrorResponse) =>
+        this.error.set(`The sessions could not be loaded (HTTP ${error.status}).`),
+    });
+  }
+}
