@@ -206,7 +206,7 @@ async def list_sessions(caller: AuthenticatedCaller, context: Context) -> Sessio
 )
 async def delete_session(
     request: Request,
-    session_id: Annotated[str, Path(min_length=1, max_length=128)],
+    session_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$")],
     caller: AuthenticatedCaller,
     context: Context,
 ) -> Response:

@@ -1,0 +1,530 @@
+"""The JSON API of DESIGN §5 on a real store: login, delivery, refresh rotation, logout."""
+
+import asyncio
+
+import httpx
+import jwt
+import pytest
+from server_harness import APP_ORIGIN, PASSWORD, Server
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from jotauth import jose
+
+
+def set_cookies(response: httpx.Response) -> dict[str, str]:
+    """Set-Cookie headers by cookie name, without the (time-dependent) Expires attribute."""
+    headers = {}
+    for header in response.headers.get_list("set-cookie"):
+        name = header.split("=", 1)[0]
+        headers[name] = "; ".join(p for p in header.split("; ") if not p.startswith("Expires="))
+    return headers
+
+
+def refresh_token_of(response: httpx.Response) -> str:
+    return set_cookies(response)["__Host-jot_refresh"].split(";")[0].split("=", 1)[1]
+
+
+def problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["code"] == code
+    assert {"type", "title", "detail"} <= body.keys()
+    if status == 401:
+        challenge = response.headers["www-authenticate"]
+        assert challenge.startswith('Bearer realm="jotauth", error="invalid_token", ')
+        assert 'error_description="' in challenge
+    return body
+
+
+# --- login and delivery ------------------------------------------------------------------------
+
+
+async def test_cookie_login_sets_access_refresh_and_xsrf_cookies_with_exact_flags(
+    server: Server,
+) -> None:
+    await server.add_user()
+    response = await server.login(delivery="cookie")
+    assert response.status_code == 204
+    assert response.headers["cache-control"] == "no-store"
+    cookies = set_cookies(response)
+    assert set(cookies) == {"__Host-jot_access", "__Host-jot_refresh", "XSRF-TOKEN"}
+    access = server.client.cookies["__Host-jot_access"]
+    refresh = server.client.cookies["__Host-jot_refresh"]
+    xsrf = server.client.cookies["XSRF-TOKEN"]
+    ttl = server.context.settings.refresh_idle_ttl
+    assert cookies["__Host-jot_access"] == (
+        f"__Host-jot_access={access}; Path=/; Max-Age=900; Secure; HttpOnly; SameSite=Lax"
+    )
+    assert cookies["__Host-jot_refresh"] in {
+        f"__Host-jot_refresh={refresh}; Path=/; Max-Age={age}; Secure; HttpOnly; SameSite=Strict"
+        for age in (ttl, ttl - 1)
+    }
+    assert cookies["XSRF-TOKEN"] in {
+        f"XSRF-TOKEN={xsrf}; Path=/; Max-Age={age}; Secure; SameSite=Lax" for age in (ttl, ttl - 1)
+    }
+    claims = server.context.verifier.verify(access)
+    assert xsrf == server.context.csrf.token_for_session(claims.sid or "")
+
+
+async def test_body_login_returns_the_access_token_and_keeps_refresh_in_an_httponly_cookie(
+    server: Server,
+) -> None:
+    user_id = await server.add_user(roles=["teacher"], scope=["api/read", "api/buy"])
+    response = await server.login(delivery="body")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access_token", "token_type", "expires_in", "expires_at"}
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    cookies = set_cookies(response)
+    assert set(cookies) == {"__Host-jot_refresh", "XSRF-TOKEN"}
+    assert "HttpOnly" in cookies["__Host-jot_refresh"]
+
+    header, claims = jose.decode_unverified(body["access_token"])
+    assert header == {"alg": "ES256", "kid": server.context.keys.signing_key().kid, "typ": "at+jwt"}
+    assert set(claims) == {"iss", "sub", "aud", "exp", "iat", "jti", "sid", "scope", "roles"}
+    assert claims["iss"] == "https://auth.example.test" and claims["aud"] == "lessons"
+    assert claims["sub"] == user_id and claims["roles"] == ["teacher"]
+    assert claims["scope"] == "api/buy api/read"
+    assert claims["exp"] - claims["iat"] == 900 == body["expires_at"] - claims["iat"]
+
+
+async def test_access_tokens_verify_with_a_standard_library_from_the_jwks(server: Server) -> None:
+    await server.add_user()
+    token = (await server.login(delivery="body")).json()["access_token"]
+    jwks = (await server.client.get("/.well-known/jwks.json")).json()
+    key = jwt.PyJWKSet.from_dict(jwks)[jose.decode_unverified(token)[0]["kid"]]
+    claims = jwt.decode(
+        token, key.key, algorithms=["ES256"], audience="lessons", issuer="https://auth.example.test"
+    )
+    assert claims["sid"]
+
+
+async def test_native_client_gets_the_refresh_token_in_the_body_and_no_cookies(
+    server: Server,
+) -> None:
+    await server.add_user()
+    response = await server.login(delivery="body", client="native")
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers
+    first = response.json()["refresh_token"]
+    refreshed = await server.client.post("/api/auth/refresh", json={"refresh_token": first})
+    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.json()["refresh_token"] != first
+    assert "set-cookie" not in refreshed.headers
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_401(server: Server) -> None:
+    await server.add_user()
+    wrong = await server.login(password="not the password at all")
+    unknown = await server.login(email="nobody@example.org")
+    assert problem(wrong, 401, "invalid_credentials") == problem(
+        unknown, 401, "invalid_credentials"
+    )
+    assert wrong.headers["www-authenticate"] == unknown.headers["www-authenticate"]
+
+
+async def test_too_many_attempts_are_throttled_with_retry_after(server: Server) -> None:
+    await server.add_user()
+    for _ in range(5):
+        await server.login(password="wrong password guess")
+    response = await server.login()
+    problem(response, 429, "too_many_attempts")
+    assert int(response.headers["retry-after"]) >= 1
+
+
+async def test_login_from_a_foreign_origin_is_refused(server: Server) -> None:
+    await server.add_user()
+    body = {"email": "ada@example.org", "password": PASSWORD}
+    evil = await server.client.post(
+        "/api/auth/login", json=body, headers={"Origin": "https://evil.example"}
+    )
+    problem(evil, 403, "origin_not_allowed")
+    null = await server.client.post("/api/auth/login", json=body, headers={"Origin": "null"})
+    problem(null, 403, "origin_not_allowed")
+    allowed = await server.client.post("/api/auth/login", json=body, headers={"Origin": APP_ORIGIN})
+    assert allowed.status_code == 204
+
+
+# --- /me -----------------------------------------------------------------------------------------
+
+
+async def test_me_accepts_the_bearer_token_and_the_access_cookie(server: Server) -> None:
+    user_id = await server.add_user(name="Ada", roles=["admin"], scope=["api/read"])
+    token = (await server.login(delivery="body")).json()["access_token"]
+    by_bearer = await server.client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert by_bearer.json() == {
+        "id": user_id,
+        "email": "ada@example.org",
+        "name": "Ada",
+        "roles": ["admin"],
+        "scope": "api/read",
+    }
+    await server.login(delivery="cookie")
+    by_cookie = await server.client.get("/api/auth/me")
+    assert by_cookie.status_code == 200 and by_cookie.json()["id"] == user_id
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer", "Bearer ", "Basic YWRhOnB3", "Bearer not.a.token", "Bearer " + "a" * 9000],
+)
+async def test_me_without_a_valid_token_is_401_with_a_bearer_challenge(
+    sqlite_server: Server, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    response = await sqlite_server.client.get("/api/auth/me", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"].startswith('Bearer realm="jotauth"')
+
+
+async def test_expired_access_token_is_401(server: Server) -> None:
+    await server.add_user()
+    token = (await server.login(delivery="body")).json()["access_token"]
+    server.clock.advance(900 + 31)
+    response = await server.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    problem(response, 401, "expired")
+
+
+# --- refresh -------------------------------------------------------------------------------------
+
+
+async def test_refresh_rotates_the_refresh_cookie_and_issues_a_new_access_token(
+    server: Server,
+) -> None:
+    await server.add_user()
+    await server.login()
+    old_refresh = server.client.cookies["__Host-jot_refresh"]
+    old_access = server.client.cookies["__Host-jot_access"]
+    response = await server.client.post("/api/auth/refresh", headers=server.xsrf())
+    assert response.status_code == 204, response.text
+    assert set(set_cookies(response)) == {"__Host-jot_access", "__Host-jot_refresh", "XSRF-TOKEN"}
+    assert server.client.cookies["__Host-jot_refresh"] != old_refresh
+    assert server.client.cookies["__Host-jot_access"] != old_access
+    old_sid = server.context.verifier.verify(old_access).sid
+    assert server.context.verifier.verify(server.client.cookies["__Host-jot_access"]).sid == old_sid
+
+
+async def test_refresh_in_body_delivery_returns_json(server: Server) -> None:
+    await server.add_user()
+    await server.login(delivery="body")
+    response = await server.client.post(
+        "/api/auth/refresh", json={"delivery": "body"}, headers=server.xsrf()
+    )
+    assert response.status_code == 200
+    assert set(response.json()) == {"access_token", "token_type", "expires_in", "expires_at"}
+
+
+async def test_refresh_reuse_after_grace_revokes_session(server: Server) -> None:
+    await server.add_user()
+    await server.login()
+    stolen = server.client.cookies["__Host-jot_refresh"]
+    xsrf = server.xsrf()
+    assert (await server.client.post("/api/auth/refresh", headers=xsrf)).status_code == 204
+    server.clock.advance(11)
+    replay = await server.post_with_cookies(
+        "/api/auth/refresh",
+        {"__Host-jot_refresh": stolen, "XSRF-TOKEN": xsrf["X-XSRF-TOKEN"]},
+        xsrf,
+    )
+    problem(replay, 401, "refresh_reused")
+    # The legitimate holder's newer token is dead too: the whole session was revoked.
+    server.client.cookies.delete("__Host-jot_refresh")
+    after = await server.client.post("/api/auth/refresh", headers=xsrf)
+    assert after.status_code == 401
+
+
+async def test_reuse_within_grace_continues_the_same_session(server: Server) -> None:
+    await server.add_user()
+    await server.login()
+    first = server.client.cookies["__Host-jot_refresh"]
+    xsrf = server.xsrf()
+    one = await server.client.post("/api/auth/refresh", headers=xsrf)
+    server.clock.advance(3)
+    two = await server.post_with_cookies(
+        "/api/auth/refresh", {"__Host-jot_refresh": first, "XSRF-TOKEN": xsrf["X-XSRF-TOKEN"]}, xsrf
+    )
+    assert one.status_code == two.status_code == 204
+    assert refresh_token_of(one) == refresh_token_of(two)
+
+
+async def test_twenty_concurrent_refreshes_with_one_token_all_succeed_in_one_session(
+    server: Server,
+) -> None:
+    await server.add_user()
+    await server.login(delivery="body")
+    token = server.client.cookies["__Host-jot_refresh"]
+    xsrf = server.xsrf()
+    cookies = {"__Host-jot_refresh": token, "XSRF-TOKEN": xsrf["X-XSRF-TOKEN"]}
+    responses = await asyncio.gather(
+        *(
+            server.post_with_cookies("/api/auth/refresh", cookies, xsrf, json={"delivery": "body"})
+            for _ in range(20)
+        )
+    )
+    assert [r.status_code for r in responses] == [200] * 20
+    sids = {server.context.verifier.verify(r.json()["access_token"]).sid for r in responses}
+    assert len(sids) == 1
+    heads = {refresh_token_of(r) for r in responses}
+    assert len(heads) == 1
+    # Whichever response the browser kept, its refresh token still works.
+    again = await server.post_with_cookies(
+        "/api/auth/refresh", {**cookies, "__Host-jot_refresh": heads.pop()}, xsrf
+    )
+    assert again.status_code == 204
+
+
+async def test_refresh_without_any_token_is_401(sqlite_server: Server) -> None:
+    problem(await sqlite_server.client.post("/api/auth/refresh"), 401, "invalid_token")
+
+
+async def test_refresh_with_an_unknown_token_is_401(sqlite_server: Server) -> None:
+    response = await sqlite_server.client.post(
+        "/api/auth/refresh", json={"refresh_token": "x" * 43}
+    )
+    problem(response, 401, "invalid_refresh_token")
+
+
+async def test_refresh_of_a_disabled_user_is_401(server: Server) -> None:
+    user_id = await server.add_user()
+    await server.login()
+    await server.context.users.disable_user(user_id)
+    response = await server.client.post("/api/auth/refresh", headers=server.xsrf())
+    assert response.status_code == 401
+
+
+async def test_refresh_answers_503_not_401_when_the_store_is_unreachable(server: Server) -> None:
+    await server.add_user()
+    await server.login()
+    store = server.context.store
+    working = store._engine
+    store._engine = create_async_engine(
+        "postgresql+asyncpg://postgres@127.0.0.1:1/none", connect_args={"timeout": 1}
+    )
+    try:
+        response = await server.client.post("/api/auth/refresh", headers=server.xsrf())
+        body = problem(response, 503, "store_unavailable")
+        assert "127.0.0.1" not in str(body) and "asyncpg" not in str(body)
+        assert "set-cookie" not in response.headers
+        assert (await server.client.get("/readyz")).status_code == 503
+    finally:
+        await store._engine.dispose()
+        store._engine = working
+    assert (await server.client.post("/api/auth/refresh", headers=server.xsrf())).status_code == 204
+
+
+# --- CSRF on cookie-authenticated requests -----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/auth/refresh", "/api/auth/logout", "/api/auth/logout-all"])
+async def test_cookie_requests_without_the_xsrf_header_are_403(server: Server, path: str) -> None:
+    await server.add_user()
+    await server.login()
+    problem(await server.client.post(path), 403, "csrf_failed")
+    wrong = await server.client.post(path, headers={"X-XSRF-TOKEN": "forged"})
+    problem(wrong, 403, "csrf_failed")
+    # Nothing happened: the session still works.
+    assert (await server.client.get("/api/auth/me")).status_code == 200
+    assert (await server.client.post("/api/auth/refresh", headers=server.xsrf())).status_code == 204
+
+
+async def test_xsrf_token_of_another_session_is_refused(server: Server) -> None:
+    await server.add_user()
+    await server.login()
+    async with server.browser() as other:
+        await other.post("/api/auth/login", json={"email": "ada@example.org", "password": PASSWORD})
+        foreign = other.cookies["XSRF-TOKEN"]
+    planted = {"X-XSRF-TOKEN": foreign}
+    server.client.cookies.set("XSRF-TOKEN", foreign, domain="auth.example.test")
+    problem(await server.client.post("/api/auth/logout-all", headers=planted), 403, "csrf_failed")
+    password = await server.client.post(
+        "/api/auth/password",
+        json={"current_password": PASSWORD, "new_password": "another long passphrase"},
+        headers=planted,
+    )
+    problem(password, 403, "csrf_failed")
+    refresh = await server.client.post("/api/auth/refresh", headers=planted)
+    problem(refresh, 403, "csrf_failed")
+    assert "__Host-jot_access" not in set_cookies(refresh)  # no access token for a forgery
+
+
+async def test_bearer_requests_need_no_xsrf_header(server: Server) -> None:
+    await server.add_user()
+    token = (await server.login(delivery="body", client="native")).json()["access_token"]
+    async with server.browser() as api:
+        response = await api.post(
+            "/api/auth/logout-all", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 204
+
+
+# --- logout, sessions, password ------------------------------------------------------------------
+
+
+async def test_logout_clears_every_auth_cookie_and_ends_the_session(server: Server) -> None:
+    await server.add_user()
+    await server.login()
+    refresh = server.client.cookies["__Host-jot_refresh"]
+    xsrf = server.xsrf()
+    response = await server.client.post("/api/auth/logout", headers=xsrf)
+    assert response.status_code == 204
+    cleared = set_cookies(response)
+    assert cleared == {
+        "__Host-jot_access": (
+            "__Host-jot_access=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax"
+        ),
+        "__Host-jot_refresh": (
+            "__Host-jot_refresh=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict"
+        ),
+        "XSRF-TOKEN": "XSRF-TOKEN=; Path=/; Max-Age=0; Secure; SameSite=Lax",
+    }
+    assert not server.client.cookies
+    assert (await server.client.get("/api/auth/me")).status_code == 401
+    replay = await server.client.post(
+        "/api/auth/refresh", json={"refresh_token": refresh}, headers=xsrf
+    )
+    problem(replay, 401, "session_revoked")
+
+
+async def test_logout_without_a_session_is_a_harmless_204(sqlite_server: Server) -> None:
+    response = await sqlite_server.client.post("/api/auth/logout")
+    assert response.status_code == 204
+    assert len(response.headers.get_list("set-cookie")) == 3
+
+
+async def test_logout_with_an_expired_access_cookie_ends_the_session_via_the_refresh_cookie(
+    server: Server,
+) -> None:
+    await server.add_user()
+    await server.login()
+    refresh = server.client.cookies["__Host-jot_refresh"]
+    server.clock.advance(900 + 31)
+    assert (await server.client.post("/api/auth/logout", headers=server.xsrf())).status_code == 204
+    server.clock.advance(11)
+    replay = await server.client.post("/api/auth/refresh", json={"refresh_token": refresh})
+    assert replay.status_code == 401
+
+
+async def test_logout_all_ends_every_session_of_the_user(server: Server) -> None:
+    await server.add_user()
+    await server.login()
+    async with server.browser() as phone:
+        await phone.post("/api/auth/login", json={"email": "ada@example.org", "password": PASSWORD})
+        response = await server.client.post("/api/auth/logout-all", headers=server.xsrf())
+        assert response.status_code == 204
+        assert len(response.headers.get_list("set-cookie")) == 3
+        phone_refresh = await phone.post("/api/auth/refresh", headers=server.xsrf(phone))
+        problem(phone_refresh, 401, "session_revoked")
+
+
+async def test_sessions_are_listed_and_can_be_revoked_one_by_one(server: Server) -> None:
+    await server.add_user()
+    await server.login()
+    async with server.browser() as phone:
+        await phone.post(
+            "/api/auth/login",
+            json={"email": "ada@example.org", "password": PASSWORD},
+            headers={"User-Agent": "phone/1.0"},
+        )
+        listed = (await server.client.get("/api/auth/sessions")).json()["sessions"]
+        assert len(listed) == 2
+        assert sum(s["current"] for s in listed) == 1
+        other = next(s for s in listed if not s["current"])
+        assert other["user_agent"] == "phone/1.0" and other["ip"] == "203.0.113.7"
+        deleted = await server.client.delete(
+            f"/api/auth/sessions/{other['id']}", headers=server.xsrf()
+        )
+        assert deleted.status_code == 204
+        assert (
+            await phone.post("/api/auth/refresh", headers=server.xsrf(phone))
+        ).status_code == 401
+    listed = (await server.client.get("/api/auth/sessions")).json()["sessions"]
+    assert [s["current"] for s in listed] == [True]
+
+
+async def test_a_session_of_another_user_cannot_be_revoked(server: Server) -> None:
+    await server.add_user()
+    await server.add_user(email="eve@example.org")
+    await server.login()
+    async with server.browser() as eve:
+        await eve.post("/api/auth/login", json={"email": "eve@example.org", "password": PASSWORD})
+        eve_sid = (await eve.get("/api/auth/sessions")).json()["sessions"][0]["id"]
+        response = await server.client.delete(
+            f"/api/auth/sessions/{eve_sid}", headers=server.xsrf()
+        )
+        problem(response, 404, "not_found")
+        assert (await eve.post("/api/auth/refresh", headers=server.xsrf(eve))).status_code == 204
+
+
+async def test_password_change_revokes_the_other_sessions_but_keeps_this_one(
+    server: Server,
+) -> None:
+    await server.add_user()
+    await server.login()
+    async with server.browser() as laptop:
+        await laptop.post(
+            "/api/auth/login", json={"email": "ada@example.org", "password": PASSWORD}
+        )
+        response = await server.client.post(
+            "/api/auth/password",
+            json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+            headers=server.xsrf(),
+        )
+        assert response.status_code == 204, response.text
+        assert (
+            await laptop.post("/api/auth/refresh", headers=server.xsrf(laptop))
+        ).status_code == 401
+    assert (await server.client.post("/api/auth/refresh", headers=server.xsrf())).status_code == 204
+    problem(await server.login(), 401, "invalid_credentials")
+    assert (await server.login(password="a brand new passphrase")).status_code == 204
+
+
+async def test_password_change_with_the_wrong_current_password_is_403_not_401(
+    server: Server,
+) -> None:
+    await server.add_user()
+    await server.login()
+    response = await server.client.post(
+        "/api/auth/password",
+        json={"current_password": "not my password", "new_password": "a brand new passphrase"},
+        headers=server.xsrf(),
+    )
+    problem(response, 403, "wrong_password")
+
+
+async def test_password_change_enforces_the_policy(server: Server) -> None:
+    await server.add_user()
+    await server.login()
+    response = await server.client.post(
+        "/api/auth/password",
+        json={"current_password": PASSWORD, "new_password": "short"},
+        headers=server.xsrf(),
+    )
+    problem(response, 422, "weak_password")
+
+
+# --- signup -------------------------------------------------------------------------------
+
+
+async def test_signup_creates_an_account_and_logs_it_in(server: Server) -> None:
+    response = await server.client.post(
+        "/api/auth/signup",
+        json={"email": "New@Example.org", "password": "a long enough passphrase", "name": "Nu"},
+    )
+    assert response.status_code == 204, response.text
+    me = (await server.client.get("/api/auth/me")).json()
+    assert me["email"] == "new@example.org" and me["name"] == "Nu"
+    again = await server.client.post(
+        "/api/auth/signup", json={"email": "new@example.org", "password": "a long enough phrase"}
+    )
+    problem(again, 409, "user_exists")
+
+
+async def test_signup_rejects_weak_passwords(sqlite_server: Server) -> None:
+    response = await sqlite_server.client.post(
+        "/api/auth/signup", json={"email": "a@example.org", "password": "aaaaaaaaaaaaaaaa"}
+    )
+    problem(response, 422, "weak_password")

@@ -1,0 +1,167 @@
+"""The hosted login page: no JavaScript, strict CSP, form CSRF, allowlisted redirects only."""
+
+import re
+
+import httpx
+import pytest
+from server_harness import APP_ORIGIN, BASE_URL, PASSWORD, Server, server_settings, start_server
+
+
+def form_token(page: httpx.Response) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match
+    return match.group(1)
+
+
+async def test_login_page_renders_a_form_without_script_under_a_strict_csp(
+    sqlite_server: Server,
+) -> None:
+    page = await sqlite_server.client.get("/login", params={"return_to": f"{APP_ORIGIN}/x"})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "style-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp and f"form-action 'self' {APP_ORIGIN}" in csp
+    assert "script" not in csp and "<script" not in page.text
+    assert '<form method="post" action="/login">' in page.text
+    assert f'name="return_to" value="{APP_ORIGIN}/x"' in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "__Host-jot_login_form" in page.headers["set-cookie"]
+    css = await sqlite_server.client.get("/static/login.css")
+    assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+
+
+async def test_form_login_sets_the_cookies_and_redirects_to_an_allowed_return_to(
+    server: Server,
+) -> None:
+    await server.add_user()
+    page = await server.client.get("/login")
+    response = await server.client.post(
+        "/login",
+        data={
+            "email": "ada@example.org",
+            "password": PASSWORD,
+            "csrf_token": form_token(page),
+            "return_to": f"{APP_ORIGIN}/lessons",
+        },
+        headers={"Origin": BASE_URL},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{APP_ORIGIN}/lessons"
+    assert {"__Host-jot_access", "__Host-jot_refresh", "XSRF-TOKEN"} <= set(server.client.cookies)
+    assert (await server.client.get("/api/auth/me")).status_code == 200
+
+
+async def test_form_login_without_return_to_shows_a_signed_in_page(server: Server) -> None:
+    await server.add_user()
+    page = await server.client.get("/login")
+    response = await server.client.post(
+        "/login",
+        data={"email": "ada@example.org", "password": PASSWORD, "csrf_token": form_token(page)},
+    )
+    assert response.status_code == 200 and "You are signed in" in response.text
+
+
+async def test_form_login_with_a_wrong_password_re_renders_the_form_with_a_401(
+    server: Server,
+) -> None:
+    await server.add_user()
+    page = await server.client.get("/login")
+    response = await server.client.post(
+        "/login",
+        data={"email": "a&b@example.org", "password": "nope", "csrf_token": form_token(page)},
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith('Bearer realm="jotauth"')
+    assert "The email or password is incorrect." in response.text
+    assert 'value="a&amp;b@example.org"' in response.text  # echoed escaped
+    assert "__Host-jot_access" not in server.client.cookies
+
+
+async def test_form_login_with_a_hostile_email_re_renders_the_form_escaped(
+    sqlite_server: Server,
+) -> None:
+    page = await sqlite_server.client.get("/login")
+    response = await sqlite_server.client.post(
+        "/login",
+        data={"email": "<script>@x.org", "password": "nope", "csrf_token": form_token(page)},
+    )
+    assert response.status_code == 422
+    assert "<script>" not in response.text and "&lt;script&gt;@x.org" in response.text
+
+
+async def test_form_login_without_the_form_token_is_refused(server: Server) -> None:
+    await server.add_user()
+    await server.client.get("/login")
+    response = await server.client.post(
+        "/login", data={"email": "ada@example.org", "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert response.status_code == 403
+    assert "__Host-jot_access" not in server.client.cookies
+
+
+async def test_form_login_from_a_foreign_origin_is_refused(sqlite_server: Server) -> None:
+    page = await sqlite_server.client.get("/login")
+    response = await sqlite_server.client.post(
+        "/login",
+        data={"email": "ada@example.org", "password": PASSWORD, "csrf_token": form_token(page)},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "return_to",
+    [
+        "//evil.example/",
+        "https:evil.example",
+        "/\\evil.example",
+        "https://app.example.test@evil.example/",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "https://app.example.test/\r\nSet-Cookie: x=y",
+        "http://app.example.test/",
+    ],
+)
+async def test_open_redirect_attempts_are_400(sqlite_server: Server, return_to: str) -> None:
+    page = await sqlite_server.client.get("/login", params={"return_to": return_to})
+    assert page.status_code == 400
+    assert page.json()["code"] == "invalid_return_to"
+    login = await sqlite_server.client.post(
+        "/login",
+        data={"email": "a@example.org", "password": "x", "csrf_token": "", "return_to": return_to},
+    )
+    assert login.status_code == 400 and "location" not in login.headers
+    logout = await sqlite_server.client.get("/logout", params={"return_to": return_to})
+    assert logout.status_code == 400
+
+
+async def test_hosted_logout_asks_then_ends_the_session_and_clears_cookies(server: Server) -> None:
+    await server.add_user()
+    await server.login()
+    confirm = await server.client.get("/logout", params={"return_to": f"{APP_ORIGIN}/"})
+    assert confirm.status_code == 200 and 'action="/logout"' in confirm.text
+    assert (await server.client.get("/api/auth/me")).status_code == 200  # a GET ends nothing
+    response = await server.client.post(
+        "/logout", data={"csrf_token": form_token(confirm), "return_to": f"{APP_ORIGIN}/"}
+    )
+    assert response.status_code == 303 and response.headers["location"] == f"{APP_ORIGIN}/"
+    assert not {"__Host-jot_access", "__Host-jot_refresh", "XSRF-TOKEN"} & set(
+        server.client.cookies
+    )
+
+
+async def test_cookie_domain_sets_cookies_for_sibling_subdomains(sqlite_url: str) -> None:
+    settings = server_settings(sqlite_url, cookie_domain="example.test")
+    async for running in start_server(settings):
+        await running.add_user()
+        page = await running.client.get("/login")
+        response = await running.client.post(
+            "/login",
+            data={"email": "ada@example.org", "password": PASSWORD, "csrf_token": form_token(page)},
+        )
+        cookies = response.headers.get_list("set-cookie")
+        names = sorted(c.split("=", 1)[0] for c in cookies)
+        assert names == ["XSRF-TOKEN", "jot_access", "jot_refresh"]
+        assert all("; Domain=example.test;" in c and "; Secure;" in c for c in cookies)

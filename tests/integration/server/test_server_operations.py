@@ -1,0 +1,90 @@
+"""JWKS, discovery metadata, health, readiness, metrics, OpenAPI and start-up refusals."""
+
+import pytest
+from server_harness import BASE_URL, Server, server_settings
+
+from jotauth.server.app import create_app
+from jotauth.server.startup import StartupRefused
+from jotauth.settings import Settings
+
+
+async def test_jwks_publishes_current_and_next_keys_with_cache_control(server: Server) -> None:
+    response = await server.client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=60"
+    keys = response.json()["keys"]
+    assert {k["kid"] for k in keys} == {k.kid for k in server.context.keys.managed_keys()}
+    for key in keys:
+        assert key["use"] == "sig" and key["alg"] == "ES256" and key["kty"] == "EC"
+        assert "d" not in key
+
+
+async def test_rsa_keys_carry_x5c_and_thumbprint(sqlite_url: str) -> None:
+    from server_harness import start_server
+
+    async for running in start_server(server_settings(sqlite_url, algorithm="RS256")):
+        keys = (await running.client.get("/.well-known/jwks.json")).json()["keys"]
+        assert all("x5c" in k and "x5t#S256" in k and "d" not in k for k in keys)
+
+
+async def test_openid_configuration_points_at_the_jwks(sqlite_server: Server) -> None:
+    metadata = (await sqlite_server.client.get("/.well-known/openid-configuration")).json()
+    assert metadata["issuer"] == BASE_URL
+    assert metadata["jwks_uri"] == f"{BASE_URL}/.well-known/jwks.json"
+    assert metadata["id_token_signing_alg_values_supported"] == ["ES256"]
+    assert metadata["token_endpoint"] == f"{BASE_URL}/api/auth/refresh"
+
+
+async def test_health_readiness_and_metrics(server: Server) -> None:
+    assert (await server.client.get("/healthz")).json() == {"status": "ok"}
+    assert (await server.client.get("/readyz")).status_code == 200
+    await server.add_user()
+    await server.login()
+    await server.login(password="wrong password!")
+    text = (await server.client.get("/metrics")).text
+    assert 'jotauth_logins_total{outcome="success"} 1.0' in text
+    assert 'jotauth_logins_total{outcome="invalid_credentials"} 1.0' in text
+    assert (
+        'jotauth_http_request_duration_seconds_count{method="POST",route="/api/auth/login"' in text
+    )
+
+
+async def test_openapi_schema_is_served(sqlite_server: Server) -> None:
+    schema = (await sqlite_server.client.get("/openapi.json")).json()
+    assert {"/api/auth/login", "/api/auth/refresh", "/api/auth/me"} <= set(schema["paths"])
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    with pytest.raises(StartupRefused, match="JOTAUTH_SECRET_KEY"):
+        create_app(Settings(issuer="https://auth.example.org"))
+
+
+def test_production_refuses_a_short_secret_key() -> None:
+    with pytest.raises(StartupRefused, match="32 characters"):
+        create_app(Settings(issuer="https://auth.example.org", secret_key="short"))
+
+
+def test_production_refuses_plain_http_unless_told_explicitly() -> None:
+    secret = "s" * 40
+    with pytest.raises(StartupRefused, match="plain HTTP"):
+        create_app(Settings(issuer="http://auth.example.org", secret_key=secret))
+    create_app(
+        Settings(issuer="http://auth.example.org", secret_key=secret, allow_insecure_cookies=True)
+    )
+    create_app(Settings(issuer="http://127.0.0.1:8000", secret_key=secret))  # loopback is TLS-safe
+
+
+def test_host_prefixed_refresh_cookie_with_a_sub_path_is_refused() -> None:
+    with pytest.raises(StartupRefused, match="__Host-"):
+        create_app(
+            Settings(
+                issuer="https://auth.example.org",
+                secret_key="s" * 40,
+                refresh_cookie_path="/api/auth",
+            )
+        )
+
+
+def test_dev_mode_starts_without_a_secret_and_warns(caplog: pytest.LogCaptureFixture) -> None:
+    create_app(Settings(dev=True))
+    assert "DEVELOPMENT MODE" in caplog.text
