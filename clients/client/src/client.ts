@@ -1,0 +1,352 @@
+import { resolveConfig } from './config.js';
+import { readCookie } from './cookies.js';
+import { openTabChannel, type TabMessage } from './cross-tab.js';
+import { callSafely, createEmitter } from './emitter.js';
+import { AuthError, authErrorFrom, readJsonObject } from './errors.js';
+import { proactiveRefreshDelay } from './refresh-timing.js';
+import { createRemoteRefresh } from './remote-refresh.js';
+import { singleFlight } from './single-flight.js';
+import { createTokenStorage } from './storage.js';
+import { readTokenGrant, type TokenGrant } from './token-response.js';
+import type {
+  AuthClient,
+  AuthClientConfig,
+  AuthEventMap,
+  AuthUser,
+  Credentials,
+  UnauthenticatedEvent,
+  UserState,
+} from './types.js';
+import { createUrlPolicy } from './url-policy.js';
+import { parseAuthUser } from './user.js';
+
+/** Safe methods (RFC 9110 §9.2.1) change nothing, so they need no CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+/** Refresh answers meaning "this session is over" (as opposed to "try again later"). */
+const SESSION_REFUSED = new Set([400, 401, 403]);
+/** Retry delay of a proactive refresh that could not reach the server. */
+const RETRY_MS = 5000;
+
+/**
+ * Create a client for one jotauth auth server (DESIGN.md §8). It keeps the user state, adds
+ * credentials to requests for allowed URLs only, refreshes the access token once on 401 (one
+ * refresh in flight however many requests fail together) and shortly before expiry, and keeps
+ * the tabs of one origin in step over BroadcastChannel.
+ */
+export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
+  const settings = resolveConfig(config);
+  const { clock, delivery, endpoints } = settings;
+  const fetchImpl = settings.fetch;
+  const storage =
+    delivery === 'body' ? createTokenStorage(settings.storage, settings.storageKey) : null;
+  const policy = createUrlPolicy({
+    allowed: settings.allowedUrls,
+    blocked: settings.blockedUrls,
+    pageUrl: settings.pageUrl,
+  });
+  const authEndpoints = new Set(
+    [endpoints.login, endpoints.refresh, endpoints.logout].map((url) => endpointKey(url)),
+  );
+  const events = createEmitter<AuthEventMap>();
+  const userListeners = new Set<(user: UserState) => void>();
+  const remote = createRemoteRefresh(clock, settings.crossTabWaitMs);
+  const tabs = settings.channelName ? openTabChannel(settings.channelName, onTabMessage) : null;
+
+  let user: UserState = undefined;
+  let userRequest: Promise<AuthUser | null> | null = null;
+  let expiresAt: number | null = storage?.load()?.expiresAt ?? null;
+  /** Changes with every new access token; lets a failed request see that it may just retry. */
+  let generation = 0;
+  /** Changes on login and logout, so a /me answer for an older session is ignored. */
+  let sessionEpoch = 0;
+  let timer: unknown = null;
+
+  function endpointKey(url: string): string {
+    try {
+      const parsed = new URL(url, settings.pageUrl);
+      return parsed.origin + parsed.pathname;
+    } catch {
+      return url;
+    }
+  }
+
+  function setUser(next: UserState): void {
+    if (next === user) return;
+    const wasLoggedIn = Boolean(user);
+    user = next;
+    for (const listener of [...userListeners]) {
+      callSafely(() => {
+        listener(next);
+      });
+    }
+    if (next && !wasLoggedIn) events.emit('authenticated', next);
+  }
+
+  function setExpiry(next: number | null): void {
+    if (next === expiresAt) return;
+    expiresAt = next;
+    events.emit('expiry', next);
+  }
+
+  function cancelTimer(): void {
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = null;
+  }
+
+  function scheduleRefresh(): void {
+    cancelTimer();
+    if (expiresAt === null) return;
+    const jitter = Math.random() * settings.refreshJitterMs;
+    const delay = proactiveRefreshDelay(expiresAt, clock.now(), settings.refreshBeforeMs, jitter);
+    timer = clock.setTimeout(refreshProactively, delay);
+  }
+
+  function refreshProactively(): void {
+    timer = null;
+    refresh().catch(() => {
+      // Server unreachable: keep trying while the current token still works.
+      if (timer === null && expiresAt !== null && expiresAt > clock.now()) {
+        timer = clock.setTimeout(refreshProactively, RETRY_MS);
+      }
+    });
+  }
+
+  function adopt(grant: TokenGrant): void {
+    if (storage && grant.token) storage.save(grant.token);
+    generation += 1;
+    setExpiry(grant.expiresAt);
+    scheduleRefresh();
+  }
+
+  function endSession(detail: UnauthenticatedEvent, tellOtherTabs: boolean): void {
+    cancelTimer();
+    storage?.clear();
+    sessionEpoch += 1;
+    setExpiry(null);
+    userRequest = Promise.resolve(null);
+    setUser(null);
+    events.emit('unauthenticated', detail);
+    if (tellOtherTabs) tabs?.post({ type: 'logout' });
+  }
+
+  function credentialHeaders(method: string): Record<string, string> {
+    if (storage) {
+      const token = storage.load();
+      return token ? { Authorization: `Bearer ${token.accessToken}` } : {};
+    }
+    // Cookie delivery: double-submit CSRF token (OWASP CSRF cheat sheet), only where it matters.
+    if (SAFE_METHODS.has(method.toUpperCase())) return {};
+    const cookies = typeof document === 'undefined' ? '' : document.cookie;
+    const xsrf = readCookie(settings.xsrfCookieName, cookies);
+    return xsrf ? { [settings.xsrfHeaderName]: xsrf } : {};
+  }
+
+  async function callAuth(
+    url: string,
+    body: Record<string, unknown> | undefined,
+    headers: Record<string, string>,
+  ): Promise<Response> {
+    const allHeaders: Record<string, string> = { Accept: 'application/json', ...headers };
+    if (body) allHeaders['Content-Type'] = 'application/json';
+    try {
+      return await fetchImpl(url, {
+        method: 'POST',
+        headers: allHeaders,
+        body: body && JSON.stringify(body),
+        credentials: 'include',
+      });
+    } catch {
+      throw new AuthError('network_error', 0, `could not reach ${url}`);
+    }
+  }
+
+  async function refreshHere(): Promise<boolean> {
+    // Body delivery sends no bearer token: the refresh cookie is the credential here.
+    const response = await callAuth(
+      endpoints.refresh,
+      { delivery },
+      storage ? {} : credentialHeaders('POST'),
+    );
+    if (response.ok) {
+      const grant = readTokenGrant(await readJsonObject(response), clock.now());
+      if (storage && !grant.token) {
+        throw new AuthError('invalid_response', response.status, 'refresh gave no access_token');
+      }
+      adopt(grant);
+      tabs?.post({ type: 'refreshed', token: grant.token, expiresAt: grant.expiresAt });
+      return true;
+    }
+    const error = await authErrorFrom(response);
+    if (!SESSION_REFUSED.has(response.status)) throw error;
+    endSession({ reason: 'session_ended', code: error.code }, true);
+    return false;
+  }
+
+  const refresh = singleFlight(async (): Promise<boolean> => {
+    const elsewhere = await remote.wait();
+    if (elsewhere !== undefined) return elsewhere;
+    tabs?.post({ type: 'refreshing' });
+    try {
+      return await refreshHere();
+    } catch (error) {
+      tabs?.post({ type: 'refresh-failed' });
+      throw error;
+    }
+  });
+
+  async function recoverFrom401(sentGeneration: number): Promise<boolean> {
+    if (sentGeneration !== generation) return true;
+    try {
+      return await refresh();
+    } catch {
+      return false;
+    }
+  }
+
+  function isAuthEndpoint(url: string): boolean {
+    return authEndpoints.has(endpointKey(url));
+  }
+
+  async function authFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    const request = typeof input === 'string' || input instanceof URL ? null : input;
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!policy.allows(url)) return fetchImpl(input, init);
+    const method = (init.method ?? request?.method ?? 'GET').toUpperCase();
+    if (storage?.load() && expiresAt !== null && expiresAt <= clock.now()) {
+      await recoverFrom401(generation); // known expired: refresh first instead of collecting a 401
+    }
+    const send = (): Promise<Response> => {
+      const headers = new Headers(init.headers ?? request?.headers);
+      for (const [name, value] of Object.entries(credentialHeaders(method))) {
+        if (!headers.has(name)) headers.set(name, value); // an explicit header from the caller wins
+      }
+      // A Request body can be read once: send a clone so the original is there for the retry.
+      return fetchImpl(request ? request.clone() : input, { ...init, headers });
+    };
+    const sentGeneration = generation;
+    const response = await send();
+    if (response.status !== 401 || isAuthEndpoint(url)) return response;
+    if (!(await recoverFrom401(sentGeneration))) return response;
+    return send(); // a second 401 is final: no refresh loop
+  }
+
+  async function loadUser(): Promise<AuthUser | null> {
+    const epoch = sessionEpoch;
+    let response: Response;
+    try {
+      response = await authFetch(endpoints.me, {
+        headers: { Accept: 'application/json' },
+        credentials: 'include',
+      });
+    } catch {
+      throw new AuthError('network_error', 0, `could not reach ${endpoints.me}`);
+    }
+    if (epoch !== sessionEpoch) return user ?? null; // logged in or out meanwhile
+    if (response.status === 401) {
+      if (user !== null) endSession({ reason: 'anonymous' }, false);
+      return null;
+    }
+    if (!response.ok) throw await authErrorFrom(response);
+    const loaded = parseAuthUser(await readJsonObject(response));
+    if (!loaded) throw new AuthError('invalid_response', response.status, '/me gave no user');
+    setUser(loaded);
+    return loaded;
+  }
+
+  function getUser(options: { readonly force?: boolean } = {}): Promise<AuthUser | null> {
+    if (userRequest && !options.force) return userRequest;
+    const request = loadUser();
+    userRequest = request;
+    // A failure (server unreachable) is not an answer: the next call asks again.
+    request.catch(() => {
+      if (userRequest === request) userRequest = null;
+    });
+    return request;
+  }
+
+  async function login(credentials: Credentials): Promise<AuthUser> {
+    const { email, password } = credentials;
+    const response = await callAuth(endpoints.login, { email, password, delivery }, {});
+    if (!response.ok) throw await authErrorFrom(response);
+    const grant = readTokenGrant(await readJsonObject(response), clock.now());
+    if (storage && !grant.token) {
+      throw new AuthError('invalid_response', response.status, 'login gave no access_token');
+    }
+    sessionEpoch += 1;
+    adopt(grant);
+    setUser(undefined);
+    const loggedIn = await getUser({ force: true });
+    if (!loggedIn) throw new AuthError('unauthorized', 401, '/me refused the new session');
+    tabs?.post({ type: 'login', token: grant.token, expiresAt: grant.expiresAt });
+    return loggedIn;
+  }
+
+  async function logout(): Promise<void> {
+    try {
+      await callAuth(endpoints.logout, undefined, credentialHeaders('POST'));
+    } catch {
+      // The local session ends anyway: staying signed in because the server is unreachable
+      // would be the worse failure on a shared device.
+    }
+    endSession({ reason: 'logout' }, true);
+  }
+
+  function onTabMessage(message: TabMessage): void {
+    switch (message.type) {
+      case 'refreshing':
+        remote.started();
+        return;
+      case 'refreshed':
+        adopt(message);
+        remote.settle(true);
+        return;
+      case 'refresh-failed':
+        remote.settle(undefined);
+        return;
+      case 'logout':
+        remote.settle(false);
+        if (user !== null) endSession({ reason: 'other_tab' }, false);
+        return;
+      case 'login':
+        sessionEpoch += 1;
+        adopt(message);
+        setUser(undefined);
+        getUser({ force: true }).catch(() => undefined);
+        return;
+    }
+  }
+
+  if (expiresAt !== null) scheduleRefresh();
+
+  return {
+    get user() {
+      return user;
+    },
+    get expiresAt() {
+      return expiresAt;
+    },
+    get generation() {
+      return generation;
+    },
+    login,
+    logout,
+    getUser,
+    subscribe(listener) {
+      userListeners.add(listener);
+      listener(user);
+      return () => userListeners.delete(listener);
+    },
+    on: (event, listener) => events.on(event, listener),
+    fetch: authFetch,
+    refresh,
+    recoverFrom401,
+    authHeaders: (url, method = 'GET') => (policy.allows(url) ? credentialHeaders(method) : {}),
+    isAllowedUrl: (url) => policy.allows(url),
+    isAuthEndpoint,
+    dispose() {
+      cancelTimer();
+      remote.settle(undefined);
+      tabs?.close();
+    },
+  };
+}

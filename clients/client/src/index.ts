@@ -1,0 +1,27 @@
+/**
+ * @jotauth/client — framework-free browser client for jotauth (DESIGN.md §8).
+ */
+export { createAuthClient } from './client.js';
+export { AuthError } from './errors.js';
+export { decodeToken, isExpired, expiresAtMs } from './token.js';
+export type { DecodedToken, TokenClaims } from './token.js';
+export { createUrlPolicy } from './url-policy.js';
+export type { UrlPolicy } from './url-policy.js';
+export { createTokenStorage } from './storage.js';
+export { hasRole } from './user.js';
+export type {
+  AuthClient,
+  AuthClientConfig,
+  AuthEndpoints,
+  AuthEventMap,
+  AuthUser,
+  Clock,
+  Credentials,
+  Delivery,
+  StorageKind,
+  StoredToken,
+  TokenStorage,
+  UnauthenticatedEvent,
+  UnauthenticatedReason,
+  UserState,
+} from './types.js';

@@ -1,0 +1,166 @@
+/** The signed-in user as returned by `GET /api/auth/me` (DESIGN.md §5). */
+export interface AuthUser {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string | null;
+  readonly roles: readonly string[];
+  /** Space-separated OAuth scopes (RFC 6749 §3.3). */
+  readonly scope: string;
+}
+
+/** `undefined` while resolving, `null` when logged out, the user when logged in. */
+export type UserState = AuthUser | null | undefined;
+
+/** How the auth server hands out the access token: HttpOnly cookies or a JSON body. */
+export type Delivery = 'cookie' | 'body';
+
+/** Email and password for `POST /api/auth/login`. */
+export interface Credentials {
+  readonly email: string;
+  readonly password: string;
+}
+
+/** Time and timers, injectable so tests can drive expiry without sleeping. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** An access token held by the client in body delivery. */
+export interface StoredToken {
+  readonly accessToken: string;
+  /** Expiry in milliseconds since the Unix epoch, or null when unknown. */
+  readonly expiresAt: number | null;
+}
+
+/** Where body delivery keeps the access token. */
+export interface TokenStorage {
+  load(): StoredToken | null;
+  save(token: StoredToken): void;
+  clear(): void;
+}
+
+/** Built-in token storages: memory (default, gone on reload), sessionStorage, localStorage. */
+export type StorageKind = 'memory' | 'session' | 'local';
+
+/** Paths (or absolute URLs) of the auth server's endpoints. */
+export interface AuthEndpoints {
+  readonly login: string;
+  readonly refresh: string;
+  readonly logout: string;
+  readonly me: string;
+}
+
+/** Why the client considers the user logged out. */
+export type UnauthenticatedReason =
+  /** `logout()` was called in this tab. */
+  | 'logout'
+  /** Another tab logged out. */
+  | 'other_tab'
+  /** The auth server refused to refresh the session (expired, revoked, reused). */
+  | 'session_ended'
+  /** `/me` said there is no session. */
+  | 'anonymous';
+
+/** Payload of the `unauthenticated` event. */
+export interface UnauthenticatedEvent {
+  readonly reason: UnauthenticatedReason;
+  /** The server's problem `code` when it gave one (e.g. `session_revoked`). */
+  readonly code?: string;
+}
+
+/** Events of an {@link AuthClient} and their payloads. */
+export interface AuthEventMap {
+  /** A user became known: after login, a successful `/me`, or a login in another tab. */
+  readonly authenticated: AuthUser;
+  /** The session ended or there is none. */
+  readonly unauthenticated: UnauthenticatedEvent;
+  /** The access token's expiry changed (ms since epoch), or became unknown (null). */
+  readonly expiry: number | null;
+}
+
+/** Options of {@link createAuthClient}. Every field is optional. */
+export interface AuthClientConfig {
+  /** Base URL of the auth server; default '' (the page's own origin). */
+  readonly baseUrl?: string;
+  /** Token delivery; default 'cookie' (HttpOnly cookies, XSRF header on unsafe methods). */
+  readonly delivery?: Delivery;
+  /**
+   * Origins (`https://api.example.com`) or URL prefixes (`https://api.example.com/v1/`, `/api/`)
+   * whose requests get credentials. Default: the page's origin. The auth server's origin is
+   * always allowed.
+   */
+  readonly allowedUrls?: readonly string[];
+  /** Origins or URL prefixes that never get credentials, even when allowed. Wins over allowed. */
+  readonly blockedUrls?: readonly string[];
+  /** Override endpoint paths; defaults are `/api/auth/{login,refresh,logout,me}`. */
+  readonly endpoints?: Partial<AuthEndpoints>;
+  /** Body delivery only: where to keep the access token; default 'memory'. */
+  readonly storage?: StorageKind | TokenStorage;
+  /** Key used by session/local storage; default 'jotauth.token'. */
+  readonly storageKey?: string;
+  /** Default 'XSRF-TOKEN'. */
+  readonly xsrfCookieName?: string;
+  /** Default 'X-XSRF-TOKEN'. */
+  readonly xsrfHeaderName?: string;
+  /** Refresh this long before expiry (capped at a quarter of the remaining life); default 30. */
+  readonly refreshBeforeSeconds?: number;
+  /** Random per-tab head start (ms) so tabs do not refresh at the same instant; default 2000. */
+  readonly refreshJitterMs?: number;
+  /** Cross-tab coordination over BroadcastChannel; a string names the channel. Default true. */
+  readonly crossTab?: boolean | string;
+  /** How long (ms) to wait for another tab's refresh before refreshing here; default 5000. */
+  readonly crossTabWaitMs?: number;
+  /** The fetch implementation; default the global fetch. */
+  readonly fetch?: typeof fetch;
+  /** Time source and timers; default Date.now and the global timers. */
+  readonly clock?: Clock;
+}
+
+/** A browser client for one jotauth auth server. Create it with {@link createAuthClient}. */
+export interface AuthClient {
+  /** The current user state (see {@link UserState}). */
+  readonly user: UserState;
+  /** Access-token expiry in ms since epoch, or null when unknown. */
+  readonly expiresAt: number | null;
+  /** Log in; resolves with the user, rejects with an `AuthError` (`invalid_credentials`, `throttled`…). */
+  login(credentials: Credentials): Promise<AuthUser>;
+  /** End the session on the server and in every tab. Local state is cleared even if the server is unreachable. */
+  logout(): Promise<void>;
+  /** The cached user from `/me` (refreshing once on 401): the user, or null when logged out. */
+  getUser(options?: { readonly force?: boolean }): Promise<AuthUser | null>;
+  /** Listen to user state changes; called at once with the current state. Returns an unsubscribe function. */
+  subscribe(listener: (user: UserState) => void): () => void;
+  /** Listen to an event. Returns an unsubscribe function. */
+  on<K extends keyof AuthEventMap>(event: K, listener: (value: AuthEventMap[K]) => void): () => void;
+  /** `fetch` that adds credentials for allowed URLs and refreshes once on 401, then retries. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * Refresh the access token now. Concurrent calls share one request. Resolves true when
+   * refreshed, false when the server ended the session (the client is then logged out);
+   * rejects with an `AuthError` when the server could not be reached or answered 5xx.
+   */
+  refresh(): Promise<boolean>;
+  /** Credential headers for a request to `url` (empty for URLs not allowed). For framework interceptors. */
+  authHeaders(url: string, method?: string): Record<string, string>;
+  /** Whether a request to `url` may carry credentials (allowed and not blocked). */
+  isAllowedUrl(url: string): boolean;
+  /** Whether `url` is one of the auth endpoints that must not be refreshed-and-retried (login, refresh, logout). */
+  isAuthEndpoint(url: string): boolean;
+  /**
+   * Counts access tokens: it changes on login, refresh and a token adopted from another tab.
+   * Interceptors record it when a request leaves and pass it to {@link AuthClient.recoverFrom401}.
+   */
+  readonly generation: number;
+  /**
+   * Decide what to do after a 401 for a request sent at `sentGeneration`: if a new token arrived
+   * since, resolve true at once (retry); otherwise refresh (single flight) and resolve true when
+   * refreshed. Resolves false when the request should fail (session ended, server unreachable).
+   * Never rejects.
+   */
+  recoverFrom401(sentGeneration: number): Promise<boolean>;
+  /** Stop timers and close the cross-tab channel. */
+  dispose(): void;
+}
