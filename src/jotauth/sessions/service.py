@@ -239,7 +239,12 @@ class SessionService:
         now = self._clock()
         async with self._store.transaction() as conn:
             ids = list(
-                (await conn.execute(select(sessions.c.id).where(sessions.c.expires_at <= now)))
+                (
+                    await conn.execute(
+                        # Session rows first, then their tokens: the lock order of rotation.
+                        select(sessions.c.id).where(sessions.c.expires_at <= now).with_for_update()
+                    )
+                )
                 .scalars()
                 .all()
             )
@@ -259,15 +264,24 @@ class SessionService:
             token_row = await _token_row(conn, presented)
             if token_row is None:
                 return InvalidRefreshToken()
+            # Lock order is always session row, then token rows (revocation does the same), so
+            # a refresh racing a logout on PostgreSQL waits instead of deadlocking. FOR UPDATE
+            # renders as nothing on SQLite, whose write transaction is already exclusive.
             session_row = (
                 (
                     await conn.execute(
-                        select(sessions).where(sessions.c.id == token_row["session_id"])
+                        select(sessions)
+                        .where(sessions.c.id == token_row["session_id"])
+                        .with_for_update()
                     )
                 )
                 .mappings()
                 .one()
             )
+            # Re-read under the lock: a rotation that committed while we waited is visible now.
+            token_row = await _token_row(conn, presented)
+            if token_row is None:
+                return InvalidRefreshToken()
             session = _session_from_row(session_row)
             if session.revoked_at is not None or token_row["state"] == "revoked":
                 return SessionRevoked()

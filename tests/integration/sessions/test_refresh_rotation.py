@@ -10,10 +10,12 @@ import hashlib
 from collections.abc import AsyncIterator
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from jotauth.sessions import (
     InvalidRefreshToken,
+    RefreshConflict,
     RefreshReused,
     SessionExpired,
     SessionRevoked,
@@ -326,3 +328,62 @@ async def test_purge_deletes_sessions_past_absolute_expiry(
         assert (await conn.execute(select(func.count()).select_from(sessions))).scalar_one() == 0
         count = (await conn.execute(select(func.count()).select_from(refresh_tokens))).scalar_one()
         assert count == 0
+
+
+async def test_refresh_racing_with_logout_either_rotates_or_is_revoked_never_crashes(
+    store: Store, service: SessionService
+) -> None:
+    user_id = await _user(store)
+    for _ in range(15):
+        issued = await service.create_session(user_id)
+        rotated, _ended = await asyncio.gather(
+            service.rotate_refresh_token(issued.refresh_token),
+            service.revoke_session(issued.session.id, reason="logout"),
+            return_exceptions=True,
+        )
+        assert not isinstance(rotated, BaseException) or isinstance(rotated, SessionRevoked)
+        assert not isinstance(_ended, BaseException)
+        with pytest.raises(SessionRevoked):  # whoever won, the session is over now
+            await service.rotate_refresh_token(
+                issued.refresh_token
+                if isinstance(rotated, BaseException)
+                else rotated.refresh_token
+            )
+
+
+async def test_within_grace_a_revoked_session_stays_revoked(
+    store: Store, service: SessionService
+) -> None:
+    issued = await service.create_session(await _user(store))
+    await service.rotate_refresh_token(issued.refresh_token)
+    await service.revoke_session(issued.session.id, reason="logout")
+    with pytest.raises(SessionRevoked):
+        await service.rotate_refresh_token(issued.refresh_token)
+
+
+async def test_without_a_grace_window_a_concurrent_refresh_counts_as_reuse(
+    store: Store, store_settings: Settings, clock: Clock
+) -> None:
+    settings = store_settings.model_copy(update={"refresh_grace_period": 0})
+    service = SessionService(store, settings, clock)
+    issued = await service.create_session(await _user(store))
+    await service.rotate_refresh_token(issued.refresh_token)
+    with pytest.raises(RefreshReused):
+        await service.rotate_refresh_token(issued.refresh_token)
+
+
+async def test_an_instance_with_another_secret_asks_for_a_retry_instead_of_logging_out(
+    store: Store, store_settings: Settings, clock: Clock
+) -> None:
+    first = SessionService(store, store_settings, clock)
+    misconfigured = SessionService(
+        store,
+        store_settings.model_copy(update={"secret_key": SecretStr("another secret 0123456789")}),
+        clock,
+    )
+    issued = await first.create_session(await _user(store))
+    head = await first.rotate_refresh_token(issued.refresh_token)
+    with pytest.raises(RefreshConflict) as caught:
+        await misconfigured.rotate_refresh_token(issued.refresh_token)
+    assert caught.value.code == "refresh_conflict"
+    assert (await first.rotate_refresh_token(head.refresh_token)).session.id == issued.session.id
