@@ -87,7 +87,7 @@ class Store:
         except _UNAVAILABLE as error:
             raise _unavailable(error) from error
         except exc.DBAPIError as error:
-            if error.connection_invalidated:
+            if _is_transient(error):
                 raise _unavailable(error) from error
             raise
 
@@ -100,7 +100,7 @@ class Store:
         except _UNAVAILABLE as error:
             raise _unavailable(error) from error
         except exc.DBAPIError as error:
-            if error.connection_invalidated:
+            if _is_transient(error):
                 raise _unavailable(error) from error
             raise
 
@@ -112,6 +112,23 @@ class Store:
     async def close(self) -> None:
         """Close every pooled connection."""
         await self._engine.dispose()
+
+
+# PostgreSQL SQLSTATEs that mean "try again later", not "your statement is wrong": connection
+# exceptions (class 08), insufficient resources (53, e.g. too many connections), operator
+# intervention (57: admin/crash shutdown, cannot connect now), serialization failure and
+# deadlock (40001, 40P01).
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def _is_transient(error: exc.DBAPIError) -> bool:
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and (
+        sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith(_TRANSIENT_SQLSTATE_CLASSES)
+    )
 
 
 def _unavailable(error: BaseException) -> StoreUnavailable:

@@ -118,3 +118,51 @@ async def test_unsupported_database_urls_are_refused_clearly(url: str) -> None:
     with pytest.raises(UnsupportedDatabase) as caught:
         await open_store(Settings(database_url=url))
     assert caught.value.code == "unsupported_database"
+
+
+@pytest.mark.postgres
+async def test_postgres_connection_killed_mid_transaction_is_store_unavailable(
+    postgres_url: str,
+) -> None:
+    store = await open_store(Settings(database_url=postgres_url))
+    admin = await open_store(Settings(database_url=postgres_url), migrate=False)
+    try:
+        with pytest.raises(StoreUnavailable):
+            async with store.transaction() as conn:
+                pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+                async with admin.read() as other:
+                    await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                await conn.execute(text("SELECT 1"))
+        await store.ping()  # the pool recovers by itself
+    finally:
+        await admin.close()
+        await store.close()
+
+
+@pytest.mark.postgres
+async def test_a_deadlock_victim_is_store_unavailable_not_a_crash(postgres_url: str) -> None:
+    store = await open_store(Settings(database_url=postgres_url))
+    async with store.transaction() as conn:
+        await conn.execute(text("CREATE TABLE IF NOT EXISTS deadlock_probe (id int primary key)"))
+        await conn.execute(text("DELETE FROM deadlock_probe"))
+        await conn.execute(text("INSERT INTO deadlock_probe VALUES (1), (2)"))
+    both_hold_one = asyncio.Barrier(2)
+
+    async def lock(first: int, second: int) -> None:
+        async with store.transaction() as conn:
+            await conn.execute(
+                text("UPDATE deadlock_probe SET id = id WHERE id = :i"), {"i": first}
+            )
+            await both_hold_one.wait()
+            await conn.execute(
+                text("UPDATE deadlock_probe SET id = id WHERE id = :i"), {"i": second}
+            )
+
+    try:
+        outcomes = await asyncio.gather(lock(1, 2), lock(2, 1), return_exceptions=True)
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        assert len(errors) == 1 and isinstance(errors[0], StoreUnavailable), outcomes
+    finally:
+        async with store.transaction() as conn:
+            await conn.execute(text("DROP TABLE deadlock_probe"))
+        await store.close()
