@@ -49,3 +49,13 @@ async def test_a_good_login_clears_the_account_and_refunds_the_address() -> None
 
 async def test_the_settings_choose_the_in_process_throttle_without_redis() -> None:
     assert isinstance(login_throttle_for(SETTINGS), InMemoryLoginThrottle)
+
+
+async def test_counters_of_a_spray_attack_are_swept_once_their_window_is_over() -> None:
+    clock = Clock()
+    throttle = InMemoryLoginThrottle(SETTINGS, clock=clock)
+    for n in range(10_001):
+        await throttle.acquire(account=f"victim{n}@example.com", ip=None)
+    clock.now += 61
+    await throttle.acquire(account="next@example.com", ip=None)
+    assert len(throttle._counters) == 1
