@@ -259,7 +259,6 @@ class SessionService:
 
     async def _try_rotate(self, presented: str) -> IssuedRefresh | SessionError | _LostRace:
         """One attempt in one transaction. Errors are *returned* so their side effects commit."""
-        now = self._clock()
         async with self._store.transaction() as conn:
             token_row = await _token_row(conn, presented)
             if token_row is None:
@@ -282,6 +281,7 @@ class SessionService:
             token_row = await _token_row(conn, presented)
             if token_row is None:
                 return InvalidRefreshToken()
+            now = self._clock()  # after the wait for the lock: grace and expiry judged as of now
             session = _session_from_row(session_row)
             if session.revoked_at is not None or token_row["state"] == "revoked":
                 return SessionRevoked()
