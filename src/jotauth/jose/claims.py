@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -19,6 +18,9 @@ from .errors import (
 )
 
 DEFAULT_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
+# NumericDates beyond ±2**53 seconds (285 million years) are refused: they are no real
+# dates, and ints too large for a float overflow in arithmetic with a float leeway or clock.
+_MAX_NUMERIC_DATE = 2**53
 _EMPTY: frozenset[str] = frozenset()
 _INTERNED_SETS_LIMIT = 1024
 
@@ -53,11 +55,18 @@ class Claims(NamedTuple):
 def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
+        if name == "exp":  # present (required) but null: no expiry is not an option
+            raise ClaimsError("exp must be a NumericDate")
         return None
-    if type(value) is int:  # the common case, checked first: this is the hot path
+    if type(value) is int and -_MAX_NUMERIC_DATE <= value <= _MAX_NUMERIC_DATE:
         return value
-    # bool is an int subclass; NaN/inf would make every comparison false.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # bool is an int subclass; NaN/inf would make every comparison false (the range check
+    # below is false for both, and never converts a huge int to float).
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not -_MAX_NUMERIC_DATE <= value <= _MAX_NUMERIC_DATE
+    ):
         raise ClaimsError(f"{name} must be a NumericDate")
     return float(value)
 
@@ -143,16 +152,21 @@ class ClaimsPolicy:
             raise MissingClaim(f"the {missing} claim is required")
         get = claims.get
         exp = claims["exp"]
-        if type(exp) is not int:
+        if type(exp) is not int or not -_MAX_NUMERIC_DATE <= exp <= _MAX_NUMERIC_DATE:
             exp = _numeric_date(claims, "exp")
         nbf = get("nbf")
-        if nbf is not None and type(nbf) is not int:
+        if nbf is not None and (
+            type(nbf) is not int or not -_MAX_NUMERIC_DATE <= nbf <= _MAX_NUMERIC_DATE
+        ):
             nbf = _numeric_date(claims, "nbf")
         iat = get("iat")
-        if iat is not None and type(iat) is not int:
+        if iat is not None and (
+            type(iat) is not int or not -_MAX_NUMERIC_DATE <= iat <= _MAX_NUMERIC_DATE
+        ):
             iat = _numeric_date(claims, "iat")
         leeway = self.leeway
-        if now > exp + leeway:
+        # RFC 7519 §4.1.4: the current time must be *before* exp, so exp itself is expired.
+        if now >= exp + leeway:
             raise TokenExpired()
         if nbf is not None and nbf > now + leeway:
             raise TokenNotYetValid()

@@ -82,7 +82,7 @@ class TokenVerifier:
         if self._lookup(key.kid) is not key:  # the key was revoked or replaced
             self._cache.discard(token)
             return None
-        if now > claims.exp + self._leeway:
+        if now >= claims.exp + self._leeway:  # RFC 7519 §4.1.4: expired at exp itself
             self._cache.discard(token)
             return None  # the full path raises the precise error
         if claims.nbf is not None and claims.nbf > now + self._leeway:
