@@ -2,8 +2,8 @@
 
 Rotation (DESIGN §4), as implemented here:
 
-* A ``next`` key is always kept published once rotation is enabled, so every verifier
-  learns it long before it signs.
+* A ``next`` key is always kept published (also when automatic rotation is off, so a
+  manual ``jotauth keys rotate`` is ready), so every verifier learns it before it signs.
 * The ``current`` key is replaced when it has signed for ``key_rotation_period`` seconds
   *and* the ``next`` key has been in the JWKS for at least one cache period
   (``jwks_max_age``): only then can no verifier meet an unknown ``kid``. The old key
@@ -159,15 +159,16 @@ class SigningKeys:
             if self._ring.current() is None and self._ring.next() is not None:
                 await self._promote(now)
                 changed = True
+            changed |= await self._ensure_next(now)
             period = self._settings.key_rotation_period
-            if period > 0:
-                changed |= await self._ensure_next(now)
-                if self._ring.rotation_due(now, period) and self._ring.next_ready(
-                    now, self.publish_ahead
-                ):
-                    await self._promote(now)
-                    await self._ensure_next(now)
-                    changed = True
+            if (
+                period > 0
+                and self._ring.rotation_due(now, period)
+                and self._ring.next_ready(now, self.publish_ahead)
+            ):
+                await self._promote(now)
+                await self._ensure_next(now)
+                changed = True
             changed |= await self._drop_expired(now)
             if changed:
                 await self._reload()
@@ -186,13 +187,13 @@ class SigningKeys:
             now = self._clock()
             upcoming = self._ring.next()
             if upcoming is None:
-                await self._ensure_next(now, force=True)
+                await self._ensure_next(now)
                 await self._reload()
                 return self._result("published_next", now)
             if not force and not self._ring.next_ready(now, self.publish_ahead):
                 return self._result("waiting", now)
             await self._promote(now)
-            await self._ensure_next(now, force=True)
+            await self._ensure_next(now)
             await self._reload()
             return self._result("promoted", now)
 
@@ -216,7 +217,7 @@ class SigningKeys:
                 else:
                     replacement = self._ring.activate_first_key(self._new_key(), now)
                     await self._insert(replacement)
-            await self._ensure_next(now, force=True)
+            await self._ensure_next(now)
             await self._reload()
             return self._result("promoted" if was_current else "disabled", now)
 
@@ -255,10 +256,8 @@ class SigningKeys:
     def _new_key(self) -> jose.Key:
         return with_x5c(generate_signing_key(self._settings.algorithm))
 
-    async def _ensure_next(self, now: float, *, force: bool = False) -> bool:
+    async def _ensure_next(self, now: float) -> bool:
         if self._ring.next() is not None:
-            return False
-        if not force and self._settings.key_rotation_period <= 0:
             return False
         managed = self._ring.publish_next_key(self._new_key(), now)
         await self._insert(managed)
