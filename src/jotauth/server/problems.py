@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,20 +263,30 @@ _HTTP_EXCEPTION_PROBLEMS: Mapping[int, type[ServerProblem]] = {
 }
 
 
-def install_problem_handlers(app: FastAPI, *, layer_errors: tuple[type[Exception], ...]) -> None:
+def install_problem_handlers(
+    app: FastAPI,
+    *,
+    layer_errors: tuple[type[Exception], ...],
+    on_problem: Callable[[Problem], None] = lambda _problem: None,
+) -> None:
     """Register the single error-to-HTTP mapping on ``app``.
 
     ``layer_errors`` are the base exception classes of the lower layers (each instance has a
     stable ``code``); they are mapped through :func:`problem_for_layer_error`.
+    ``on_problem`` sees every problem rendered (metrics).
     """
+
+    def render(problem: Problem) -> Response:
+        on_problem(problem)
+        return problem.to_response()
 
     async def on_server_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ServerProblem)
-        return exc.problem().to_response()
+        return render(exc.problem())
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return _validation_problem(exc).to_response()
+        return render(_validation_problem(exc))
 
     async def on_http_exception(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -286,7 +296,7 @@ def install_problem_handlers(app: FastAPI, *, layer_errors: tuple[type[Exception
             problem = Problem(status, "http_error", "Request failed", "The request failed.")
         else:
             problem = cls().problem()
-        response = problem.to_response()
+        response = render(problem)
         if exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
@@ -299,7 +309,7 @@ def install_problem_handlers(app: FastAPI, *, layer_errors: tuple[type[Exception
                 type(exc).__name__,
                 extra={"code": problem.code, "path": request.url.path},
             )
-        return problem.to_response()
+        return render(problem)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # Catch-all: log the type (the traceback stays in the server log), return nothing
@@ -310,7 +320,7 @@ def install_problem_handlers(app: FastAPI, *, layer_errors: tuple[type[Exception
             exc_info=exc,
             extra={"path": request.url.path},
         )
-        return InternalError().problem().to_response()
+        return render(InternalError().problem())
 
     app.add_exception_handler(ServerProblem, on_server_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

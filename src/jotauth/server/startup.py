@@ -47,6 +47,10 @@ def server_secret(settings: Settings) -> bytes:
 
 def check_settings(settings: Settings) -> CookiePolicy:
     """Refuse unsafe production settings; returns the cookie policy they imply."""
+    if settings.algorithm == "HS256":
+        # DESIGN §3: HS256 only when one process signs and verifies; an auth server's
+        # tokens are verified by other processes through the JWKS, which cannot carry a secret.
+        raise StartupRefused("the auth server signs with RS256, PS256, ES256 or EdDSA, not HS256")
     if not settings.dev:
         if settings.secret_key is None:
             raise StartupRefused(

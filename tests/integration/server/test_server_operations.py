@@ -1,9 +1,13 @@
 """JWKS, discovery metadata, health, readiness, metrics, OpenAPI and start-up refusals."""
 
-import pytest
-from server_harness import BASE_URL, Server, server_settings
+from pathlib import Path
 
+import pytest
+from server_harness import BASE_URL, Server, server_settings, start_server
+
+from jotauth import jose
 from jotauth.server.app import create_app
+from jotauth.server.signing_keys import SigningKeysError
 from jotauth.server.startup import StartupRefused
 from jotauth.settings import Settings
 
@@ -44,6 +48,7 @@ async def test_health_readiness_and_metrics(server: Server) -> None:
     text = (await server.client.get("/metrics")).text
     assert 'jotauth_logins_total{outcome="success"} 1.0' in text
     assert 'jotauth_logins_total{outcome="invalid_credentials"} 1.0' in text
+    assert 'jotauth_failures_total{code="invalid_credentials"} 1.0' in text
     assert (
         'jotauth_http_request_duration_seconds_count{method="POST",route="/api/auth/login"' in text
     )
@@ -88,3 +93,26 @@ def test_host_prefixed_refresh_cookie_with_a_sub_path_is_refused() -> None:
 def test_dev_mode_starts_without_a_secret_and_warns(caplog: pytest.LogCaptureFixture) -> None:
     create_app(Settings(dev=True))
     assert "DEVELOPMENT MODE" in caplog.text
+
+
+def test_hs256_is_refused_for_the_auth_server() -> None:
+    with pytest.raises(StartupRefused, match="HS256"):
+        create_app(Settings(dev=True, algorithm="HS256"))
+
+
+async def test_signing_keys_from_pem_files_sign_and_are_published(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from jotauth.keys import generate_signing_key, save_private_pem
+
+    key = generate_signing_key("ES256")
+    save_private_pem(key, tmp_path / "signing.pem")
+    settings = server_settings(sqlite_url, signing_key_files=(tmp_path / "signing.pem",))
+    async for running in start_server(settings):
+        keys = (await running.client.get("/.well-known/jwks.json")).json()["keys"]
+        assert [k["kid"] for k in keys] == [key.kid]
+        await running.add_user()
+        token = (await running.login(delivery="body")).json()["access_token"]
+        assert jose.decode_unverified(token)[0]["kid"] == key.kid
+        with pytest.raises(SigningKeysError):
+            await running.context.keys.rotate()
