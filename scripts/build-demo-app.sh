@@ -38,12 +38,15 @@ fi
 echo "build-demo-app: building the browser clients and the Angular demo"
 start=$(date +%s)
 cd "$root/clients"
-for package in client angular angularjs; do
-  # A package whose sources are not there yet (work in progress on a branch) is skipped.
-  if [ -f "$package/src/index.ts" ]; then
-    npm run build --workspace "@jotauth/$package" --silent
-  fi
+for package in client angular; do
+  npm run build --workspace "@jotauth/$package" --silent
 done
+# The AngularJS adapter only feeds the /legacy/ page: without it the Angular demo still works
+# (and the legacy page's browser test says what is missing).
+if [ -f angularjs/src/index.ts ]; then
+  npm run build --workspace @jotauth/angularjs --silent ||
+    echo "build-demo-app: WARNING: @jotauth/angularjs did not build; /legacy/ will not work" >&2
+fi
 NG_CLI_ANALYTICS=false npm run build --workspace @jotauth/demo --silent
 echo "$wanted" > "$stamp"
 echo "build-demo-app: done in $(( $(date +%s) - start )) s"

@@ -33,6 +33,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_APP_DIR = REPO_ROOT / "clients" / "demo" / "dist" / "demo" / "browser"
 DEFAULT_DATA_DIR = Path(".jotauth-demo")
+LESSONS_API_FILE = REPO_ROOT / "examples" / "lessons_api.py"
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,14 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount(
         email="user@example.com",
-        password="demo-user-password",
+        password="jot-demo-reader-42",
         name="Demo User",
         roles=(),
         scope=("lessons:read",),
     ),
     DemoAccount(
         email="admin@example.com",
-        password="demo-admin-password",
+        password="jot-demo-keeper-42",
         name="Demo Admin",
         roles=("admin",),
         scope=("lessons:read", "lessons:write"),
@@ -301,12 +302,14 @@ AUTH_SERVER_PREFIXES = (
 LESSONS_API_PREFIXES = ("/api/lessons", "/api/admin")
 
 
-def create_demo_app(settings: Settings, *, app_dir: Path) -> ASGIApp:
+def create_demo_app(
+    settings: Settings, *, app_dir: Path, lessons_api_file: Path = LESSONS_API_FILE
+) -> ASGIApp:
     """The one ASGI app of the demo: auth server, lessons API and the built Angular app."""
     from jotauth.server.app import create_app
 
     auth_server: ASGIApp = create_app(settings)
-    lessons_api = load_lessons_api(settings)
+    lessons_api = load_lessons_api(settings, lessons_api_file)
     routes: list[tuple[str, ASGIApp]] = [(prefix, auth_server) for prefix in AUTH_SERVER_PREFIXES]
     routes += [(prefix, lessons_api) for prefix in LESSONS_API_PREFIXES]
     # Anything else under /api is an unknown API path: the auth server's problem+json 404,
@@ -315,16 +318,13 @@ def create_demo_app(settings: Settings, *, app_dir: Path) -> ASGIApp:
     return PrefixDispatcher(routes, default=SinglePageApp(app_dir))
 
 
-LESSONS_API_FILE = REPO_ROOT / "examples" / "lessons_api.py"
-
-
-def load_lessons_api(settings: Settings) -> ASGIApp:
+def load_lessons_api(settings: Settings, path: Path) -> ASGIApp:
     """The lessons API of ``examples/lessons_api.py``, trusting this demo's auth server."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("jotauth_demo_lessons_api", LESSONS_API_FILE)
-    if spec is None or spec.loader is None:
-        raise DemoError(f"cannot load the lessons API from {LESSONS_API_FILE}")
+    spec = importlib.util.spec_from_file_location("jotauth_demo_lessons_api", path)
+    if not path.is_file() or spec is None or spec.loader is None:
+        raise DemoError(f"cannot load the lessons API from {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     factory: Callable[[Settings], ASGIApp] = module.create_app
@@ -372,7 +372,13 @@ def _print_banner(settings: Settings, accounts: Sequence[DemoAccount], app_dir: 
     default=DEFAULT_APP_DIR,
     help="The built Angular demo (clients/demo/dist/demo/browser).",
 )
-def demo(host: str, port: int, data_dir: Path, app_dir: Path) -> None:
+@click.option(
+    "--lessons-api",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=LESSONS_API_FILE,
+    help="A Python file whose create_app(settings) builds the lessons API.",
+)
+def demo(host: str, port: int, data_dir: Path, app_dir: Path, lessons_api: Path) -> None:
     """Run the auth server, the lessons API and the Angular demo on one origin."""
     import uvicorn
 
@@ -382,7 +388,7 @@ def demo(host: str, port: int, data_dir: Path, app_dir: Path) -> None:
     configure_json_logging(settings.log_level)
     try:
         asyncio.run(ensure_demo_accounts(settings, DEMO_ACCOUNTS))
-        app = create_demo_app(settings, app_dir=app_dir)
+        app = create_demo_app(settings, app_dir=app_dir, lessons_api_file=lessons_api)
     except DemoError as error:
         raise click.ClickException(str(error)) from error
     _print_banner(settings, DEMO_ACCOUNTS, app_dir)

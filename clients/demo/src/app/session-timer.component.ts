@@ -1,37 +1,76 @@
-import { Component, computed, DestroyRef, inject, signal } from '@angular/core';
+import { HttpClient } from '@angular/common/http';
+import { Component, computed, DestroyRef, effect, inject, signal } from '@angular/core';
 import { AuthService } from '@jotauth/angular';
 
-/** Formats a number of seconds as m:ss (or h:mm:ss). */
+import { sessionsFrom } from './sessions/session-row';
+
+/** A duration for people: "13 d 23 h", "5 h 12 min", "4:05". */
 export function formatRemaining(seconds: number): string {
   const clamped = Math.max(0, Math.floor(seconds));
-  const hours = Math.floor(clamped / 3600);
+  const days = Math.floor(clamped / 86400);
+  const hours = Math.floor((clamped % 86400) / 3600);
   const minutes = Math.floor((clamped % 3600) / 60);
-  const secs = String(clamped % 60).padStart(2, '0');
-  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${secs}` : `${minutes}:${secs}`;
+  if (days > 0) return `${days} d ${hours} h`;
+  if (hours > 0) return `${hours} h ${minutes} min`;
+  return `${minutes}:${String(clamped % 60).padStart(2, '0')}`;
 }
 
-/** Shows how long the current access token has left; the client renews it before zero. */
+/**
+ * The session's remaining time (from the auth server's session list: idle or absolute
+ * expiry, whichever comes first) and, when the client knows it (body delivery), the access
+ * token's. The client renews the token on its own; the session ends unless it is used.
+ */
 @Component({
   selector: 'demo-session-timer',
   template: `
-    @if (remaining() !== null) {
-      <span class="timer" data-test="session-remaining" title="Access token lifetime left; renewed silently">
-        token {{ remaining() }}
+    @if (sessionLeft(); as left) {
+      <span class="timer" data-test="session-remaining" title="Time until this session ends unless used">
+        session {{ left }}
+      </span>
+    }
+    @if (tokenLeft(); as left) {
+      <span class="timer" data-test="token-remaining" title="Access token lifetime left; renewed silently">
+        token {{ left }}
       </span>
     }
   `,
 })
 export class SessionTimerComponent {
   private readonly auth = inject(AuthService);
+  private readonly http = inject(HttpClient);
   private readonly now = signal(Date.now());
+  private readonly sessionEndsAt = signal<Date | null>(null);
 
-  protected readonly remaining = computed(() => {
-    const expiresAt = this.auth.expiresAt();
-    return expiresAt === null ? null : formatRemaining((expiresAt.getTime() - this.now()) / 1000);
-  });
+  protected readonly sessionLeft = computed(() => this.left(this.sessionEndsAt()));
+  protected readonly tokenLeft = computed(() => this.left(this.auth.expiresAt()));
 
   constructor() {
-    const timer = setInterval(() => this.now.set(Date.now()), 1000);
-    inject(DestroyRef).onDestroy(() => clearInterval(timer));
+    const ticker = setInterval(() => this.now.set(Date.now()), 1000);
+    // Using the session moves its idle expiry; look again now and then.
+    const reload = setInterval(() => this.loadSessionEnd(), 60_000);
+    inject(DestroyRef).onDestroy(() => {
+      clearInterval(ticker);
+      clearInterval(reload);
+    });
+    effect(() => {
+      if (this.auth.user()) this.loadSessionEnd();
+      else this.sessionEndsAt.set(null);
+    });
+  }
+
+  private left(at: Date | null): string | null {
+    return at === null ? null : formatRemaining((at.getTime() - this.now()) / 1000);
+  }
+
+  private loadSessionEnd(): void {
+    if (!this.auth.user()) return;
+    this.http.get<unknown>('/api/auth/sessions').subscribe({
+      next: (body) => {
+        const current = sessionsFrom(body).find((session) => session.current);
+        this.sessionEndsAt.set(current?.expiresAt ?? null);
+      },
+      // Not worth an error on screen: the timer is a hint, the pages report failures.
+      error: () => this.sessionEndsAt.set(null),
+    });
   }
 }

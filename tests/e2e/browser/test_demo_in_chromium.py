@@ -1,0 +1,298 @@
+"""The Angular demo in real Chromium against the real auth server and lessons API.
+
+Each test starts from a fresh browser profile. The demo runs with a 12-second access-token
+lifetime and no leeway, so expiry and refresh happen within a test.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from browser_demo import ACCESS_TOKEN_TTL, ADMIN, USER, DemoServer, ForeignOrigin, SignIn
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Response, expect
+
+pytestmark = pytest.mark.browser
+
+
+def _auth_cookies(context: BrowserContext) -> dict[str, str]:
+    return {c["name"]: c["value"] for c in context.cookies()}
+
+
+def test_signing_in_shows_the_lessons_and_the_session_time(
+    page: Page, sign_in: SignIn, demo_server: DemoServer, screenshots: Path
+) -> None:
+    page.goto(f"{demo_server.url}/")
+    page.wait_for_url("**/signin?returnUrl=%2Flessons")
+    page.screenshot(path=screenshots / "signin.png")
+
+    sign_in.submit(page, USER)
+
+    page.wait_for_url("**/lessons")
+    expect(page.locator("[data-test=lesson]").first).to_be_visible()
+    expect(page.locator("[data-test=user-email]")).to_have_text(USER[0])
+    expect(page.locator("[data-test=session-remaining]")).to_contain_text(re.compile(r"\d+ d"))
+    page.screenshot(path=screenshots / "lessons.png")
+
+
+def test_a_wrong_password_is_reported_on_the_login_page(
+    page: Page, sign_in: SignIn, demo_server: DemoServer, screenshots: Path
+) -> None:
+    page.goto(f"{demo_server.url}/signin")
+    sign_in.submit(page, (USER[0], "not-the-password-at-all"))
+
+    expect(page.locator("[data-test=login-error]")).to_have_text("Wrong email or password.")
+    assert "/signin" in page.url
+    page.screenshot(path=screenshots / "signin-wrong-password.png")
+
+
+def test_repeated_failures_are_throttled_with_the_time_to_wait(
+    page: Page, sign_in: SignIn, demo_server: DemoServer, screenshots: Path
+) -> None:
+    page.goto(f"{demo_server.url}/signin")
+    error = page.locator("[data-test=login-error]")
+    for _ in range(3):  # the test server allows 3 failures per account
+        sign_in.submit(page, ("someone@example.com", "guessing-passwords"))
+        expect(error).to_have_text("Wrong email or password.")
+        page.locator("button[type=submit]:enabled").wait_for()
+
+    sign_in.submit(page, ("someone@example.com", "guessing-passwords"))
+
+    expect(error).to_have_text(re.compile(r"Too many attempts\. Try again in \d+ seconds\."))
+    page.screenshot(path=screenshots / "signin-throttled.png")
+
+
+def test_the_access_token_is_out_of_reach_of_page_javascript(
+    page: Page, context: BrowserContext, sign_in: SignIn
+) -> None:
+    sign_in(page)
+    cookies = _auth_cookies(context)
+    access, refresh = cookies["jot_access"], cookies["jot_refresh"]
+    assert access.count(".") == 2  # a JWS compact token really is in the cookie jar
+
+    visible = page.evaluate(
+        """() => JSON.stringify({
+            cookie: document.cookie,
+            local: Object.entries(localStorage),
+            session: Object.entries(sessionStorage),
+        })"""
+    )
+
+    assert access not in visible
+    assert refresh not in visible
+    assert "jot_access" not in visible and "jot_refresh" not in visible
+    assert "XSRF-TOKEN=" in visible  # the one cookie meant for JavaScript
+
+
+def test_a_reload_keeps_the_session(page: Page, sign_in: SignIn) -> None:
+    sign_in(page)
+
+    page.reload()
+
+    expect(page.locator("[data-test=lesson]").first).to_be_visible()
+    expect(page.locator("[data-test=user-email]")).to_have_text(USER[0])
+    assert page.url.endswith("/lessons")
+
+
+def test_an_expired_access_token_is_refreshed_without_a_visible_error(
+    page: Page, sign_in: SignIn
+) -> None:
+    sign_in(page)
+    refreshes: list[int] = []
+    failures: list[str] = []
+
+    def watch(response: Response) -> None:
+        if response.url.endswith("/api/auth/refresh"):
+            refreshes.append(response.status)
+        elif "/api/" in response.url and response.status >= 400 and response.status != 401:
+            failures.append(f"{response.status} {response.url}")
+
+    page.on("response", watch)
+    time.sleep(ACCESS_TOKEN_TTL + 1)
+
+    page.click("a[href='/sessions']")
+
+    expect(page.locator("[data-test=session]").first).to_be_visible()
+    page.click("a[href='/lessons']")
+    expect(page.locator("[data-test=lesson]").first).to_be_visible()
+    assert refreshes and all(status in (200, 204) for status in refreshes)
+    assert failures == []
+    expect(page.locator("[role=alert]")).to_have_count(0)
+    assert page.url.endswith("/lessons")
+
+
+def test_the_admin_page_is_for_admins_only(
+    browser: Browser, page: Page, sign_in: SignIn, demo_server: DemoServer, screenshots: Path
+) -> None:
+    sign_in(page, USER)
+    expect(page.locator("a[href='/admin']")).to_have_count(0)
+
+    page.goto(f"{demo_server.url}/admin")
+
+    page.wait_for_url("**/forbidden")
+    expect(page.locator("[data-test=forbidden]")).to_be_visible()
+    page.screenshot(path=screenshots / "forbidden.png")
+    status = page.evaluate("() => fetch('/api/admin/stats').then((r) => r.status)")
+    assert status == 403  # the API refuses too: the guard is only UI
+
+    admin_context = browser.new_context(viewport={"width": 1100, "height": 640})
+    try:
+        admin_page = admin_context.new_page()
+        sign_in(admin_page, ADMIN)
+        admin_page.click("a[href='/admin']")
+        expect(admin_page.locator("[data-test=admin-stats]")).to_be_visible()
+        admin_page.screenshot(path=screenshots / "admin.png")
+    finally:
+        admin_context.close()
+
+
+def test_logging_out_in_one_tab_logs_out_the_other(
+    context: BrowserContext, sign_in: SignIn, demo_server: DemoServer
+) -> None:
+    first = context.new_page()
+    sign_in(first)
+    second = context.new_page()
+    second.goto(f"{demo_server.url}/sessions")
+    expect(second.locator("[data-test=session]").first).to_be_visible()
+
+    first.click("[data-test=logout]")
+
+    first.wait_for_url("**/signin**")
+    second.wait_for_url("**/signin**")  # told over BroadcastChannel, no reload needed
+    second.reload()
+    second.wait_for_url("**/signin**")
+    assert "jot_refresh" not in _auth_cookies(context)
+
+
+def test_a_page_on_another_origin_cannot_change_anything(
+    page: Page,
+    context: BrowserContext,
+    sign_in: SignIn,
+    demo_server: DemoServer,
+    foreign_origin: ForeignOrigin,
+) -> None:
+    sign_in(page, ADMIN)  # may add lessons (scope lessons:write)
+    lessons_before = page.locator("[data-test=lesson]").count()
+    api = demo_server.url
+    # Same site (127.0.0.1), another origin (port): SameSite=Lax cookies DO go along, so
+    # only the double-submit token and CORS stand in the way (OWASP CSRF cheat sheet).
+    foreign_origin.serve(
+        f"""<!doctype html><title>evil</title>
+        <form id="form" method="post" action="{api}/api/lessons" target="sink"
+              enctype="text/plain">
+          <input name='{{"title":"forged by form","x":"' value='"}}'>
+        </form>
+        <form id="logout" method="post" action="{api}/api/auth/logout-all" target="sink"></form>
+        <iframe name="sink"></iframe>
+        <script>
+          window.results = {{}};
+          async function attempt(name, url, init) {{
+            try {{
+              const response = await fetch(url, {{credentials: 'include', ...init}});
+              window.results[name] = response.type === 'opaque' ? 'opaque' : response.status;
+            }} catch (error) {{
+              window.results[name] = 'blocked';
+            }}
+          }}
+          const xsrf = (document.cookie.match(/XSRF-TOKEN=([^;]+)/) || [])[1] || '';
+          window.done = Promise.all([
+            attempt('simple', '{api}/api/lessons', {{method: 'POST', mode: 'no-cors',
+              headers: {{'Content-Type': 'text/plain'}}, body: '{{"title":"forged by fetch"}}'}}),
+            attempt('json', '{api}/api/lessons', {{method: 'POST',
+              headers: {{'Content-Type': 'application/json'}}, body: '{{"title":"forged json"}}'}}),
+            attempt('with-token', '{api}/api/lessons', {{method: 'POST',
+              headers: {{'Content-Type': 'application/json', 'X-XSRF-TOKEN': xsrf}},
+              body: '{{"title":"forged with token"}}'}}),
+            attempt('logout-all', '{api}/api/auth/logout-all', {{method: 'POST', mode: 'no-cors'}}),
+            attempt('read', '{api}/api/auth/me', {{}}),
+          ]);
+          document.getElementById('form').submit();
+          document.getElementById('logout').submit();
+        </script>"""
+    )
+    evil = context.new_page()
+    evil.goto(foreign_origin.url)
+    results = evil.evaluate("() => window.done.then(() => window.results)")
+    evil.wait_for_timeout(500)  # let the form posts land
+
+    # A CORS preflight stops anything with a JSON body or a custom header; the simple
+    # requests that do go out arrive without the XSRF header and are refused.
+    assert results["json"] == "blocked"
+    assert results["with-token"] == "blocked"
+    assert results["read"] == "blocked"  # no CORS: the other origin cannot read the user
+    page.reload()
+    expect(page.locator("[data-test=lesson]").first).to_be_visible()  # still signed in
+    assert page.locator("[data-test=lesson]").count() == lessons_before
+    expect(page.get_by_text("forged")).to_have_count(0)
+
+
+def test_log_out_everywhere_ends_the_session_of_another_browser(
+    browser: Browser, page: Page, sign_in: SignIn, demo_server: DemoServer, screenshots: Path
+) -> None:
+    other_context = browser.new_context()
+    try:
+        other = other_context.new_page()
+        sign_in(other)
+        sign_in(page)
+        page.click("a[href='/sessions']")
+        expect(page.locator("[data-test=session].current")).to_have_count(1)
+        assert page.locator("[data-test=session]").count() >= 2  # this browser and the other
+        page.screenshot(path=screenshots / "sessions.png")
+
+        page.click("[data-test=logout-all]")
+
+        page.wait_for_url("**/signin**")
+        # The other browser's access token stays valid until it expires (stateless by
+        # design); its next refresh is refused and it lands on the login page.
+        time.sleep(ACCESS_TOKEN_TTL + 1)
+        other.reload()
+        other.wait_for_url("**/signin**")
+        expect(other.locator("input[name=email]")).to_be_visible()
+    finally:
+        other_context.close()
+
+
+def test_body_delivery_sends_a_bearer_token_kept_in_memory_only(
+    page: Page, context: BrowserContext, sign_in: SignIn
+) -> None:
+    bearer = _watch_bearer_headers(page)
+
+    sign_in(page, query="?delivery=body")
+
+    expect(page.locator("[data-test=delivery]")).to_have_text("body")
+    assert bearer and bearer[-1].startswith("Bearer ")
+    assert "jot_access" not in _auth_cookies(context)  # no access cookie in body delivery
+    stored = page.evaluate("() => JSON.stringify([localStorage, sessionStorage])")
+    assert bearer[-1].removeprefix("Bearer ") not in stored  # memory storage (the default)
+    expect(page.locator("[data-test=token-remaining]")).to_be_visible()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="@jotauth/client sends no X-XSRF-TOKEN on the cookie-authenticated refresh in body "
+    "delivery, so the auth server answers 403 csrf_failed after a reload",
+)
+def test_body_delivery_survives_a_reload_through_the_refresh_cookie(
+    page: Page, sign_in: SignIn
+) -> None:
+    bearer = _watch_bearer_headers(page)
+    sign_in(page, query="?delivery=body")
+
+    page.reload()
+
+    expect(page.locator("[data-test=lesson]").first).to_be_visible()
+    assert bearer[-1].startswith("Bearer ")
+
+
+def _watch_bearer_headers(page: Page) -> list[str]:
+    """The Authorization headers of the page's lessons requests, as they are sent."""
+    seen: list[str] = []
+
+    def record(request: Request) -> None:
+        if request.url.endswith("/api/lessons"):
+            seen.append(request.headers.get("authorization", ""))
+
+    page.on("request", record)
+    return seen
