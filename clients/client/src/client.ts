@@ -11,6 +11,7 @@ import { readTokenGrant, type TokenGrant } from './token-response.js';
 import type {
   AuthClient,
   AuthClientConfig,
+  AuthEndpoints,
   AuthEventMap,
   AuthUser,
   Credentials,
@@ -44,8 +45,8 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     blocked: settings.blockedUrls,
     pageUrl: settings.pageUrl,
   });
-  const authEndpoints = new Set(
-    [endpoints.login, endpoints.refresh, endpoints.logout].map((url) => endpointKey(url)),
+  const endpointKeys = Object.entries(endpoints).map(
+    ([name, url]) => [name as keyof AuthEndpoints, endpointKey(url)] as const,
   );
   const events = createEmitter<AuthEventMap>();
   const userListeners = new Set<(user: UserState) => void>();
@@ -203,8 +204,14 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     }
   }
 
+  function matchEndpoint(url: string): keyof AuthEndpoints | null {
+    const key = endpointKey(url);
+    return endpointKeys.find(([, known]) => known === key)?.[0] ?? null;
+  }
+
   function isAuthEndpoint(url: string): boolean {
-    return authEndpoints.has(endpointKey(url));
+    const name = matchEndpoint(url);
+    return name !== null && name !== 'me';
   }
 
   async function authFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
@@ -342,6 +349,8 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     recoverFrom401,
     authHeaders: (url, method = 'GET') => (policy.allows(url) ? credentialHeaders(method) : {}),
     isAllowedUrl: (url) => policy.allows(url),
+    endpoints,
+    matchEndpoint,
     isAuthEndpoint,
     dispose() {
       cancelTimer();

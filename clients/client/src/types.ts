@@ -147,7 +147,11 @@ export interface AuthClient {
   authHeaders(url: string, method?: string): Record<string, string>;
   /** Whether a request to `url` may carry credentials (allowed and not blocked). */
   isAllowedUrl(url: string): boolean;
-  /** Whether `url` is one of the auth endpoints that must not be refreshed-and-retried (login, refresh, logout). */
+  /** The resolved endpoint URLs. */
+  readonly endpoints: AuthEndpoints;
+  /** Which auth endpoint `url` is (query and fragment ignored), or null. */
+  matchEndpoint(url: string): keyof AuthEndpoints | null;
+  /** Whether `url` is login, refresh or logout: requests that are never refreshed-and-retried. */
   isAuthEndpoint(url: string): boolean;
   /**
    * Counts access tokens: it changes on login, refresh and a token adopted from another tab.

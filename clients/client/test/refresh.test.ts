@@ -127,6 +127,9 @@ describe('auth-aware fetch: refresh on 401', () => {
     expect(server.callsTo('/api/auth/refresh')).toHaveLength(0);
     expect(auth.isAuthEndpoint('http://localhost:3000/api/auth/refresh?x=1')).toBe(true);
     expect(auth.isAuthEndpoint('/api/auth/me')).toBe(false);
+    expect(auth.matchEndpoint('/api/auth/me#x')).toBe('me');
+    expect(auth.matchEndpoint('/api/auth/mex')).toBeNull();
+    expect(auth.matchEndpoint('https://evil.example/api/auth/me')).toBeNull();
   });
 
   it('neither sends the token to nor refreshes for a third-party origin', async () => {

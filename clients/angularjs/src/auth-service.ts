@@ -1,0 +1,65 @@
+import type { IPromise, IQService, IRootScopeService } from 'angular';
+import { AuthError, hasRole, type AuthClient, type AuthUser } from '@jotauth/client';
+import type { AuthService, JotAuthUnauthenticated, RootScopeUser } from './types.js';
+
+/**
+ * Build `$auth` around a client and bridge the client's state into AngularJS: `$rootScope.user`
+ * and the `$authenticated` / `$unauthenticated` broadcasts. Client callbacks arrive outside any
+ * digest, so every change goes through `$evalAsync`, which schedules one.
+ */
+export function createAuthService(client: AuthClient, $q: IQService, $rootScope: IRootScopeService): AuthService {
+  const apply = (change: () => void): void => {
+    $rootScope.$evalAsync(change);
+  };
+  $rootScope.user = null;
+  const stopUser = client.subscribe((user) => {
+    apply(() => {
+      $rootScope.user = toRootScopeUser(user);
+    });
+  });
+  const stopAuthenticated = client.on('authenticated', (user) => {
+    apply(() => $rootScope.$broadcast('$authenticated', user));
+  });
+  const stopUnauthenticated = client.on('unauthenticated', (event) => {
+    apply(() => $rootScope.$broadcast('$unauthenticated', event satisfies JotAuthUnauthenticated));
+  });
+  $rootScope.$on('$destroy', () => {
+    stopUser();
+    stopAuthenticated();
+    stopUnauthenticated();
+    client.dispose();
+  });
+
+  // One $q promise per client request, so every caller during one /me shares the same promise.
+  const wrapped = new WeakMap<Promise<AuthUser | null>, IPromise<AuthUser>>();
+  const getUser = (): IPromise<AuthUser> => {
+    const pending = client.getUser();
+    let promise = wrapped.get(pending);
+    if (!promise) {
+      promise = $q.when(pending).then((user) => user ?? $q.reject(notLoggedIn()));
+      wrapped.set(pending, promise);
+    }
+    return promise;
+  };
+
+  return {
+    client,
+    getUser,
+    login: (credentials) => $q.when(client.login(credentials)),
+    logout: () => $q.when(client.logout()),
+    requireUser: getUser,
+    requireRole: (role) => () =>
+      getUser().then((user) =>
+        hasRole(user, role) ? user : $q.reject(new AuthError('forbidden', 403, `the ${role} role is required`)),
+      ),
+    hasRole: (role) => hasRole(client.user, role),
+  };
+}
+
+function toRootScopeUser(user: AuthUser | null | undefined): RootScopeUser {
+  return user === undefined ? null : user ?? false;
+}
+
+function notLoggedIn(): AuthError {
+  return new AuthError('unauthenticated', 401, 'not logged in');
+}

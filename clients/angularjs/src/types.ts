@@ -1,0 +1,62 @@
+import type { IPromise, IRequestConfig } from 'angular';
+import type { AuthClient, AuthClientConfig, AuthUser, Credentials, UnauthenticatedEvent } from '@jotauth/client';
+
+/** `$rootScope.user`: null while resolving, false when logged out, the user when logged in. */
+export type RootScopeUser = AuthUser | false | null;
+
+declare module 'angular' {
+  interface IRootScopeService {
+    /** Set by the `jotauth` module (see {@link RootScopeUser}). */
+    user?: RootScopeUser;
+  }
+}
+
+/** Payload of `$unauthenticated`: the client's event, or a request the server kept refusing. */
+export type JotAuthUnauthenticated =
+  | UnauthenticatedEvent
+  | { readonly reason: 'request_refused'; readonly status: number; readonly url: string };
+
+/** Per-request bookkeeping the `jotauth` interceptor keeps on `$http` configs. */
+export interface JotAuthMarks {
+  /** The request was made by @jotauth/client itself: the interceptor leaves it alone. */
+  readonly skip?: boolean;
+  /** Token generation when the request left (see `AuthClient.recoverFrom401`). */
+  readonly generation?: number;
+  /** Header names the interceptor added, replaced on the retry. */
+  readonly added?: readonly string[];
+  /** This is the one retry after a refresh: a 401 now is final. */
+  readonly retried?: boolean;
+}
+
+/** An `$http` config that may carry {@link JotAuthMarks}. */
+export interface JotAuthRequestConfig extends IRequestConfig {
+  jotauth?: JotAuthMarks;
+}
+
+/** The `$auth` service. */
+export interface AuthService {
+  /** The underlying @jotauth/client instance (for `fetch`, `expiresAt`, events…). */
+  readonly client: AuthClient;
+  /** The cached user from `/me` (one request for many callers); rejected with code `unauthenticated` when logged out. */
+  getUser(): IPromise<AuthUser>;
+  /** Log in; rejects with an AuthError (`invalid_credentials`, `too_many_attempts`… with `retryAfter`). */
+  login(credentials: Credentials): IPromise<AuthUser>;
+  /** Log out here and in every tab; local state is cleared even when the server is unreachable. */
+  logout(): IPromise<void>;
+  /** A `resolve` function: the user, or rejection with code `unauthenticated`. Usable unbound. */
+  readonly requireUser: () => IPromise<AuthUser>;
+  /** A `resolve` function requiring `role`: rejects with code `forbidden` (403) when the user lacks it. */
+  requireRole(role: string): () => IPromise<AuthUser>;
+  /** Whether the current user has `role` (UI hint only: the server enforces access). */
+  hasRole(role: string): boolean;
+}
+
+/** `$authProvider`, for the config phase. */
+export interface AuthServiceProvider {
+  /** Configure the client (merged over earlier calls); see @jotauth/client's AuthClientConfig. */
+  configure(config: AuthClientConfig): void;
+  /** Injectable `resolve` for ui-router/ngRoute states declared at config time. */
+  readonly requireUser: readonly [string, (auth: AuthService) => IPromise<AuthUser>];
+  /** Injectable `resolve` requiring a role, for states declared at config time. */
+  requireRole(role: string): readonly [string, (auth: AuthService) => IPromise<AuthUser>];
+}
