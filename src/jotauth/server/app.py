@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -144,6 +145,17 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.include_router(operations.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     # Outermost last: metrics see every response, including 413s from the body limit.
+    if settings.allowed_origins:
+        # SPAs on allowlisted origins (e.g. sibling subdomains) call the API with
+        # credentials; nobody else gets CORS access (no wildcard with credentials).
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(origins.allowed),
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", settings.csrf_header_name],
+            max_age=600,
+        )
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics, metrics=metrics, logger=logging.getLogger("jotauth.http"))

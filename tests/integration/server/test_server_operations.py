@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
+import httpx
 import pytest
-from server_harness import BASE_URL, Server, server_settings, start_server
+from server_harness import APP_ORIGIN, BASE_URL, Server, server_settings, start_server
 
 from jotauth import jose
 from jotauth.server.app import create_app
@@ -24,7 +25,6 @@ async def test_jwks_publishes_current_and_next_keys_with_cache_control(server: S
 
 
 async def test_rsa_keys_carry_x5c_and_thumbprint(sqlite_url: str) -> None:
-    from server_harness import start_server
 
     async for running in start_server(server_settings(sqlite_url, algorithm="RS256")):
         keys = (await running.client.get("/.well-known/jwks.json")).json()["keys"]
@@ -116,3 +116,47 @@ async def test_signing_keys_from_pem_files_sign_and_are_published(
         assert jose.decode_unverified(token)[0]["kid"] == key.kid
         with pytest.raises(SigningKeysError):
             await running.context.keys.rotate()
+
+
+async def test_cors_is_granted_to_allowlisted_origins_only(sqlite_server: Server) -> None:
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-xsrf-token",
+    }
+    allowed = await sqlite_server.client.options(
+        "/api/auth/refresh", headers={"Origin": APP_ORIGIN, **preflight}
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == APP_ORIGIN
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    evil = await sqlite_server.client.options(
+        "/api/auth/refresh", headers={"Origin": "https://evil.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in evil.headers
+
+
+async def test_an_unexpected_error_is_a_generic_500_problem(sqlite_url: str) -> None:
+    app = create_app(server_settings(sqlite_url))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internal detail /etc/passwd")
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "internal_error"
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+
+
+def test_settings_come_from_a_toml_file_given_with_config(tmp_path: Path) -> None:
+    from jotauth.server.cli import load_settings
+
+    config = tmp_path / "auth.toml"
+    config.write_text('issuer = "https://auth.example.net"\njwks_max_age = 42\n')
+    settings = load_settings(config, port=9999)
+    assert settings.issuer == "https://auth.example.net"
+    assert settings.jwks_max_age == 42 and settings.port == 9999

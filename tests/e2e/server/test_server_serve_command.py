@@ -1,0 +1,52 @@
+"""``jotauth serve`` start-up: refusals in production, loud development mode."""
+
+import subprocess
+from pathlib import Path
+
+import httpx
+from server_process import JOTAUTH, ServerProcess, free_port, server_env
+
+
+def test_serve_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    env = server_env(f"sqlite+aiosqlite:///{tmp_path}/j.db", 1)
+    del env["JOTAUTH_SECRET_KEY"]
+    result = subprocess.run(
+        [JOTAUTH, "serve", "--port", "1"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "refusing to start" in result.stderr and "JOTAUTH_SECRET_KEY" in result.stderr
+
+
+def test_serve_refuses_a_plain_http_public_url_outside_loopback(tmp_path: Path) -> None:
+    env = server_env(
+        f"sqlite+aiosqlite:///{tmp_path}/j.db", 1, JOTAUTH_ISSUER="http://auth.example.org"
+    )
+    result = subprocess.run(
+        [JOTAUTH, "serve", "--port", "1"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "plain HTTP" in result.stderr
+
+
+def test_dev_mode_says_loudly_that_it_drops_secure_and_the_host_prefix(tmp_path: Path) -> None:
+    port = free_port()
+    env = server_env(f"sqlite+aiosqlite:///{tmp_path}/j.db", port)
+    del env["JOTAUTH_SECRET_KEY"]
+    server = ServerProcess(env, port, tmp_path, "--dev")
+    try:
+        server.wait_ready()
+        signup = httpx.post(
+            f"{server.url}/api/auth/signup",
+            json={"email": "dev@example.org", "password": "a dev passphrase!"},
+        )
+        assert signup.status_code == 204
+        cookies = signup.headers.get_list("set-cookie")
+        assert sorted(c.split("=", 1)[0] for c in cookies) == [
+            "XSRF-TOKEN",
+            "jot_access",
+            "jot_refresh",
+        ]
+        assert all("Secure" not in c for c in cookies)
+    finally:
+        server.stop()
+    log = server.log()
+    assert "DEVELOPMENT MODE" in log and "WITHOUT Secure" in log
