@@ -218,6 +218,29 @@ async def test_refresh_in_body_delivery_returns_json(server: Server) -> None:
     assert set(response.json()) == {"access_token", "token_type", "expires_in", "expires_at"}
 
 
+async def test_body_refresh_from_an_allowlisted_origin_needs_no_xsrf_header(
+    server: Server,
+) -> None:
+    await server.add_user()
+    await server.login(delivery="body")
+    body = {"delivery": "body"}
+    no_origin = await server.client.post("/api/auth/refresh", json=body)
+    problem(no_origin, 403, "csrf_failed")
+    evil = await server.client.post(
+        "/api/auth/refresh", json=body, headers={"Origin": "https://evil.example"}
+    )
+    problem(evil, 403, "csrf_failed")
+    cookie_delivery = await server.client.post(
+        "/api/auth/refresh", json={"delivery": "cookie"}, headers={"Origin": APP_ORIGIN}
+    )
+    problem(cookie_delivery, 403, "csrf_failed")
+    allowed = await server.client.post(
+        "/api/auth/refresh", json=body, headers={"Origin": APP_ORIGIN}
+    )
+    assert allowed.status_code == 200 and "access_token" in allowed.json()
+    assert "__Host-jot_access" not in set_cookies(allowed)
+
+
 async def test_refresh_reuse_after_grace_revokes_session(server: Server) -> None:
     await server.add_user()
     await server.login()

@@ -127,6 +127,24 @@ async def login(request: Request, body: LoginRequest, context: Context) -> Respo
     return context.flows.deliver(signed_in, delivery=body.delivery, native=body.client == "native")
 
 
+def _preflighted_body_refresh(
+    request: Request, context: ServerContext, body: RefreshRequest | None, header: str | None
+) -> bool:
+    """A header-less body-delivery refresh that CORS and ``Origin`` already protect.
+
+    A body-delivery SPA on a sibling origin cannot read the auth server's host-only
+    ``XSRF-TOKEN`` cookie, so it cannot echo it. Its refresh is a JSON POST (``require_json``):
+    browsers preflight that cross-origin and only allowlisted origins pass (CORS), and its
+    ``Origin`` header must be present and allowlisted (OWASP CSRF cheat sheet, "custom
+    request headers" and "verifying origin"). The access token travels in the body, readable
+    only by those origins. When the header *is* sent, it is checked in full.
+    """
+    if header is not None or body is None or body.delivery != "body":
+        return False
+    origin = request.headers.get("origin")
+    return origin is not None and context.origins.is_allowed(origin)
+
+
 @router.post(
     "/refresh",
     summary="Rotate the refresh token and get a new access token",
@@ -146,11 +164,9 @@ async def refresh(
     if not token:
         raise MissingRefreshToken()
     csrf: tuple[str | None, str | None] | None = None
-    if from_cookie:
-        csrf = (
-            request.headers.get(context.settings.csrf_header_name),
-            request.cookies.get(context.cookies.csrf.name),
-        )
+    header = request.headers.get(context.settings.csrf_header_name)
+    if from_cookie and not _preflighted_body_refresh(request, context, body, header):
+        csrf = (header, request.cookies.get(context.cookies.csrf.name))
     try:
         signed_in = await context.flows.refresh(
             refresh_token=token, client=client_of(request), csrf=csrf
