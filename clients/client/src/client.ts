@@ -45,9 +45,8 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     blocked: settings.blockedUrls,
     pageUrl: settings.pageUrl,
   });
-  const endpointKeys = Object.entries(endpoints).map(
-    ([name, url]) => [name as keyof AuthEndpoints, endpointKey(url)] as const,
-  );
+  const endpointNames: readonly (keyof AuthEndpoints)[] = ['login', 'refresh', 'logout', 'me'];
+  const endpointKeys = endpointNames.map((name) => [name, endpointKey(endpoints[name])] as const);
   const events = createEmitter<AuthEventMap>();
   const userListeners = new Set<(user: UserState) => void>();
   const remote = createRemoteRefresh(clock, settings.crossTabWaitMs);
