@@ -18,6 +18,7 @@ import secrets
 
 from starlette.requests import Request
 
+from jotauth.csrf import csrf_key, session_csrf_token
 from jotauth.server.problems import CsrfFailed, OriginNotAllowed
 from jotauth.server.redirects import parse_http_url
 
@@ -26,15 +27,13 @@ class CsrfTokens:
     """Derives and checks the CSRF tokens; one instance per app, keyed from the secret key."""
 
     def __init__(self, secret: bytes) -> None:
-        # A dedicated sub-key so the CSRF HMAC can never be confused with another use of
-        # the secret key (key separation, RFC 5869 style labelling).
-        self._key = hmac.new(secret, b"jotauth/csrf/v1", hashlib.sha256).digest()
+        # The derivation is shared with the resource-server guard (jotauth.csrf).
+        self._key = csrf_key(secret)
         self._form_key = hmac.new(secret, b"jotauth/login-form/v1", hashlib.sha256).digest()
 
     def token_for_session(self, session_id: str) -> str:
         """The ``XSRF-TOKEN`` value bound to ``session_id``."""
-        mac = hmac.new(self._key, session_id.encode("utf-8"), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+        return session_csrf_token(self._key, session_id)
 
     def check_session_request(
         self, *, header: str | None, cookie: str | None, session_id: str
