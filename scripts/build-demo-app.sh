@@ -48,5 +48,14 @@ if [ -f angularjs/src/index.ts ]; then
     echo "build-demo-app: WARNING: @jotauth/angularjs did not build; /legacy/ will not work" >&2
 fi
 NG_CLI_ANALYTICS=false npm run build --workspace @jotauth/demo --silent
+
+# The AngularJS page has no build step: its files, angular.js and the adapter's browser bundle.
+legacy="$out/legacy"
+mkdir -p "$legacy/vendor"
+cp demo/legacy/* "$legacy/"
+cp node_modules/angular/angular.min.js "$legacy/vendor/"
+if [ -f angularjs/dist/jotauth-angularjs.min.js ]; then
+  cp angularjs/dist/jotauth-angularjs.min.js "$legacy/vendor/"
+fi
 echo "$wanted" > "$stamp"
 echo "build-demo-app: done in $(( $(date +%s) - start )) s"

@@ -1,0 +1,71 @@
+// The AngularJS 1.x page of the demo: signs in with $auth and lists the lessons with $http.
+// Plain script (no build step), the way many AngularJS apps still ship.
+(function (angular) {
+  'use strict';
+
+  function describeLoginError(error) {
+    if (error && error.status === 401) return 'Wrong email or password.';
+    if (error && error.status === 429) {
+      return error.retryAfter
+        ? 'Too many attempts. Try again in ' + error.retryAfter + ' seconds.'
+        : 'Too many attempts. Try again later.';
+    }
+    return 'Signing in failed. Please try again.';
+  }
+
+  function LegacyController($scope, $http, $auth) {
+    var vm = this;
+    vm.email = '';
+    vm.password = '';
+    vm.lessons = [];
+
+    function loadLessons() {
+      vm.loadError = null;
+      return $http.get('/api/lessons').then(
+        function (response) {
+          var body = response.data;
+          vm.lessons = Array.isArray(body) ? body : (body && body.lessons) || [];
+        },
+        function (response) {
+          vm.loadError = 'The lessons could not be loaded (HTTP ' + response.status + ').';
+        },
+      );
+    }
+
+    vm.login = function () {
+      vm.busy = true;
+      vm.error = null;
+      $auth
+        .login({ email: vm.email, password: vm.password })
+        .then(function () {
+          vm.password = '';
+        })
+        .catch(function (error) {
+          vm.error = describeLoginError(error);
+        })
+        .finally(function () {
+          vm.busy = false;
+        });
+    };
+
+    vm.logout = function () {
+      $auth.logout();
+    };
+
+    $scope.$on('$authenticated', loadLessons);
+    $scope.$on('$unauthenticated', function () {
+      vm.lessons = [];
+    });
+    if ($scope.$root.user) loadLessons();
+  }
+
+  angular
+    .module('legacyDemo', ['jotauth'])
+    .config([
+      '$authProvider',
+      function ($authProvider) {
+        $authProvider.configure({ delivery: 'cookie' });
+      },
+    ])
+    .controller('LegacyController', ['$scope', '$http', '$auth', LegacyController]);
+})(window.angular);
