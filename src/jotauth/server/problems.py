@@ -155,15 +155,6 @@ class FeatureDisabled(ServerProblem):
     default_detail = "This feature is not enabled on this server."
 
 
-class Throttled(ServerProblem):
-    status, code, title = 429, "too_many_attempts", "Too many attempts"
-    default_detail = "Too many login attempts. Try again later."
-
-    def __init__(self, retry_after: float, detail: str | None = None):
-        # RFC 9110 §10.2.3: Retry-After in whole seconds, never 0 for a real wait.
-        super().__init__(detail, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
-
-
 class ServiceUnavailable(ServerProblem):
     status, code, title = 503, "store_unavailable", "Service unavailable"
     # 503 rather than 401 so that an outage never logs anyone out (DESIGN §5).
@@ -181,28 +172,24 @@ class InternalError(ServerProblem):
 # Codes raised by the lower layers (sessions/users/jose), mapped to HTTP status here and
 # nowhere else. An unknown code from a known layer is a 400, never a 500.
 _STATUS_BY_CODE: Mapping[str, tuple[int, str]] = {
+    # sessions
     "session_expired": (401, "Session expired"),
     "session_revoked": (401, "Session revoked"),
     "session_not_found": (401, "Session not found"),
     "refresh_reused": (401, "Refresh token reused"),
-    "refresh_invalid": (401, "Invalid refresh token"),
     "invalid_refresh_token": (401, "Invalid refresh token"),
+    "refresh_conflict": (409, "Concurrent refresh"),
+    # users
     "invalid_credentials": (401, "Invalid credentials"),
-    "user_disabled": (401, "Invalid credentials"),
-    "store_unavailable": (503, "Service unavailable"),
     "too_many_attempts": (429, "Too many attempts"),
-    "throttled": (429, "Too many attempts"),
-    "login_throttled": (429, "Too many attempts"),
-    "email_taken": (409, "Email already registered"),
     "user_exists": (409, "Email already registered"),
     "weak_password": (422, "Password rejected"),
     "password_too_long": (422, "Password rejected"),
+    "invalid_email": (422, "Invalid email"),
     "invalid_profile": (422, "Invalid profile"),
     "user_not_found": (404, "Not found"),
-    "password_policy": (422, "Password rejected"),
-    "invalid_email": (422, "Invalid email"),
-    "not_found": (404, "Not found"),
-    "refresh_conflict": (409, "Concurrent refresh"),
+    # store and keys
+    "store_unavailable": (503, "Service unavailable"),
     "keys_unavailable": (503, "Service unavailable"),
     "seal_broken": (500, "Internal server error"),
     "key_not_found": (404, "Not found"),
@@ -228,8 +215,8 @@ def problem_for_layer_error(exc: Exception) -> Problem:
         detail = ServiceUnavailable.default_detail
     elif status >= 500:
         code, detail = InternalError.code, InternalError.default_detail
-    elif code in ("invalid_credentials", "user_disabled"):
-        code, detail = "invalid_credentials", InvalidCredentials.default_detail
+    elif code == "invalid_credentials":
+        detail = InvalidCredentials.default_detail
     else:
         detail = str(exc) or title
     return Problem(status, code, title, detail, headers)
