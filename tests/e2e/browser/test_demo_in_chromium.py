@@ -269,11 +269,6 @@ def test_body_delivery_sends_a_bearer_token_kept_in_memory_only(
     expect(page.locator("[data-test=token-remaining]")).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="@jotauth/client sends no X-XSRF-TOKEN on the cookie-authenticated refresh in body "
-    "delivery, so the auth server answers 403 csrf_failed after a reload",
-)
 def test_body_delivery_survives_a_reload_through_the_refresh_cookie(
     page: Page, sign_in: SignIn
 ) -> None:
