@@ -107,6 +107,8 @@ class KeyRing:
         """Bootstrap: with no key at all, ``key`` signs at once (nothing to pre-announce to)."""
         if self.current() is not None:
             raise KeyLifecycleError("a current key exists already")
+        if key.kid in self._keys:  # e.g. a revoked key: revocation is final
+            raise KeyLifecycleError(f"kid {key.kid!r} is already known")
         return self._put(
             ManagedKey(key=key, state=KeyState.CURRENT, created_at=now, activated_at=now)
         )
