@@ -180,12 +180,12 @@ def test_a_page_on_another_origin_cannot_change_anything(
     # only the double-submit token and CORS stand in the way (OWASP CSRF cheat sheet).
     foreign_origin.serve(
         f"""<!doctype html><title>evil</title>
-        <form id="form" method="post" action="{api}/api/lessons" target="sink"
+        <form id="form" method="post" action="{api}/api/lessons" target="sink1"
               enctype="text/plain">
           <input name='{{"title":"forged by form","x":"' value='"}}'>
         </form>
-        <form id="logout" method="post" action="{api}/api/auth/logout-all" target="sink"></form>
-        <iframe name="sink"></iframe>
+        <form id="logout" method="post" action="{api}/api/auth/logout-all" target="sink2"></form>
+        <iframe name="sink1"></iframe><iframe name="sink2"></iframe>
         <script>
           window.results = {{}};
           async function attempt(name, url, init) {{
@@ -213,15 +213,27 @@ def test_a_page_on_another_origin_cannot_change_anything(
         </script>"""
     )
     evil = context.new_page()
+    forged: list[tuple[str, int]] = []
+    evil.on(
+        "response",
+        lambda response: (
+            forged.append((response.url, response.status))
+            if response.request.method == "POST" and response.url.startswith(api)
+            else None
+        ),
+    )
     evil.goto(foreign_origin.url)
     results = evil.evaluate("() => window.done.then(() => window.results)")
-    evil.wait_for_timeout(500)  # let the form posts land
+    evil.wait_for_timeout(1000)  # let the two form posts land
 
-    # A CORS preflight stops anything with a JSON body or a custom header; the simple
-    # requests that do go out arrive without the XSRF header and are refused.
+    # A CORS preflight stops anything with a JSON body or a custom header before it is sent;
+    # the simple requests (two forms, two no-cors fetches) do reach the server, with the
+    # cookies but without the XSRF header, and are refused.
     assert results["json"] == "blocked"
     assert results["with-token"] == "blocked"
     assert results["read"] == "blocked"  # no CORS: the other origin cannot read the user
+    assert len(forged) == 4, forged
+    assert all(400 <= status < 500 for _, status in forged), forged
     page.reload()
     expect(page.locator("[data-test=lesson]").first).to_be_visible()  # still signed in
     assert page.locator("[data-test=lesson]").count() == lessons_before
