@@ -178,7 +178,10 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     }
     const error = await authErrorFrom(response);
     if (!SESSION_REFUSED.has(response.status)) throw error;
-    endSession({ reason: 'session_ended', code: error.code }, true);
+    // Never having known a user on this page means there was no session to end here, and
+    // none to end in other tabs (one of which may be logging in right now).
+    const hadUser = user !== undefined;
+    endSession({ reason: hadUser ? 'session_ended' : 'anonymous', code: error.code }, hadUser);
     return false;
   }
 

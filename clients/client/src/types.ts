@@ -61,7 +61,7 @@ export type UnauthenticatedReason =
   | 'other_tab'
   /** The auth server refused to refresh the session (expired, revoked, reused). */
   | 'session_ended'
-  /** `/me` said there is no session. */
+  /** There was no session to begin with (`/me` or the first refresh said so). */
   | 'anonymous';
 
 /** Payload of the `unauthenticated` event. */

@@ -91,6 +91,22 @@ describe('cross-tab coordination (BroadcastChannel)', () => {
     expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
   });
 
+  it('does not log other tabs out when a page that never had a user finds no session', async () => {
+    const server = createFakeServer();
+    const [a, b] = twoTabs(server);
+    await a.login({ email: 'ada@example.org', password: 'right' });
+    await until(() => Boolean(b.user));
+    const late = createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: `jotauth-test-${channelSerial}` });
+    open.push(late);
+    server.state.refreshFailure = () => new Response(null, { status: 401 }); // e.g. its refresh raced a login
+
+    expect(await late.getUser()).toBeNull();
+    await settle();
+
+    expect(a.user).toEqual(USER);
+    expect(b.user).toEqual(USER);
+  });
+
   it('ignores malformed messages on the channel', async () => {
     const server = createFakeServer();
     const [a, b] = twoTabs(server);

@@ -51,7 +51,7 @@ describe('user state', () => {
 
     expect(await auth.getUser()).toBeNull();
     expect(auth.user).toBeNull();
-    expect(events).toHaveLength(1); // the refused refresh ends it; /me adds no second event
+    expect(events).toEqual([{ reason: 'anonymous', code: 'session_expired' }]); // one event, not one per step
     expect(await auth.getUser()).toBeNull();
     expect(server.callsTo('/api/auth/me')).toHaveLength(1); // the answer is cached
   });
