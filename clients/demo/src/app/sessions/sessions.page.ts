@@ -22,9 +22,9 @@ import { type SessionRow, sessionsFrom } from './session-row';
         <tbody>
           @for (session of sessions(); track session.id) {
             <tr data-test="session" [class.current]="session.current">
-              <td>{{ session.createdAt | date: 'short' }}</td>
-              <td>{{ session.lastUsedAt | date: 'short' }}</td>
-              <td>{{ session.expiresAt | date: 'short' }}</td>
+              <td>{{ session.createdAt | date: 'MMM d, HH:mm' }}</td>
+              <td>{{ session.lastUsedAt | date: 'MMM d, HH:mm' }}</td>
+              <td>{{ session.expiresAt | date: 'MMM d, HH:mm' }}</td>
               <td class="agent">{{ session.userAgent || '—' }}</td>
               <td>
                 @if (session.current) {
