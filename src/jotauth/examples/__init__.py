@@ -1,0 +1,1 @@
+"""Runnable example resource servers built on :mod:`jotauth.guard` (see ``examples/``)."""

@@ -1,0 +1,229 @@
+"""From request headers to verified claims: locate the token, verify it, check CSRF.
+
+One :class:`Authenticator` serves the ASGI middleware, the FastAPI dependencies and the
+Flask extension; each builds a :class:`RequestView` from its own request object.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Literal, NamedTuple
+
+from jotauth.jose import Claims, InvalidToken, KeySetUnavailable, TokenExpired
+from jotauth.verify import TokenVerifier
+
+from .credentials import TOKEN_SOURCES, Credentials, TokenSource, bearer_token, cookie_value
+from .csrf import SAFE_METHODS, CsrfPolicy
+from .errors import KeysUnavailable, MissingCredentials, RefreshFailed, TokenRejected
+from .refresh import SilentRefresh
+
+_log = logging.getLogger("jotauth.guard")
+DEFAULT_ACCESS_COOKIE = "__Host-jot_access"
+
+
+class RequestView:
+    """The few request headers the guard reads, collected in one pass."""
+
+    __slots__ = (
+        "authorization",
+        "cookie",
+        "csrf_header",
+        "fetch_site",
+        "host",
+        "method",
+        "origin",
+        "preflight",
+    )
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.authorization: list[bytes] = []
+        self.cookie: str | None = None
+        self.csrf_header: str | None = None
+        self.origin: str | None = None
+        self.fetch_site: str | None = None
+        self.host: str | None = None
+        self.preflight = False
+
+    @classmethod
+    def from_asgi(cls, scope: Any, csrf_header: bytes) -> RequestView:
+        """Read an ASGI scope's headers (names are lower-case, ASGI spec §2.2)."""
+        view = cls(scope.get("method", "GET"))
+        cookies: list[bytes] = []
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                view.authorization.append(value)
+            elif name == b"cookie":
+                cookies.append(value)
+            elif name == csrf_header:
+                view.csrf_header = value.decode("latin-1")
+            elif name == b"origin":
+                view.origin = value.decode("latin-1")
+            elif name == b"sec-fetch-site":
+                view.fetch_site = value.decode("latin-1")
+            elif name == b"host":
+                view.host = value.decode("latin-1")
+            elif name == b"access-control-request-method":
+                view.preflight = True
+        if cookies:
+            # HTTP/2 may split Cookie into several fields (RFC 9113 §8.2.3): join them.
+            view.cookie = b"; ".join(cookies).decode("latin-1")
+        return view
+
+    def cookie_value(self, name: str) -> str | None:
+        """The first value of cookie ``name``."""
+        return cookie_value(self.cookie, name)
+
+
+class Authenticated(NamedTuple):
+    """A verified request: its claims, where the token came from, cookies to set."""
+
+    claims: Claims
+    source: Literal["header", "cookie", "subprotocol"]
+    set_cookies: tuple[bytes, ...] = ()
+
+
+class Authenticator:
+    """The guard's request policy, independent of the web framework.
+
+    ``csrf``: a :class:`CsrfPolicy` (default: double submit plus Fetch-Metadata/Origin
+    checks), or ``"off"`` to disable it, which is only safe when no browser sends cookies
+    to this API and is logged as a warning.
+    """
+
+    def __init__(
+        self,
+        *,
+        verifier: TokenVerifier,
+        token_sources: Sequence[TokenSource] = TOKEN_SOURCES,
+        cookie_name: str = DEFAULT_ACCESS_COOKIE,
+        csrf: CsrfPolicy | Literal["off"] | None = None,
+        silent_refresh: SilentRefresh | None = None,
+    ) -> None:
+        sources = tuple(token_sources)
+        if (
+            not sources
+            or any(s not in TOKEN_SOURCES for s in sources)
+            or len(set(sources)) != len(sources)
+        ):
+            raise ValueError(f"token_sources must be distinct values of {TOKEN_SOURCES}")
+        if silent_refresh is not None and "cookie" not in sources:
+            raise ValueError("silent refresh needs the cookie token source")
+        self.verifier = verifier
+        self.token_sources = sources
+        self.cookie_name = cookie_name
+        if csrf == "off":
+            if "cookie" in sources:
+                _log.warning(
+                    "CSRF protection is OFF for cookie-authenticated requests: only safe when "
+                    "no browser ever sends the access cookie to this API"
+                )
+            self.csrf: CsrfPolicy | None = None
+        else:
+            self.csrf = csrf if csrf is not None else CsrfPolicy()
+        self.csrf_header_key = (
+            self.csrf.header_name.lower().encode("latin-1") if self.csrf else b"x-xsrf-token"
+        )
+        self.silent_refresh = silent_refresh
+
+    def view(self, scope: Any) -> RequestView:
+        """The :class:`RequestView` of an ASGI scope."""
+        return RequestView.from_asgi(scope, self.csrf_header_key)
+
+    def locate(self, view: RequestView) -> Credentials | None:
+        """The token of the first configured source that has one (or None).
+
+        The first source present is authoritative: an invalid Bearer token is not rescued
+        by a cookie, so what was verified is always what the client meant to send.
+        """
+        for source in self.token_sources:
+            if source == "header":
+                token = bearer_token(view.authorization)
+                if token is not None:
+                    return Credentials(token, "header")
+            else:
+                token = view.cookie_value(self.cookie_name) if view.cookie else None
+                if token is not None:
+                    return Credentials(token, "cookie")
+        return None
+
+    def check_csrf(self, view: RequestView, claims: Claims | None) -> None:
+        """CSRF check of a cookie-authenticated request (unsafe methods only)."""
+        csrf = self.csrf
+        if csrf is None or view.method in SAFE_METHODS:
+            return
+        csrf.check(
+            header=view.csrf_header,
+            cookie=view.cookie_value(csrf.cookie_name),
+            session_id=claims.sid if claims is not None else None,
+            origin=view.origin,
+            fetch_site=view.fetch_site,
+            host=view.host,
+            bind_session=claims is not None,
+        )
+
+    def _may_refresh(self, view: RequestView) -> str | None:
+        refresher = self.silent_refresh
+        if refresher is None or not view.cookie:
+            return None
+        return view.cookie_value(refresher.refresh_cookie_name)
+
+    async def authenticate(self, view: RequestView) -> Authenticated:
+        """Verify the request's token (fetching keys as needed); raise a :class:`GuardError`."""
+        credentials = self.locate(view)
+        if credentials is None:
+            refresh_token = self._may_refresh(view)
+            if refresh_token is not None:
+                return await self._refresh(view, refresh_token)
+            raise MissingCredentials()
+        try:
+            claims = await self.verifier.averify(credentials.token)
+        except TokenExpired as error:
+            refresh_token = self._may_refresh(view) if credentials.source == "cookie" else None
+            if refresh_token is not None:
+                return await self._refresh(view, refresh_token)
+            raise TokenRejected(error) from None
+        except InvalidToken as error:
+            raise TokenRejected(error) from None
+        except KeySetUnavailable:
+            raise KeysUnavailable() from None
+        if credentials.source == "cookie":
+            self.check_csrf(view, claims)
+        return Authenticated(claims, credentials.source)
+
+    def authenticate_sync(self, view: RequestView) -> Authenticated:
+        """Blocking twin of :meth:`authenticate` for WSGI (no silent refresh)."""
+        credentials = self.locate(view)
+        if credentials is None:
+            raise MissingCredentials()
+        try:
+            claims = self.verifier.verify(credentials.token)
+        except InvalidToken as error:
+            raise TokenRejected(error) from None
+        except KeySetUnavailable:
+            raise KeysUnavailable() from None
+        if credentials.source == "cookie":
+            self.check_csrf(view, claims)
+        return Authenticated(claims, credentials.source)
+
+    async def _refresh(self, view: RequestView, refresh_token: str) -> Authenticated:
+        refresher = self.silent_refresh
+        assert refresher is not None
+        csrf_cookie = view.cookie_value(self.csrf.cookie_name) if self.csrf else None
+        # Unsafe methods: the session-free half of the CSRF check before anything rotates.
+        self.check_csrf(view, None)
+        try:
+            result = await refresher.refresh(refresh_token, csrf_cookie)
+        except RefreshFailed as error:
+            error.set_cookies = error.set_cookies or refresher.clearing_cookies
+            raise
+        try:
+            claims = await self.verifier.averify(result.access_token)
+        except InvalidToken as error:
+            _log.warning("silent refresh returned a token this guard rejects: %s", error.code)
+            raise RefreshFailed(set_cookies=result.set_cookies) from None
+        except KeySetUnavailable:
+            raise KeysUnavailable() from None
+        self.check_csrf(view, claims)
+        return Authenticated(claims, "cookie", result.set_cookies)

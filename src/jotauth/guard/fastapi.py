@@ -1,0 +1,162 @@
+"""FastAPI dependencies: the current user, scope and role checks, per-route protection.
+
+With :class:`~jotauth.guard.JWTAuthMiddleware` protecting a prefix, routes read the claims
+it verified::
+
+    @app.get("/api/lessons")
+    async def lessons(user: CurrentUser) -> list[Lesson]: ...
+
+    @app.post("/api/lessons", dependencies=[Depends(require_scopes("lessons:write"))])
+
+Without the middleware, :class:`JWTBearer` verifies the token itself for the routes that
+ask for it (the seeds' ``checkIfAuthenticated``)::
+
+    check_if_authenticated = JWTBearer(verifier=verifier)
+    @app.get("/api/me")
+    async def me(user: Annotated[Claims, Depends(check_if_authenticated)]): ...
+
+Errors are :class:`GuardError` subclasses; :func:`install_problem_handler` renders them as
+problem+json (the middleware also renders those raised behind it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, Request
+from starlette.responses import Response
+
+from jotauth.jose import Claims
+from jotauth.verify import TokenVerifier
+
+from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator
+from .credentials import TOKEN_SOURCES, TokenSource
+from .csrf import CsrfPolicy
+from .errors import GuardError, InsufficientScope, MissingCredentials
+from .middleware import set_user
+from .problems import DEFAULT_REALM, problem_body, problem_headers
+
+
+def current_user(request: Request) -> Claims:
+    """The verified claims of this request (set by the middleware or :class:`JWTBearer`).
+
+    No claims means the route is not behind either: 401, failing closed.
+    """
+    claims = request.scope.get("user")
+    if not isinstance(claims, Claims):
+        raise MissingCredentials()
+    return claims
+
+
+def optional_user(request: Request) -> Claims | None:
+    """The verified claims of this request, or None when it was not authenticated."""
+    claims = request.scope.get("user")
+    return claims if isinstance(claims, Claims) else None
+
+
+CurrentUser = Annotated[Claims, Depends(current_user)]
+OptionalUser = Annotated[Claims | None, Depends(optional_user)]
+UserDependency = Callable[..., Claims] | Callable[..., Awaitable[Claims]]
+
+
+def _scope_checker(scopes: tuple[str, ...], user: UserDependency) -> Callable[[Claims], Claims]:
+    if not scopes or any(not s or " " in s for s in scopes):
+        raise ValueError("require_scopes needs scope names without spaces")
+
+    # A default, not Annotated: string annotations cannot see this closure's ``user``.
+    def check(claims: Claims = Depends(user)) -> Claims:  # noqa: B008
+        if not claims.scope.issuperset(scopes):
+            raise InsufficientScope(
+                f"This resource needs the scope {' '.join(scopes)}.", scopes=scopes
+            )
+        return claims
+
+    return check
+
+
+def _role_checker(roles: tuple[str, ...], user: UserDependency) -> Callable[[Claims], Claims]:
+    if not roles or any(not r for r in roles):
+        raise ValueError("require_roles needs role names")
+
+    # A default, not Annotated: string annotations cannot see this closure's ``user``.
+    def check(claims: Claims = Depends(user)) -> Claims:  # noqa: B008
+        if not claims.roles.issuperset(roles):
+            raise InsufficientScope(f"This resource needs the role {', '.join(roles)}.")
+        return claims
+
+    return check
+
+
+def require_scopes(*scopes: str) -> Callable[[Claims], Claims]:
+    """Dependency: the current user, who must hold every one of ``scopes`` (else 403
+    ``insufficient_scope`` with ``WWW-Authenticate: Bearer error=…, scope=…``, RFC 6750 §3.1)."""
+    return _scope_checker(scopes, current_user)
+
+
+def require_roles(*roles: str) -> Callable[[Claims], Claims]:
+    """Dependency: the current user, who must hold every one of ``roles`` (else 403
+    ``insufficient_scope``)."""
+    return _role_checker(roles, current_user)
+
+
+class JWTBearer:
+    """Per-route protection without the middleware: a dependency that verifies the token.
+
+    ``required=False`` makes it optional: no token gives None, a bad token is still 401.
+    Same options as the middleware, except silent refresh (a dependency cannot set cookies
+    on the response it does not own; use the middleware for that).
+    """
+
+    def __init__(
+        self,
+        *,
+        verifier: TokenVerifier,
+        token_sources: Sequence[TokenSource] = TOKEN_SOURCES,
+        cookie_name: str = DEFAULT_ACCESS_COOKIE,
+        csrf: CsrfPolicy | Literal["off"] | None = None,
+        required: bool = True,
+    ) -> None:
+        self.authenticator = Authenticator(
+            verifier=verifier, token_sources=token_sources, cookie_name=cookie_name, csrf=csrf
+        )
+        self.required = required
+
+    async def __call__(self, request: Request) -> Claims | None:
+        """Verify the request's token; its claims also go to ``request.state.user``."""
+        claims = request.scope.get("user")
+        if isinstance(claims, Claims):
+            return claims  # already verified by the middleware
+        view = self.authenticator.view(request.scope)
+        if not self.required and self.authenticator.locate(view) is None:
+            return None
+        authenticated = await self.authenticator.authenticate(view)
+        set_user(request.scope, authenticated.claims)
+        return authenticated.claims
+
+    async def _required_user(self, request: Request) -> Claims:
+        claims = await self(request)
+        if claims is None:
+            raise MissingCredentials()
+        return claims
+
+    def require_scopes(self, *scopes: str) -> Callable[[Claims], Claims]:
+        """Like :func:`require_scopes`, verifying the token through this dependency."""
+        return _scope_checker(scopes, self._required_user)
+
+    def require_roles(self, *roles: str) -> Callable[[Claims], Claims]:
+        """Like :func:`require_roles`, verifying the token through this dependency."""
+        return _role_checker(roles, self._required_user)
+
+
+def install_problem_handler(app: FastAPI, *, realm: str = DEFAULT_REALM) -> None:
+    """Render every :class:`GuardError` raised by a route or dependency as problem+json."""
+
+    async def on_guard_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GuardError)
+        body = problem_body(exc)
+        response = Response(body, status_code=exc.status)
+        response.raw_headers = problem_headers(exc, realm, len(body))
+        return response
+
+    app.add_exception_handler(GuardError, on_guard_error)

@@ -1,0 +1,231 @@
+"""``JWTAuthMiddleware``: pure ASGI access-token guard for path prefixes (DESIGN §7).
+
+The equivalent of ``app.use('/api', expressJwt(...).unless(...))`` for any ASGI app::
+
+    app.add_middleware(JWTAuthMiddleware, verifier=verifier, protect=("/api",))
+
+Protected HTTP requests need a valid access token (``Authorization: Bearer`` or the access
+cookie); the claims land in ``scope["user"]`` (Starlette's ``request.user``) and
+``scope["state"]["user"]`` (``request.state.user``). Failures are problem+json with the
+RFC 6750 challenge. CORS preflights pass untouched. WebSocket handshakes are authenticated
+too and closed with 1008 (policy violation) when the token is missing or invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
+from typing import Any, Literal
+
+from jotauth.jose import Claims, InvalidToken, KeySetUnavailable
+from jotauth.verify import TokenVerifier
+
+from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticated, Authenticator, RequestView
+from .credentials import (
+    TOKEN_SOURCES,
+    WEBSOCKET_BEARER_PROTOCOL,
+    Credentials,
+    TokenSource,
+    subprotocol_token,
+)
+from .csrf import CsrfPolicy
+from .errors import (
+    CsrfFailed,
+    GuardError,
+    KeysUnavailable,
+    MissingCredentials,
+    RefreshFailed,
+    TokenRejected,
+)
+from .paths import PathRules
+from .problems import DEFAULT_REALM, send_problem
+from .refresh import SilentRefresh
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# RFC 6455 §7.4.1: 1008 policy violation (bad credentials), 1013 try again later (keys
+# unavailable: not the client's fault).
+WS_POLICY_VIOLATION = 1008
+WS_TRY_AGAIN_LATER = 1013
+
+
+def set_user(scope: Scope, claims: Claims) -> None:
+    """Expose ``claims`` as ``scope["user"]`` and ``request.state.user``."""
+    scope["user"] = claims
+    state = scope.get("state")
+    if state is None:
+        scope["state"] = {"user": claims}
+    else:
+        # uvicorn gives each request a shallow copy of the lifespan state: ours to change.
+        state["user"] = claims
+
+
+class JWTAuthMiddleware:
+    """Require a valid access token on protected path prefixes (see module docstring)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        verifier: TokenVerifier,
+        protect: Iterable[str] = ("/api",),
+        exclude: Iterable[str] = (),
+        token_sources: Sequence[TokenSource] = TOKEN_SOURCES,
+        cookie_name: str = DEFAULT_ACCESS_COOKIE,
+        csrf: CsrfPolicy | Literal["off"] | None = None,
+        realm: str = DEFAULT_REALM,
+        silent_refresh: SilentRefresh | None = None,
+    ) -> None:
+        self.app = app
+        self.paths = PathRules(protect, exclude)
+        self.authenticator = Authenticator(
+            verifier=verifier,
+            token_sources=token_sources,
+            cookie_name=cookie_name,
+            csrf=csrf,
+            silent_refresh=silent_refresh,
+        )
+        self.realm = realm
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http" and self.paths.protects(scope["path"]):
+            await self._http(scope, receive, send)
+        elif kind == "websocket" and self.paths.protects(scope["path"]):
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        authenticator = self.authenticator
+        view = authenticator.view(scope)
+        if view.preflight and view.method == "OPTIONS":
+            # CORS preflight (Fetch standard §3.2.2): never carries credentials; the CORS
+            # middleware downstream answers it.
+            await self.app(scope, receive, send)
+            return
+        try:
+            authenticated = await authenticator.authenticate(view)
+        except RefreshFailed as error:
+            await send_problem(send, error, self.realm, _set_cookie_headers(error.set_cookies))
+            return
+        except GuardError as error:
+            await send_problem(send, error, self.realm)
+            return
+        set_user(scope, authenticated.claims)
+        await self._call_app(scope, receive, send, authenticated.set_cookies)
+
+    async def _call_app(
+        self, scope: Scope, receive: Receive, send: Send, set_cookies: tuple[bytes, ...]
+    ) -> None:
+        # Track whether the response started: a GuardError raised by a dependency (a scope
+        # check) before that is rendered here, so an app without the problem handler
+        # installed still never answers 500 for it.
+        started = False
+        extra = _set_cookie_headers(set_cookies)
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if extra:
+                    headers = list(message.get("headers", ()))
+                    headers.extend(extra)
+                    if not any(name.lower() == b"cache-control" for name, _ in headers):
+                        # A response that sets token cookies must never be stored by a cache.
+                        headers.append((b"cache-control", b"no-store"))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, guarded_send)
+        except GuardError as error:
+            if started:
+                raise
+            await send_problem(send, error, self.realm, extra)
+
+    # --- WebSocket ------------------------------------------------------------------------
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        authenticator = self.authenticator
+        view = authenticator.view(scope)
+        offered: list[str] = list(scope.get("subprotocols") or ())
+        try:
+            authenticated = await self._authenticate_websocket(view, offered)
+        except GuardError as error:
+            await _refuse_websocket(receive, send, error, offered)
+            return
+        inner = dict(scope)
+        set_user(inner, authenticated.claims)
+        if authenticated.source != "subprotocol":
+            await self.app(inner, receive, send)
+            return
+        # The token must not travel further: drop it from the offered subprotocols and the
+        # raw header, and never let it be echoed back as the selected subprotocol.
+        token_index = offered.index(WEBSOCKET_BEARER_PROTOCOL) + 1
+        remaining = offered[:token_index] + offered[token_index + 1 :]
+        inner["subprotocols"] = remaining
+        inner["headers"] = [
+            (name, value) for name, value in scope["headers"] if name != b"sec-websocket-protocol"
+        ] + [(b"sec-websocket-protocol", ", ".join(remaining).encode("latin-1"))]
+
+        async def send_with_protocol(message: Message) -> None:
+            if message["type"] == "websocket.accept":
+                chosen = message.get("subprotocol")
+                if chosen is None or chosen not in remaining:
+                    # Browsers fail a handshake that offered subprotocols and got none back.
+                    message = {**message, "subprotocol": WEBSOCKET_BEARER_PROTOCOL}
+            await send(message)
+
+        await self.app(inner, receive, send_with_protocol)
+
+    async def _authenticate_websocket(self, view: RequestView, offered: list[str]) -> Authenticated:
+        authenticator = self.authenticator
+        token = subprotocol_token(offered)
+        if token is None:
+            credentials = authenticator.locate(view)
+        else:
+            credentials = Credentials(token, "subprotocol")
+        if credentials is None:
+            raise MissingCredentials()
+        try:
+            claims = await authenticator.verifier.averify(credentials.token)
+        except InvalidToken as error:
+            raise TokenRejected(error) from None
+        except KeySetUnavailable:
+            raise KeysUnavailable() from None
+        csrf = authenticator.csrf
+        # Cross-site WebSocket hijacking: the browser attaches cookies to a handshake started
+        # by any page, and the same-origin policy does not apply to WebSockets, so the
+        # Origin must be ours (RFC 6455 §10.2).
+        if (
+            credentials.source == "cookie"
+            and csrf is not None
+            and (view.fetch_site == "cross-site" or not csrf.origin_allowed(view.origin, view.host))
+        ):
+            raise CsrfFailed("WebSocket connections from this origin are not accepted.")
+        return Authenticated(claims, credentials.source)
+
+
+async def _refuse_websocket(
+    receive: Receive, send: Send, error: GuardError, offered: list[str]
+) -> None:
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return  # the client is gone already
+    # Accept, then close with a code and reason: the browser's close event then says why,
+    # where a rejected handshake is only an opaque 1006. No app code has run.
+    accept: Message = {"type": "websocket.accept"}
+    if WEBSOCKET_BEARER_PROTOCOL in offered:
+        accept["subprotocol"] = WEBSOCKET_BEARER_PROTOCOL
+    await send(accept)
+    code = WS_TRY_AGAIN_LATER if error.status >= 500 else WS_POLICY_VIOLATION
+    # RFC 6455 §5.5: a close reason fits in 123 bytes.
+    await send({"type": "websocket.close", "code": code, "reason": error.code[:123]})
+
+
+def _set_cookie_headers(values: Iterable[bytes]) -> list[tuple[bytes, bytes]]:
+    return [(b"set-cookie", value) for value in values]
