@@ -2,18 +2,8 @@ import { HttpClient } from '@angular/common/http';
 import { Component, computed, DestroyRef, effect, inject, signal } from '@angular/core';
 import { AuthService } from '@jotauth/angular';
 
+import { formatRemaining } from './format-remaining';
 import { sessionsFrom } from './sessions/session-row';
-
-/** A duration for people: "13 d 23 h", "5 h 12 min", "4:05". */
-export function formatRemaining(seconds: number): string {
-  const clamped = Math.max(0, Math.floor(seconds));
-  const days = Math.floor(clamped / 86400);
-  const hours = Math.floor((clamped % 86400) / 3600);
-  const minutes = Math.floor((clamped % 3600) / 60);
-  if (days > 0) return `${days} d ${hours} h`;
-  if (hours > 0) return `${hours} h ${minutes} min`;
-  return `${minutes}:${String(clamped % 60).padStart(2, '0')}`;
-}
 
 /**
  * The session's remaining time (from the auth server's session list: idle or absolute

@@ -4,14 +4,7 @@ import { Router } from '@angular/router';
 import { AuthService } from '@jotauth/angular';
 
 import { describeLoginError } from './login-error';
-
-/** Accepts only same-app paths as a return URL, so the login page is no open redirect. */
-export function safeReturnUrl(value: string | undefined): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) {
-    return '/lessons';
-  }
-  return value;
-}
+import { safeReturnUrl } from './return-url';
 
 /** Email and password form; shows why a login failed (wrong password, throttled). */
 @Component({
