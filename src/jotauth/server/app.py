@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from jotauth import __version__
 from jotauth.server.body_limit import BodySizeLimit
 from jotauth.server.context import ServerContext
+from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.flows import AuthFlows
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
@@ -29,7 +30,7 @@ from jotauth.server.startup import check_settings, public_origin, server_secret
 from jotauth.server.tokens import AccessTokenIssuer, OwnTokenVerifier
 from jotauth.sessions import SessionService
 from jotauth.settings import Settings
-from jotauth.store import AuditLog, KeyRepository, open_store
+from jotauth.store import AuditLog, KeyRepository, Store, open_store
 from jotauth.throttle import login_throttle_for
 from jotauth.users import PasswordHasher, UserService
 
@@ -47,83 +48,36 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     cookies = check_settings(settings)
     settings.warn_if_insecure()
     metrics = ServerMetrics()
-    origin = public_origin(settings)
-    origins = OriginPolicy(own_origin=origin, allowed_origins=settings.allowed_origins)
-    templates = Jinja2Templates(directory=str(_HERE / "templates"))
+    origins = OriginPolicy(
+        own_origin=public_origin(settings), allowed_origins=settings.allowed_origins
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        secret = server_secret(settings)
         store = await open_store(settings)
         stop = asyncio.Event()
         rotation: asyncio.Task[None] | None = None
-        exits = contextlib.AsyncExitStack()
-        try:
-            audit = AuditLog(store, clock=clock)
-            keys = SigningKeys(
+        async with contextlib.AsyncExitStack() as exits:
+            exits.push_async_callback(store.close)
+            context = await _compose(
                 settings,
-                KeyRepository(store, secret_key=secret),
-                clock=clock,
-                audit=audit,
-                on_transition=lambda t: metrics.key_rotations.labels(t).inc(),
-            )
-            await keys.start()
-            sessions = SessionService(store, settings, clock, audit=audit)
-            hasher = PasswordHasher(settings)
-            exits.callback(hasher.close)
-            throttle = login_throttle_for(settings)
-            exits.push_async_callback(throttle.close)
-            users = UserService(
                 store,
-                hasher,
-                settings,
-                throttle=throttle,
-                sessions=sessions,
-                audit=audit,
+                exits,
                 clock=clock,
-            )
-            tokens = AccessTokenIssuer(settings, signing_key=keys.signing_key, clock=clock)
-            verifier = OwnTokenVerifier(settings, key_set=keys.key_set, clock=clock)
-            csrf = CsrfTokens(secret)
-            app.state.context = ServerContext(
-                settings=settings,
-                clock=clock,
-                store=store,
-                audit=audit,
-                users=users,
-                sessions=sessions,
-                flows=AuthFlows(
-                    settings,
-                    users=users,
-                    sessions=sessions,
-                    tokens=tokens,
-                    verifier=verifier,
-                    cookies=cookies,
-                    csrf=csrf,
-                    metrics=metrics,
-                    clock=clock,
-                ),
-                keys=keys,
-                tokens=tokens,
-                verifier=verifier,
                 metrics=metrics,
                 cookies=cookies,
-                csrf=csrf,
                 origins=origins,
-                return_to=ReturnToPolicy(own_origin=origin, allowed_origins=origins.allowed),
-                templates=templates,
-                public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
-                default_scopes=frozenset(),
             )
-            rotation = asyncio.create_task(keys.run_rotation(stop), name="jotauth-key-rotation")
-            _log.info("auth server ready", extra={"issuer": settings.issuer})
-            yield
-        finally:
-            stop.set()
-            if rotation is not None:
+            app.state.context = context
+            rotation = asyncio.create_task(
+                context.keys.run_rotation(stop), name="jotauth-key-rotation"
+            )
+            try:
+                _log.info("auth server ready", extra={"issuer": settings.issuer})
+                yield
+            finally:
+                stop.set()
                 await rotation
-            await exits.aclose()
-            await store.close()
 
     app = FastAPI(
         title="jotauth",
@@ -160,3 +114,67 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics, metrics=metrics, logger=logging.getLogger("jotauth.http"))
     return app
+
+
+async def _compose(
+    settings: Settings,
+    store: Store,
+    exits: contextlib.AsyncExitStack,
+    *,
+    clock: Callable[[], float],
+    metrics: ServerMetrics,
+    cookies: CookiePolicy,
+    origins: OriginPolicy,
+) -> ServerContext:
+    """Build the services of a running server on an open store (keys loaded, pools started)."""
+    secret = server_secret(settings)
+    audit = AuditLog(store, clock=clock)
+    keys = SigningKeys(
+        settings,
+        KeyRepository(store, secret_key=secret),
+        clock=clock,
+        audit=audit,
+        on_transition=lambda transition: metrics.key_rotations.labels(transition).inc(),
+    )
+    await keys.start()
+    sessions = SessionService(store, settings, clock, audit=audit)
+    hasher = PasswordHasher(settings)
+    exits.callback(hasher.close)
+    throttle = login_throttle_for(settings)
+    exits.push_async_callback(throttle.close)
+    users = UserService(
+        store, hasher, settings, throttle=throttle, sessions=sessions, audit=audit, clock=clock
+    )
+    tokens = AccessTokenIssuer(settings, signing_key=keys.signing_key, clock=clock)
+    verifier = OwnTokenVerifier(settings, key_set=keys.key_set, clock=clock)
+    csrf = CsrfTokens(secret)
+    flows = AuthFlows(
+        settings,
+        users=users,
+        sessions=sessions,
+        tokens=tokens,
+        verifier=verifier,
+        cookies=cookies,
+        csrf=csrf,
+        metrics=metrics,
+        clock=clock,
+    )
+    return ServerContext(
+        settings=settings,
+        clock=clock,
+        store=store,
+        audit=audit,
+        users=users,
+        sessions=sessions,
+        flows=flows,
+        keys=keys,
+        tokens=tokens,
+        verifier=verifier,
+        metrics=metrics,
+        cookies=cookies,
+        csrf=csrf,
+        origins=origins,
+        return_to=ReturnToPolicy(own_origin=origins.own_origin, allowed_origins=origins.allowed),
+        templates=Jinja2Templates(directory=str(_HERE / "templates")),
+        public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
+    )

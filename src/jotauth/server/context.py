@@ -43,7 +43,6 @@ class ServerContext:
     return_to: ReturnToPolicy
     templates: Jinja2Templates
     public_base_url: str
-    default_scopes: frozenset[str]
 
 
 def get_context(request: Request) -> ServerContext:

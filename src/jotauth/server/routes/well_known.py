@@ -51,6 +51,5 @@ def openid_configuration(context: Context) -> dict[str, Any]:
         "id_token_signing_alg_values_supported": [settings.algorithm],
         "token_endpoint_auth_methods_supported": ["none"],
         "access_token_signing_alg_values_supported": [settings.algorithm],
-        "scopes_supported": sorted(context.default_scopes),
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "jti", "sid", "scope", "roles"],
     }
