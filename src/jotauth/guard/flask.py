@@ -1,0 +1,147 @@
+"""Flask (WSGI) integration over the same :class:`~jotauth.verify.TokenVerifier`::
+
+    verifier = TokenVerifier(issuer=…, audience=…, keys=SyncJWKSClient(jwks_url))
+    auth = JotAuth(app, verifier=verifier)
+
+    @app.get("/api/lessons")
+    @jwt_required()
+    def lessons():
+        return {"user": current_user.sub}
+
+    @app.post("/api/lessons")
+    @jwt_required(scopes=("lessons:write",))
+    def add_lesson(): ...
+
+Same token sources, CSRF policy, problem+json and RFC 6750 headers as the ASGI guard.
+Configuration is the extension object's, not ``app.config`` read at call time.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal, ParamSpec, TypeVar, cast
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.local import LocalProxy
+
+from jotauth.jose import Claims
+from jotauth.verify import TokenVerifier
+
+from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator, RequestView
+from .credentials import TOKEN_SOURCES, TokenSource
+from .csrf import CsrfPolicy
+from .errors import GuardError, InsufficientScope
+from .problems import DEFAULT_REALM, problem_body, problem_headers
+
+P = ParamSpec("P")
+R = TypeVar("R")
+EXTENSION_KEY = "jotauth"
+
+
+def _request_view(csrf_header: str) -> RequestView:
+    view = RequestView(request.method)
+    headers = request.headers
+    view.authorization = [v.encode("latin-1") for v in headers.getlist("Authorization")]
+    view.cookie = headers.get("Cookie")
+    view.csrf_header = headers.get(csrf_header)
+    view.origin = headers.get("Origin")
+    view.fetch_site = headers.get("Sec-Fetch-Site")
+    view.host = headers.get("Host")
+    return view
+
+
+class JotAuth:
+    """The Flask extension: verifies access tokens and renders guard errors."""
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        verifier: TokenVerifier,
+        token_sources: Sequence[TokenSource] = TOKEN_SOURCES,
+        cookie_name: str = DEFAULT_ACCESS_COOKIE,
+        csrf: CsrfPolicy | Literal["off"] | None = None,
+        realm: str = DEFAULT_REALM,
+    ) -> None:
+        self.authenticator = Authenticator(
+            verifier=verifier, token_sources=token_sources, cookie_name=cookie_name, csrf=csrf
+        )
+        self.realm = realm
+        self._csrf_header = (
+            self.authenticator.csrf.header_name if self.authenticator.csrf else "X-XSRF-TOKEN"
+        )
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Register on ``app``: the extension entry and the problem+json error handler."""
+        app.extensions[EXTENSION_KEY] = self
+        app.register_error_handler(GuardError, self.problem_response)
+
+    def problem_response(self, error: GuardError) -> Response:
+        """``error`` as an RFC 9457 response with the RFC 6750 challenge."""
+        body = problem_body(error)
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in problem_headers(error, self.realm, len(body))
+        ]
+        return Response(body, status=error.status, headers=headers)
+
+    def authenticate(self, *, optional: bool = False) -> Claims | None:
+        """Verify this request's token (blocking); its claims go to ``g.user``."""
+        cached = g.get("user")
+        if isinstance(cached, Claims):
+            return cached
+        view = _request_view(self._csrf_header)
+        if optional and self.authenticator.locate(view) is None:
+            return None
+        claims = self.authenticator.authenticate_sync(view).claims
+        g.user = claims
+        return claims
+
+
+def _extension() -> JotAuth:
+    extension = current_app.extensions.get(EXTENSION_KEY)
+    if not isinstance(extension, JotAuth):
+        raise RuntimeError("JotAuth(app, verifier=…) must be set up before @jwt_required")
+    return extension
+
+
+def jwt_required(
+    *, scopes: Iterable[str] = (), roles: Iterable[str] = (), optional: bool = False
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: the view needs a valid access token (and ``scopes``/``roles`` if given).
+
+    ``optional=True``: no token runs the view with ``current_user`` None; a bad one is 401.
+    """
+    needed_scopes = tuple(scopes)
+    needed_roles = tuple(roles)
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            claims = _extension().authenticate(optional=optional)
+            if claims is not None:
+                if not claims.scope.issuperset(needed_scopes):
+                    raise InsufficientScope(
+                        f"This resource needs the scope {' '.join(needed_scopes)}.",
+                        scopes=needed_scopes,
+                    )
+                if not claims.roles.issuperset(needed_roles):
+                    raise InsufficientScope(
+                        f"This resource needs the role {', '.join(needed_roles)}."
+                    )
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def _current_user() -> Claims | None:
+    return cast(Claims | None, g.get("user"))
+
+
+current_user: Any = LocalProxy(_current_user)
+"""The verified claims of the current request (``g.user``), None when not authenticated."""
