@@ -33,7 +33,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_APP_DIR = REPO_ROOT / "clients" / "demo" / "dist" / "demo" / "browser"
 DEFAULT_DATA_DIR = Path(".jotauth-demo")
-LESSONS_API_FILE = REPO_ROOT / "examples" / "lessons_api.py"
 
 
 @dataclass(frozen=True)
@@ -303,7 +302,7 @@ LESSONS_API_PREFIXES = ("/api/lessons", "/api/admin")
 
 
 def create_demo_app(
-    settings: Settings, *, app_dir: Path, lessons_api_file: Path = LESSONS_API_FILE
+    settings: Settings, *, app_dir: Path, lessons_api_file: Path | None = None
 ) -> ASGIApp:
     """The one ASGI app of the demo: auth server, lessons API and the built Angular app."""
     from jotauth.server.app import create_app
@@ -318,8 +317,17 @@ def create_demo_app(
     return PrefixDispatcher(routes, default=SinglePageApp(app_dir))
 
 
-def load_lessons_api(settings: Settings, path: Path) -> ASGIApp:
-    """The lessons API of ``examples/lessons_api.py``, trusting this demo's auth server."""
+def load_lessons_api(settings: Settings, path: Path | None = None) -> ASGIApp:
+    """The lessons API trusting this demo's auth server.
+
+    By default the example shipped in the package (``examples/lessons_api.py`` runs the
+    same one); ``path`` names another Python file whose ``create_app(settings)`` builds it.
+    """
+    if path is None:
+        from jotauth.examples.lessons import create_lessons_app_for
+
+        lessons_api: ASGIApp = create_lessons_app_for(settings)
+        return lessons_api
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("jotauth_demo_lessons_api", path)
@@ -375,10 +383,11 @@ def _print_banner(settings: Settings, accounts: Sequence[DemoAccount], app_dir: 
 @click.option(
     "--lessons-api",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=LESSONS_API_FILE,
-    help="A Python file whose create_app(settings) builds the lessons API.",
+    default=None,
+    help="A Python file whose create_app(settings) builds the lessons API "
+    "(default: the example in jotauth.examples.lessons).",
 )
-def demo(host: str, port: int, data_dir: Path, app_dir: Path, lessons_api: Path) -> None:
+def demo(host: str, port: int, data_dir: Path, app_dir: Path, lessons_api: Path | None) -> None:
     """Run the auth server, the lessons API and the Angular demo on one origin."""
     import uvicorn
 

@@ -117,9 +117,13 @@ def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> 
     pytest.fail(f"the demo server did not become ready:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    """Debian's Chromium, headless, driven by Playwright (no browser download).
+
+    Module-scoped on purpose: Playwright's sync API keeps an event loop running while it is
+    open, and the async tests that run after these (pytest-asyncio) need the thread's loop.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/bootstrap.sh (installs Debian's chromium)")
     with sync_playwright() as playwright:
