@@ -551,3 +551,28 @@ async def test_signup_rejects_weak_passwords(sqlite_server: Server) -> None:
         "/api/auth/signup", json={"email": "a@example.org", "password": "aaaaaaaaaaaaaaaa"}
     )
     problem(response, 422, "weak_password")
+
+
+async def test_the_audit_trail_records_the_session_lifecycle(server: Server) -> None:
+    await server.add_user()
+    await server.login(password="not the password at all")
+    await server.login()
+    stolen = server.client.cookies["__Host-jot_refresh"]
+    xsrf = server.xsrf()
+    await server.client.post("/api/auth/refresh", headers=xsrf)
+    server.clock.advance(11)
+    await server.post_with_cookies(
+        "/api/auth/refresh",
+        {"__Host-jot_refresh": stolen, "XSRF-TOKEN": xsrf["X-XSRF-TOKEN"]},
+        xsrf,
+    )
+    await server.context.keys.rotate(force=True)
+    events = [e.event for e in reversed(await server.context.audit.list_events())]
+    assert events == [
+        "user_created",
+        "login_failed",
+        "login",
+        "refresh",
+        "refresh_reused",
+        "key_rotated",
+    ]
