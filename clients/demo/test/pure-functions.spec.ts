@@ -55,8 +55,8 @@ describe('formatRemaining', () => {
 
 describe('API answers', () => {
   it('reads lessons from a list or an object, ignoring junk', () => {
-    expect(lessonsFrom([{ id: 1, title: 'JWT' }, 'junk'])).toEqual([{ id: '1', title: 'JWT' }]);
-    expect(lessonsFrom({ lessons: [{ id: 'a', title: 'Keys' }] })).toEqual([{ id: 'a', title: 'Keys' }]);
+    expect(lessonsFrom([{ id: 1, title: 'JWT', duration: '9:30' }, 'junk'])).toEqual([{ id: '1', title: 'JWT', duration: '9:30' }]);
+    expect(lessonsFrom({ lessons: [{ id: 'a', title: 'Keys' }] })).toEqual([{ id: 'a', title: 'Keys', duration: null }]);
     expect(lessonsFrom(null)).toEqual([]);
   });
 

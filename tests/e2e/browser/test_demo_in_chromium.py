@@ -148,6 +148,28 @@ def test_the_admin_page_is_for_admins_only(
         admin_context.close()
 
 
+def test_an_admin_adds_a_lesson_and_a_reader_is_told_why_not(
+    browser: Browser, page: Page, sign_in: SignIn
+) -> None:
+    sign_in(page, ADMIN)  # scope lessons:write; the POST carries the XSRF header via Angular
+    page.fill("input[name=title]", "Key rotation without downtime")
+    page.click("form.inline button[type=submit]")
+
+    expect(page.locator("[data-test=add-result]")).to_have_text("Lesson added.")
+    expect(page.locator("[data-test=lesson]").last).to_contain_text("Key rotation without downtime")
+
+    reader_context = browser.new_context()
+    try:
+        reader = reader_context.new_page()
+        sign_in(reader, USER)
+        reader.fill("input[name=title]", "Not allowed to add this")
+        reader.click("form.inline button[type=submit]")
+        expect(reader.locator("[data-test=add-result]")).to_contain_text("lessons:write")
+        expect(reader.get_by_text("Not allowed to add this", exact=True)).to_have_count(0)
+    finally:
+        reader_context.close()
+
+
 def test_logging_out_in_one_tab_logs_out_the_other(
     context: BrowserContext, sign_in: SignIn, demo_server: DemoServer
 ) -> None:

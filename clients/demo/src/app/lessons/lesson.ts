@@ -2,6 +2,8 @@
 export interface Lesson {
   readonly id: string;
   readonly title: string;
+  /** Length as the API gives it ("12:30"), when it does. */
+  readonly duration: string | null;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -17,5 +19,6 @@ export function lessonsFrom(body: unknown): Lesson[] {
   return items.filter(isRecord).map((item, index) => ({
     id: String(item['id'] ?? index),
     title: String(item['title'] ?? item['name'] ?? ''),
+    duration: typeof item['duration'] === 'string' ? item['duration'] : null,
   }));
 }

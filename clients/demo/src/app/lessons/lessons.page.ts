@@ -17,7 +17,12 @@ import { type Lesson, lessonsFrom } from './lesson';
       @if (lessons(); as list) {
         <ul class="lessons" data-test="lessons">
           @for (lesson of list; track lesson.id) {
-            <li data-test="lesson">{{ lesson.title }}</li>
+            <li data-test="lesson">
+              {{ lesson.title }}
+              @if (lesson.duration) {
+                <span class="muted">· {{ lesson.duration }}</span>
+              }
+            </li>
           } @empty {
             <li class="muted">No lessons yet.</li>
           }
