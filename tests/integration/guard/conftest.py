@@ -1,6 +1,7 @@
 """Fixtures: one JWKS endpoint and the guarded apps served on loopback, per module."""
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -33,9 +34,12 @@ def guarded_test_app(
     silent_refresh: SilentRefresh | None = None,
     cookie_name: str = ACCESS_COOKIE,
     issuer: str = ISSUER,
+    clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """Routes that show what the middleware hands on (user, state, subprotocols)."""
-    verifier = TokenVerifier(issuer=issuer, audience=AUDIENCE, keys=JWKSClient(jwks_url))
+    verifier = TokenVerifier(
+        issuer=issuer, audience=AUDIENCE, keys=JWKSClient(jwks_url), clock=clock
+    )
     app = FastAPI()
 
     @app.get("/api/whoami")

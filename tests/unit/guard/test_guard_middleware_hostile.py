@@ -1,0 +1,137 @@
+"""JWTAuthMiddleware driven directly over ASGI with hostile headers, cookies and paths:
+every answer is a deliberate 2xx/4xx, never a 500 or an exception."""
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jotauth.guard import CsrfPolicy, JWTAuthMiddleware
+from jotauth.jose import Key, KeySet, encode
+from jotauth.verify import TokenVerifier
+
+KEY = Key.generate("ES256", kid="k1")
+VERIFIER = TokenVerifier(
+    issuer="iss", audience="aud", keys=KeySet([KEY.public_key()]), algorithms=("ES256",)
+)
+
+
+def token(**overrides: Any) -> str:
+    now = int(time.time())
+    claims = {"iss": "iss", "sub": "u", "aud": "aud", "iat": now, "exp": now + 60, "sid": "s"}
+    claims.update(overrides)
+    return encode(claims, KEY)
+
+
+async def downstream(scope, receive, send):
+    user = scope.get("user")
+    body = json.dumps({"sub": getattr(user, "sub", None)}).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+MIDDLEWARE = JWTAuthMiddleware(
+    downstream, verifier=VERIFIER, cookie_name="jot", csrf=CsrfPolicy(secret=b"s" * 32)
+)
+
+
+def call(path: str, headers: list[tuple[bytes, bytes]], method: str = "GET") -> tuple[int, dict]:
+    messages: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        messages.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "headers": headers}
+    asyncio.run(MIDDLEWARE(scope, receive, send))
+    start = messages[0]
+    return start["status"], dict(start["headers"])
+
+
+def test_claims_reach_the_app_and_state():
+    captured = {}
+
+    async def app(scope, receive, send):
+        captured.update(scope)
+        await downstream(scope, receive, send)
+
+    middleware = JWTAuthMiddleware(app, verifier=VERIFIER)
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/x",
+        "headers": [(b"authorization", f"Bearer {token()}".encode())],
+        "state": {"lifespan_value": 1},
+    }
+    asyncio.run(middleware(scope, None, lambda message: asyncio.sleep(0)))
+    assert captured["user"].sub == "u"
+    assert captured["state"] == {"lifespan_value": 1, "user": captured["user"]}
+
+
+def test_lifespan_and_unprotected_requests_pass_through_untouched():
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["type"])
+
+    middleware = JWTAuthMiddleware(app, verifier=VERIFIER)
+    asyncio.run(middleware({"type": "lifespan"}, None, None))
+    asyncio.run(middleware({"type": "http", "path": "/public", "headers": []}, None, None))
+    assert seen == ["lifespan", "http"]
+
+
+text = st.binary(max_size=200)
+cookie_pairs = st.lists(
+    st.tuples(st.sampled_from(["jot", "XSRF-TOKEN", "x", ""]), st.text(max_size=60)), max_size=4
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    authorization=st.lists(st.one_of(text, st.builds(lambda t: b"Bearer " + t, text)), max_size=2),
+    cookies=cookie_pairs,
+    xsrf=st.one_of(st.none(), text),
+    origin=st.one_of(st.none(), text),
+    method=st.sampled_from(["GET", "POST", "DELETE", "OPTIONS", "PATCH"]),
+    path=st.sampled_from(["/api/x", "//api", "/API", "/api/%2e%2e/x", "/api\x00"]),
+)
+def test_hostile_requests_get_a_deliberate_answer(
+    authorization, cookies, xsrf, origin, method, path
+):
+    headers = [(b"authorization", value) for value in authorization]
+    if cookies:
+        cookie = "; ".join(f"{name}={value}" for name, value in cookies)
+        headers.append((b"cookie", cookie.encode("utf-8", "surrogatepass")))
+    if xsrf is not None:
+        headers.append((b"x-xsrf-token", xsrf))
+    if origin is not None:
+        headers.append((b"origin", origin))
+    status, response_headers = call(path, headers, method)
+    assert status in (200, 400, 401, 403)
+    if status != 200:
+        assert response_headers[b"content-type"] == b"application/problem+json"
+    if status == 401:
+        assert response_headers[b"www-authenticate"].startswith(b'Bearer realm="jotauth"')
+
+
+@settings(max_examples=100, deadline=None)
+@given(garbage=st.text(max_size=300))
+def test_garbage_access_cookies_are_401(garbage):
+    status, _ = call("/api/x", [(b"cookie", f"jot=x{garbage}".encode("utf-8", "replace"))])
+    assert status in (400, 401)
+
+
+def test_valid_cookie_post_with_matching_bound_token_passes_and_mismatch_is_403():
+    from jotauth.csrf import csrf_key, session_csrf_token
+
+    xsrf = session_csrf_token(csrf_key(b"s" * 32), "s")
+    cookie = f"jot={token()}; XSRF-TOKEN={xsrf}".encode()
+    ok = call("/api/x", [(b"cookie", cookie), (b"x-xsrf-token", xsrf.encode())], "POST")
+    assert ok[0] == 200
+    bad = call("/api/x", [(b"cookie", cookie), (b"x-xsrf-token", b"other")], "POST")
+    assert bad[0] == 403
