@@ -75,11 +75,14 @@ def demo_settings(*, data_dir: Path, host: str, port: int, **overrides: Any) -> 
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     origin = f"http://{host}:{port}"
+    # People type "localhost" as often as "127.0.0.1": both may log in (login CSRF checks
+    # the Origin header against this list), each with its own cookies.
+    origins = (origin, f"http://localhost:{port}") if host == "127.0.0.1" else (origin,)
     values: dict[str, Any] = {
         "dev": True,
         "issuer": origin,
         "public_url": origin,
-        "allowed_origins": (origin,),
+        "allowed_origins": origins,
         "database_url": f"sqlite+aiosqlite:///{(data_dir / 'jotauth.db').resolve()}",
         "secret_key": _demo_secret_key(data_dir),
         "host": host,
