@@ -11,6 +11,7 @@ from guard_harness import (
     AUDIENCE,
     CSRF_SECRET,
     ISSUER,
+    AuthServer,
     JwksEndpoint,
     Mint,
     ServedApp,
@@ -131,3 +132,13 @@ def lessons(jwks_url: str) -> Iterator[ServedApp]:
     app = create_lessons_app(jwks_url=jwks_url, issuer=ISSUER, audience=AUDIENCE)
     with served(app) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+    """A real ``jotauth serve`` (fresh SQLite file, production cookie settings)."""
+    server = AuthServer(tmp_path_factory.mktemp("auth-server"))
+    try:
+        yield server.wait_ready()
+    finally:
+        server.stop()

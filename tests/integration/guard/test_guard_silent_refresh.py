@@ -30,15 +30,6 @@ class SkewableClock:
         return time.time() + skew
 
 
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
-    server = AuthServer(tmp_path_factory.mktemp("auth-server"))
-    try:
-        yield server.wait_ready()
-    finally:
-        server.stop()
-
-
 def silent_refresh_for(refresh_url: str) -> SilentRefresh:
     return SilentRefresh(
         HttpRefresh(refresh_url, access_cookie_name=ACCESS, refresh_cookie_name=REFRESH),
