@@ -117,8 +117,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _dev_cookie_names(self) -> Settings:
-        # __Host- cookies are rejected by browsers without Secure, so --dev drops the prefix.
-        if self.dev:
+        # __Host- cookies are rejected by browsers without Secure, so --dev drops the prefix;
+        # __Host- also forbids a Domain attribute, so a cookie_domain drops it too.
+        if self.dev or self.cookie_domain:
             for name in ("access_cookie_name", "refresh_cookie_name"):
                 value = getattr(self, name)
                 if value.startswith("__Host-"):
