@@ -584,6 +584,30 @@ def test_ecdsa_components_just_inside_the_range_are_merely_wrong(
     assert raised.value.code == "bad_signature"
 
 
+def test_rsa_signature_not_below_the_modulus_is_merely_wrong(
+    verifier: TokenVerifier, rsa: Key
+) -> None:
+    token = encode(_claims(), rsa)
+    for signature in (b"\xff" * 256, b"\x00" * 256):
+        with pytest.raises(BadSignature) as raised:
+            verifier.verify(_replace_segment(token, 2, b64url_encode(signature)))
+        assert raised.value.code == "bad_signature"
+
+
+def test_malleated_ed25519_signature_with_s_plus_l_is_refused(
+    verifier: TokenVerifier, private_keys: dict[str, Key]
+) -> None:
+    # RFC 8032 §5.1.7: S must be below the group order L, or one signature has two spellings.
+    group_order = 2**252 + 27742317777372353535851937790883648493
+    token = encode(_claims(), private_keys["EdDSA"])
+    signature = b64url_decode(token.split(".")[2])
+    s = int.from_bytes(signature[32:], "little")
+    malleated = signature[:32] + (s + group_order).to_bytes(32, "little")
+    assert _code(verifier, _replace_segment(token, 2, b64url_encode(malleated))) == (
+        "bad_signature"
+    )
+
+
 def _with_signature(token: str, signature: bytes) -> str:
     return _replace_segment(token, 2, b64url_encode(signature))
 
