@@ -20,6 +20,7 @@ from jotauth.server.context import ServerContext
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.flows import AuthFlows
+from jotauth.server.maintenance import purge_expired_sessions
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
 from jotauth.server.problems import install_problem_handlers
 from jotauth.server.redirects import ReturnToPolicy
@@ -56,7 +57,6 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await open_store(settings)
         stop = asyncio.Event()
-        rotation: asyncio.Task[None] | None = None
         async with contextlib.AsyncExitStack() as exits:
             exits.push_async_callback(store.close)
             context = await _compose(
@@ -69,15 +69,18 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 origins=origins,
             )
             app.state.context = context
-            rotation = asyncio.create_task(
-                context.keys.run_rotation(stop), name="jotauth-key-rotation"
-            )
+            background = [
+                asyncio.create_task(context.keys.run_rotation(stop), name="jotauth-key-rotation"),
+                asyncio.create_task(
+                    purge_expired_sessions(context.sessions, stop), name="jotauth-session-purge"
+                ),
+            ]
             try:
                 _log.info("auth server ready", extra={"issuer": settings.issuer})
                 yield
             finally:
                 stop.set()
-                await rotation
+                await asyncio.gather(*background)
 
     app = FastAPI(
         title="jotauth",

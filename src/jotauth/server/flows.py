@@ -287,6 +287,10 @@ class AuthFlows:
                 return
             await self._end(issued.session.id, issued.session.user_id, client)
 
+    def signed_in_claims(self, request: Request) -> jose.Claims | None:
+        """The claims of the request's valid access cookie, or None."""
+        return self._verified_or_none(request.cookies.get(self._cookies.access.name))
+
     def _verified_or_none(self, token: str | None) -> jose.Claims | None:
         if not token:
             return None

@@ -23,7 +23,7 @@ def hosted_page_csp(form_targets: tuple[str, ...]) -> str:
 
 
 class SecurityHeaders:
-    """Adds nosniff, no-referrer, frame denial and a default CSP unless a route set one."""
+    """Adds nosniff, no-referrer, frame denial, a default CSP and ``no-store`` for the API."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -40,6 +40,10 @@ class SecurityHeaders:
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Content-Security-Policy", API_CSP)
+                if scope["path"].startswith("/api/"):
+                    # Tokens and personal data: never stored by browsers or proxies
+                    # (RFC 6749 §5.1, RFC 9111 §5.2.2.5).
+                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -165,6 +165,7 @@ async def test_me_accepts_the_bearer_token_and_the_access_cookie(server: Server)
     await server.login(delivery="cookie")
     by_cookie = await server.client.get("/api/auth/me")
     assert by_cookie.status_code == 200 and by_cookie.json()["id"] == user_id
+    assert by_cookie.headers["cache-control"] == "no-store"
 
 
 @pytest.mark.parametrize(

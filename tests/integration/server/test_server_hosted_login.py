@@ -52,6 +52,15 @@ async def test_form_login_sets_the_cookies_and_redirects_to_an_allowed_return_to
     assert (await server.client.get("/api/auth/me")).status_code == 200
 
 
+async def test_a_signed_in_browser_goes_straight_to_return_to(server: Server) -> None:
+    await server.add_user()
+    await server.login()
+    page = await server.client.get("/login", params={"return_to": f"{APP_ORIGIN}/next"})
+    assert page.status_code == 303 and page.headers["location"] == f"{APP_ORIGIN}/next"
+    server.clock.advance(900 + 31)  # expired access cookie: the form again
+    assert (await server.client.get("/login", params={"return_to": APP_ORIGIN})).status_code == 200
+
+
 async def test_form_login_without_return_to_shows_a_signed_in_page(server: Server) -> None:
     await server.add_user()
     page = await server.client.get("/login")

@@ -160,3 +160,21 @@ def test_settings_come_from_a_toml_file_given_with_config(tmp_path: Path) -> Non
     settings = load_settings(config, port=9999)
     assert settings.issuer == "https://auth.example.net"
     assert settings.jwks_max_age == 42 and settings.port == 9999
+
+
+async def test_expired_sessions_are_purged_in_the_background(server: Server) -> None:
+    import asyncio
+
+    from jotauth.server.maintenance import purge_expired_sessions
+
+    await server.add_user()
+    await server.login()
+    sid = server.context.verifier.verify(server.client.cookies["__Host-jot_access"]).sid or ""
+    assert await server.context.sessions.get_session(sid) is not None
+    server.clock.advance(server.context.settings.session_absolute_ttl + 1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(purge_expired_sessions(server.context.sessions, stop, interval=0.01))
+    await asyncio.sleep(0.2)
+    stop.set()
+    await task
+    assert await server.context.sessions.get_session(sid) is None

@@ -96,8 +96,15 @@ async def login_page(
     context: Context,
     return_to: ReturnTo = None,
 ) -> Response:
-    """The sign-in form (works without JavaScript)."""
+    """The sign-in form (works without JavaScript).
+
+    A browser that already holds a valid access cookie (for example one set for the parent
+    ``cookie_domain`` by a sign-in on a sibling app) goes straight to ``return_to``.
+    """
     checked = _checked_return_to(context, return_to)
+    target = context.return_to.resolve(checked) if checked else None
+    if target and context.flows.signed_in_claims(request) is not None:
+        return RedirectResponse(target, status_code=303)
     return _login_form(context, request, return_to=checked)
 
 
