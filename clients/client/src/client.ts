@@ -1,5 +1,6 @@
+import { createAuthFetch } from './auth-fetch.js';
 import { resolveConfig } from './config.js';
-import { readCookie } from './cookies.js';
+import { createCredentialHeaders } from './credentials.js';
 import { openTabChannel, type TabMessage } from './cross-tab.js';
 import { callSafely, createEmitter } from './emitter.js';
 import { AuthError, authErrorFrom, readJsonObject } from './errors.js';
@@ -21,8 +22,6 @@ import type {
 import { createUrlPolicy } from './url-policy.js';
 import { parseAuthUser } from './user.js';
 
-/** Safe methods (RFC 9110 §9.2.1) change nothing, so they need no CSRF token. */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 /** Refresh answers meaning "this session is over" (as opposed to "try again later"). */
 const SESSION_REFUSED = new Set([400, 401, 403]);
 /** Retry delay of a proactive refresh that could not reach the server. */
@@ -40,6 +39,11 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
   const fetchImpl = settings.fetch;
   const storage =
     delivery === 'body' ? createTokenStorage(settings.storage, settings.storageKey) : null;
+  const credentialHeaders = createCredentialHeaders({
+    storage,
+    xsrfCookieName: settings.xsrfCookieName,
+    xsrfHeaderName: settings.xsrfHeaderName,
+  });
   const policy = createUrlPolicy({
     allowed: settings.allowedUrls,
     blocked: settings.blockedUrls,
@@ -129,18 +133,6 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     if (tellOtherTabs) tabs?.post({ type: 'logout' });
   }
 
-  function credentialHeaders(method: string): Record<string, string> {
-    if (storage) {
-      const token = storage.load();
-      return token ? { Authorization: `Bearer ${token.accessToken}` } : {};
-    }
-    // Cookie delivery: double-submit CSRF token (OWASP CSRF cheat sheet), only where it matters.
-    if (SAFE_METHODS.has(method.toUpperCase())) return {};
-    const cookies = typeof document === 'undefined' ? '' : document.cookie;
-    const xsrf = readCookie(settings.xsrfCookieName, cookies);
-    return xsrf ? { [settings.xsrfHeaderName]: xsrf } : {};
-  }
-
   async function callAuth(
     url: string,
     body: Record<string, unknown> | undefined,
@@ -216,28 +208,15 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     return name !== null && name !== 'me';
   }
 
-  async function authFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
-    const request = typeof input === 'string' || input instanceof URL ? null : input;
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!policy.allows(url)) return fetchImpl(input, init);
-    const method = (init.method ?? request?.method ?? 'GET').toUpperCase();
-    if (storage?.load() && expiresAt !== null && expiresAt <= clock.now()) {
-      await recoverFrom401(generation); // known expired: refresh first instead of collecting a 401
-    }
-    const send = (): Promise<Response> => {
-      const headers = new Headers(init.headers ?? request?.headers);
-      for (const [name, value] of Object.entries(credentialHeaders(method))) {
-        if (!headers.has(name)) headers.set(name, value); // an explicit header from the caller wins
-      }
-      // A Request body can be read once: send a clone so the original is there for the retry.
-      return fetchImpl(request ? request.clone() : input, { ...init, headers });
-    };
-    const sentGeneration = generation;
-    const response = await send();
-    if (response.status !== 401 || isAuthEndpoint(url)) return response;
-    if (!(await recoverFrom401(sentGeneration))) return response;
-    return send(); // a second 401 is final: no refresh loop
-  }
+  const authFetch = createAuthFetch({
+    fetch: fetchImpl,
+    policy,
+    credentialHeaders,
+    generation: () => generation,
+    recoverFrom401,
+    isAuthEndpoint,
+    tokenKnownExpired: () => Boolean(storage?.load()) && expiresAt !== null && expiresAt <= clock.now(),
+  });
 
   async function loadUser(): Promise<AuthUser | null> {
     const epoch = sessionEpoch;
