@@ -75,7 +75,7 @@ describe('cross-tab coordination (BroadcastChannel)', () => {
 
   it('refreshes itself when the other tab announced a refresh and then went silent', async () => {
     const server = createFakeServer();
-    const [a, b] = twoTabs(server, { crossTabWaitMs: 150 });
+    const [a, b] = twoTabs(server, { crossTabWaitMs: 1000 }); // roomy: the check below must run well before it
     await a.login({ email: 'ada@example.org', password: 'right' });
     await until(() => Boolean(b.user));
     const silent = new BroadcastChannel(`jotauth-test-${channelSerial}`);
