@@ -149,6 +149,28 @@ class _ClientOptions:
         )
 
 
+_ACCEPT_JSON = {"Accept": "application/json"}
+
+
+class _CappedBody:
+    """A response body collected chunk by chunk, refused once it passes MAX_JWKS_BYTES."""
+
+    __slots__ = ("_chunks", "_size")
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > MAX_JWKS_BYTES:
+            raise InvalidKeySet("the JWKS response is too large")
+        self._chunks.append(chunk)
+
+    def value(self) -> bytes:
+        return b"".join(self._chunks)
+
+
 def _describe(exc: Exception) -> str:
     if isinstance(exc, httpx.HTTPStatusError):
         return f"HTTP {exc.response.status_code}"
@@ -237,9 +259,13 @@ class JWKSClient:
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
         try:
-            response = await self._http.get(self.url, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            cache.accept(response.content, response.headers.get("cache-control"))
+            # Streamed, so an endpoint sending a huge body costs us MAX_JWKS_BYTES at most.
+            async with self._http.stream("GET", self.url, headers=_ACCEPT_JSON) as response:
+                response.raise_for_status()
+                body = _CappedBody()
+                async for chunk in response.aiter_bytes():
+                    body.add(chunk)
+                cache.accept(body.value(), response.headers.get("cache-control"))
         except (httpx.HTTPError, InvalidKeySet) as exc:
             cache.failed(self.url, _describe(exc))
 
@@ -318,9 +344,12 @@ class SyncJWKSClient:
                 return
             cache.note_fetch()
             try:
-                response = self._http.get(self.url, headers={"Accept": "application/json"})
-                response.raise_for_status()
-                cache.accept(response.content, response.headers.get("cache-control"))
+                with self._http.stream("GET", self.url, headers=_ACCEPT_JSON) as response:
+                    response.raise_for_status()
+                    body = _CappedBody()
+                    for chunk in response.iter_bytes():
+                        body.add(chunk)
+                    cache.accept(body.value(), response.headers.get("cache-control"))
             except (httpx.HTTPError, InvalidKeySet) as exc:
                 cache.failed(self.url, _describe(exc))
 
