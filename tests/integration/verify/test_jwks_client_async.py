@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import tracemalloc
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -324,6 +325,23 @@ async def test_garbage_response_never_replaces_good_cached_keys(
     clock.advance(61)
     assert (await verifier.averify(token_for(remote_keys["a"], sub="user-9"))).sub == "user-9"
     assert jwks_server.requests == 2
+
+
+async def test_oversized_response_is_not_read_past_the_size_limit(
+    jwks_server: Any, make_client: ClientFactory, remote_keys: dict[str, Key], token_for: Any
+) -> None:
+    # A misbehaving endpoint must not make every resource server buffer its whole body.
+    jwks_server.serve(200, b'{"keys": [], "padding": "' + b"x" * (32 * 1024 * 1024) + b'"}')
+    verifier = _verifier(make_client())
+    token = token_for(remote_keys["a"])
+    tracemalloc.start()
+    try:
+        with pytest.raises(KeySetUnavailable):
+            await verifier.averify(token)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
 
 
 async def test_redirects_are_not_followed(

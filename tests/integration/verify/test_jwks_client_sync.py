@@ -4,6 +4,7 @@ policy as the async client, with blocking I/O and threads instead of tasks."""
 from __future__ import annotations
 
 import secrets
+import tracemalloc
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -178,6 +179,22 @@ def test_garbage_response_is_a_clear_error_and_nothing_is_cached(
     with pytest.raises(KeySetUnavailable):
         _verifier(client).verify(token_for(remote_keys["a"]))
     assert client.is_stale() and client.lookup(remote_keys["a"].kid) is None
+
+
+def test_oversized_response_is_not_read_past_the_size_limit(
+    jwks_server: Any, make_client: ClientFactory, remote_keys: dict[str, Key], token_for: Any
+) -> None:
+    jwks_server.serve(200, b'{"keys": [], "padding": "' + b"x" * (32 * 1024 * 1024) + b'"}')
+    verifier = _verifier(make_client())
+    token = token_for(remote_keys["a"])
+    tracemalloc.start()
+    try:
+        with pytest.raises(KeySetUnavailable):
+            verifier.verify(token)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
 
 
 def test_revoked_key_disappears_after_max_age(
