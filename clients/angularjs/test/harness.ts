@@ -103,7 +103,7 @@ export function createHarness(options: HarnessOptions = {}) {
         $authProvider.configure({ crossTab: false, ...options.config });
       },
     ],
-  ]);
+  ], true); // strictDi, as ng-strict-di apps run: every injectable must be annotated
   const $httpBackend = injector.get<angular.IHttpBackendService>('$httpBackend');
   for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']) {
     $httpBackend
