@@ -125,7 +125,7 @@ class JWTAuthMiddleware:
         # check) before that is rendered here, so an app without the problem handler
         # installed still never answers 500 for it.
         started = False
-        extra = _set_cookie_headers(set_cookies)
+        extra = _set_cookie_headers(set_cookies) if set_cookies else None
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
@@ -145,7 +145,7 @@ class JWTAuthMiddleware:
         except GuardError as error:
             if started:
                 raise
-            await send_problem(send, error, self.realm, extra)
+            await send_problem(send, error, self.realm, extra or ())
 
     # --- WebSocket ------------------------------------------------------------------------
 

@@ -35,10 +35,6 @@ def _normalise_prefix(prefix: str) -> str:
     return prefix.rstrip("/") or "/"
 
 
-def _under(path: str, prefix: str) -> bool:
-    return prefix == "/" or path == prefix or path.startswith(prefix + "/")
-
-
 def _readings(path: str) -> set[str]:
     """The ways a lenient component might read ``path``, for fail-closed protection."""
     readings = {path}
@@ -53,23 +49,41 @@ def _readings(path: str) -> set[str]:
     return readings
 
 
+def _is_canonical(path: str) -> bool:
+    # Plain substring tests first (C speed): almost every real path passes all of them.
+    if not path.startswith("/") or "//" in path or "\\" in path or "%" in path or "\x00" in path:
+        return False
+    return "/." not in path or _NON_CANONICAL.search(path) is None
+
+
+class _Prefixes:
+    """A set of prefixes matched on segment boundaries with two C-level operations."""
+
+    __slots__ = ("_below", "_everything", "_exact")
+
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        self._everything = "/" in prefixes
+        self._exact = frozenset(prefixes)
+        self._below = tuple(p + "/" for p in prefixes)
+
+    def match(self, path: str) -> bool:
+        return self._everything or path in self._exact or path.startswith(self._below)
+
+
 class PathRules:
     """Protected path prefixes minus excluded ones (like ``expressJwt(...).unless(...)``)."""
 
-    __slots__ = ("_exclude", "_protect", "_protect_folded")
+    __slots__ = ("_exclude", "_protect")
 
     def __init__(self, protect: Iterable[str], exclude: Iterable[str] = ()) -> None:
-        self._protect = tuple(_normalise_prefix(p) for p in protect)
-        self._protect_folded = tuple(p.lower() for p in self._protect)
-        self._exclude = tuple(_normalise_prefix(p) for p in exclude)
+        # Protection is matched case-folded (fail closed), exclusions exactly.
+        self._protect = _Prefixes(tuple(_normalise_prefix(p).lower() for p in protect))
+        self._exclude = _Prefixes(tuple(_normalise_prefix(p) for p in exclude))
 
     def protects(self, path: str) -> bool:
         """Whether a request for ``path`` must carry a valid access token."""
-        if _NON_CANONICAL.search(path) is None:
-            # Fast path, the common case: a canonical path. Case-insensitive on protection.
-            folded = path.lower()
-            if not any(_under(folded, p) for p in self._protect_folded):
-                return False
-            return not any(_under(path, p) for p in self._exclude)
+        if _is_canonical(path):
+            # The common case. Case-insensitive on protection, exact on exclusion.
+            return self._protect.match(path.lower()) and not self._exclude.match(path)
         # A non-canonical path: protected if any reading is; exclusions never apply.
-        return any(_under(r, p) for r in _readings(path) for p in self._protect_folded)
+        return any(self._protect.match(reading) for reading in _readings(path))

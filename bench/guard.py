@@ -1,0 +1,373 @@
+"""What the guard costs per request, measured with wrk on loopback. Figures, not a test.
+
+One run, one machine, same worker count (one process each):
+
+* the lessons API (FastAPI + JWTAuthMiddleware, uvicorn, 1 worker): the same lessons list
+  unprotected (``/open/lessons``, passes the middleware's path check only), protected with
+  one reused token (the verified-token cache), and protected with a fresh token on every
+  request (each token is used once: a wrk Lua script cycles through pre-minted tokens);
+* the seeds' Node stack (express + express-jwt + jwks-rsa, ``examples/node-interop``,
+  1 process) with the same three scenarios;
+
+and the protected/unprotected throughput ratio of each. Both verify RS256 tokens against
+keys fetched from the same JWKS endpoint on loopback.
+
+    .venv/bin/python bench/guard.py [--duration 3] [--rounds 2] [--connections 16]
+
+Scenarios are interleaved for ``--rounds`` rounds of ``--duration`` seconds each and the
+best round is kept (a shared machine only ever makes a run slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+NODE_PROJECT = REPO / "examples" / "node-interop"
+ISSUER = "https://auth.bench.example"
+AUDIENCE = "lessons"
+KID = "bench-key"
+
+# wrk script: each thread reads its own token file and uses each token once, in order.
+CYCLE_LUA = """
+local counter = 1
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  tokens = {}
+  for line in io.lines(args[1] .. tid .. ".txt") do tokens[#tokens + 1] = line end
+end
+function request()
+  local token = tokens[counter]
+  counter = counter % #tokens + 1
+  return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. token})
+end
+"""
+
+
+# --- the servers ------------------------------------------------------------------------------
+
+
+def create_bench_app() -> Any:
+    """The lessons API plus the same list unprotected at ``/open/lessons`` (server side)."""
+    from jotauth.examples.lessons import SEED_LESSONS, Lesson, LessonCatalogue, create_lessons_app
+
+    app = create_lessons_app(
+        jwks_url=os.environ["BENCH_JWKS_URL"], issuer=ISSUER, audience=AUDIENCE
+    )
+    catalogue = LessonCatalogue(SEED_LESSONS)
+
+    @app.get("/open/lessons")
+    async def open_lessons() -> list[Lesson]:
+        return catalogue.all()
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+@contextmanager
+def jwks_endpoint(public_jwk: dict[str, Any]) -> Iterator[str]:
+    """The JWKS on loopback (uvicorn in a thread of this process; fetched once per server)."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def jwks(request: Any) -> JSONResponse:
+        return JSONResponse({"keys": [public_jwk]}, headers={"Cache-Control": "max-age=600"})
+
+    port = free_port()
+    app = Starlette(routes=[Route("/.well-known/jwks.json", jwks)])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}/.well-known/jwks.json"
+    wait_http(url)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def python_server(jwks_url: str) -> Iterator[str]:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "guard:create_bench_app",
+        "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    env = {**os.environ, "BENCH_JWKS_URL": jwks_url}
+    process = subprocess.Popen(command, env=env)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def node_server(jwks_url: str) -> Iterator[str | None]:
+    if shutil.which("node") is None:
+        print("node not found: skipping express-jwt", file=sys.stderr)
+        yield None
+        return
+    if not (NODE_PROJECT / "node_modules").is_dir():
+        subprocess.run(
+            ["flock", "/tmp/jotauth-npm.lock", "npm", "ci", "--no-audit", "--no-fund"],
+            cwd=NODE_PROJECT,
+            check=True,
+        )
+    env = {**os.environ, "JWKS_URL": jwks_url, "ISSUER": ISSUER, "AUDIENCE": AUDIENCE}
+    env["PORT"] = "0"
+    process = subprocess.Popen(
+        ["node", "server.js"], cwd=NODE_PROJECT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        port = json.loads(process.stdout.readline())["port"]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+def _mint(args: tuple[str, int, int]) -> list[str]:
+    from jotauth.jose import Key, encode
+
+    pem, start, count = args
+    key = Key.from_pem(pem.encode(), alg="RS256", kid=KID)
+    now = int(time.time())
+    return [
+        encode(
+            {
+                "iss": ISSUER,
+                "sub": f"user-{start + i}",
+                "aud": AUDIENCE,
+                "iat": now,
+                "exp": now + 3600,
+                "jti": uuid.uuid4().hex,
+                "sid": f"session-{start + i}",
+                "scope": "lessons:read",
+                "roles": [],
+            },
+            key,
+        )
+        for i in range(count)
+    ]
+
+
+def mint_tokens(pem: str, count: int, workers: int = 2) -> list[str]:
+    """``count`` distinct RS256 tokens, minted on ``workers`` processes (RSA signing is slow)."""
+    share = -(-count // workers)
+    jobs = [(pem, i * share, min(share, count - i * share)) for i in range(workers)]
+    with ProcessPoolExecutor(workers) as pool:
+        return [token for chunk in pool.map(_mint, jobs) for token in chunk]
+
+
+# --- wrk ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if match is None:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def run_wrk(
+    url: str,
+    *,
+    duration: int,
+    connections: int,
+    threads: int,
+    args: Sequence[str] = (),
+    tail: Sequence[str] = (),
+) -> Figures:
+    """One bounded wrk run; ``tail`` goes after the URL (the Lua script's arguments)."""
+    command = [
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s",
+        "--latency", *args, url, *tail,
+    ]  # fmt: skip
+    output = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=duration + 30
+    ).stdout
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> Figures:
+    """Requests/s, p50/p99 latency and counts from ``wrk --latency`` output."""
+
+    def find(pattern: str) -> str:
+        match = re.search(pattern, output)
+        if match is None:
+            raise ValueError(f"unexpected wrk output:\n{output}")
+        return match.group(1)
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return Figures(
+        requests_per_second=float(find(r"Requests/sec:\s+([\d.]+)")),
+        p50_ms=_ms(find(r"\s50%\s+(\S+)")),
+        p99_ms=_ms(find(r"\s99%\s+(\S+)")),
+        requests=int(find(r"(\d+) requests in")),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+    )
+
+
+def write_token_files(directory: Path, tokens: Sequence[str], threads: int) -> str:
+    """Split ``tokens`` into one file per wrk thread; returns the file prefix for the Lua."""
+    share = len(tokens) // threads
+    for tid in range(threads):
+        chunk = tokens[tid * share : (tid + 1) * share]
+        (directory / f"tokens-{tid}.txt").write_text("\n".join(chunk) + "\n")
+    return str(directory / "tokens-")
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="guard overhead per request (wrk)")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument(
+        "--fresh-tokens", type=int, default=12_000,
+        help="distinct tokens per round for the fresh-token runs",
+    )  # fmt: skip
+    options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is required (Debian package wrk)")
+
+    from jotauth.jose import Key
+
+    key = Key.generate("RS256", kid=KID)
+    pem = key.private_pem().decode()
+    started = time.monotonic()
+    fresh = mint_tokens(pem, options.fresh_tokens * options.rounds * 2)
+    reused = mint_tokens(pem, 1, workers=1)[0]
+    print(f"minted {len(fresh)} RS256 tokens in {time.monotonic() - started:.1f} s", flush=True)
+
+    results: dict[tuple[str, str], Figures] = {}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        jwks_endpoint(key.public_jwk()) as jwks_url,
+        python_server(jwks_url) as python_url,
+        node_server(jwks_url) as node_url,
+    ):
+        stacks = {"jotauth guard (FastAPI)": python_url}
+        if node_url is not None:
+            stacks["express-jwt + jwks-rsa"] = node_url
+        auth = f"Authorization: Bearer {reused}"
+        batch = 0
+        for round_index in range(options.rounds):
+            for stack, base in stacks.items():
+                # Each (round, stack) gets its own never-seen tokens.
+                directory = Path(tmp) / f"r{round_index}-{batch}"
+                directory.mkdir()
+                chunk = fresh[batch * options.fresh_tokens : (batch + 1) * options.fresh_tokens]
+                batch += 1
+                prefix = write_token_files(directory, chunk, options.threads)
+                script = directory / "cycle.lua"
+                script.write_text(CYCLE_LUA)
+                api = f"{base}/api/lessons"
+                scenarios: dict[str, tuple[str, list[str], list[str]]] = {
+                    "unprotected": (f"{base}/open/lessons", [], []),
+                    "protected, reused token": (api, ["-H", auth], []),
+                    # wrk hands everything after the URL to the script's init(args).
+                    "protected, fresh token": (api, ["-s", str(script)], [prefix]),
+                }
+                for scenario, (url, args, tail) in scenarios.items():
+                    figures = run_wrk(
+                        url, duration=options.duration, connections=options.connections,
+                        threads=options.threads, args=args, tail=tail,
+                    )  # fmt: skip
+                    best = results.get((stack, scenario))
+                    if best is None or figures.requests_per_second > best.requests_per_second:
+                        results[(stack, scenario)] = figures
+                    if scenario == "protected, fresh token" and figures.requests > len(chunk):
+                        print(
+                            f"note: {stack} sent {figures.requests} requests for {len(chunk)} "
+                            "tokens; later ones reused tokens",
+                            file=sys.stderr,
+                        )
+    report(results, options)
+
+
+def report(results: dict[tuple[str, str], Figures], options: argparse.Namespace) -> None:
+    print()
+    print(
+        f"wrk -t{options.threads} -c{options.connections} -d{options.duration:g}s, "
+        f"best of {options.rounds} rounds, 1 server process each, RS256"
+    )
+    header = f"{'stack':<26} {'scenario':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}"
+    print(header)
+    print("-" * len(header))
+    for (stack, scenario), figures in results.items():
+        baseline = results[(stack, "unprotected")].requests_per_second
+        ratio = figures.requests_per_second / baseline
+        errors = f"  ({figures.non_2xx} non-2xx!)" if figures.non_2xx else ""
+        print(
+            f"{stack:<26} {scenario:<26} {figures.requests_per_second:>9.0f} "
+            f"{figures.p50_ms:>8.2f} {figures.p99_ms:>8.2f} {ratio:>6.2f}x{errors}"
+        )
+
+
+if __name__ == "__main__":
+    main()
