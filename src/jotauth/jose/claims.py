@@ -117,7 +117,11 @@ class ClaimsPolicy:
         self.leeway = leeway
         self.required = tuple(dict.fromkeys(("exp", *required)))  # exp is never optional
         self._required_set = frozenset(self.required)
-        self._sets: dict[str | tuple[str, ...], frozenset[str]] = {}
+        # One table per claim: the same string means one scope per word but one role.
+        self._sets: dict[str, dict[str | tuple[str, ...], frozenset[str]]] = {
+            "scope": {},
+            "roles": {},
+        }
         self.typ = typ
 
     def _interned_set(self, value: object, name: str) -> frozenset[str]:
@@ -132,12 +136,13 @@ class ClaimsPolicy:
             cache_key = tuple(value)
         else:
             return _string_set(value, name, split=name == "scope")  # raises for bad types
-        interned = self._sets.get(cache_key)
+        sets = self._sets[name]
+        interned = sets.get(cache_key)
         if interned is None:
             interned = _string_set(value, name, split=name == "scope")
-            if len(self._sets) >= _INTERNED_SETS_LIMIT:
-                self._sets.clear()
-            self._sets[cache_key] = interned
+            if len(sets) >= _INTERNED_SETS_LIMIT:
+                sets.clear()
+            sets[cache_key] = interned
         return interned
 
     def check_type(self, header: Mapping[str, Any]) -> None:
