@@ -296,6 +296,30 @@ def test_roles_as_a_single_string_is_one_role() -> None:
     assert _policy().check(_claims(roles="admin"), NOW).roles == frozenset({"admin"})
 
 
+@pytest.mark.parametrize("first", ["scope", "roles"])
+def test_scope_and_roles_strings_never_share_a_parse(first: str) -> None:
+    # The same text is one scope per word but a single role: whichever claim a policy saw
+    # first must not decide how the other is read (a role string must never split into
+    # "admin").
+    policy = _policy()
+    text = "lessons:read admin"
+    second = "roles" if first == "scope" else "scope"
+    policy.check(_claims(**{first: text}), NOW)
+    claims = policy.check(_claims(**{second: text}), NOW)
+    if second == "roles":
+        assert claims.roles == frozenset({"lessons:read admin"})
+        assert not claims.has_roles("admin")
+    else:
+        assert claims.scope == frozenset({"lessons:read", "admin"})
+
+
+def test_repeated_scope_and_roles_values_share_one_set() -> None:
+    policy = _policy()
+    a = policy.check(_claims(scope="a b", roles=["x", "y"]), NOW)
+    b = policy.check(_claims(scope="a b", roles=["x", "y"]), NOW)
+    assert a.scope is b.scope and a.roles is b.roles
+
+
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_json_constants_nan_and_infinity_are_not_json(constant: str) -> None:
     key = Key.generate("HS256")
