@@ -23,10 +23,19 @@ export interface TabChannel {
 
 const TYPES = new Set(['login', 'refreshing', 'refreshed', 'refresh-failed', 'logout']);
 
-/** Open the channel named `name`; a no-op channel where BroadcastChannel does not exist. */
+const NO_CHANNEL: TabChannel = { post: () => undefined, close: () => undefined };
+
+/**
+ * Open the channel named `name`; a no-op channel where BroadcastChannel does not exist or is
+ * refused (opaque origins such as sandboxed frames): each tab then works on its own.
+ */
 export function openTabChannel(name: string, onMessage: (message: TabMessage) => void): TabChannel {
-  if (typeof BroadcastChannel === 'undefined') return { post: () => undefined, close: () => undefined };
-  const channel = new BroadcastChannel(name);
+  let channel: BroadcastChannel;
+  try {
+    channel = new BroadcastChannel(name);
+  } catch {
+    return NO_CHANNEL;
+  }
   channel.onmessage = (event: MessageEvent<unknown>) => {
     if (isTabMessage(event.data)) onMessage(event.data);
   };

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAuthClient, type AuthClient, type AuthClientConfig, type UnauthenticatedEvent } from '../src/index.js';
 import { createFakeServer, gate, settle, USER } from './fake-server.js';
 
@@ -121,6 +121,28 @@ describe('cross-tab coordination (BroadcastChannel)', () => {
 
     expect(b.user).toEqual(USER);
     expect(b.authHeaders('/api/x')).toEqual({ Authorization: `Bearer ${server.state.currentToken!}` });
+  });
+
+  it.each([
+    ['missing', undefined],
+    [
+      'refused',
+      function RefusedBroadcastChannel(): never {
+        throw new DOMException('opaque origin', 'SecurityError');
+      },
+    ],
+  ])('works on its own when BroadcastChannel is %s', async (_why, replacement) => {
+    vi.stubGlobal('BroadcastChannel', replacement);
+    try {
+      const server = createFakeServer();
+      const auth = createAuthClient({ delivery: 'body', fetch: server.fetch });
+      open.push(auth);
+      expect(await auth.login({ email: 'ada@example.org', password: 'right' })).toEqual(USER);
+      await auth.logout();
+      expect(auth.user).toBeNull();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('runs without BroadcastChannel when cross-tab is off', async () => {
