@@ -70,13 +70,14 @@ def verify(
     if (jwks_url is None) == (key_file is None):
         raise click.UsageError("give exactly one of --jwks URL or --key FILE")
     allowed = algorithms or ("RS256", "PS256", "ES256", "EdDSA")
+    token_text = _read_token(token_text)  # once: "-" reads stdin
     try:
         keys: KeySet | SyncJWKSClient
         if jwks_url is not None:
             keys = SyncJWKSClient(jwks_url, algorithms=allowed)  # type: ignore[arg-type]
         else:
             assert key_file is not None
-            keys = _load_key_file(key_file, allowed)
+            keys = _load_key_file(key_file, allowed, _token_kid(token_text))
         verifier = TokenVerifier(
             issuer=issuer,
             audience=audience,
@@ -86,7 +87,7 @@ def verify(
             typ=typ or None,
             cache_size=0,
         )
-        claims = verifier.verify(_read_token(token_text))
+        claims = verifier.verify(token_text)
     except InvalidToken as exc:
         click.echo(f"invalid: {exc.code}: {exc.detail}", err=True)
         sys.exit(1)
@@ -96,17 +97,34 @@ def verify(
     click.echo(json.dumps(dict(claims.raw), indent=2, sort_keys=True))
 
 
-def _load_key_file(path: Path, algorithms: tuple[str, ...]) -> KeySet:
+def _token_kid(token_text: str) -> str | None:
+    try:
+        header, _ = decode_unverified(token_text, max_bytes=65536)
+    except InvalidToken:
+        return None  # verification reports the precise reason
+    kid = header.get("kid")
+    return kid if isinstance(kid, str) else None
+
+
+def _load_key_file(path: Path, algorithms: tuple[str, ...], token_kid: str | None) -> KeySet:
+    # A PEM file, or a JWK without a kid, is the one key the operator named: it takes the
+    # token's kid, so only the signature (with the key's own algorithm) decides. A JWKS
+    # document is a set, where kids choose the key as usual.
     data = path.read_bytes()
     if data.lstrip().startswith(b"{"):
-        document = json.loads(data)
+        try:
+            document = json.loads(data)
+        except ValueError as exc:
+            raise InvalidKey(f"{path} is neither JSON nor PEM") from exc
         if "keys" in document:
             return KeySet.from_jwks(document, algorithms=algorithms)  # type: ignore[arg-type]
+        if "kid" not in document and token_kid is not None:
+            document = {**document, "kid": token_kid}
         return KeySet([Key.from_jwk(document)])
     errors = []
     for alg in algorithms:
         try:
-            return KeySet([Key.from_pem(data, alg)])  # type: ignore[arg-type]
+            return KeySet([Key.from_pem(data, alg, kid=token_kid)])  # type: ignore[arg-type]
         except InvalidKey as exc:
             errors.append(exc.detail)
     raise InvalidKey(f"the key file fits none of {', '.join(algorithms)}")
