@@ -325,3 +325,23 @@ def _watch_bearer_headers(page: Page) -> list[str]:
 
     page.on("request", record)
     return seen
+
+
+def test_body_delivery_renews_the_token_before_it_expires(page: Page, sign_in: SignIn) -> None:
+    sign_in(page, query="?delivery=body")
+    statuses: list[tuple[str, int]] = []
+    page.on(
+        "response",
+        lambda response: (
+            statuses.append((response.url, response.status)) if "/api/" in response.url else None
+        ),
+    )
+
+    time.sleep(ACCESS_TOKEN_TTL + 2)
+    page.click("a[href='/sessions']")
+
+    expect(page.locator("[data-test=session]").first).to_be_visible()
+    refreshes = [status for url, status in statuses if url.endswith("/api/auth/refresh")]
+    assert refreshes and all(status == 200 for status in refreshes)
+    # Renewed ahead of time by the client's timer: no request ever met an expired token.
+    assert [entry for entry in statuses if entry[1] == 401] == []
