@@ -49,7 +49,7 @@ def server_env(database_url: str, port: int, **overrides: str) -> dict[str, str]
             "JOTAUTH_ARGON2_MEMORY_COST": "64",
             "JOTAUTH_LOGIN_ATTEMPTS_PER_IP": "100000",
             "JOTAUTH_LOGIN_ATTEMPTS_PER_ACCOUNT": "1000",
-            "JOTAUTH_REFRESH_GRACE_PERIOD": "1",
+            "JOTAUTH_REFRESH_GRACE_PERIOD": "3",
             "JOTAUTH_JWKS_MAX_AGE": "2",
             "JOTAUTH_KEY_ROTATION_PERIOD": "0",
             "JOTAUTH_ACCESS_TOKEN_TTL": "60",
