@@ -345,3 +345,25 @@ def test_body_delivery_renews_the_token_before_it_expires(page: Page, sign_in: S
     assert refreshes and all(status == 200 for status in refreshes)
     # Renewed ahead of time by the client's timer: no request ever met an expired token.
     assert [entry for entry in statuses if entry[1] == 401] == []
+
+
+def test_one_other_session_can_be_revoked_from_the_sessions_page(
+    browser: Browser, page: Page, sign_in: SignIn
+) -> None:
+    other_context = browser.new_context()
+    try:
+        sign_in(other_context.new_page(), ADMIN)
+        sign_in(page, ADMIN)
+        page.click("a[href='/sessions']")
+        rows = page.locator("[data-test=session]")
+        expect(rows.first).to_be_visible()
+        before = rows.count()
+        assert before >= 2
+
+        page.locator("[data-test=session]:not(.current) button").first.click()
+
+        expect(rows).to_have_count(before - 1)
+        expect(page.locator("[data-test=session].current")).to_have_count(1)  # still signed in
+        expect(page.locator("[role=alert]")).to_have_count(0)
+    finally:
+        other_context.close()
