@@ -21,6 +21,7 @@ from jotauth.verify import JWKSClient, TokenVerifier
 
 JWKS_MAX_AGE = 2.0
 RELOAD_INTERVAL = 0.5
+SLACK = 1.5  # the JWKS fetch and scheduling on a busy machine
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -103,10 +104,10 @@ async def test_rotation_and_revocation_seen_by_a_jwks_verifier(
             except jose.InvalidToken as error:
                 assert error.code == "unknown_kid"
                 break
-            assert time.monotonic() - revoked_at < JWKS_MAX_AGE + RELOAD_INTERVAL + 1.0
+            assert time.monotonic() - revoked_at < JWKS_MAX_AGE + RELOAD_INTERVAL + SLACK
             await asyncio.sleep(0.1)
         dropped_after = time.monotonic() - revoked_at
-        assert dropped_after <= JWKS_MAX_AGE + RELOAD_INTERVAL + 1.0
+        assert dropped_after <= JWKS_MAX_AGE + RELOAD_INTERVAL + SLACK
         published = (await http.get("/.well-known/jwks.json")).json()["keys"]
         assert old_kid not in {k["kid"] for k in published}
         # Tokens from the current key are unaffected.
