@@ -178,3 +178,12 @@ async def test_expired_sessions_are_purged_in_the_background(server: Server) -> 
     stop.set()
     await task
     assert await server.context.sessions.get_session(sid) is None
+
+
+async def test_signup_is_404_when_disabled(sqlite_url: str) -> None:
+    async for running in start_server(server_settings(sqlite_url, signup_enabled=False)):
+        response = await running.client.post(
+            "/api/auth/signup", json={"email": "a@example.org", "password": "a long passphrase"}
+        )
+        assert response.status_code == 404
+        assert response.json()["code"] == "feature_disabled"
