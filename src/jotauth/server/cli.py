@@ -51,8 +51,20 @@ def load_settings(config: Path | None, **overrides: Any) -> Settings:
 @click.option("--dev", is_flag=True, help="Plain-HTTP local development: no Secure cookies.")
 @click.option("--host", default=None, help="Interface to bind (default from settings).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port to bind.")
+@click.option(
+    "--forwarded-allow-ips",
+    default=None,
+    help="Comma-separated proxy addresses whose X-Forwarded-For is trusted (behind a load "
+    "balancer, so login throttling and sessions see the client's address).",
+)
 @config_option
-def serve(dev: bool, host: str | None, port: int | None, config: Path | None) -> None:
+def serve(
+    dev: bool,
+    host: str | None,
+    port: int | None,
+    forwarded_allow_ips: str | None,
+    config: Path | None,
+) -> None:
     """Run the auth server (uvicorn)."""
     import uvicorn
 
@@ -81,7 +93,10 @@ def serve(dev: bool, host: str | None, port: int | None, config: Path | None) ->
         log_config=None,  # our JSON logging, configured above
         access_log=False,  # RequestMetrics logs requests without query strings
         server_header=False,
-        proxy_headers=False,  # trust X-Forwarded-* only behind a configured proxy
+        # X-Forwarded-For is trusted only from the named proxies: anyone else could pick the
+        # address the per-IP login throttle counts.
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips or "",
     )
 
 

@@ -237,3 +237,16 @@ async def test_metrics_count_logins(live_server: ServerProcess, browser: Browser
     await logged_in(live_server, browser)
     text = (await browser.get("/metrics")).text
     assert 'jotauth_logins_total{outcome="success"}' in text
+
+
+async def test_forwarded_for_is_ignored_without_trusted_proxies(live_server: ServerProcess) -> None:
+    email = unique_email("xff")
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        signup = await http.post(
+            "/api/auth/signup",
+            json={"email": email, "password": PASSWORD, "delivery": "body"},
+            headers={"X-Forwarded-For": "198.51.100.9"},
+        )
+        bearer = {"Authorization": f"Bearer {signup.json()['access_token']}"}
+        sessions = (await http.get("/api/auth/sessions", headers=bearer)).json()["sessions"]
+    assert [s["ip"] for s in sessions] == ["127.0.0.1"]

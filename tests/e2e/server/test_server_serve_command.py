@@ -50,3 +50,22 @@ def test_dev_mode_says_loudly_that_it_drops_secure_and_the_host_prefix(tmp_path:
         server.stop()
     log = server.log()
     assert "DEVELOPMENT MODE" in log and "WITHOUT Secure" in log
+
+
+def test_forwarded_for_is_trusted_only_from_the_named_proxies(tmp_path: Path) -> None:
+    port = free_port()
+    env = server_env(f"sqlite+aiosqlite:///{tmp_path}/j.db", port)
+    server = ServerProcess(env, port, tmp_path, "--forwarded-allow-ips", "127.0.0.1")
+    try:
+        server.wait_ready()
+        headers = {"X-Forwarded-For": "198.51.100.9"}
+        signup = httpx.post(
+            f"{server.url}/api/auth/signup",
+            json={"email": "p@example.org", "password": "a proxy passphrase", "delivery": "body"},
+            headers=headers,
+        )
+        bearer = {"Authorization": f"Bearer {signup.json()['access_token']}"}
+        sessions = httpx.get(f"{server.url}/api/auth/sessions", headers=bearer).json()
+        assert [s["ip"] for s in sessions["sessions"]] == ["198.51.100.9"]
+    finally:
+        server.stop()
