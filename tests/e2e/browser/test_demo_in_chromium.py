@@ -1,6 +1,6 @@
 """The Angular demo in real Chromium against the real auth server and lessons API.
 
-Each test starts from a fresh browser profile. The demo runs with a 12-second access-token
+Each test starts from a fresh browser profile. The demo runs with a 10-second access-token
 lifetime and no leeway, so expiry and refresh happen within a test.
 """
 
