@@ -594,6 +594,27 @@ def test_rsa_signature_not_below_the_modulus_is_merely_wrong(
         assert raised.value.code == "bad_signature"
 
 
+@pytest.mark.parametrize("salt_length", [0, 20, 64, "max"])
+def test_ps256_salt_must_be_the_hash_length(
+    salt_length: int | str, verifier: TokenVerifier, private_keys: dict[str, Key]
+) -> None:
+    # RFC 7518 §3.5: the PSS salt is as long as the SHA-256 output (32 bytes), nothing else.
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = private_keys["PS256"]
+    private = key.cryptography_key()
+    assert isinstance(private, rsa.RSAPrivateKey)
+    signing_input = f"{_segment(_header(key))}.{_segment(_claims())}"
+    salt = padding.PSS.MAX_LENGTH if salt_length == "max" else salt_length
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=salt)  # type: ignore[arg-type]
+    signature = private.sign(signing_input.encode(), pss, hashes.SHA256())
+    assert _code(verifier, f"{signing_input}.{b64url_encode(signature)}") == "bad_signature"
+    standard = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    good = private.sign(signing_input.encode(), standard, hashes.SHA256())
+    assert verifier.verify(f"{signing_input}.{b64url_encode(good)}").sub == "user-42"
+
+
 def test_malleated_ed25519_signature_with_s_plus_l_is_refused(
     verifier: TokenVerifier, private_keys: dict[str, Key]
 ) -> None:
