@@ -57,7 +57,12 @@ def test_decode_reads_the_token_from_stdin(es_key: Key) -> None:
 
 @pytest.mark.parametrize(
     ("token", "code"),
-    [("a.b", "bad_segments"), ("eyJhbGciOiJub25lIn0.e30.", "alg_none"), ("e30.e30.c2ln", "bad_header"), ("x.y.z", "bad_base64")],
+    [
+        ("a.b", "bad_segments"),
+        ("eyJhbGciOiJub25lIn0.e30.", "alg_none"),
+        ("e30.e30.c2ln", "bad_header"),
+        ("x.y.z", "bad_base64"),
+    ],
 )
 def test_decode_of_a_malformed_token_fails_with_its_code(token: str, code: str) -> None:
     result = _run("decode", token)
