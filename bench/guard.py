@@ -2,10 +2,12 @@
 
 One run, one machine, same worker count (one process each):
 
-* the lessons API (FastAPI + JWTAuthMiddleware, uvicorn, 1 worker): the same lessons list
-  unprotected (``/open/lessons``, passes the middleware's path check only), protected with
-  one reused token (the verified-token cache), and protected with a fresh token on every
-  request (each token is used once: a wrk Lua script cycles through pre-minted tokens);
+* the lessons API (FastAPI + JWTAuthMiddleware, uvicorn, 1 worker): the same lessons
+  handler unprotected (``/open/lessons``: passes the middleware's path check only, and its
+  ``OptionalUser`` dependency yields None), protected with one reused token (the
+  verified-token cache), and protected with a fresh token on every request (each token is
+  used once: a wrk Lua script cycles through pre-minted tokens); plus the handler without
+  any dependency, to show FastAPI's own dependency-injection cost apart from the guard's;
 * the seeds' Node stack (express + express-jwt + jwks-rsa, ``examples/node-interop``,
   1 process) with the same three scenarios;
 
@@ -41,6 +43,9 @@ from typing import Any
 
 import httpx
 
+from jotauth.examples.lessons import SEED_LESSONS, Lesson, LessonCatalogue, create_lessons_app
+from jotauth.guard.fastapi import OptionalUser
+
 REPO = Path(__file__).resolve().parents[1]
 NODE_PROJECT = REPO / "examples" / "node-interop"
 ISSUER = "https://auth.bench.example"
@@ -72,15 +77,21 @@ end
 
 def create_bench_app() -> Any:
     """The lessons API plus the same list unprotected at ``/open/lessons`` (server side)."""
-    from jotauth.examples.lessons import SEED_LESSONS, Lesson, LessonCatalogue, create_lessons_app
 
     app = create_lessons_app(
         jwks_url=os.environ["BENCH_JWKS_URL"], issuer=ISSUER, audience=AUDIENCE
     )
     catalogue = LessonCatalogue(SEED_LESSONS)
 
+    # The same handler as GET /api/lessons, user dependency included (None here): the
+    # difference between the two is exactly what the guard costs.
     @app.get("/open/lessons", response_model=list[Lesson])
-    async def open_lessons() -> Any:
+    async def open_lessons(user: OptionalUser) -> Any:
+        return catalogue.all()
+
+    # Without any dependency: shows what FastAPI's dependency injection itself costs.
+    @app.get("/open/plain", response_model=list[Lesson])
+    async def open_plain() -> Any:
         return catalogue.all()
 
     return app
@@ -288,7 +299,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument(
-        "--fresh-tokens", type=int, default=10_000,
+        "--fresh-tokens", type=int, default=12_000,
         help="distinct tokens per round for the fresh-token runs",
     )  # fmt: skip
     options = parser.parse_args()
@@ -341,6 +352,8 @@ def main() -> None:
                     # wrk hands everything after the URL to the script's init(args).
                     "protected, fresh token": (api, ["-s", str(script)], [prefix]),
                 }
+                if base == python_url:
+                    scenarios["unprotected, no user dependency"] = (f"{base}/open/plain", [], [])
                 for scenario, (url, args, tail) in scenarios.items():
                     figures = run_wrk(
                         url, duration=options.duration, connections=options.connections,
@@ -364,7 +377,7 @@ def report(results: dict[tuple[str, str], Figures], options: argparse.Namespace)
         f"wrk -t{options.threads} -c{options.connections} -d{options.duration:g}s, "
         f"best of {options.rounds} rounds, 1 server process each, RS256"
     )
-    header = f"{'stack':<26} {'scenario':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}"
+    header = f"{'stack':<26} {'scenario':<32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}"
     print(header)
     print("-" * len(header))
     for (stack, scenario), figures in results.items():
@@ -372,7 +385,7 @@ def report(results: dict[tuple[str, str], Figures], options: argparse.Namespace)
         ratio = figures.requests_per_second / baseline
         errors = f"  ({figures.non_2xx} non-2xx!)" if figures.non_2xx else ""
         print(
-            f"{stack:<26} {scenario:<26} {figures.requests_per_second:>9.0f} "
+            f"{stack:<26} {scenario:<32} {figures.requests_per_second:>9.0f} "
             f"{figures.p50_ms:>8.2f} {figures.p99_ms:>8.2f} {ratio:>6.2f}x{errors}"
         )
 

@@ -5,6 +5,7 @@ import time
 
 import httpx
 import pytest
+from guard_apps import ACCESS_COOKIE, guarded_test_app
 from guard_harness import (
     APP_ORIGIN,
     CSRF_SECRET,
@@ -17,7 +18,6 @@ from guard_harness import (
     served,
 )
 
-from conftest import ACCESS_COOKIE, guarded_test_app
 from jotauth.csrf import csrf_key, session_csrf_token
 from jotauth.jose import Key
 
@@ -389,3 +389,13 @@ def test_jwks_unreachable_is_503_never_401(mint):
     assert response.json()["code"] == "keys_unavailable"
     assert response.headers["retry-after"]
     assert "www-authenticate" not in response.headers
+
+
+def test_token_from_a_newly_published_key_is_accepted_after_one_refetch(jwks, guarded, mint):
+    endpoint, _ = jwks
+    rotated = Key.generate("RS256", kid="rotated-key")
+    endpoint.keys.append(rotated)
+    fetches = endpoint.requests
+    response = get(guarded, "/api/whoami", headers=bearer(mint.token(key=rotated)))
+    assert response.status_code == 200
+    assert endpoint.requests == fetches + 1

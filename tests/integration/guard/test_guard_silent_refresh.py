@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from guard_apps import guarded_test_app
 from guard_harness import AuthServer, ServedApp, cookie_header, free_port, served, set_cookies
 
-from conftest import guarded_test_app
 from jotauth.guard import CsrfPolicy, HttpRefresh, SilentRefresh
 
 ACCESS = "__Host-jot_access"

@@ -4,11 +4,11 @@ access cookie from an allowed origin; anything else is closed with 1008."""
 import json
 
 import pytest
+from guard_apps import ACCESS_COOKIE
 from guard_harness import APP_ORIGIN
 from websockets.exceptions import ConnectionClosedError
 from websockets.sync.client import connect
 
-from conftest import ACCESS_COOKIE
 from jotauth.guard import WEBSOCKET_BEARER_PROTOCOL
 
 
