@@ -186,9 +186,16 @@ class PrefixDispatcher:
     declares. Lifespan events are fanned out to every app that supports them.
     """
 
-    def __init__(self, routes: Sequence[tuple[str, ASGIApp]], default: ASGIApp) -> None:
+    def __init__(
+        self,
+        routes: Sequence[tuple[str, ASGIApp]],
+        default: ASGIApp,
+        *,
+        on_started: Callable[[], None] | None = None,
+    ) -> None:
         self._routes = tuple(routes)
         self._default = default
+        self._on_started = on_started
 
     def app_for(self, path: str) -> ASGIApp:
         """The app that serves ``path``."""
@@ -200,7 +207,8 @@ class PrefixDispatcher:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
         if scope["type"] == "lifespan":
-            await _fan_out_lifespan(_unique(app for _, app in self._routes), receive, send)
+            apps = _unique(app for _, app in self._routes)
+            await _fan_out_lifespan(apps, receive, send, on_started=self._on_started)
             return
         await self.app_for(str(scope["path"]))(scope, receive, send)
 
@@ -246,7 +254,13 @@ class _AppLifespan:
             await self._outbox.put({"type": "lifespan.unsupported", "message": repr(error)})
 
 
-async def _fan_out_lifespan(apps: Sequence[ASGIApp], receive: Receive, send: Send) -> None:
+async def _fan_out_lifespan(
+    apps: Sequence[ASGIApp],
+    receive: Receive,
+    send: Send,
+    *,
+    on_started: Callable[[], None] | None = None,
+) -> None:
     started: list[_AppLifespan] = []
     message = await receive()
     if message["type"] != "lifespan.startup":
@@ -261,6 +275,8 @@ async def _fan_out_lifespan(apps: Sequence[ASGIApp], receive: Receive, send: Sen
             await lifespan.stop()
         await send({"type": "lifespan.startup.failed", "message": str(error)})
         return
+    if on_started is not None:
+        on_started()
     await send({"type": "lifespan.startup.complete"})
     message = await receive()
     for lifespan in reversed(started):
@@ -305,7 +321,11 @@ LESSONS_API_PREFIXES = ("/api/lessons", "/api/admin")
 
 
 def create_demo_app(
-    settings: Settings, *, app_dir: Path, lessons_api_file: Path | None = None
+    settings: Settings,
+    *,
+    app_dir: Path,
+    lessons_api_file: Path | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> ASGIApp:
     """The one ASGI app of the demo: auth server, lessons API and the built Angular app."""
     from jotauth.server.app import create_app
@@ -317,7 +337,7 @@ def create_demo_app(
     # Anything else under /api is an unknown API path: the auth server's problem+json 404,
     # never the SPA's index.html (a JSON client must not get HTML with status 200).
     routes.append(("/api", auth_server))
-    return PrefixDispatcher(routes, default=SinglePageApp(app_dir))
+    return PrefixDispatcher(routes, default=SinglePageApp(app_dir), on_started=on_started)
 
 
 def load_lessons_api(settings: Settings, path: Path | None = None) -> ASGIApp:
@@ -354,6 +374,8 @@ def _print_banner(settings: Settings, accounts: Sequence[DemoAccount], app_dir: 
     click.secho("jotauth demo", bold=True)
     click.echo(f"  open        {url}/")
     click.echo(f"  hosted page {url}/login")
+    click.echo(f"  AngularJS   {url}/legacy/")
+    click.echo(f"  body tokens {url}/?delivery=body  (cookies are the default)")
     click.echo(f"  database    {settings.database_url}")
     for account in accounts:
         roles = ", ".join(account.roles) or "no roles"
@@ -400,10 +422,15 @@ def demo(host: str, port: int, data_dir: Path, app_dir: Path, lessons_api: Path 
     configure_json_logging(settings.log_level)
     try:
         asyncio.run(ensure_demo_accounts(settings, DEMO_ACCOUNTS))
-        app = create_demo_app(settings, app_dir=app_dir, lessons_api_file=lessons_api)
+        app = create_demo_app(
+            settings,
+            app_dir=app_dir,
+            lessons_api_file=lessons_api,
+            # Once everything is up, so the accounts are the last thing on the screen.
+            on_started=lambda: _print_banner(settings, DEMO_ACCOUNTS, app_dir),
+        )
     except DemoError as error:
         raise click.ClickException(str(error)) from error
-    _print_banner(settings, DEMO_ACCOUNTS, app_dir)
     uvicorn.run(
         app,
         host=host,

@@ -69,7 +69,7 @@ async def _no_lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
     raise RuntimeError("only http")
 
 
-async def _drive(apps: list[Any]) -> list[dict[str, Any]]:
+async def _drive(apps: list[Any], on_started: Any = None) -> list[dict[str, Any]]:
     inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
     sent: list[dict[str, Any]] = []
 
@@ -79,20 +79,22 @@ async def _drive(apps: list[Any]) -> list[dict[str, Any]]:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    await _fan_out_lifespan(apps, receive, send)
+    await _fan_out_lifespan(apps, receive, send, on_started=on_started)
     return sent
 
 
 async def test_lifespan_starts_every_app_and_stops_them_in_reverse() -> None:
     log: list[str] = []
-    sent = await _drive([_LifespanApp(log, "a"), _no_lifespan, _LifespanApp(log, "b")])
+    apps = [_LifespanApp(log, "a"), _no_lifespan, _LifespanApp(log, "b")]
+    sent = await _drive(apps, on_started=lambda: log.append("banner"))
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
-    assert log == ["start a", "start b", "stop b", "stop a"]
+    assert log == ["start a", "start b", "banner", "stop b", "stop a"]
 
 
 async def test_a_failing_startup_fails_the_whole_demo_and_stops_the_started_apps() -> None:
     log: list[str] = []
-    sent = await _drive([_LifespanApp(log, "a"), _LifespanApp(log, "b", fail=True)])
+    apps = [_LifespanApp(log, "a"), _LifespanApp(log, "b", fail=True)]
+    sent = await _drive(apps, on_started=lambda: log.append("banner"))
     assert sent[0]["type"] == "lifespan.startup.failed"
     assert "b broke" in sent[0]["message"]
     assert log == ["start a", "stop a"]
