@@ -228,6 +228,8 @@ def test_excluded_prefix_is_public_and_sees_no_user(guarded, mint):
         "/open/../api/whoami",
         "/api/../open",
         "/api%2Fwhoami",
+        "/%2Fapi/whoami",
+        "/%2fAPI%2fwhoami",
         "/%61pi/whoami",
         "/%2561pi/whoami",
         "/api\\whoami",
