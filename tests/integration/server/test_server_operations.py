@@ -1,5 +1,8 @@
 """JWKS, discovery metadata, health, readiness, metrics, OpenAPI and start-up refusals."""
 
+import os
+import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -187,3 +190,15 @@ async def test_signup_is_404_when_disabled(sqlite_url: str) -> None:
         )
         assert response.status_code == 404
         assert response.json()["code"] == "feature_disabled"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread niceness is Linux-only")
+async def test_password_hashing_threads_run_below_the_request_path(sqlite_server: Server) -> None:
+    await sqlite_server.add_user()
+    await sqlite_server.login()
+    hashing = [t for t in threading.enumerate() if t.name.startswith("jotauth-argon2")]
+    assert hashing
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    for thread in hashing:
+        assert thread.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) > own
