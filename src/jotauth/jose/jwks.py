@@ -51,7 +51,11 @@ class KeySet:
             if len(keys) >= max_keys:
                 _log.warning("JWKS holds more than %d keys; the rest are ignored", max_keys)
                 break
-            if not isinstance(jwk, Mapping) or jwk.get("kty") == "oct":
+            if not isinstance(jwk, Mapping):
+                # Not a JWK at all: the document is garbage, not a set with a bad key in it,
+                # and must not replace keys a client already holds.
+                raise InvalidKeySet("a JWKS entry is not a JSON object")
+            if jwk.get("kty") == "oct":
                 continue
             alg = jwk.get("alg")
             if alg is None and jwk.get("kty") == "RSA" and len(rsa_algs) == 1:

@@ -1,4 +1,4 @@
-"""A bounded cache of successfully verified tokens, keyed by the exact token text."""
+"""A bounded cache of successfully verified tokens, keyed by a digest of the exact token bytes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ..jose import Claims, Key
 
 
 class VerifiedTokenCache:
-    """FIFO-bounded map from token text to (claims, key that verified it).
+    """FIFO-bounded map from a token digest to (claims, key that verified it).
 
     Only successes go in. A hit is only as good as its key: the verifier checks that the
     key is still published and re-checks ``exp``/``nbf`` on every hit.
@@ -21,13 +21,13 @@ class VerifiedTokenCache:
         if max_entries < 0:
             raise ValueError("max_entries cannot be negative")
         self._max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[Claims, Key]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[Claims, Key]] = OrderedDict()
 
-    def get(self, token: str) -> tuple[Claims, Key] | None:
+    def get(self, token: bytes) -> tuple[Claims, Key] | None:
         """The cached verification of ``token``, if any."""
         return self._entries.get(token)
 
-    def put(self, token: str, claims: Claims, key: Key) -> None:
+    def put(self, token: bytes, claims: Claims, key: Key) -> None:
         """Remember a successful verification, evicting the oldest entry when full."""
         if self._max_entries == 0:
             return
@@ -37,7 +37,7 @@ class VerifiedTokenCache:
                 entries.popitem(last=False)
         entries[token] = (claims, key)
 
-    def discard(self, token: str) -> None:
+    def discard(self, token: bytes) -> None:
         """Forget ``token`` (expired, or its key is gone)."""
         self._entries.pop(token, None)
 

@@ -101,10 +101,24 @@ class _JWKSCache:
         except (ValueError, RecursionError) as exc:
             raise InvalidKeySet("the JWKS response is not JSON") from exc
         keys = KeySet.from_jwks(document, algorithms=self.algorithms, max_keys=self.max_keys)
-        self.keys = keys
+        self.keys = self._keep_known_objects(keys)
         self.expires_at = self.clock() + cache_lifetime(
             cache_control, self.default_max_age, floor=self.min_max_age, ceiling=self.max_max_age
         )
+
+    def _keep_known_objects(self, fresh: KeySet) -> KeySet:
+        # The verifier's token cache trusts an entry while its key *object* is still the one
+        # published, so an unchanged key must stay the same object across routine refetches;
+        # otherwise every max-age would silently empty the cache.
+        previous = self.keys
+        if previous is None:
+            return fresh
+        kept = []
+        for key in fresh:
+            old = previous.get(key.kid)
+            same = old is not None and old.alg == key.alg and old.thumbprint() == key.thumbprint()
+            kept.append(old if same and old is not None else key)
+        return KeySet(kept)
 
     def rate_limited(self, url: str) -> None:
         """No fetch allowed now: fine with cached keys, an error without any."""
@@ -149,7 +163,8 @@ class _ClientOptions:
         )
 
 
-_ACCEPT_JSON = {"Accept": "application/json"}
+# identity: a compressed body could expand far past MAX_JWKS_BYTES within a single chunk.
+_ACCEPT_JSON = {"Accept": "application/json", "Accept-Encoding": "identity"}
 
 
 class _CappedBody:
@@ -327,8 +342,8 @@ class SyncJWKSClient:
         if fetched:
             self._fetch_once(stale_only=True)
         key = cache.lookup(kid)
-        if key is None and kid is not None and not fetched and cache.may_fetch():
-            self._fetch_once(stale_only=False, kid=kid)
+        if key is None and kid is not None and not fetched:
+            self._fetch_once(stale_only=False, kid=kid)  # rate limit checked under the lock
             key = cache.lookup(kid)
         return key
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from hashlib import sha256
 from typing import Any
 
 from ..jose import (
@@ -13,14 +14,16 @@ from ..jose import (
     ClaimsPolicy,
     Key,
     KeySet,
+    MalformedToken,
     MissingKeyId,
+    TokenTooLarge,
     UnknownKey,
     UnsupportedAlgorithm,
     parse_compact,
     verify_signature,
 )
 from ..jose.claims import DEFAULT_REQUIRED_CLAIMS
-from ..jose.jws import DEFAULT_MAX_TOKEN_BYTES, HeaderCache
+from ..jose.jws import DEFAULT_MAX_TOKEN_BYTES, HeaderCache, ParsedToken
 from .cache import VerifiedTokenCache
 from .jwks_client import JWKSClient, SyncJWKSClient
 
@@ -74,32 +77,49 @@ class TokenVerifier:
         """The verified-token cache (exposed for metrics and tests)."""
         return self._cache
 
-    def _cached(self, token: str, now: float) -> Claims | None:
-        entry = self._cache.get(token)
+    def _digest(self, token: str | bytes) -> tuple[bytes, bytes]:
+        """The token as bytes and its cache key: its SHA-256 digest, so cached entries
+        do not keep whole tokens alive (forging a hit would take a second preimage)."""
+        if isinstance(token, str):
+            if len(token) > self._max_token_bytes:
+                raise TokenTooLarge()
+            try:
+                data = token.encode("ascii")
+            except UnicodeEncodeError as exc:
+                raise MalformedToken("the token contains non-ASCII characters") from exc
+        elif isinstance(token, bytes | bytearray):
+            if len(token) > self._max_token_bytes:
+                raise TokenTooLarge()
+            data = bytes(token)
+        else:
+            raise MalformedToken("the token must be text")
+        return data, sha256(data).digest()
+
+    def _cached(self, cache_key: bytes, now: float) -> Claims | None:
+        entry = self._cache.get(cache_key)
         if entry is None:
             return None
         claims, key = entry
         if self._lookup(key.kid) is not key:  # the key was revoked or replaced
-            self._cache.discard(token)
+            self._cache.discard(cache_key)
             return None
         if now >= claims.exp + self._leeway:  # RFC 7519 §4.1.4: expired at exp itself
-            self._cache.discard(token)
+            self._cache.discard(cache_key)
             return None  # the full path raises the precise error
         if claims.nbf is not None and claims.nbf > now + self._leeway:
             return None
         return claims
 
-    def _check(self, token: str | bytes, key: Key | None, parsed: Any, now: float) -> Claims:
+    def _check(self, cache_key: bytes, key: Key | None, parsed: ParsedToken, now: float) -> Claims:
         if key is None:
             raise MissingKeyId() if parsed.kid is None else UnknownKey()
         verify_signature(parsed, key)
         self.policy.check_type(parsed.header)
         claims = self.policy.check(parsed.payload(), now)
-        if isinstance(token, str):
-            self._cache.put(token, claims, key)
+        self._cache.put(cache_key, claims, key)
         return claims
 
-    def _parse(self, token: str | bytes) -> Any:
+    def _parse(self, token: bytes) -> ParsedToken:
         parsed = parse_compact(
             token, max_bytes=self._max_token_bytes, header_cache=self._header_cache
         )
@@ -113,39 +133,40 @@ class TokenVerifier:
         Blocking: with a :class:`SyncJWKSClient` it may fetch keys. With an async
         :class:`JWKSClient` use :meth:`averify`.
         """
-        now = self._clock()
-        client = self._sync_client
-        if client is not None and client.is_stale():
-            client.refresh_if_stale()
-        if isinstance(token, str):
-            hit = self._cached(token, now)
-            if hit is not None:
-                return hit
-        elif self._async_client is not None:
-            raise TypeError("use averify() with an async JWKSClient")
         if self._async_client is not None:
             raise TypeError("use averify() with an async JWKSClient")
-        parsed = self._parse(token)
+        now = self._clock()
+        client = self._sync_client
+        refreshed = client is not None and client.is_stale()
+        if refreshed:
+            client.refresh_if_stale()  # type: ignore[union-attr]
+        data, cache_key = self._digest(token)
+        hit = self._cached(cache_key, now)
+        if hit is not None:
+            return hit
+        parsed = self._parse(data)
         key = self._lookup(parsed.kid)
-        if key is None and client is not None:
+        if key is None and client is not None and not refreshed:
             key = client.get_key(parsed.kid)
-        return self._check(token, key, parsed, now)
+        return self._check(cache_key, key, parsed, now)
 
     async def averify(self, token: str | bytes) -> Claims:
         """Verify ``token``, fetching keys through an async :class:`JWKSClient` as needed."""
         client = self._async_client
-        if client is not None and client.is_stale():
-            await client.refresh_if_stale()
+        refreshed = client is not None and client.is_stale()
+        if refreshed:
+            await client.refresh_if_stale()  # type: ignore[union-attr]
         now = self._clock()
-        if isinstance(token, str):
-            hit = self._cached(token, now)
-            if hit is not None:
-                return hit
-        parsed = self._parse(token)
+        data, cache_key = self._digest(token)
+        hit = self._cached(cache_key, now)
+        if hit is not None:
+            return hit
+        parsed = self._parse(data)
         key = self._lookup(parsed.kid)
-        if key is None:
+        if key is None and not refreshed:
+            # One fetch per miss at most: a refresh just above already saw the newest keys.
             if client is not None:
                 key = await client.get_key(parsed.kid)
             elif self._sync_client is not None:
                 key = self._sync_client.get_key(parsed.kid)
-        return self._check(token, key, parsed, now)
+        return self._check(cache_key, key, parsed, now)

@@ -381,15 +381,23 @@ def test_jwks_import_keeps_only_usable_signature_keys(
             other_keys["ES256"].public_jwk() | {"kid": "enc", "use": "enc"},
             {"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA", "kid": "broken"},
             other_keys["ES256"].public_jwk(),  # duplicate kid of an earlier key: skipped
-            5,
-            "x",
-            None,
         ]
     }
     keys = KeySet.from_jwks(document)
     assert sorted(key.kid for key in keys) == sorted(jwk["kid"] for jwk in good)
     # The first key with a kid wins; the later duplicate is ignored.
     assert keys.get(private_keys["ES256"].kid).thumbprint() == private_keys["ES256"].thumbprint()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("entry", [5, "x", None, [], True])
+def test_jwks_with_an_entry_that_is_not_an_object_is_garbage(
+    private_keys: dict[str, Key], entry: object
+) -> None:
+    # Garbage must raise (and so never replace keys a client holds), unlike a well-formed
+    # JWK that we merely cannot use, which is skipped.
+    document = {"keys": [private_keys["ES256"].public_jwk(), entry]}
+    with pytest.raises(InvalidKeySet):
+        KeySet.from_jwks(document)
 
 
 def test_jwks_import_drops_algorithms_the_verifier_does_not_allow(
