@@ -23,8 +23,11 @@ py_inputs=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamps/venv" 2>/dev/null)" != "$py_inputs" ]; then
   echo "bootstrap: creating the Python venv (.venv)"
   python3 -m venv .venv
-  .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e '.[server,test]'
+  # pip.conf on these machines may name local index folders that do not exist; its
+  # warnings about them are noise, every other line still shows.
+  quiet_pip() { "$@" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; return "${PIPESTATUS[0]}"; }
+  quiet_pip .venv/bin/pip install -q --upgrade pip
+  quiet_pip .venv/bin/pip install -q -e '.[server,test]'
   echo "$py_inputs" > "$stamps/venv"
 fi
 
@@ -32,10 +35,11 @@ if [ -f clients/package.json ]; then
   js_inputs=$(cat clients/package.json clients/package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
   if [ ! -d clients/node_modules ] || [ "$(cat "$stamps/npm" 2>/dev/null)" != "$js_inputs" ]; then
     echo "bootstrap: installing npm packages (clients/)"
+    # flock: a developer's parallel install in the same workspace must not interleave.
     if [ -f clients/package-lock.json ]; then
-      (cd clients && npm ci --no-audit --no-fund --loglevel=error)
+      (cd clients && flock /tmp/jotauth-npm.lock npm ci --no-audit --no-fund --loglevel=error)
     else
-      (cd clients && npm install --no-audit --no-fund --loglevel=error)
+      (cd clients && flock /tmp/jotauth-npm.lock npm install --no-audit --no-fund --loglevel=error)
     fi
     echo "$js_inputs" > "$stamps/npm"
   fi
