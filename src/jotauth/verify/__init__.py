@@ -2,13 +2,14 @@
 
 from ..jose import Claims, InvalidToken, KeySetUnavailable
 from .cache import VerifiedTokenCache
-from .jwks_client import JWKSClient, SyncJWKSClient, cache_lifetime
+from .jwks_client import JWKSClient, JWKSOptions, SyncJWKSClient, cache_lifetime
 from .verifier import TokenVerifier
 
 __all__ = [
     "Claims",
     "InvalidToken",
     "JWKSClient",
+    "JWKSOptions",
     "KeySetUnavailable",
     "SyncJWKSClient",
     "TokenVerifier",

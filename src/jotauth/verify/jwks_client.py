@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import TypedDict, Unpack
 
 import httpx
 
@@ -133,36 +134,6 @@ class _JWKSCache:
         self.expires_at = self.clock() + min(self.min_max_age, 30.0)
 
 
-class _ClientOptions:
-    def __init__(
-        self,
-        url: str,
-        algorithms: Iterable[Algorithm],
-        max_age: float,
-        min_max_age: float,
-        max_max_age: float,
-        refetch_per_minute: int,
-        max_keys: int,
-        timeout: float,
-        clock: Callable[[], float],
-    ) -> None:
-        if not url.startswith(("https://", "http://")):
-            raise ValueError("the JWKS URL must be http(s)")
-        if refetch_per_minute < 1:
-            raise ValueError("refetch_per_minute must be at least 1")
-        self.url = url
-        self.timeout = timeout
-        self.cache = _JWKSCache(
-            algorithms=algorithms,
-            default_max_age=max_age,
-            min_max_age=min_max_age,
-            max_max_age=max_max_age,
-            refetch_per_minute=refetch_per_minute,
-            max_keys=max_keys,
-            clock=clock,
-        )
-
-
 # identity: a compressed body could expand far past MAX_JWKS_BYTES within a single chunk.
 _ACCEPT_JSON = {"Accept": "application/json", "Accept-Encoding": "identity"}
 
@@ -194,13 +165,21 @@ def _describe(exc: Exception) -> str:
     return type(exc).__name__
 
 
-class JWKSClient:
-    """Keys from a remote JWKS for async verifiers (httpx.AsyncClient).
+class JWKSOptions(TypedDict, total=False):
+    """Keyword options of both JWKS clients (defaults in :class:`_RemoteKeySet`)."""
 
-    Cached for the response's ``Cache-Control: max-age`` (``max_age`` when absent);
-    refetched on an unknown ``kid`` at most ``refetch_per_minute`` times a minute, with one
-    fetch in flight at a time; cached keys keep serving when the endpoint fails.
-    """
+    algorithms: Iterable[Algorithm]
+    max_age: float
+    min_max_age: float
+    max_max_age: float
+    refetch_per_minute: int
+    max_keys: int
+    timeout: float
+    clock: Callable[[], float]
+
+
+class _RemoteKeySet:
+    """Options, validation and the I/O-free half shared by both JWKS clients."""
 
     def __init__(
         self,
@@ -213,19 +192,23 @@ class JWKSClient:
         refetch_per_minute: int = 10,
         max_keys: int = DEFAULT_MAX_KEYS,
         timeout: float = 5.0,
-        http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        options = _ClientOptions(
-            url, algorithms, max_age, min_max_age, max_max_age, refetch_per_minute, max_keys,
-            timeout, clock,
-        )  # fmt: skip
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("the JWKS URL must be http(s)")
+        if refetch_per_minute < 1:
+            raise ValueError("refetch_per_minute must be at least 1")
         self.url = url
         self._timeout = timeout
-        self._cache = options.cache
-        self._http = http_client
-        self._owns_http = http_client is None
-        self._inflight: asyncio.Task[None] | None = None
+        self._cache = _JWKSCache(
+            algorithms=algorithms,
+            default_max_age=max_age,
+            min_max_age=min_max_age,
+            max_max_age=max_max_age,
+            refetch_per_minute=refetch_per_minute,
+            max_keys=max_keys,
+            clock=clock,
+        )
 
     @property
     def fetch_count(self) -> int:
@@ -239,6 +222,28 @@ class JWKSClient:
     def is_stale(self) -> bool:
         """Whether the cached keys are past their max-age (or absent)."""
         return self._cache.is_stale()
+
+
+class JWKSClient(_RemoteKeySet):
+    """Keys from a remote JWKS for async verifiers (httpx.AsyncClient).
+
+    Cached for the response's ``Cache-Control: max-age`` (``max_age`` when absent);
+    refetched on an unknown ``kid`` at most ``refetch_per_minute`` times a minute, with one
+    fetch in flight at a time; cached keys keep serving when the endpoint fails.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        **options: Unpack[JWKSOptions],
+    ) -> None:
+        """See :class:`_RemoteKeySet` for ``options``; ``http_client`` is borrowed, not closed."""
+        super().__init__(url, **options)
+        self._http = http_client
+        self._owns_http = http_client is None
+        self._inflight: asyncio.Task[None] | None = None
 
     async def get_key(self, kid: str | None) -> Key | None:
         """The key for ``kid``, fetching when stale or unknown (within the rate limit)."""
@@ -291,44 +296,16 @@ class JWKSClient:
             self._http = None
 
 
-class SyncJWKSClient:
+class SyncJWKSClient(_RemoteKeySet):
     """:class:`JWKSClient` with blocking I/O, for WSGI apps and the CLI."""
 
     def __init__(
-        self,
-        url: str,
-        *,
-        algorithms: Iterable[Algorithm] = ALGORITHMS,
-        max_age: float = 600,
-        min_max_age: float = 5,
-        max_max_age: float = 24 * 3600,
-        refetch_per_minute: int = 10,
-        max_keys: int = DEFAULT_MAX_KEYS,
-        timeout: float = 5.0,
-        http_client: httpx.Client | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        self, url: str, *, http_client: httpx.Client | None = None, **options: Unpack[JWKSOptions]
     ) -> None:
-        options = _ClientOptions(
-            url, algorithms, max_age, min_max_age, max_max_age, refetch_per_minute, max_keys,
-            timeout, clock,
-        )  # fmt: skip
-        self.url = url
-        self._cache = options.cache
-        self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
+        """See :class:`_RemoteKeySet` for ``options``."""
+        super().__init__(url, **options)
+        self._http = http_client or httpx.Client(timeout=self._timeout, follow_redirects=False)
         self._lock = threading.Lock()
-
-    @property
-    def fetch_count(self) -> int:
-        """How many fetches were attempted."""
-        return self._cache.fetch_count
-
-    def lookup(self, kid: str | None) -> Key | None:
-        """A cached key, without I/O (possibly stale)."""
-        return self._cache.lookup(kid)
-
-    def is_stale(self) -> bool:
-        """Whether the cached keys are past their max-age (or absent)."""
-        return self._cache.is_stale()
 
     def refresh_if_stale(self) -> None:
         """Refetch when past max-age; errors leave stale keys in place."""
