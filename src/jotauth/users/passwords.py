@@ -23,10 +23,10 @@ MAX_PASSWORD_CHARS = 1024
 
 _log = logging.getLogger("jotauth.users")
 
-# CPU priority of the hashing threads: below the event loop's, so a login storm uses the CPU
-# the request path leaves idle instead of competing with it (bench/server.py: GET /me p99
-# during a storm 5-12x the quiet p99 at nice 0, 1.0-1.3x at nice 10 on 2 cores).
-HASH_THREAD_NICENESS = 10
+# CPU priority of the hashing threads: the lowest, so a login storm uses the CPU the request
+# path leaves idle instead of competing with it (bench/server.py, 2 cores: GET /me p99 during
+# a storm ~5x the quiet p99 at nice 0, 1.6-2.2x at nice 10, ~1.4x at nice 19).
+HASH_THREAD_NICENESS = 19
 
 
 def _lower_thread_priority() -> None:
