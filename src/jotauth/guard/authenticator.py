@@ -139,13 +139,13 @@ class Authenticator:
         """
         for source in self.token_sources:
             if source == "header":
-                token = bearer_token(view.authorization)
-                if token is not None:
-                    return Credentials(token, "header")
+                bearer = bearer_token(view.authorization)
+                if bearer is not None:
+                    return Credentials(bearer, "header")
             else:
-                token = view.cookie_value(self.cookie_name) if view.cookie else None
-                if token is not None:
-                    return Credentials(token, "cookie")
+                cookie = view.cookie_value(self.cookie_name) if view.cookie else None
+                if cookie is not None:
+                    return Credentials(cookie, "cookie")
         return None
 
     def check_csrf(self, view: RequestView, claims: Claims | None) -> None:

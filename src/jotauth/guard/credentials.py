@@ -19,19 +19,21 @@ WEBSOCKET_BEARER_PROTOCOL = "jotauth.bearer"
 # RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token, b64token = 1*( ALPHA / DIGIT /
 # "-" / "." / "_" / "~" / "+" / "/" ) *"=". The scheme is case-insensitive (RFC 9110
 # §11.1); anything else after the scheme (a second token, a comma list) is malformed.
-_BEARER = re.compile(rb"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)")
+_B64TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
 _SCHEME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class Credentials(NamedTuple):
     """An access token and where it was found (``cookie`` ones need CSRF protection)."""
 
-    token: str
+    token: str | bytes
     source: Literal["header", "cookie", "subprotocol"]
 
 
-def bearer_token(values: Sequence[bytes]) -> str | None:
+def bearer_token(values: Sequence[bytes]) -> bytes | None:
     """The token of the ``Authorization`` header values, or None when there is no Bearer one.
+
+    Bytes, as the verifier wants them: no decode/encode round trip on the hot path.
 
     Raises :class:`MalformedAuthorization` (400 ``invalid_request``, RFC 6750 §3.1) for a
     repeated header or a Bearer header that breaks the §2.1 syntax. Another scheme
@@ -41,14 +43,17 @@ def bearer_token(values: Sequence[bytes]) -> str | None:
         return None
     if len(values) > 1:
         raise MalformedAuthorization("Send exactly one Authorization header.")
-    value = values[0].strip(b" \t")
-    match = _BEARER.fullmatch(value)
-    if match is not None:
-        return match.group(1).decode("ascii")
-    scheme = value.split(b" ", 1)[0]
-    if scheme.lower() == b"bearer" or _SCHEME.fullmatch(scheme) is None:
+    scheme, _, rest = values[0].strip(b" \t").partition(b" ")
+    if scheme.lower() != b"bearer":
+        if _SCHEME.fullmatch(scheme) is None:
+            raise MalformedAuthorization()
+        return None
+    token = rest.lstrip(b" ")
+    body = token.rstrip(b"=")
+    # bytes.translate with a delete table: C speed on the hot path, no regex over the token.
+    if not body or body.translate(None, _B64TOKEN_CHARS) or b"=" in body:
         raise MalformedAuthorization()
-    return None
+    return token
 
 
 def cookie_value(cookie_header: str | None, name: str) -> str | None:

@@ -116,36 +116,16 @@ class JWTAuthMiddleware:
             await send_problem(send, error, self.realm)
             return
         set_user(scope, authenticated.claims)
-        await self._call_app(scope, receive, send, authenticated.set_cookies)
-
-    async def _call_app(
-        self, scope: Scope, receive: Receive, send: Send, set_cookies: tuple[bytes, ...]
-    ) -> None:
-        # Track whether the response started: a GuardError raised by a dependency (a scope
-        # check) before that is rendered here, so an app without the problem handler
-        # installed still never answers 500 for it.
-        started = False
-        extra = _set_cookie_headers(set_cookies) if set_cookies else None
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                if extra:
-                    headers = list(message.get("headers", ()))
-                    headers.extend(extra)
-                    if not any(name.lower() == b"cache-control" for name, _ in headers):
-                        # A response that sets token cookies must never be stored by a cache.
-                        headers.append((b"cache-control", b"no-store"))
-                    message = {**message, "headers": headers}
-            await send(message)
-
+        extra = _set_cookie_headers(authenticated.set_cookies)
         try:
-            await self.app(scope, receive, guarded_send)
+            # The plain ``send`` on the hot path; a wrapper only to add refreshed cookies.
+            await self.app(scope, receive, _adding_headers(send, extra) if extra else send)
         except GuardError as error:
-            if started:
-                raise
-            await send_problem(send, error, self.realm, extra or ())
+            # Raised by a dependency (a scope check) before the response started: rendered
+            # here so an app without the problem handler still never answers 500. (After the
+            # start, the server refuses this second start and drops the connection, as for
+            # any error at that point.)
+            await send_problem(send, error, self.realm, extra)
 
     # --- WebSocket ------------------------------------------------------------------------
 
@@ -229,3 +209,19 @@ async def _refuse_websocket(
 
 def _set_cookie_headers(values: Iterable[bytes]) -> list[tuple[bytes, bytes]]:
     return [(b"set-cookie", value) for value in values]
+
+
+def _adding_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """``send`` that appends ``extra`` (Set-Cookie) to the response headers."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            headers.extend(extra)
+            if not any(name.lower() == b"cache-control" for name, _ in headers):
+                # A response that sets token cookies must never be stored by a cache.
+                headers.append((b"cache-control", b"no-store"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_with_headers

@@ -18,7 +18,7 @@ from jotauth.guard.credentials import bearer_token, cookie_value, subprotocol_to
     ],
 )
 def test_bearer_header_syntax(header, token):
-    assert bearer_token([header]) == token
+    assert bearer_token([header]) == token.encode()
 
 
 @pytest.mark.parametrize(
