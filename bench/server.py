@@ -215,9 +215,13 @@ async def bench_me_under_login_storm(url: str, duration: float) -> tuple[float, 
 async def run_suite(label: str, url: str, duration: float, with_logins: bool) -> None:
     if with_logins:
         rate, p50, p99 = await bench_logins(url, duration)
-        print(f"{label:<11} login           {rate:8.1f} /s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
-    rate, p50, p99 = await bench_refresh(url, duration)
-    print(f"{label:<11} refresh         {rate:8.1f} /s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
+        print(f"{label:<11} login x8        {rate:8.1f} /s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
+    for clients in (1, 16):
+        rate, p50, p99 = await bench_refresh(url, duration, sessions=clients)
+        print(
+            f"{label:<11} refresh x{clients:<2}     {rate:8.1f} /s   p50 {p50:7.1f} ms"
+            f"   p99 {p99:7.1f} ms"
+        )
 
 
 async def run_storm(label: str, url: str, duration: float) -> None:
