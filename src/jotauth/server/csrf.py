@@ -18,7 +18,7 @@ import secrets
 
 from starlette.requests import Request
 
-from jotauth.csrf import csrf_key, session_csrf_token
+from jotauth.csrf import csrf_key, matches_session, session_csrf_token
 from jotauth.server.problems import CsrfFailed, OriginNotAllowed
 from jotauth.server.redirects import parse_http_url
 
@@ -39,12 +39,9 @@ class CsrfTokens:
         self, *, header: str | None, cookie: str | None, session_id: str
     ) -> None:
         """Raise :class:`CsrfFailed` unless header == cookie == HMAC(session id)."""
-        if not header or not cookie:
-            raise CsrfFailed()
-        expected = self.token_for_session(session_id).encode("ascii")
         # Constant-time comparisons: the token must not be guessable byte by byte.
-        header_ok = hmac.compare_digest(_ascii(header), expected)
-        cookie_ok = hmac.compare_digest(_ascii(cookie), expected)
+        header_ok = matches_session(self._key, header, session_id)
+        cookie_ok = matches_session(self._key, cookie, session_id)
         if not (header_ok and cookie_ok):
             raise CsrfFailed()
 
