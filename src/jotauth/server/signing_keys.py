@@ -87,6 +87,7 @@ class SigningKeys:
         self._on_transition = on_transition or (lambda _transition: None)
         self._ring = KeyRing()
         self._published = _Published(None, {"keys": []}, jose.KeySet())
+        self._fingerprint: tuple[str | None, tuple[str, ...]] | None = None
         self._lock = asyncio.Lock()
 
     # --- hot path: memory only ---------------------------------------------------------
@@ -325,6 +326,10 @@ class SigningKeys:
     def _publish(self) -> None:
         current = self._ring.current()
         published = self._ring.published()
+        fingerprint = (current.kid if current else None, tuple(sorted(k.kid for k in published)))
+        if fingerprint == self._fingerprint:
+            return  # unchanged: keep the snapshot (and the verifier built on it, with its cache)
+        self._fingerprint = fingerprint
         self._published = _Published(
             signing_key=current.key if current else None,
             jwks=self._ring.jwks(),

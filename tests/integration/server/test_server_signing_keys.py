@@ -149,3 +149,13 @@ async def test_concurrent_first_starts_converge_on_one_current_key(store: Store)
         await k.tick()
     assert len({k.signing_key().kid for k in instances}) == 1
     assert len({frozenset(_kids(k)) for k in instances}) == 1
+
+
+async def test_an_unchanged_ring_keeps_its_published_snapshot(store: Store) -> None:
+    keys = _keys(store, Clock())
+    await keys.start()
+    before = keys.key_set()
+    await keys.tick()
+    assert keys.key_set() is before  # verifiers built on it keep their token cache
+    await keys.rotate(force=True)
+    assert keys.key_set() is not before

@@ -1,6 +1,10 @@
 """return_to validation: only allowlisted origins, nothing a browser would read differently."""
 
+from urllib.parse import urlsplit
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jotauth.server.redirects import ReturnToPolicy, parse_http_url
 
@@ -73,3 +77,44 @@ def test_origin_of_default_port_is_canonical() -> None:
     assert parsed is not None and parsed.origin == "https://auth.example.org"
     parsed = parse_http_url("http://127.0.0.1:8000")
     assert parsed is not None and parsed.origin == "http://127.0.0.1:8000"
+
+
+_HOSTILE_PIECES = [
+    "https://",
+    "http://",
+    "//",
+    "/",
+    "\\",
+    "@",
+    ":",
+    "app.example.org",
+    "evil.example",
+    ".",
+    "%2f",
+    "%5c",
+    "\t",
+    "\n",
+    "\x00",
+    " ",
+    "#",
+    "?",
+    "javascript:",
+    "[::1]",
+    ":443",
+    "é",
+]
+
+
+@given(st.lists(st.sampled_from(_HOSTILE_PIECES), min_size=1, max_size=8).map("".join))
+@settings(max_examples=1000, deadline=None)
+def test_any_accepted_return_to_lands_on_an_allowed_origin(value: str) -> None:
+    resolved = POLICY.resolve(value)
+    if resolved is None:
+        return
+    # What a browser would do with it: an absolute http(s) URL on an allowed host, with
+    # nothing it could reinterpret (no backslash, userinfo, whitespace or control chars).
+    assert not any(c in resolved for c in "\\\t\n\x00 ")
+    parts = urlsplit(resolved)
+    assert "@" not in parts.netloc
+    assert parts.scheme == "https" and parts.hostname in {"app.example.org", "auth.example.org"}
+    assert parts.port in (None, 443)
