@@ -1,5 +1,6 @@
 """``jotauth serve`` start-up: refusals in production, loud development mode."""
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -69,3 +70,35 @@ def test_forwarded_for_is_trusted_only_from_the_named_proxies(tmp_path: Path) ->
         assert [s["ip"] for s in sessions["sessions"]] == ["198.51.100.9"]
     finally:
         server.stop()
+
+
+def test_logs_are_json_lines_without_secrets(tmp_path: Path) -> None:
+    port = free_port()
+    env = server_env(f"sqlite+aiosqlite:///{tmp_path}/j.db", port, JOTAUTH_LOG_LEVEL="info")
+    server = ServerProcess(env, port, tmp_path)
+    password = "a passphrase nobody logs"
+    try:
+        server.wait_ready()
+        body = {"email": "log@example.org", "password": password, "client": "native"}
+        signup = httpx.post(f"{server.url}/api/auth/signup", json=body).json()
+        refreshed = httpx.post(
+            f"{server.url}/api/auth/refresh",
+            json={"refresh_token": signup["refresh_token"]},
+            params={"return_to": "https://x.test/?token=query-secret"},
+        ).json()
+        httpx.post(f"{server.url}/api/auth/login", json={**body, "password": "wrong guess 123"})
+    finally:
+        server.stop()
+    log = server.log()
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert any(entry.get("route") == "/api/auth/refresh" for entry in lines)
+    assert any(entry.get("event") == "login_failed" for entry in lines)
+    for secret in (
+        password,
+        "wrong guess 123",
+        signup["refresh_token"],
+        signup["access_token"],
+        refreshed["access_token"],
+        "query-secret",
+    ):
+        assert secret not in log
