@@ -199,8 +199,11 @@ async def _refuse_websocket(
     # Accept, then close with a code and reason: the browser's close event then says why,
     # where a rejected handshake is only an opaque 1006. No app code has run.
     accept: Message = {"type": "websocket.accept"}
-    if WEBSOCKET_BEARER_PROTOCOL in offered:
-        accept["subprotocol"] = WEBSOCKET_BEARER_PROTOCOL
+    if offered:
+        # Browsers fail a handshake that offered subprotocols and got none back (and would
+        # then report 1006, not our 1008). Never the token: the marker, or the first offer.
+        marked = WEBSOCKET_BEARER_PROTOCOL in offered
+        accept["subprotocol"] = WEBSOCKET_BEARER_PROTOCOL if marked else offered[0]
     await send(accept)
     code = WS_TRY_AGAIN_LATER if error.status >= 500 else WS_POLICY_VIOLATION
     # RFC 6455 §5.5: a close reason fits in 123 bytes.

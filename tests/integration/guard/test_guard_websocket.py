@@ -69,3 +69,8 @@ def test_cookie_handshake_from_a_foreign_origin_closes_with_1008(guarded, mint):
         ws_url(guarded), additional_headers=headers, origin="https://evil.example"
     )
     assert (code, reason) == (1008, "csrf_failed")
+
+
+def test_refusal_is_a_1008_close_even_when_only_app_subprotocols_were_offered(guarded):
+    # Without a subprotocol in the accept, browsers would fail the handshake (1006) instead.
+    assert closed_code(ws_url(guarded), subprotocols=["chat.v1"]) == (1008, "missing_token")
