@@ -187,7 +187,7 @@ def _report(result: RotationResult) -> None:
             f"the next key {result.next_kid} has not been published for a full JWKS cache "
             f"period yet; it can sign after {_when(result.ready_at)} (or use --force)"
         ),
-        "disabled": f"done; current key {result.current_kid}, next key {result.next_kid}",
+        "revoked": f"revoked; current key {result.current_kid}, next key {result.next_kid}",
     }
     click.echo(messages[result.outcome])
 

@@ -36,7 +36,7 @@ from jotauth.store import AuditLog, KeyRepository, StoredKey
 
 _log = logging.getLogger("jotauth.server.keys")
 
-RotationOutcome = Literal["promoted", "published_next", "waiting", "disabled"]
+RotationOutcome = Literal["promoted", "published_next", "waiting", "revoked"]
 
 
 class SigningKeysError(Exception):
@@ -220,7 +220,7 @@ class SigningKeys:
                     await self._insert(replacement)
             await self._ensure_next(now)
             await self._reload()
-            return self._result("promoted" if was_current else "disabled", now)
+            return self._result("promoted" if was_current else "revoked", now)
 
     async def run_rotation(self, stop: asyncio.Event) -> None:
         """Background task: :meth:`tick` every few seconds until ``stop`` is set.
