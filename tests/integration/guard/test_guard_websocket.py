@@ -73,4 +73,16 @@ def test_cookie_handshake_from_a_foreign_origin_closes_with_1008(guarded, mint):
 
 def test_refusal_is_a_1008_close_even_when_only_app_subprotocols_were_offered(guarded):
     # Without a subprotocol in the accept, browsers would fail the handshake (1006) instead.
-    assert closed_code(ws_url(guarded), subprotocols=["chat.v1"]) == (1008, "missing_token")
+    with connect(ws_url(guarded), subprotocols=["chat.v1"]) as ws:
+        assert ws.subprotocol == "chat.v1"
+        with pytest.raises(ConnectionClosedError) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "missing_token")
+
+
+def test_refusal_of_a_bearer_subprotocol_handshake_echoes_the_marker_not_the_token(guarded):
+    with connect(ws_url(guarded), subprotocols=[WEBSOCKET_BEARER_PROTOCOL, "not-a-jwt"]) as ws:
+        assert ws.subprotocol == WEBSOCKET_BEARER_PROTOCOL
+        with pytest.raises(ConnectionClosedError):
+            ws.recv(timeout=5)
