@@ -47,6 +47,20 @@ def load_settings(config: Path | None, **overrides: Any) -> Settings:
     return FileSettings(**values)
 
 
+def _issuer_follows_address(settings: Settings) -> Settings:
+    """Without a configured issuer or public URL, the issuer is the address being served.
+
+    The login CSRF check compares ``Origin`` with the issuer's origin, so a server started
+    with ``--port 9000`` must not keep the default ``http://127.0.0.1:8000``.
+    """
+    if {"issuer", "public_url"} & settings.model_fields_set:
+        return settings
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    if ":" in host:
+        host = f"[{host}]"
+    return settings.model_copy(update={"issuer": f"http://{host}:{settings.port}"})
+
+
 @click.command()
 @click.option("--dev", is_flag=True, help="Plain-HTTP local development: no Secure cookies.")
 @click.option("--host", default=None, help="Interface to bind (default from settings).")
@@ -72,7 +86,9 @@ def serve(
     from jotauth.server.jsonlog import configure_json_logging
     from jotauth.server.startup import StartupRefused
 
-    settings = load_settings(config, dev=True if dev else None, host=host, port=port)
+    settings = _issuer_follows_address(
+        load_settings(config, dev=True if dev else None, host=host, port=port)
+    )
     configure_json_logging(settings.log_level)
     if settings.dev:
         click.secho(

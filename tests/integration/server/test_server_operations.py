@@ -202,3 +202,16 @@ async def test_password_hashing_threads_run_below_the_request_path(sqlite_server
     for thread in hashing:
         assert thread.native_id is not None
         assert os.getpriority(os.PRIO_PROCESS, thread.native_id) > own
+
+
+def test_without_a_configured_issuer_the_issuer_is_the_served_address() -> None:
+    from jotauth.server.cli import _issuer_follows_address, load_settings
+
+    assert _issuer_follows_address(load_settings(None, port=9000)).issuer == (
+        "http://127.0.0.1:9000"
+    )
+    assert _issuer_follows_address(load_settings(None, host="0.0.0.0", port=80)).issuer == (
+        "http://127.0.0.1:80"
+    )
+    configured = load_settings(None, issuer="https://auth.example.org", port=9000)
+    assert _issuer_follows_address(configured).issuer == "https://auth.example.org"
