@@ -7,13 +7,16 @@ precedence. Nothing else in the package reads the environment.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -36,7 +39,7 @@ class Settings(BaseSettings):
 
     # --- identity of the issuer -------------------------------------------------------
     issuer: str = "http://127.0.0.1:8000"
-    audience: tuple[str, ...] = ("jotauth",)
+    audience: Annotated[tuple[str, ...], NoDecode] = ("jotauth",)
     public_url: str | None = None  # base URL of the auth server as browsers see it
 
     # --- development mode: plain HTTP on localhost, loud about it ---------------------
@@ -61,7 +64,9 @@ class Settings(BaseSettings):
     # --- keys and JWKS --------------------------------------------------------------------
     jwks_max_age: int = Field(600, ge=0)  # Cache-Control max-age of /.well-known/jwks.json
     key_rotation_period: int = Field(30 * 24 * 3600, ge=0)  # 0 disables automatic rotation
-    signing_key_files: tuple[Path, ...] = ()  # PEM files instead of keys in the store
+    signing_key_files: Annotated[
+        tuple[Path, ...], NoDecode
+    ] = ()  # PEM files instead of keys in the store
 
     # --- cookies --------------------------------------------------------------------------
     access_cookie_name: str = "__Host-jot_access"
@@ -72,7 +77,9 @@ class Settings(BaseSettings):
     cookie_domain: str | None = None  # parent domain for the hosted login ("best of both")
 
     # --- browsers and redirects -------------------------------------------------------------
-    allowed_origins: tuple[str, ...] = ()  # login CSRF (Origin) and return_to allowlist
+    allowed_origins: Annotated[
+        tuple[str, ...], NoDecode
+    ] = ()  # login CSRF (Origin) and return_to allowlist
     signup_enabled: bool = False
     password_min_length: int = Field(12, ge=8, le=256)
 
@@ -99,21 +106,23 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        toml_file = os.environ.get("JOTAUTH_CONFIG") or settings_cls.model_config.get("toml_file")
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
 
-    @field_validator("audience", mode="before")
+    @field_validator("audience", "signing_key_files", "allowed_origins", mode="before")
     @classmethod
-    def _split_audience(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    def _split_list(cls, value: object) -> object:
+        # Environment variables hold lists as "a,b" or as a JSON array.
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return tuple(part.strip() for part in value.split(",") if part.strip())
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", mode="after")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
-        return value
+    def _origins_without_slash(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(origin.rstrip("/") for origin in value)
 
     @model_validator(mode="after")
     def _dev_cookie_names(self) -> Settings:
