@@ -1,5 +1,5 @@
 # The two commands a new user needs are `make demo` and `make test` (see README.md).
-.PHONY: demo test bootstrap lint test-python test-clients bench
+.PHONY: demo test bootstrap lint bench
 
 VENV := .venv/bin
 
@@ -19,4 +19,7 @@ lint: bootstrap
 	$(VENV)/mypy
 
 bench: bootstrap
+	@bash scripts/services.sh
 	$(VENV)/python bench/verify.py
+	$(VENV)/python bench/guard.py
+	$(VENV)/python bench/server.py
