@@ -53,6 +53,22 @@ HeaderCache = dict[bytes, dict[str, Any]]
 _HEADER_CACHE_LIMIT = 256
 
 
+def token_bytes(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> bytes:
+    """The token as ASCII bytes, refusing oversized and non-text input before any work."""
+    if isinstance(token, str):
+        if len(token) > max_bytes:
+            raise TokenTooLarge()
+        try:
+            return token.encode("ascii")
+        except UnicodeEncodeError as exc:
+            raise MalformedToken("the token contains non-ASCII characters") from exc
+    if isinstance(token, bytes | bytearray):
+        if len(token) > max_bytes:
+            raise TokenTooLarge()
+        return bytes(token)
+    raise MalformedToken("the token must be text")
+
+
 def parse_compact(
     token: str | bytes,
     *,
@@ -65,19 +81,7 @@ def parse_compact(
     header without duplicates, ``alg`` present and not ``none``, no key-bearing header
     parameters, no ``crit``. The signature is *not* checked here.
     """
-    if isinstance(token, str):
-        if len(token) > max_bytes:
-            raise TokenTooLarge()
-        try:
-            raw = token.encode("ascii")
-        except UnicodeEncodeError as exc:
-            raise MalformedToken("the token contains non-ASCII characters") from exc
-    elif isinstance(token, bytes | bytearray):
-        raw = bytes(token)
-        if len(raw) > max_bytes:
-            raise TokenTooLarge()
-    else:
-        raise MalformedToken("the token must be text")
+    raw = token_bytes(token, max_bytes=max_bytes)
     segments = raw.split(b".")
     if len(segments) != 3:
         raise BadSegments(

@@ -14,16 +14,14 @@ from ..jose import (
     ClaimsPolicy,
     Key,
     KeySet,
-    MalformedToken,
     MissingKeyId,
-    TokenTooLarge,
     UnknownKey,
     UnsupportedAlgorithm,
     parse_compact,
     verify_signature,
 )
 from ..jose.claims import DEFAULT_REQUIRED_CLAIMS
-from ..jose.jws import DEFAULT_MAX_TOKEN_BYTES, HeaderCache, ParsedToken
+from ..jose.jws import DEFAULT_MAX_TOKEN_BYTES, HeaderCache, ParsedToken, token_bytes
 from .cache import VerifiedTokenCache
 from .jwks_client import JWKSClient, SyncJWKSClient
 
@@ -80,19 +78,7 @@ class TokenVerifier:
     def _digest(self, token: str | bytes) -> tuple[bytes, bytes]:
         """The token as bytes and its cache key: its SHA-256 digest, so cached entries
         do not keep whole tokens alive (forging a hit would take a second preimage)."""
-        if isinstance(token, str):
-            if len(token) > self._max_token_bytes:
-                raise TokenTooLarge()
-            try:
-                data = token.encode("ascii")
-            except UnicodeEncodeError as exc:
-                raise MalformedToken("the token contains non-ASCII characters") from exc
-        elif isinstance(token, bytes | bytearray):
-            if len(token) > self._max_token_bytes:
-                raise TokenTooLarge()
-            data = bytes(token)
-        else:
-            raise MalformedToken("the token must be text")
+        data = token_bytes(token, max_bytes=self._max_token_bytes)
         return data, sha256(data).digest()
 
     def _cached(self, cache_key: bytes, now: float) -> Claims | None:
