@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     login_attempts_per_account: int = Field(10, ge=1)
     login_attempts_per_ip: int = Field(50, ge=1)
     login_window: int = Field(300, ge=1)
+    # Memory bound of the in-process throttle (the counters whose window ends soonest go first).
+    login_throttle_max_counters: int = Field(100_000, ge=100)
 
     # --- server -------------------------------------------------------------------------------
     host: str = "127.0.0.1"

@@ -56,18 +56,20 @@ class RedisLoginThrottle:
 
     async def acquire(self, *, account: str, ip: str | None) -> int:
         """Count one attempt; 0 when it may proceed, else seconds to wait."""
-        keys = [(account_key(account), self._account_limit)]
-        if ip:
-            keys.append((ip_key(ip), self._ip_limit))
-        wait = 0
         try:
-            for key, limit in keys:
-                count, ttl = await self._count(keys=[self._prefix + key], args=[self._window])
-                if int(count) > limit:
-                    wait = max(wait, int(ttl), 1)
+            if ip:
+                wait = await self._count_one(ip_key(ip), self._ip_limit)
+                if wait:
+                    # The address is over its limit: the account is not counted, so a
+                    # throttled address cannot create one Redis key per random email.
+                    return wait
+            return await self._count_one(account_key(account), self._account_limit)
         except RedisError as error:
             raise ThrottleUnavailable() from error
-        return wait
+
+    async def _count_one(self, key: str, limit: int) -> int:
+        count, ttl = await self._count(keys=[self._prefix + key], args=[self._window])
+        return max(int(ttl), 1) if int(count) > limit else 0
 
     async def succeeded(self, *, account: str, ip: str | None) -> None:
         """Clear the account's counter; give the address its attempt back."""

@@ -46,6 +46,23 @@ async def test_address_limit_and_refund_on_success(redis_url: str, redis_prefix:
         await throttle.close()
 
 
+async def test_an_address_over_its_limit_creates_no_account_keys(
+    redis_url: str, redis_prefix: str
+) -> None:
+    throttle = RedisLoginThrottle(_settings(redis_url), prefix=redis_prefix)
+    client = redis_asyncio.Redis.from_url(redis_url)
+    try:
+        for n in range(5):
+            await throttle.acquire(account=f"u{n}@example.com", ip="198.51.100.7")
+        for n in range(20):
+            assert await throttle.acquire(account=f"spray{n}@example.com", ip="198.51.100.7") > 0
+        keys = [key async for key in client.scan_iter(match=f"{redis_prefix}*")]
+        assert len(keys) == 6  # five accounts and the address
+    finally:
+        await throttle.close()
+        await client.aclose()
+
+
 async def test_keys_expire_with_the_window_and_hold_no_email_address(
     redis_url: str, redis_prefix: str
 ) -> None:

@@ -58,4 +58,38 @@ async def test_counters_of_a_spray_attack_are_swept_once_their_window_is_over() 
         await throttle.acquire(account=f"victim{n}@example.com", ip=None)
     clock.now += 61
     await throttle.acquire(account="next@example.com", ip=None)
-    assert len(throttle._counters) == 1
+    assert len(throttle) == 1
+
+
+async def test_an_address_over_its_limit_adds_no_account_counters() -> None:
+    throttle = InMemoryLoginThrottle(SETTINGS, clock=Clock())
+    for n in range(5):
+        await throttle.acquire(account=f"user{n}@example.com", ip="198.51.100.1")
+    held = len(throttle)
+    for n in range(1000):
+        assert await throttle.acquire(account=f"spray{n}@example.com", ip="198.51.100.1") > 0
+    assert len(throttle) == held
+
+
+async def test_the_number_of_counters_is_hard_capped_under_a_distributed_spray() -> None:
+    settings = Settings(login_attempts_per_ip=5, login_window=60, login_throttle_max_counters=100)
+    throttle = InMemoryLoginThrottle(settings, clock=Clock())
+    for n in range(1000):
+        await throttle.acquire(account=f"spray{n}@example.com", ip=f"10.0.{n // 256}.{n % 256}")
+        assert len(throttle) <= 100
+
+
+async def test_expiry_is_incremental_and_keeps_live_counters() -> None:
+    clock = Clock()
+    throttle = InMemoryLoginThrottle(SETTINGS, clock=clock)
+    for n in range(50):
+        await throttle.acquire(account=f"early{n}@example.com", ip=None)
+    clock.now += 30
+    for n in range(50):
+        await throttle.acquire(account=f"late{n}@example.com", ip=None)
+    clock.now += 31  # the early windows are over, the late ones are not
+    await throttle.acquire(account="next@example.com", ip=None)
+    assert len(throttle) == 51
+    for _ in range(2):
+        await throttle.acquire(account="late0@example.com", ip=None)
+    assert await throttle.acquire(account="late0@example.com", ip=None) > 0
