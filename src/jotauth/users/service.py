@@ -199,20 +199,41 @@ class UserService:
         """Change a password after checking the current one; ends every *other* session.
 
         Returns how many sessions were ended. Raises :class:`WrongPassword` (code
-        ``invalid_credentials``), :class:`WeakPassword`, :class:`PasswordTooLong`,
-        :class:`UserNotFound`.
+        ``invalid_credentials``), :class:`LoginThrottled`, :class:`WeakPassword`,
+        :class:`PasswordTooLong`, :class:`UserNotFound`. Audits ``password_change_failed``.
         """
         prepared_current = prepare_password(current)
         user = await self.get_user(user_id)
         if user is None:
             raise UserNotFound()
         prepared_new = check_password_policy(new, min_length=self._min_length, email=user.email)
+        # The current-password check is a password oracle like login (a stolen access token
+        # must not allow unlimited guesses): it shares login's per-account and per-address
+        # counters (OWASP Authentication Cheat Sheet, "Protect against automated attacks").
+        retry_after = await self._throttle.acquire(account=user.email, ip=ip)
+        if retry_after:
+            await self._audit.record(
+                "password_change_failed",
+                user_id=user_id,
+                session_id=current_session_id,
+                ip=ip,
+                detail={"reason": "throttled", "retry_after": retry_after},
+            )
+            raise LoginThrottled(retry_after)
         async with self._store.read() as conn:
             old_hash = (
                 await conn.execute(select(users.c.password_hash).where(users.c.id == user_id))
             ).scalar_one()
         if not await self._hasher.verify(old_hash, prepared_current):
+            await self._audit.record(
+                "password_change_failed",
+                user_id=user_id,
+                session_id=current_session_id,
+                ip=ip,
+                detail={"reason": "wrong_password"},
+            )
             raise WrongPassword()
+        await self._throttle.succeeded(account=user.email, ip=ip)
         new_hash = await self._hasher.hash(prepared_new)
         async with self._store.transaction() as conn:
             await conn.execute(

@@ -27,6 +27,7 @@ from jotauth.server.schemas import (
     SignupRequest,
     TokenResponse,
 )
+from jotauth.sessions import SessionRevoked
 
 _PROBLEM = problem_schema()
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: _PROBLEM, 403: _PROBLEM, 503: _PROBLEM}
@@ -77,8 +78,9 @@ class Caller:
     via_cookie: bool
 
 
-def authenticated(request: Request, context: Context) -> Caller:
-    """Dependency: the caller's access token from ``Authorization: Bearer`` or the cookie."""
+async def authenticated(request: Request, context: Context) -> Caller:
+    """Dependency: the caller's access token from ``Authorization: Bearer`` or the cookie,
+    refused (401 ``session_revoked``) when its session is no longer active."""
     authorization = request.headers.get("authorization")
     if authorization is not None:
         scheme, _, token = authorization.partition(" ")
@@ -94,6 +96,13 @@ def authenticated(request: Request, context: Context) -> Caller:
     claims = context.verifier.verify(token)
     if not claims.sid:
         raise NotAuthenticated("The access token is not bound to a session.")
+    # Resource servers accept an access token until it expires (stateless by design, DESIGN
+    # §3). The auth server holds the store, so its own account endpoints also check that the
+    # session is still active (one primary-key read): after logout-all or a password change,
+    # a copied access token can no longer list sessions or change the password.
+    session = await context.sessions.get_session(claims.sid)
+    if session is None or session.user_id != claims.sub or not session.is_active(context.clock()):
+        raise SessionRevoked()
     return Caller(claims=claims, session_id=claims.sid, via_cookie=via_cookie)
 
 

@@ -1,0 +1,91 @@
+"""The auth server's own account endpoints: password guesses are throttled and audited, and
+an access token of an ended session is refused even before it expires."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from server_harness import PASSWORD, Server
+
+
+def problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["code"] == code
+    if status == 401:
+        assert response.headers["www-authenticate"].startswith(
+            'Bearer realm="jotauth", error="invalid_token"'
+        )
+    return body
+
+
+async def _bearer(server: Server) -> dict[str, str]:
+    response = await server.login(client="native")
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def _change(current: str) -> dict[str, str]:
+    return {"current_password": current, "new_password": "a brand new passphrase"}
+
+
+async def test_current_password_guesses_are_throttled_and_audited(server: Server) -> None:
+    user_id = await server.add_user()
+    bearer = await _bearer(server)
+    statuses = [
+        (
+            await server.client.post(
+                "/api/auth/password", json=_change(f"guess {n}"), headers=bearer
+            )
+        ).status_code
+        for n in range(8)
+    ]
+    # login_attempts_per_account is 5 in the harness: the successful login cleared its count.
+    assert statuses[:5] == [403] * 5
+    assert set(statuses[5:]) == {429}
+    throttled = await server.client.post(
+        "/api/auth/password", json=_change(PASSWORD), headers=bearer
+    )
+    problem(throttled, 429, "too_many_attempts")
+    assert int(throttled.headers["retry-after"]) > 0
+    failures = await server.context.audit.list_events(
+        event="password_change_failed", user_id=user_id
+    )
+    reasons = [event.detail["reason"] for event in failures if event.detail]
+    assert reasons.count("wrong_password") == 5 and reasons.count("throttled") == 4
+
+
+async def test_password_change_is_refused_while_login_is_throttled(server: Server) -> None:
+    await server.add_user()
+    bearer = await _bearer(server)
+    for _ in range(5):
+        await server.login(password="wrong password guess")
+    problem(await server.login(), 429, "too_many_attempts")
+    response = await server.client.post(
+        "/api/auth/password", json=_change("another guess"), headers=bearer
+    )
+    problem(response, 429, "too_many_attempts")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/auth/me", None),
+        ("GET", "/api/auth/sessions", None),
+        ("POST", "/api/auth/logout-all", None),
+        ("POST", "/api/auth/password", _change(PASSWORD)),
+        ("DELETE", "/api/auth/sessions/abc", None),
+    ],
+)
+async def test_an_access_token_of_an_ended_session_is_refused(
+    sqlite_server: Server, method: str, path: str, body: dict[str, str] | None
+) -> None:
+    server = sqlite_server
+    await server.add_user()
+    bearer = await _bearer(server)
+    assert (await server.client.get("/api/auth/me", headers=bearer)).status_code == 200
+    ended = await server.client.post("/api/auth/logout-all", headers=bearer)
+    assert ended.status_code == 204
+    response = await server.client.request(method, path, json=body, headers=bearer)
+    problem(response, 401, "session_revoked")
