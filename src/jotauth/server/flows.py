@@ -140,8 +140,8 @@ class AuthFlows:
     async def signup(
         self, *, email: str, password: str, name: str | None, client: ClientInfo
     ) -> SignedIn:
-        """Create an account (password policy applies) and log it in."""
-        user = await self._users.create_user(email, password, name or "")
+        """Create an account (password policy and login throttle apply) and log it in."""
+        user = await self._users.sign_up(email, password, name or "", ip=client.ip or None)
         issued = await self._sessions.create_session(
             user.id, user_agent=client.user_agent, ip=client.ip
         )

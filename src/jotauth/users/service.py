@@ -111,6 +111,34 @@ class UserService:
             raise UserExists() from error
         return user
 
+    async def sign_up(
+        self, email: str, password: str, name: str = "", *, ip: str | None = None
+    ) -> User:
+        """Self-service account creation: :meth:`create_user` behind the login throttle.
+
+        Each attempt counts against the address's and the account's login limits, and is not
+        refunded on success (one address cannot mint accounts without bound). The existence
+        check comes before the argon2 hash, so a taken address costs no hashing. Its
+        ``UserExists`` (409) reveals that the address is registered, as any sign-up form
+        must; the early answer's timing tells nothing more. Raises :class:`LoginThrottled`,
+        :class:`UserExists` (audited ``signup_failed``) and :meth:`create_user`'s errors.
+        """
+        address = normalise_email(email)
+        check_password_policy(password, min_length=self._min_length, email=address)
+        retry_after = await self._throttle.acquire(account=address, ip=ip)
+        if retry_after:
+            await self._audit.record(
+                "signup_failed", ip=ip, detail={"reason": "throttled", "retry_after": retry_after}
+            )
+            raise LoginThrottled(retry_after)
+        existing = await self._row_by_email(address)
+        if existing is not None:
+            await self._audit.record(
+                "signup_failed", user_id=existing["id"], ip=ip, detail={"reason": "user_exists"}
+            )
+            raise UserExists()
+        return await self.create_user(address, password, name)
+
     async def authenticate(
         self, email: str, password: str, *, ip: str | None = None
     ) -> User | None:

@@ -89,3 +89,15 @@ async def test_an_access_token_of_an_ended_session_is_refused(
     assert ended.status_code == 204
     response = await server.client.request(method, path, json=body, headers=bearer)
     problem(response, 401, "session_revoked")
+
+
+async def test_signup_is_throttled_like_login(sqlite_server: Server) -> None:
+    server = sqlite_server
+    await server.add_user()
+    body = {"email": "ada@example.org", "password": "a long enough passphrase"}
+    for _ in range(5):
+        problem(await server.client.post("/api/auth/signup", json=body), 409, "user_exists")
+    throttled = await server.client.post("/api/auth/signup", json=body)
+    problem(throttled, 429, "too_many_attempts")
+    assert int(throttled.headers["retry-after"]) > 0
+    problem(await server.login(), 429, "too_many_attempts")

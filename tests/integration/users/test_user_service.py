@@ -284,3 +284,52 @@ async def test_roles_and_scope_are_replaced(service: UserService) -> None:
     with pytest.raises(UserNotFound) as caught:
         await service.set_roles("nope", ["admin"])
     assert caught.value.code == "user_not_found"
+
+
+async def test_sign_up_of_a_taken_address_is_refused_without_hashing_and_audited(
+    store: Store, store_settings: Settings
+) -> None:
+    hasher = PasswordHasher(store_settings)
+    hashed: list[str] = []
+    real_hash = hasher.hash
+
+    async def counting_hash(password: str) -> str:
+        hashed.append("hash")
+        return await real_hash(password)
+
+    hasher.hash = counting_hash  # type: ignore[method-assign]
+    service = UserService(store, hasher, store_settings)
+    try:
+        await service.sign_up("alice@example.com", PASSWORD, ip="192.0.2.1")
+        assert len(hashed) == 1
+        with pytest.raises(UserExists):
+            await service.sign_up("Alice@Example.com", "another long passphrase", ip="192.0.2.1")
+        assert len(hashed) == 1
+    finally:
+        await service.close()
+        hasher.close()
+    failed = await AuditLog(store).list_events(event="signup_failed")
+    assert [e.detail["reason"] for e in failed if e.detail] == ["user_exists"]
+
+
+async def test_sign_up_is_throttled_per_account_and_per_address(
+    store: Store, hasher: PasswordHasher, store_settings: Settings
+) -> None:
+    settings = store_settings.model_copy(
+        update={"login_attempts_per_account": 3, "login_attempts_per_ip": 4}
+    )
+    service = UserService(store, hasher, settings)
+    try:
+        await service.create_user("alice@example.com", PASSWORD)
+        for _ in range(3):
+            with pytest.raises(UserExists):
+                await service.sign_up("alice@example.com", PASSWORD, ip="192.0.2.1")
+        with pytest.raises(LoginThrottled):
+            await service.sign_up("alice@example.com", PASSWORD, ip="192.0.2.2")
+        await service.sign_up("bob@example.com", PASSWORD, ip="192.0.2.1")
+        with pytest.raises(LoginThrottled) as caught:
+            await service.sign_up("carol@example.com", PASSWORD, ip="192.0.2.1")
+        assert 0 < caught.value.retry_after <= settings.login_window
+        assert await service.get_user_by_email("carol@example.com") is None
+    finally:
+        await service.close()

@@ -270,10 +270,21 @@ async def logout_all(
     "/signup",
     summary="Create an account (when enabled)",
     response_model=None,
-    responses={**_TOKEN_RESPONSES, 403: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM, 503: _PROBLEM},
+    responses={
+        **_TOKEN_RESPONSES,
+        403: _PROBLEM,
+        404: _PROBLEM,
+        409: _PROBLEM,
+        429: _PROBLEM,
+        503: _PROBLEM,
+    },
 )
 async def signup(request: Request, body: SignupRequest, context: Context) -> Response:
-    """Create a user and log them in, delivering tokens like ``/login``."""
+    """Create a user and log them in, delivering tokens like ``/login``.
+
+    Throttled like login (429). A taken address is a 409 ``user_exists``: a sign-up form
+    necessarily tells whether an address is registered, so the throttle is what bounds it.
+    """
     if not context.settings.signup_enabled:
         raise FeatureDisabled("Sign-up is not enabled on this server.")
     context.origins.check_login_request(request)
