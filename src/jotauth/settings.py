@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     log_level: str = "info"
+    # /metrics: on by default; with a token it answers only `Authorization: Bearer <token>`.
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None
 
     @classmethod
     def settings_customise_sources(

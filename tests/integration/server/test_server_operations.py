@@ -57,6 +57,25 @@ async def test_health_readiness_and_metrics(server: Server) -> None:
     )
 
 
+async def test_metrics_need_the_metrics_token_when_one_is_set(sqlite_url: str) -> None:
+    settings = server_settings(sqlite_url, metrics_token="scrape-token-0123456789")
+    async for running in start_server(settings):
+        anonymous = await running.client.get("/metrics")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["www-authenticate"].startswith('Bearer realm="jotauth"')
+        wrong = await running.client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        scraped = await running.client.get(
+            "/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"}
+        )
+        assert scraped.status_code == 200 and "jotauth_" in scraped.text
+
+
+async def test_metrics_can_be_turned_off(sqlite_url: str) -> None:
+    async for running in start_server(server_settings(sqlite_url, metrics_enabled=False)):
+        assert (await running.client.get("/metrics")).status_code == 404
+
+
 async def test_openapi_schema_is_served(sqlite_server: Server) -> None:
     schema = (await sqlite_server.client.get("/openapi.json")).json()
     assert {"/api/auth/login", "/api/auth/refresh", "/api/auth/me"} <= set(schema["paths"])

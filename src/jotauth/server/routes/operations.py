@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+
+from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import JSONResponse, Response
 
 from jotauth.server.context import Context
+from jotauth.server.problems import NotAuthenticated, NotFound
 from jotauth.server.signing_keys import SigningKeysError
 from jotauth.store import StoreUnavailable
 
@@ -32,7 +35,23 @@ async def readyz(context: Context) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(context: Context) -> Response:
-    """Prometheus text exposition of this app's registry."""
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={401: {}, 404: {}},
+)
+def metrics(request: Request, context: Context) -> Response:
+    """Prometheus text exposition of this app's registry (404 when disabled, and only with
+    ``Authorization: Bearer <metrics_token>`` when a token is configured)."""
+    settings = context.settings
+    if not settings.metrics_enabled:
+        raise NotFound()
+    if settings.metrics_token is not None:
+        # Login and refresh counts tell an attacker how their spray is going: a scraper
+        # proves itself with a static bearer token (RFC 6750 §2.1), compared in constant time.
+        expected = ("Bearer " + settings.metrics_token.get_secret_value()).encode("utf-8")
+        presented = request.headers.get("authorization", "").encode("utf-8", "replace")
+        if not hmac.compare_digest(presented, expected):
+            raise NotAuthenticated("/metrics needs the metrics bearer token.")
     return Response(context.metrics.render(), media_type=CONTENT_TYPE_LATEST)
