@@ -13,7 +13,14 @@ from typing import Any, Literal, NamedTuple
 from jotauth.jose import Claims, InvalidToken, KeySetUnavailable, TokenExpired
 from jotauth.verify import TokenVerifier
 
-from .credentials import TOKEN_SOURCES, Credentials, TokenSource, bearer_token, cookie_value
+from .credentials import (
+    TOKEN_SOURCES,
+    Credentials,
+    TokenSource,
+    bearer_token,
+    cookie_value,
+    is_cookie_value,
+)
 from .csrf import SAFE_METHODS, CsrfPolicy
 from .errors import KeysUnavailable, MissingCredentials, RefreshFailed, TokenRejected
 from .refresh import SilentRefresh
@@ -167,7 +174,13 @@ class Authenticator:
         refresher = self.silent_refresh
         if refresher is None or not view.cookie:
             return None
-        return view.cookie_value(refresher.refresh_cookie_name)
+        refresh_token = view.cookie_value(refresher.refresh_cookie_name)
+        # The auth server only sets 1*cookie-octet values (RFC 6265 §4.1.1); anything else
+        # was planted (a sibling subdomain can, under a parent-domain cookie) or mangled, and
+        # cannot go into a request to the auth server: no refresh cookie at all.
+        if refresh_token is None or not is_cookie_value(refresh_token):
+            return None
+        return refresh_token
 
     async def authenticate(self, view: RequestView) -> Authenticated:
         """Verify the request's token (fetching keys as needed); raise a :class:`GuardError`."""
@@ -211,6 +224,8 @@ class Authenticator:
         refresher = self.silent_refresh
         assert refresher is not None
         csrf_cookie = view.cookie_value(self.csrf.cookie_name) if self.csrf else None
+        if csrf_cookie is not None and not is_cookie_value(csrf_cookie):
+            csrf_cookie = None  # not forwarded, as above (RFC 6265 §4.1.1)
         # Unsafe methods: the session-free half of the CSRF check before anything rotates.
         self.check_csrf(view, None)
         try:

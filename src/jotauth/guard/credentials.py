@@ -21,6 +21,9 @@ WEBSOCKET_BEARER_PROTOCOL = "jotauth.bearer"
 # §11.1); anything else after the scheme (a second token, a comma list) is malformed.
 _B64TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
 _SCHEME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 6265 §4.1.1: cookie-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E, i.e. US-ASCII
+# without controls, whitespace, DQUOTE, comma, semicolon and backslash.
+_COOKIE_VALUE = re.compile(r"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+")
 
 
 class Credentials(NamedTuple):
@@ -69,6 +72,12 @@ def cookie_value(cookie_header: str | None, name: str) -> str | None:
                 value = value[1:-1]
             return value or None
     return None
+
+
+def is_cookie_value(value: str) -> bool:
+    """Whether ``value`` is ``1*cookie-octet`` (RFC 6265 §4.1.1): what a server may set, and
+    so all a cookie the guard forwards elsewhere may contain."""
+    return _COOKIE_VALUE.fullmatch(value) is not None
 
 
 def subprotocol_token(subprotocols: Sequence[str]) -> str | None:

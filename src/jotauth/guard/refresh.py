@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import httpx
 
+from .credentials import is_cookie_value
 from .errors import RefreshFailed, RefreshUnavailable
 
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
@@ -73,7 +74,13 @@ class HttpRefresh:
         self._owns_http = http_client is None
 
     async def __call__(self, refresh_token: str, csrf_token: str | None) -> RefreshResult:
-        """Rotate the refresh token at the auth server; return the new access token."""
+        """Rotate the refresh token at the auth server; return the new access token.
+
+        A token that is not ``1*cookie-octet`` (RFC 6265 §4.1.1) is refused with
+        :class:`RefreshFailed` before any request is built: it cannot be a Cookie value.
+        """
+        if not is_cookie_value(refresh_token) or (csrf_token and not is_cookie_value(csrf_token)):
+            raise RefreshFailed()
         cookies = [f"{self._refresh_cookie}={refresh_token}"]
         headers = {"Accept": "application/json"}
         if csrf_token:
@@ -88,8 +95,9 @@ class HttpRefresh:
             response = await self._http.post(self.refresh_url, headers=headers)
         except httpx.HTTPError as error:
             raise RefreshUnavailable() from error
+        # The raw bytes: no decode/encode round trip that a non-Latin-1 value could break.
         set_cookies = tuple(
-            value.encode("latin-1") for value in response.headers.get_list("set-cookie")
+            value for name, value in response.headers.raw if name.lower() == b"set-cookie"
         )
         if response.status_code in (200, 204):
             for set_cookie in set_cookies:

@@ -175,3 +175,28 @@ def test_auth_server_unreachable_is_503_and_keeps_the_cookies(auth_server):
     assert response.status_code == 503
     assert response.json()["code"] == "refresh_unavailable"
     assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize("planted", [b"\xc3\xa9", b"a\\b", b"a b"])
+def test_refresh_cookie_that_is_not_cookie_octets_is_a_plain_401(guarded_by_auth, planted):
+    # What a sibling subdomain can plant under a parent-domain cookie (RFC 6265 §8.6).
+    response = httpx.get(
+        guarded_by_auth.url + "/api/whoami",
+        headers={"Cookie": f"{REFRESH}=".encode() + planted},
+    )
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "missing_token"
+
+
+def test_non_ascii_xsrf_cookie_next_to_a_valid_refresh_cookie_is_never_a_500(
+    auth_server, guarded_by_auth
+):
+    jar = login(auth_server)
+    response = httpx.get(
+        guarded_by_auth.url + "/api/whoami",
+        headers={"Cookie": f"{REFRESH}={jar[REFRESH]}; XSRF-TOKEN=".encode() + b"\xc3\xa9"},
+    )
+    # Not forwarded, so the auth server refuses the refresh for want of the double submit.
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] == "csrf_failed"

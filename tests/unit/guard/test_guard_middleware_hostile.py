@@ -6,10 +6,11 @@ import json
 import time
 from typing import Any
 
+import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jotauth.guard import CsrfPolicy, JWTAuthMiddleware
+from jotauth.guard import CsrfPolicy, HttpRefresh, JWTAuthMiddleware, SilentRefresh
 from jotauth.jose import Key, KeySet, encode
 from jotauth.verify import TokenVerifier
 
@@ -38,7 +39,40 @@ MIDDLEWARE = JWTAuthMiddleware(
 )
 
 
-def call(path: str, headers: list[tuple[bytes, bytes]], method: str = "GET") -> tuple[int, dict]:
+def auth_server(request: httpx.Request) -> httpx.Response:
+    """A mock auth server: renews refresh token ``good``, refuses anything else."""
+    if request.headers.get("cookie", "").startswith("jot_refresh=good"):
+        renewed = token(sid="s")
+        return httpx.Response(204, headers=[("set-cookie", f"jot={renewed}; Path=/")])
+    return httpx.Response(401, json={"code": "session_expired"})
+
+
+REFRESHING = JWTAuthMiddleware(
+    downstream,
+    verifier=VERIFIER,
+    cookie_name="jot",
+    csrf=CsrfPolicy(secret=b"s" * 32),
+    silent_refresh=SilentRefresh(
+        HttpRefresh(
+            "http://auth.invalid/api/auth/refresh",
+            access_cookie_name="jot",
+            refresh_cookie_name="jot_refresh",
+            http_client=httpx.AsyncClient(transport=httpx.MockTransport(auth_server)),
+        ),
+        refresh_cookie_name="jot_refresh",
+        access_cookie_name="jot",
+        secure=False,
+        reuse_window=0,
+    ),
+)
+
+
+def call(
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    method: str = "GET",
+    middleware: JWTAuthMiddleware = MIDDLEWARE,
+) -> tuple[int, dict]:
     messages: list[dict] = []
 
     async def receive():
@@ -48,7 +82,7 @@ def call(path: str, headers: list[tuple[bytes, bytes]], method: str = "GET") -> 
         messages.append(message)
 
     scope = {"type": "http", "method": method, "path": path, "headers": headers}
-    asyncio.run(MIDDLEWARE(scope, receive, send))
+    asyncio.run(middleware(scope, receive, send))
     start = messages[0]
     return start["status"], dict(start["headers"])
 
@@ -117,6 +151,39 @@ def test_hostile_requests_get_a_deliberate_answer(
         assert response_headers[b"content-type"] == b"application/problem+json"
     if status == 401:
         assert response_headers[b"www-authenticate"].startswith(b'Bearer realm="jotauth"')
+
+
+cookie_names = st.sampled_from([b"jot", b"jot_refresh", b"XSRF-TOKEN", b"x", b""])
+raw_cookie_pairs = st.lists(
+    st.tuples(
+        cookie_names,
+        st.one_of(st.binary(max_size=60), st.sampled_from([b"good", b"good\xc3\xa9", b"\xe9"])),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cookies=st.lists(raw_cookie_pairs, max_size=2),
+    xsrf=st.one_of(st.none(), st.binary(max_size=60), st.just(b"\xc3\xa9")),
+    origin=st.one_of(st.none(), st.binary(max_size=40)),
+    method=st.sampled_from(["GET", "POST", "OPTIONS"]),
+)
+def test_hostile_bytes_with_silent_refresh_get_a_deliberate_answer(cookies, xsrf, origin, method):
+    # Raw, non-UTF-8 bytes in Cookie (possibly split over two fields, RFC 9113 §8.2.3) and
+    # X-XSRF-TOKEN, through the refresh path: never a 500, never an exception.
+    headers = [
+        (b"cookie", b"; ".join(name + b"=" + value for name, value in pairs)) for pairs in cookies
+    ]
+    if xsrf is not None:
+        headers.append((b"x-xsrf-token", xsrf))
+    if origin is not None:
+        headers.append((b"origin", origin))
+    status, response_headers = call("/api/x", headers, method, REFRESHING)
+    assert status in (200, 400, 401, 403)
+    if status != 200:
+        assert response_headers[b"content-type"] == b"application/problem+json"
 
 
 @settings(max_examples=100, deadline=None)

@@ -3,7 +3,16 @@
 import asyncio
 import time
 
-from jotauth.guard import JWTAuthMiddleware, RefreshFailed, RefreshResult, SilentRefresh
+import httpx
+import pytest
+
+from jotauth.guard import (
+    HttpRefresh,
+    JWTAuthMiddleware,
+    RefreshFailed,
+    RefreshResult,
+    SilentRefresh,
+)
 from jotauth.jose import Key, KeySet, encode
 from jotauth.verify import TokenVerifier
 
@@ -96,3 +105,68 @@ def test_bearer_requests_never_trigger_a_refresh():
     )
     assert status == 401
     assert calls == []
+
+
+def guarded_over_http(handler) -> JWTAuthMiddleware:
+    """The guard with HttpRefresh to a mock auth server (``handler`` sees every request)."""
+    refresh = HttpRefresh(
+        "http://auth.invalid/api/auth/refresh",
+        access_cookie_name="jot_access",
+        refresh_cookie_name="jot_refresh",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    return guarded(refresh)
+
+
+def renewing(seen: list[httpx.Request]):
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        token = fresh_token("renewed")
+        return httpx.Response(204, headers=[("set-cookie", f"jot_access={token}; Path=/")])
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    "refresh_cookie",
+    [b"\xc3\xa9", b"\xe9", b"a b", b"a,b", b"a\\b", b'a"b', b"a\x01b", b"a\x7f", b"rt\xff"],
+)
+def test_refresh_cookie_that_is_not_cookie_octets_counts_as_no_refresh_cookie(refresh_cookie):
+    seen: list[httpx.Request] = []
+    status, headers = run(
+        guarded_over_http(renewing(seen)), [(b"cookie", b"jot_refresh=" + refresh_cookie)]
+    )
+    assert status == 401
+    assert (b"content-type", b"application/problem+json") in headers
+    assert seen == []  # nothing was built from it, nothing reached the auth server
+
+
+def test_xsrf_cookie_that_is_not_cookie_octets_is_not_forwarded_to_the_auth_server():
+    seen: list[httpx.Request] = []
+    status, headers = run(
+        guarded_over_http(renewing(seen)),
+        [(b"cookie", b"jot_refresh=rt-ok; XSRF-TOKEN=\xc3\xa9t\xc3\xa9")],
+    )
+    assert status == 200
+    assert (b"x-sub", b"renewed") in headers
+    (request,) = seen
+    assert request.headers["cookie"] == "jot_refresh=rt-ok"
+    assert "x-xsrf-token" not in request.headers
+
+
+def test_refresh_set_cookies_are_handed_on_as_raw_bytes():
+    token = fresh_token("renewed")
+    extra = "theme=caf\u00e9; Path=/".encode()  # not Latin-1 text: passed on untouched
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            204,
+            headers=[
+                (b"set-cookie", f"jot_access={token}; Path=/".encode()),
+                (b"set-cookie", extra),
+            ],
+        )
+
+    status, headers = run(guarded_over_http(handler), [(b"cookie", b"jot_refresh=rt-ok")])
+    assert status == 200
+    assert (b"set-cookie", extra) in headers

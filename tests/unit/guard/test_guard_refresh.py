@@ -159,3 +159,20 @@ def test_set_cookie_value_reads_only_the_named_cookie():
     assert set_cookie_value(b"jot=abc; Path=/", "jot") == "abc"
     assert set_cookie_value(b"jotx=abc; Path=/", "jot") is None
     assert set_cookie_value(b"garbage", "jot") is None
+
+
+@pytest.mark.parametrize(
+    ("refresh_token", "csrf"), [("\xe9", None), ("rt", "\xe9t\xe9"), ("a\x00b", None), ("a;b", "x")]
+)
+async def test_http_refresh_refuses_values_that_cannot_be_cookies_before_any_request(
+    refresh_token, csrf
+):
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    with pytest.raises(RefreshFailed):
+        await http_refresh(handler)(refresh_token, csrf)
+    assert seen == []
