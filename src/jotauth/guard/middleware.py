@@ -7,8 +7,15 @@ The equivalent of ``app.use('/api', expressJwt(...).unless(...))`` for any ASGI 
 Protected HTTP requests need a valid access token (``Authorization: Bearer`` or the access
 cookie); the claims land in ``scope["user"]`` (Starlette's ``request.user``) and
 ``scope["state"]["user"]`` (``request.state.user``). Failures are problem+json with the
-RFC 6750 challenge. CORS preflights pass untouched. WebSocket handshakes are authenticated
-too and closed with 1008 (policy violation) when the token is missing or invalid.
+RFC 6750 challenge. WebSocket handshakes are authenticated too and closed with 1008 (policy
+violation) when the token is missing or invalid.
+
+CORS preflights pass untouched and unauthenticated: a browser never attaches credentials to
+one (Fetch standard §4.8). A preflight is an ``OPTIONS`` request with both ``Origin`` and
+``Access-Control-Request-Method`` (Fetch §3.2.2: every CORS request carries ``Origin``); any
+other ``OPTIONS`` request is authenticated like the rest. Since anyone can send a preflight,
+``OPTIONS`` handlers under a protected prefix must not do work or reveal anything: leave
+preflights to the CORS middleware.
 """
 
 from __future__ import annotations
@@ -102,9 +109,10 @@ class JWTAuthMiddleware:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         authenticator = self.authenticator
         view = authenticator.view(scope)
-        if view.preflight and view.method == "OPTIONS":
-            # CORS preflight (Fetch standard §3.2.2): never carries credentials; the CORS
-            # middleware downstream answers it.
+        if view.preflight and view.origin is not None and view.method == "OPTIONS":
+            # CORS preflight (Fetch standard §3.2.2, §4.8): never carries credentials; the
+            # CORS middleware downstream answers it. Without Origin it is no preflight (every
+            # CORS request has one), so a bare Access-Control-Request-Method opens nothing.
             await self.app(scope, receive, send)
             return
         try:

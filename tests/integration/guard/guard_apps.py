@@ -44,6 +44,11 @@ def guarded_test_app(
     async def add_item(user: CurrentUser) -> dict[str, str]:
         return {"created_by": user.sub}
 
+    @app.options("/api/items")
+    async def items_options(request: Request) -> dict[str, Any]:
+        user = request.scope.get("user")
+        return {"options_handler": True, "user": user.sub if user else None}
+
     @app.get("/api/public/ping")
     async def ping(user: OptionalUser) -> dict[str, Any]:
         return {"public": True, "user": user.sub if user else None}

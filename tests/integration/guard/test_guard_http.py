@@ -264,6 +264,25 @@ def test_options_without_preflight_headers_is_protected(guarded):
     assert httpx.options(guarded.url + "/api/items").status_code == 401
 
 
+def test_options_with_request_method_but_no_origin_is_no_preflight_and_is_protected(guarded):
+    # Fetch standard §3.2.2: a preflight always carries Origin. Without it, the OPTIONS
+    # route of the app must not be reached unauthenticated.
+    response = httpx.options(
+        guarded.url + "/api/items", headers={"Access-Control-Request-Method": "GET"}
+    )
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_authenticated_options_reaches_the_options_route_with_the_user(guarded, mint):
+    response = httpx.options(
+        guarded.url + "/api/items",
+        headers={**bearer(mint.token()), "Access-Control-Request-Method": "GET"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"options_handler": True, "user": "user-1"}
+
+
 # --- CSRF --------------------------------------------------------------------------------------
 
 

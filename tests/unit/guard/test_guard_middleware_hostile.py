@@ -107,6 +107,22 @@ def test_claims_reach_the_app_and_state():
     assert captured["state"] == {"lifespan_value": 1, "user": captured["user"]}
 
 
+def test_cors_preflight_with_origin_passes_unauthenticated():
+    status, _ = call(
+        "/api/x",
+        [(b"origin", b"https://app.example"), (b"access-control-request-method", b"GET")],
+        "OPTIONS",
+    )
+    assert status == 200
+
+
+def test_options_with_request_method_but_no_origin_is_no_preflight():
+    # Fetch standard §3.2.2: every preflight carries Origin; without it, authenticate.
+    status, headers = call("/api/x", [(b"access-control-request-method", b"GET")], "OPTIONS")
+    assert status == 401
+    assert headers[b"content-type"] == b"application/problem+json"
+
+
 def test_lifespan_and_unprotected_requests_pass_through_untouched():
     seen = []
 
