@@ -27,6 +27,18 @@ from .refresh import SilentRefresh
 
 _log = logging.getLogger("jotauth.guard")
 DEFAULT_ACCESS_COOKIE = "__Host-jot_access"
+# The fixed header names RequestView reads (the CSRF header's name is configurable): one set
+# lookup skips each of the many other fields a browser sends (Sec-CH-UA, User-Agent, …).
+_READ_HEADERS = frozenset(
+    (
+        b"authorization",
+        b"cookie",
+        b"origin",
+        b"sec-fetch-site",
+        b"host",
+        b"access-control-request-method",
+    )
+)
 
 
 class RequestView:
@@ -59,6 +71,8 @@ class RequestView:
         view = cls(scope.get("method", "GET"))
         cookies: list[bytes] = []
         for name, value in scope["headers"]:
+            if name not in _READ_HEADERS and name != csrf_header:
+                continue
             if name == b"authorization":
                 view.authorization.append(value)
             elif name == b"cookie":

@@ -124,7 +124,8 @@ class JWTAuthMiddleware:
             await send_problem(send, error, self.realm)
             return
         set_user(scope, authenticated.claims)
-        extra = _set_cookie_headers(authenticated.set_cookies)
+        set_cookies = authenticated.set_cookies
+        extra = _set_cookie_headers(set_cookies) if set_cookies else []
         try:
             # The plain ``send`` on the hot path; a wrapper only to add refreshed cookies.
             await self.app(scope, receive, _adding_headers(send, extra) if extra else send)

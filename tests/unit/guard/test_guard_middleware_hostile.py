@@ -218,3 +218,30 @@ def test_valid_cookie_post_with_matching_bound_token_passes_and_mismatch_is_403(
     assert ok[0] == 200
     bad = call("/api/x", [(b"cookie", cookie), (b"x-xsrf-token", b"other")], "POST")
     assert bad[0] == 403
+
+
+def test_request_view_reads_its_headers_among_many_others_including_a_custom_csrf_header():
+    from jotauth.guard.authenticator import Authenticator
+
+    authenticator = Authenticator(verifier=VERIFIER, csrf=CsrfPolicy(header_name="X-CSRF"))
+    headers = [
+        (b"user-agent", b"Mozilla/5.0"),
+        (b"x-csrf", b"t1"),
+        (b"x-xsrf-token", b"not-the-configured-one"),
+        (b"sec-ch-ua", b'"Chromium"'),
+        (b"origin", b"https://app.example"),
+        (b"sec-fetch-site", b"same-site"),
+        (b"host", b"api.example"),
+        (b"cookie", b"a=1"),
+        (b"cookie", b"b=2"),
+        (b"authorization", b"Bearer x"),
+        (b"access-control-request-method", b"GET"),
+    ]
+    view = authenticator.view({"method": "OPTIONS", "headers": headers})
+    assert view.csrf_header == "t1"
+    assert view.origin == "https://app.example"
+    assert view.fetch_site == "same-site"
+    assert view.host == "api.example"
+    assert view.cookie == "a=1; b=2"
+    assert view.authorization == [b"Bearer x"]
+    assert view.preflight
