@@ -107,12 +107,12 @@ class CsrfPolicy:
             raise CsrfFailed("Cross-site requests are not accepted.")
         if not self.origin_allowed(origin, host):
             raise CsrfFailed("Requests from this origin are not accepted.")
-        if not header or not cookie:
+        # Tokens are ASCII; encoding others with "replace" would make any two non-ASCII
+        # values of one length compare equal.
+        if not header or not cookie or not header.isascii() or not cookie.isascii():
             raise CsrfFailed()
         # Constant time: the token must not be guessable byte by byte.
-        if not hmac.compare_digest(
-            header.encode("ascii", errors="replace"), cookie.encode("ascii", errors="replace")
-        ):
+        if not hmac.compare_digest(header.encode("ascii"), cookie.encode("ascii")):
             raise CsrfFailed()
         if (
             bind_session

@@ -94,3 +94,13 @@ def test_binding_can_be_deferred_until_the_session_is_known():
 )
 def test_origin_normalisation(value, origin):
     assert normalise_origin(value) == origin
+
+
+def test_non_ascii_tokens_never_match_even_when_they_would_encode_alike():
+    # "é" and "è" both became "?" under a lossy encoding: a double submit of two different
+    # values must still fail, and a non-ASCII value never matches a session token.
+    with pytest.raises(CsrfFailed):
+        check(CsrfPolicy(), header="é", cookie="è", session_id=None)
+    with pytest.raises(CsrfFailed):
+        check(CsrfPolicy(), header="é", cookie="é", session_id=None)
+    assert not matches_session(csrf_key(SECRET), TOKEN[:-1] + "é", "sid-1")
