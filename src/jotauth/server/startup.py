@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 from jotauth.server.cookies import CookieConfigError, CookiePolicy
@@ -45,6 +46,17 @@ def server_secret(settings: Settings) -> bytes:
     raise StartupRefused("JOTAUTH_SECRET_KEY is required outside --dev")
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether a bind address or host name only ever reaches this machine."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 def check_settings(settings: Settings) -> CookiePolicy:
     """Refuse unsafe production settings; returns the cookie policy they imply."""
     if settings.algorithm == "HS256":
@@ -73,6 +85,19 @@ def check_settings(settings: Settings) -> CookiePolicy:
         # and anything else would put tokens on the wire in clear text.
         raise StartupRefused(
             f"the public URL {origin} is plain HTTP: serve it over HTTPS, use --dev for local "
+            "development, or set JOTAUTH_ALLOW_INSECURE_COOKIES=true if TLS ends in front of it"
+        )
+    if (
+        not settings.dev
+        and public.scheme == "http"
+        and not is_loopback_host(settings.host)
+        and not settings.allow_insecure_cookies
+    ):
+        # A loopback public URL is only safe while the server is reachable on loopback only:
+        # bound to another interface, tokens and passwords would cross the network in clear.
+        raise StartupRefused(
+            f"binding {settings.host!r} (not loopback) with the plain-HTTP public URL {origin}: "
+            "configure an https issuer/public URL, bind 127.0.0.1, use --dev for local "
             "development, or set JOTAUTH_ALLOW_INSECURE_COOKIES=true if TLS ends in front of it"
         )
     try:

@@ -101,6 +101,43 @@ def test_production_refuses_plain_http_unless_told_explicitly() -> None:
     create_app(Settings(issuer="http://127.0.0.1:8000", secret_key=secret))  # loopback is TLS-safe
 
 
+def test_production_refuses_to_bind_off_loopback_with_a_plain_http_issuer() -> None:
+    secret = "0123456789abcdefghijklmnopqrstuvwxyz"
+    with pytest.raises(StartupRefused, match="not loopback"):
+        create_app(Settings(issuer="http://127.0.0.1:8000", host="0.0.0.0", secret_key=secret))
+    with pytest.raises(StartupRefused, match="ALLOW_INSECURE_COOKIES"):
+        create_app(Settings(issuer="http://localhost:8000", host="192.0.2.10", secret_key=secret))
+    create_app(Settings(issuer="http://127.0.0.1:8000", host="::1", secret_key=secret))
+    create_app(Settings(issuer="https://auth.example.org", host="0.0.0.0", secret_key=secret))
+    create_app(
+        Settings(
+            issuer="http://127.0.0.1:8000",
+            host="0.0.0.0",
+            secret_key=secret,
+            allow_insecure_cookies=True,
+        )
+    )
+
+
+def test_serve_on_all_interfaces_without_dev_or_tls_refuses_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from jotauth.server.cli import serve
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JOTAUTH_SECRET_KEY", "0123456789abcdefghijklmnopqrstuvwxyz")
+    monkeypatch.setenv("JOTAUTH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/j.db")
+    served: list[object] = []
+    # Were the refusal missing, the test must fail rather than serve forever.
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: served.append(options))
+    result = CliRunner().invoke(serve, ["--host", "0.0.0.0", "--port", "8123"])
+    assert result.exit_code != 0
+    assert "refusing to start" in result.output and "not loopback" in result.output
+    assert served == []
+
+
 def test_host_prefixed_refresh_cookie_with_a_sub_path_is_refused() -> None:
     with pytest.raises(StartupRefused, match="__Host-"):
         create_app(
