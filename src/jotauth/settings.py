@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -25,6 +26,8 @@ from pydantic_settings import (
 Algorithm = Literal["RS256", "PS256", "ES256", "EdDSA", "HS256"]
 
 _log = logging.getLogger("jotauth.settings")
+_HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}")
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class Settings(BaseSettings):
@@ -123,6 +126,38 @@ class Settings(BaseSettings):
         if value.lstrip().startswith("["):
             return json.loads(value)
         return tuple(part.strip() for part in value.split(",") if part.strip())
+
+    @field_validator(
+        "access_cookie_name", "refresh_cookie_name", "csrf_cookie_name", "csrf_header_name"
+    )
+    @classmethod
+    def _http_token(cls, value: str) -> str:
+        # RFC 6265 §4.1.1 cookie-name = token (RFC 9110 §5.6.2): no space, ';', '=' or
+        # control character can reach a Set-Cookie header.
+        if not _HTTP_TOKEN.fullmatch(value):
+            raise ValueError(f"{value!r} is not a valid cookie or header name (RFC 9110 token)")
+        return value
+
+    @field_validator("cookie_domain")
+    @classmethod
+    def _cookie_domain_is_a_hostname(cls, value: str | None) -> str | None:
+        # Injected verbatim into Set-Cookie's Domain attribute: only a registrable-looking host
+        # name (at least one dot, LDH labels), never "com" or "example.com; SameSite=None".
+        if value is None or value == "":
+            return None
+        name = value.removeprefix(".").lower()
+        labels = name.split(".")
+        if (
+            len(name) > 253
+            or len(labels) < 2
+            or not all(_HOST_LABEL.fullmatch(label) for label in labels)
+            or labels[-1].isdigit()
+        ):
+            raise ValueError(
+                f"cookie_domain {value!r} must be a host name with at least one dot "
+                "(e.g. example.com)"
+            )
+        return name
 
     @field_validator("allowed_origins", mode="after")
     @classmethod

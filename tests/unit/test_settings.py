@@ -53,3 +53,23 @@ def test_dev_mode_drops_the_host_prefix_that_browsers_refuse_without_secure() ->
 def test_lifetimes_below_their_floor_are_refused() -> None:
     with pytest.raises(ValueError, match="access_token_ttl"):
         Settings(access_token_ttl=1)
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["com", "example.com; SameSite=None", "exa mple.com", "-bad.example.com", "a..b", "10.0.0.1"],
+)
+def test_a_cookie_domain_that_is_not_a_dotted_host_name_is_refused(domain: str) -> None:
+    with pytest.raises(ValueError, match="cookie_domain"):
+        Settings(cookie_domain=domain)
+
+
+def test_a_cookie_domain_is_normalised() -> None:
+    assert Settings(cookie_domain=".Example.COM").cookie_domain == "example.com"
+
+
+@pytest.mark.parametrize("field", ["access_cookie_name", "refresh_cookie_name", "csrf_cookie_name"])
+@pytest.mark.parametrize("name", ["jot access", "jot;access", "jot=access", "", "jöt"])
+def test_cookie_names_must_be_http_tokens(field: str, name: str) -> None:
+    with pytest.raises(ValueError, match="not a valid cookie"):
+        Settings(**{field: name})

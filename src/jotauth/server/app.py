@@ -114,7 +114,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             max_age=600,
         )
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=not settings.dev)
     app.add_middleware(RequestMetrics, metrics=metrics, logger=logging.getLogger("jotauth.http"))
     return app
 

@@ -55,12 +55,17 @@ class CookiePolicy:
         access_name = _effective_name(settings.access_cookie_name, domain)
         refresh_name = _effective_name(settings.refresh_cookie_name, domain)
         refresh_path = settings.refresh_cookie_path or "/"
-        for name, path in ((access_name, "/"), (refresh_name, refresh_path)):
+        for name, path in (
+            (access_name, "/"),
+            (refresh_name, refresh_path),
+            (settings.csrf_cookie_name, "/"),
+        ):
             # RFC 6265bis §4.1.3: __Host- cookies need Secure, Path=/ and no Domain;
             # __Secure- cookies need Secure. A browser silently drops anything else.
-            if name.startswith(HOST_PREFIX) and (path != "/" or not secure):
+            if name.startswith(HOST_PREFIX) and (path != "/" or not secure or domain):
                 raise CookieConfigError(
-                    f"cookie {name!r} has the __Host- prefix, which requires Secure and Path=/"
+                    f"cookie {name!r} has the __Host- prefix, which requires Secure, Path=/ "
+                    "and no cookie_domain"
                 )
             if name.startswith(SECURE_PREFIX) and not secure:
                 raise CookieConfigError(f"cookie {name!r} has the __Secure- prefix without Secure")

@@ -7,6 +7,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # JSON responses never need to load anything or be framed (clickjacking, RFC 7034).
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+HSTS = "max-age=31536000"
 
 
 def hosted_page_csp(form_targets: tuple[str, ...]) -> str:
@@ -23,10 +24,12 @@ def hosted_page_csp(form_targets: tuple[str, ...]) -> str:
 
 
 class SecurityHeaders:
-    """Adds nosniff, no-referrer, frame denial, a default CSP and ``no-store`` for the API."""
+    """Adds nosniff, no-referrer, frame denial, a default CSP, HSTS (outside --dev) and
+    ``no-store`` for the API."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = True) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,6 +43,10 @@ class SecurityHeaders:
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Content-Security-Policy", API_CSP)
+                if self.hsts:
+                    # RFC 6797: browsers stick to HTTPS for a year (ignored over plain HTTP,
+                    # §8.1). Only --dev, which serves plain HTTP on purpose, goes without.
+                    headers.setdefault("Strict-Transport-Security", HSTS)
                 if scope["path"].startswith("/api/"):
                     # Tokens and personal data: never stored by browsers or proxies
                     # (RFC 6749 §5.1, RFC 9111 §5.2.2.5).

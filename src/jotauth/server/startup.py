@@ -12,6 +12,7 @@ from jotauth.settings import Settings
 _log = logging.getLogger("jotauth.server")
 
 MIN_SECRET_KEY_CHARS = 32
+MIN_SECRET_KEY_DISTINCT_CHARS = 16
 # Only for --dev without JOTAUTH_SECRET_KEY: a fixed, publicly known value, so a dev
 # server restarted on the same SQLite file can still open its keys. Never used otherwise.
 _DEV_SECRET = b"jotauth-development-only-insecure-secret-key"
@@ -72,6 +73,14 @@ def check_settings(settings: Settings) -> CookiePolicy:
         if len(settings.secret_key.get_secret_value()) < MIN_SECRET_KEY_CHARS:
             raise StartupRefused(
                 f"JOTAUTH_SECRET_KEY must have at least {MIN_SECRET_KEY_CHARS} characters"
+            )
+        if len(set(settings.secret_key.get_secret_value())) < MIN_SECRET_KEY_DISTINCT_CHARS:
+            # A crude guard against placeholders like "aaaa…" or "changeme" repeated: the key
+            # seals the signing keys and keys the CSRF HMAC, so it must be random.
+            raise StartupRefused(
+                "JOTAUTH_SECRET_KEY looks like a placeholder (fewer than "
+                f"{MIN_SECRET_KEY_DISTINCT_CHARS} distinct characters): generate one with "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
     public = _public_url(settings)
     origin = public.origin

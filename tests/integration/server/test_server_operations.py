@@ -91,8 +91,24 @@ def test_production_refuses_a_short_secret_key() -> None:
         create_app(Settings(issuer="https://auth.example.org", secret_key="short"))
 
 
+@pytest.mark.parametrize("secret", ["a" * 40, "changeme" * 5, "0123456789abcd" * 3])
+def test_production_refuses_a_placeholder_secret_key(secret: str) -> None:
+    with pytest.raises(StartupRefused, match="placeholder"):
+        create_app(Settings(issuer="https://auth.example.org", secret_key=secret))
+
+
+async def test_responses_carry_hsts_outside_dev_only(sqlite_server: Server) -> None:
+    response = await sqlite_server.client.get("/healthz")
+    assert response.headers["strict-transport-security"] == "max-age=31536000"
+    dev = create_app(Settings(dev=True))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=dev), base_url="http://127.0.0.1:8000"
+    ) as client:
+        assert "strict-transport-security" not in (await client.get("/healthz")).headers
+
+
 def test_production_refuses_plain_http_unless_told_explicitly() -> None:
-    secret = "s" * 40
+    secret = "0123456789abcdefghijklmnopqrstuvwxyz"
     with pytest.raises(StartupRefused, match="plain HTTP"):
         create_app(Settings(issuer="http://auth.example.org", secret_key=secret))
     create_app(
@@ -143,7 +159,7 @@ def test_host_prefixed_refresh_cookie_with_a_sub_path_is_refused() -> None:
         create_app(
             Settings(
                 issuer="https://auth.example.org",
-                secret_key="s" * 40,
+                secret_key="0123456789abcdefghijklmnopqrstuvwxyz",
                 refresh_cookie_path="/api/auth",
             )
         )

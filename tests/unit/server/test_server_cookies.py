@@ -58,6 +58,20 @@ def test_host_prefix_with_a_sub_path_is_refused() -> None:
         CookiePolicy.from_settings(Settings(refresh_cookie_path="/api/auth"))
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(csrf_cookie_name="__Host-XSRF", cookie_domain="example.com"),
+        Settings(csrf_cookie_name="__Host-XSRF", dev=True),
+        Settings(csrf_cookie_name="__Secure-XSRF", dev=True),
+        Settings(access_cookie_name="__Secure-jot_access", dev=True),
+    ],
+)
+def test_prefix_rules_apply_to_all_three_cookies(settings: Settings) -> None:
+    with pytest.raises(CookieConfigError, match="prefix"):
+        CookiePolicy.from_settings(settings)
+
+
 def test_clearing_expires_every_cookie_with_its_own_path() -> None:
     settings = Settings(refresh_cookie_name="jot_refresh", refresh_cookie_path="/api/auth")
     response = Response()
