@@ -28,7 +28,13 @@ from jotauth.server.problems import (
 )
 from jotauth.server.schemas import MeResponse, SessionInfo, SessionList, TokenResponse
 from jotauth.server.tokens import AccessTokenIssuer, IssuedAccessToken, OwnTokenVerifier
-from jotauth.sessions import IssuedRefresh, SessionError, SessionRevoked, SessionService
+from jotauth.sessions import (
+    IssuedRefresh,
+    RefreshDelivery,
+    SessionError,
+    SessionRevoked,
+    SessionService,
+)
 from jotauth.settings import Settings
 from jotauth.store import StoreError
 from jotauth.users import LoginThrottled, User, UserError, UserService, WrongPassword
@@ -118,8 +124,13 @@ class AuthFlows:
 
     # --- login / signup / refresh -----------------------------------------------------------
 
-    async def login(self, *, email: str, password: str, client: ClientInfo) -> SignedIn:
-        """Check the password and start a session; one error for unknown user and wrong password."""
+    async def login(
+        self, *, email: str, password: str, client: ClientInfo, native: bool = False
+    ) -> SignedIn:
+        """Check the password and start a session; one error for unknown user and wrong password.
+
+        ``native``: the refresh token goes in the response body (and must come back in one).
+        """
         try:
             user = await self._users.authenticate(email, password, ip=client.ip or None)
         except LoginThrottled:
@@ -132,18 +143,30 @@ class AuthFlows:
             self._metrics.logins.labels("invalid_credentials").inc()
             raise InvalidCredentials()
         issued = await self._sessions.create_session(
-            user.id, user_agent=client.user_agent, ip=client.ip
+            user.id,
+            user_agent=client.user_agent,
+            ip=client.ip,
+            refresh_delivery="body" if native else "cookie",
         )
         self._metrics.logins.labels("success").inc()
         return self._signed_in(user, issued)
 
     async def signup(
-        self, *, email: str, password: str, name: str | None, client: ClientInfo
+        self,
+        *,
+        email: str,
+        password: str,
+        name: str | None,
+        client: ClientInfo,
+        native: bool = False,
     ) -> SignedIn:
         """Create an account (password policy and login throttle apply) and log it in."""
         user = await self._users.sign_up(email, password, name or "", ip=client.ip or None)
         issued = await self._sessions.create_session(
-            user.id, user_agent=client.user_agent, ip=client.ip
+            user.id,
+            user_agent=client.user_agent,
+            ip=client.ip,
+            refresh_delivery="body" if native else "cookie",
         )
         return self._signed_in(user, issued)
 
@@ -153,8 +176,12 @@ class AuthFlows:
         refresh_token: str,
         client: ClientInfo,
         csrf: tuple[str | None, str | None] | None,
+        presented_in: RefreshDelivery = "cookie",
     ) -> SignedIn:
         """Rotate the refresh token; ``csrf`` = (header, cookie) when it came from a cookie.
+
+        ``presented_in`` must match how the session's refresh token was issued (else 401
+        ``invalid_refresh_token``).
 
         Raises :class:`CsrfFailed` before any state change when the header is missing or
         differs from the cookie, :class:`CsrfFailedAfterRotation` when it is another
@@ -163,7 +190,9 @@ class AuthFlows:
         if csrf is not None:
             _require_double_submit(*csrf)
         try:
-            issued = await self._sessions.rotate_refresh_token(refresh_token)
+            issued = await self._sessions.rotate_refresh_token(
+                refresh_token, presented_in=presented_in
+            )
         except SessionError as error:
             self._metrics.refreshes.labels(error.code).inc()
             raise

@@ -13,7 +13,7 @@ from jotauth.sessions.errors import (
     SessionNotFound,
     SessionRevoked,
 )
-from jotauth.sessions.models import IssuedRefresh, SessionInfo
+from jotauth.sessions.models import IssuedRefresh, RefreshDelivery, SessionInfo
 from jotauth.sessions.service import SessionService
 from jotauth.sessions.tokens import hash_refresh_token, new_refresh_token
 
@@ -21,6 +21,7 @@ __all__ = [
     "InvalidRefreshToken",
     "IssuedRefresh",
     "RefreshConflict",
+    "RefreshDelivery",
     "RefreshReused",
     "SessionError",
     "SessionExpired",

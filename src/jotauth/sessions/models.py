@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+# Where a session's refresh token travels: an HttpOnly cookie (browsers) or a JSON body
+# (native clients). Recorded at login; a refresh presenting it the other way is refused.
+RefreshDelivery = Literal["cookie", "body"]
 
 
 @dataclass(frozen=True, slots=True)

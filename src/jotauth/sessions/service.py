@@ -11,7 +11,7 @@ must all stay logged in, whichever response the browser keeps last. So every one
 the session's *head* token — the newest successor — never a fork and never a stale token. To
 make that possible, a rotated row keeps its successor sealed (AES-GCM, key derived from the
 server secret) until the grace window is over; a presentation within grace follows the chain of
-successors to the head and hands that same token out again.
+successors to the head and hands that same token out again (audited ``refresh_grace``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from jotauth.sessions.errors import (
     SessionExpired,
     SessionRevoked,
 )
-from jotauth.sessions.models import IssuedRefresh, SessionInfo
+from jotauth.sessions.models import IssuedRefresh, RefreshDelivery, SessionInfo
 from jotauth.sessions.tokens import hash_refresh_token, is_well_formed, new_refresh_token
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, SealBroken, Sealer, Store
@@ -85,9 +85,18 @@ class SessionService:
         self._sealer = Sealer(secret, purpose=_SUCCESSOR_PURPOSE)
 
     async def create_session(
-        self, user_id: str, *, user_agent: str = "", ip: str = ""
+        self,
+        user_id: str,
+        *,
+        user_agent: str = "",
+        ip: str = "",
+        refresh_delivery: RefreshDelivery | None = None,
     ) -> IssuedRefresh:
-        """Start a session for a user who just logged in; audits ``login``."""
+        """Start a session for a user who just logged in; audits ``login``.
+
+        ``refresh_delivery`` records where the refresh token goes (``"cookie"`` for browsers,
+        ``"body"`` for native clients); a refresh presenting it the other way is refused.
+        """
         now = self._clock()
         expires_at = now + self._absolute_ttl
         info = SessionInfo(
@@ -112,6 +121,7 @@ class SessionService:
                     expires_at=info.expires_at,
                     user_agent=info.user_agent,
                     ip=info.ip,
+                    refresh_delivery=refresh_delivery,
                 )
             )
             await conn.execute(
@@ -127,19 +137,24 @@ class SessionService:
             )
         return IssuedRefresh(session=info, refresh_token=token)
 
-    async def rotate_refresh_token(self, token: str) -> IssuedRefresh:
+    async def rotate_refresh_token(
+        self, token: str, *, presented_in: RefreshDelivery | None = None
+    ) -> IssuedRefresh:
         """Exchange a refresh token for the session's next one.
 
-        Raises :class:`InvalidRefreshToken` (unknown), :class:`SessionExpired`,
-        :class:`SessionRevoked`, :class:`RefreshReused` (rotated token after the grace window;
-        the session is revoked as a side effect), :class:`RefreshConflict` (retry), and
+        ``presented_in`` says whether the token came in a cookie or a JSON body; a session
+        created with the other ``refresh_delivery`` refuses it (``None``: not checked).
+        Raises :class:`InvalidRefreshToken` (unknown or presented the wrong way),
+        :class:`SessionExpired`, :class:`SessionRevoked`, :class:`RefreshReused` (rotated
+        token after the grace window; the session is revoked as a side effect),
+        :class:`RefreshConflict` (retry), and
         :class:`jotauth.store.StoreUnavailable` when the database is down.
         """
         if not is_well_formed(token):
             raise InvalidRefreshToken()
         presented = hash_refresh_token(token)
         for _ in range(_MAX_ATTEMPTS):
-            outcome = await self._try_rotate(presented)
+            outcome = await self._try_rotate(presented, presented_in)
             if isinstance(outcome, IssuedRefresh):
                 return outcome
             if isinstance(outcome, SessionError):
@@ -257,7 +272,9 @@ class SessionService:
 
     # --- rotation ---------------------------------------------------------------------------
 
-    async def _try_rotate(self, presented: str) -> IssuedRefresh | SessionError | _LostRace:
+    async def _try_rotate(
+        self, presented: str, presented_in: RefreshDelivery | None
+    ) -> IssuedRefresh | SessionError | _LostRace:
         """One attempt in one transaction. Errors are *returned* so their side effects commit."""
         async with self._store.transaction() as conn:
             token_row = await _token_row(conn, presented)
@@ -287,11 +304,17 @@ class SessionService:
                 return SessionRevoked()
             if now >= session.expires_at or now >= session.idle_expires_at:
                 return SessionExpired()
+            delivery = session_row["refresh_delivery"]
+            if presented_in is not None and delivery is not None and presented_in != delivery:
+                # A cookie token replayed in a JSON body would skip the CSRF check and put the
+                # next refresh token in a script-readable body (and the reverse mixes a native
+                # client's token into a browser's cookie jar): same answer as an unknown token.
+                return InvalidRefreshToken()
             if token_row["state"] == "active":
                 return await self._rotate_active(conn, presented, session, now)
             rotated_at = token_row["rotated_at"]
             if rotated_at is not None and now - rotated_at < self._grace:
-                return await self._hand_out_head(conn, token_row, session)
+                return await self._hand_out_head(conn, token_row, session, now)
             # Theft evidence: the legitimate client moved on long ago, so someone else holds a
             # copy of this token. End the whole family (RFC 9700 §4.14.2).
             await self._revoke_in(conn, [session.id], now, "refresh_reused")
@@ -355,9 +378,13 @@ class SessionService:
         )
 
     async def _hand_out_head(
-        self, conn: AsyncConnection, row: RowMapping, session: SessionInfo
+        self, conn: AsyncConnection, row: RowMapping, session: SessionInfo, now: float
     ) -> IssuedRefresh | SessionError:
-        """Follow the successors of a token rotated within the grace window to the head."""
+        """Follow the successors of a token rotated within the grace window to the head.
+
+        Audited as ``refresh_grace``: a thief replaying a freshly rotated token looks exactly
+        like a second tab, so the trail must show every hand-out.
+        """
         current = row
         for _ in range(_MAX_CHAIN):
             nonce, sealed = current["successor_nonce"], current["successor_sealed"]
@@ -375,6 +402,13 @@ class SessionService:
             if following is None or hash_refresh_token(successor) != successor_hash:
                 return RefreshConflict()
             if following["state"] == "active":
+                await self._audit.record_in(
+                    conn,
+                    "refresh_grace",
+                    user_id=session.user_id,
+                    session_id=session.id,
+                    detail={"seconds_since_rotation": round(now - row["rotated_at"], 3)},
+                )
                 return IssuedRefresh(session=session, refresh_token=successor)
             if following["state"] != "rotated":
                 return SessionRevoked()

@@ -59,6 +59,8 @@ sessions = Table(
     Column("ip", String(64), nullable=False),
     Column("revoked_at", Double, nullable=True),
     Column("revoked_reason", String(64), nullable=True),
+    # 'cookie' or 'body' (native client): where the refresh token must be presented (0002).
+    Column("refresh_delivery", String(8), nullable=True),
     Index("ix_sessions_user_id", "user_id"),
 )
 

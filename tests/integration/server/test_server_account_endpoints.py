@@ -101,3 +101,28 @@ async def test_signup_is_throttled_like_login(sqlite_server: Server) -> None:
     problem(throttled, 429, "too_many_attempts")
     assert int(throttled.headers["retry-after"]) > 0
     problem(await server.login(), 429, "too_many_attempts")
+
+
+async def test_a_cookie_refresh_token_cannot_be_redeemed_as_a_native_client(
+    server: Server,
+) -> None:
+    await server.add_user()
+    await server.login()
+    cookie_token = server.client.cookies["__Host-jot_refresh"]
+    async with server.browser() as attacker:
+        stolen = await attacker.post("/api/auth/refresh", json={"refresh_token": cookie_token})
+    problem(stolen, 401, "invalid_refresh_token")
+    # Nothing changed: the browser keeps refreshing with its cookie.
+    assert (await server.client.post("/api/auth/refresh", headers=server.xsrf())).status_code == 204
+
+
+async def test_a_native_refresh_token_cannot_be_redeemed_as_a_cookie(server: Server) -> None:
+    await server.add_user()
+    native = await server.login(client="native")
+    token = native.json()["refresh_token"]
+    replay = await server.post_with_cookies(
+        "/api/auth/refresh", {"__Host-jot_refresh": token, "XSRF-TOKEN": "x"}, {"X-XSRF-TOKEN": "x"}
+    )
+    problem(replay, 401, "invalid_refresh_token")
+    again = await server.client.post("/api/auth/refresh", json={"refresh_token": token})
+    assert again.status_code == 200 and again.json()["refresh_token"] != token

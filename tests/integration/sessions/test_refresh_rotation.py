@@ -387,3 +387,29 @@ async def test_an_instance_with_another_secret_asks_for_a_retry_instead_of_loggi
         await misconfigured.rotate_refresh_token(issued.refresh_token)
     assert caught.value.code == "refresh_conflict"
     assert (await first.rotate_refresh_token(head.refresh_token)).session.id == issued.session.id
+
+
+async def test_grace_hand_outs_are_audited(
+    store: Store, service: SessionService, clock: Clock
+) -> None:
+    issued = await service.create_session(await _user(store))
+    await service.rotate_refresh_token(issued.refresh_token)
+    clock.advance(1)
+    await service.rotate_refresh_token(issued.refresh_token)
+    events = await AuditLog(store).list_events(event="refresh_grace", session_id=issued.session.id)
+    assert len(events) == 1 and events[0].detail == {"seconds_since_rotation": 1.0}
+
+
+async def test_a_refresh_token_is_redeemed_only_the_way_it_was_issued(
+    store: Store, service: SessionService
+) -> None:
+    user_id = await _user(store)
+    browser = await service.create_session(user_id, refresh_delivery="cookie")
+    native = await service.create_session(user_id, refresh_delivery="body")
+    with pytest.raises(InvalidRefreshToken):
+        await service.rotate_refresh_token(browser.refresh_token, presented_in="body")
+    with pytest.raises(InvalidRefreshToken):
+        await service.rotate_refresh_token(native.refresh_token, presented_in="cookie")
+    # Refused without any state change: the rightful client carries on.
+    assert await service.rotate_refresh_token(browser.refresh_token, presented_in="cookie")
+    assert await service.rotate_refresh_token(native.refresh_token, presented_in="body")

@@ -130,10 +130,11 @@ async def login(request: Request, body: LoginRequest, context: Context) -> Respo
     """Create a session; tokens by cookie (204) or in the body (200)."""
     # Login CSRF: a forged login would sign the victim into the attacker's account.
     context.origins.check_login_request(request)
+    native = body.client == "native"
     signed_in = await context.flows.login(
-        email=body.email, password=body.password, client=client_of(request)
+        email=body.email, password=body.password, client=client_of(request), native=native
     )
-    return context.flows.deliver(signed_in, delivery=body.delivery, native=body.client == "native")
+    return context.flows.deliver(signed_in, delivery=body.delivery, native=native)
 
 
 def _preflighted_body_refresh(
@@ -178,7 +179,10 @@ async def refresh(
         csrf = (header, request.cookies.get(context.cookies.csrf.name))
     try:
         signed_in = await context.flows.refresh(
-            refresh_token=token, client=client_of(request), csrf=csrf
+            refresh_token=token,
+            client=client_of(request),
+            csrf=csrf,
+            presented_in="cookie" if from_cookie else "body",
         )
     except CsrfFailedAfterRotation as error:
         response = error.problem().to_response()
@@ -288,10 +292,15 @@ async def signup(request: Request, body: SignupRequest, context: Context) -> Res
     if not context.settings.signup_enabled:
         raise FeatureDisabled("Sign-up is not enabled on this server.")
     context.origins.check_login_request(request)
+    native = body.client == "native"
     signed_in = await context.flows.signup(
-        email=body.email, password=body.password, name=body.name, client=client_of(request)
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        client=client_of(request),
+        native=native,
     )
-    return context.flows.deliver(signed_in, delivery=body.delivery, native=body.client == "native")
+    return context.flows.deliver(signed_in, delivery=body.delivery, native=native)
 
 
 @router.post(
