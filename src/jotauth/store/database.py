@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,7 @@ class Store:
         to the busy timeout), so a transaction that reads and then writes can never fail half-way
         with SQLITE_BUSY because another writer committed in between.
         """
-        try:
+        with _outages_as_unavailable():
             async with contextlib.AsyncExitStack() as stack:
                 if self._sqlite_writer is not None:
                     await stack.enter_async_context(self._sqlite_writer)
@@ -84,25 +84,13 @@ class Store:
                     await conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
                 async with conn.begin():
                     yield conn
-        except _UNAVAILABLE as error:
-            raise _unavailable(error) from error
-        except exc.DBAPIError as error:
-            if _is_transient(error):
-                raise _unavailable(error) from error
-            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (a consistent snapshot; never takes SQLite's write lock)."""
-        try:
+        with _outages_as_unavailable():
             async with self._engine.connect() as conn, conn.begin():
                 yield conn
-        except _UNAVAILABLE as error:
-            raise _unavailable(error) from error
-        except exc.DBAPIError as error:
-            if _is_transient(error):
-                raise _unavailable(error) from error
-            raise
 
     async def ping(self) -> None:
         """Raise :class:`StoreUnavailable` unless the database answers a trivial query."""
@@ -135,6 +123,19 @@ def _unavailable(error: BaseException) -> StoreUnavailable:
     # The driver message can contain host names and paths: log it, never hand it to a client.
     _log.warning("database unavailable: %s", type(error).__name__)
     return StoreUnavailable()
+
+
+@contextlib.contextmanager
+def _outages_as_unavailable() -> Iterator[None]:
+    """Turn every outage (refused, locked, killed, deadlock victim) into StoreUnavailable."""
+    try:
+        yield
+    except _UNAVAILABLE as error:
+        raise _unavailable(error) from error
+    except exc.DBAPIError as error:
+        if _is_transient(error):
+            raise _unavailable(error) from error
+        raise
 
 
 async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
