@@ -1,16 +1,36 @@
-"""Background housekeeping of a running server: expired sessions leave the store."""
+"""Background jobs of a running server: a periodic runner; expired sessions leave the store."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from jotauth.sessions import SessionService
 
 _log = logging.getLogger("jotauth.server.maintenance")
 
 PURGE_INTERVAL_S = 3600.0
+
+
+async def run_periodically(
+    job: Callable[[], Awaitable[None]], *, interval: float, stop: asyncio.Event, what: str
+) -> None:
+    """Run ``job`` every ``interval`` seconds until ``stop`` is set.
+
+    A failing run (the store may be down for a while) is logged by exception type only, so
+    no driver message with host names reaches the log, and retried at the next interval.
+    """
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        if stop.is_set():
+            return
+        try:
+            await job()
+        except Exception as error:  # keep the server serving; the next run retries
+            _log.warning("%s failed: %s", what, type(error).__name__)
 
 
 async def purge_expired_sessions(
@@ -20,15 +40,10 @@ async def purge_expired_sessions(
 
     Several instances may run this at once; the delete is idempotent.
     """
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        if stop.is_set():
-            return
-        try:
-            purged = await sessions.purge_expired()
-        except Exception as error:  # the store may be down for a while: try again later
-            _log.warning("session purge failed: %s", type(error).__name__)
-            continue
+
+    async def purge() -> None:
+        purged = await sessions.purge_expired()
         if purged:
             _log.info("purged expired sessions", extra={"sessions": purged})
+
+    await run_periodically(purge, interval=interval, stop=stop, what="session purge")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Iterable
@@ -31,6 +30,7 @@ from typing import Any, Literal
 from jotauth import jose
 from jotauth.keys import KeyRing, KeyState, ManagedKey, generate_signing_key, with_x5c
 from jotauth.keys.pem import load_pem_file
+from jotauth.server.maintenance import run_periodically
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, KeyRepository, StoredKey
 
@@ -229,15 +229,8 @@ class SigningKeys:
         revoked by another instance or the CLI leaves this instance's JWKS quickly.
         """
         interval = min(30.0, max(0.25, self._settings.jwks_max_age / 4))
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            if stop.is_set():
-                return
-            try:
-                await self.tick()
-            except Exception as error:  # keep serving the keys we have; retry next tick
-                _log.warning("key rotation check failed: %s", type(error).__name__)
+        # A failed tick keeps serving the keys we have; the next one retries.
+        await run_periodically(self.tick, interval=interval, stop=stop, what="key rotation check")
 
     # --- internals ---------------------------------------------------------------------------
 
