@@ -15,11 +15,22 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from jotauth import __version__
+from jotauth.accounts import (
+    AccessTokenIssuer,
+    AccessTokenPolicy,
+    Accounts,
+    Administration,
+    OwnAccount,
+    OwnTokenVerifier,
+    SignIn,
+    SignInCounters,
+    SignOut,
+)
 from jotauth.server.body_limit import BodySizeLimit
-from jotauth.server.context import ServerContext
+from jotauth.server.context import LAYER_ERRORS, ServerContext
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
-from jotauth.server.flows import AuthFlows
+from jotauth.server.delivery import SessionDelivery
 from jotauth.server.maintenance import purge_expired_sessions
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
 from jotauth.server.problems import install_problem_handlers
@@ -28,8 +39,7 @@ from jotauth.server.routes import auth_api, hosted, operations, well_known
 from jotauth.server.security_headers import SecurityHeaders
 from jotauth.server.signing_keys import SigningKeys
 from jotauth.server.startup import check_settings, public_origin, server_secret
-from jotauth.server.tokens import AccessTokenIssuer, OwnTokenVerifier
-from jotauth.sessions import SessionService
+from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, KeyRepository, Store, open_store
 from jotauth.throttle import login_throttle_for
@@ -93,7 +103,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     )
     install_problem_handlers(
         app,
-        layer_errors=AuthFlows.layer_errors,
+        layer_errors=LAYER_ERRORS,
         on_problem=lambda problem: metrics.failures.labels(problem.code).inc(),
     )
     app.include_router(auth_api.router)
@@ -140,27 +150,38 @@ async def _compose(
         on_transition=lambda transition: metrics.key_rotations.labels(transition).inc(),
     )
     await keys.start()
-    sessions = SessionService(store, settings, clock, audit=audit)
+    sessions = SessionService(
+        store, SessionPolicy.from_settings(settings), audit=audit, secret=secret, clock=clock
+    )
     hasher = PasswordHasher(settings)
     exits.callback(hasher.close)
     throttle = login_throttle_for(settings)
     exits.push_async_callback(throttle.close)
     users = UserService(
-        store, hasher, settings, throttle=throttle, sessions=sessions, audit=audit, clock=clock
-    )
-    tokens = AccessTokenIssuer(settings, signing_key=keys.signing_key, clock=clock)
-    verifier = OwnTokenVerifier(settings, key_set=keys.key_set, clock=clock)
-    csrf = CsrfTokens(secret)
-    flows = AuthFlows(
-        settings,
-        users=users,
-        sessions=sessions,
-        tokens=tokens,
-        verifier=verifier,
-        cookies=cookies,
-        csrf=csrf,
-        metrics=metrics,
+        store,
+        hasher,
+        throttle=throttle,
+        audit=audit,
+        min_password_length=settings.password_min_length,
         clock=clock,
+    )
+    token_policy = AccessTokenPolicy.from_settings(settings)
+    tokens = AccessTokenIssuer(token_policy, signing_key=keys.signing_key, clock=clock)
+    verifier = OwnTokenVerifier(token_policy, key_set=keys.key_set, clock=clock)
+    csrf = CsrfTokens(secret)
+    accounts = Accounts(
+        sign_in=SignIn(
+            users=users,
+            sessions=sessions,
+            tokens=tokens,
+            counters=SignInCounters(
+                login=lambda outcome: metrics.logins.labels(outcome).inc(),
+                refresh=lambda outcome: metrics.refreshes.labels(outcome).inc(),
+            ),
+        ),
+        sign_out=SignOut(sessions=sessions, clock=clock),
+        own_account=OwnAccount(users=users, sessions=sessions, clock=clock),
+        administration=Administration(users=users, sessions=sessions),
     )
     return ServerContext(
         settings=settings,
@@ -169,7 +190,8 @@ async def _compose(
         audit=audit,
         users=users,
         sessions=sessions,
-        flows=flows,
+        accounts=accounts,
+        delivery=SessionDelivery(cookies=cookies, csrf=csrf, clock=clock),
         keys=keys,
         tokens=tokens,
         verifier=verifier,

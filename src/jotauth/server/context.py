@@ -9,17 +9,22 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from jotauth import jose
+from jotauth.accounts import AccessTokenIssuer, Accounts, OwnTokenVerifier
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
-from jotauth.server.flows import AuthFlows
+from jotauth.server.delivery import SessionDelivery
 from jotauth.server.metrics import ServerMetrics
 from jotauth.server.redirects import ReturnToPolicy
 from jotauth.server.signing_keys import SigningKeys
-from jotauth.server.tokens import AccessTokenIssuer, OwnTokenVerifier
-from jotauth.sessions import SessionService
+from jotauth.sessions import SessionError, SessionService
 from jotauth.settings import Settings
-from jotauth.store import AuditLog, Store
-from jotauth.users import UserService
+from jotauth.store import AuditLog, Store, StoreError
+from jotauth.users import UserError, UserService
+
+# The base errors of the layers below HTTP; each instance has a stable ``code`` that
+# ``server.problems`` maps to a status.
+LAYER_ERRORS: tuple[type[Exception], ...] = (jose.JoseError, StoreError, UserError, SessionError)
 
 
 @dataclass
@@ -32,7 +37,8 @@ class ServerContext:
     audit: AuditLog
     users: UserService
     sessions: SessionService
-    flows: AuthFlows
+    accounts: Accounts
+    delivery: SessionDelivery
     keys: SigningKeys
     tokens: AccessTokenIssuer
     verifier: OwnTokenVerifier

@@ -175,7 +175,7 @@ _STATUS_BY_CODE: Mapping[str, tuple[int, str]] = {
     # sessions
     "session_expired": (401, "Session expired"),
     "session_revoked": (401, "Session revoked"),
-    "session_not_found": (401, "Session not found"),
+    "session_not_found": (404, "Not found"),
     "refresh_reused": (401, "Refresh token reused"),
     "invalid_refresh_token": (401, "Invalid refresh token"),
     "refresh_conflict": (409, "Concurrent refresh"),

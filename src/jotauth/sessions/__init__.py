@@ -1,6 +1,7 @@
 """Sessions and rotating refresh tokens with reuse detection (DESIGN §6).
 
-``sessions = SessionService(store, settings)``; ``await sessions.create_session(user.id, ...)``
+``sessions = SessionService(store, SessionPolicy.from_settings(settings), audit=audit,
+secret=secret)``; ``await sessions.create_session(user.id, ...)``
 at login, ``await sessions.rotate_refresh_token(token)`` at refresh.
 """
 
@@ -13,7 +14,7 @@ from jotauth.sessions.errors import (
     SessionNotFound,
     SessionRevoked,
 )
-from jotauth.sessions.models import IssuedRefresh, RefreshDelivery, SessionInfo
+from jotauth.sessions.models import IssuedRefresh, RefreshDelivery, SessionInfo, SessionPolicy
 from jotauth.sessions.service import SessionService
 from jotauth.sessions.tokens import hash_refresh_token, new_refresh_token
 
@@ -27,6 +28,7 @@ __all__ = [
     "SessionExpired",
     "SessionInfo",
     "SessionNotFound",
+    "SessionPolicy",
     "SessionRevoked",
     "SessionService",
     "hash_refresh_token",

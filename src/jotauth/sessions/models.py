@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from jotauth.settings import Settings
 
 # Where a session's refresh token travels: an HttpOnly cookie (browsers) or a JSON body
 # (native clients). Recorded at login; a refresh presenting it the other way is refused.
 RefreshDelivery = Literal["cookie", "body"]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """How long sessions live (seconds) and how long a rotated token joins its successor."""
+
+    idle_ttl: int
+    absolute_ttl: int
+    grace_period: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SessionPolicy:
+        """The policy the settings describe."""
+        return cls(
+            idle_ttl=settings.refresh_idle_ttl,
+            absolute_ttl=settings.session_absolute_ttl,
+            grace_period=settings.refresh_grace_period,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,9 +35,8 @@ from jotauth.sessions.errors import (
     SessionExpired,
     SessionRevoked,
 )
-from jotauth.sessions.models import IssuedRefresh, RefreshDelivery, SessionInfo
+from jotauth.sessions.models import IssuedRefresh, RefreshDelivery, SessionInfo, SessionPolicy
 from jotauth.sessions.tokens import hash_refresh_token, is_well_formed, new_refresh_token
-from jotauth.settings import Settings
 from jotauth.store import AuditLog, SealBroken, Sealer, Store
 from jotauth.store.schema import refresh_tokens, sessions
 
@@ -63,25 +62,20 @@ class SessionService:
     def __init__(
         self,
         store: Store,
-        settings: Settings,
-        clock: Callable[[], float] = time.time,
+        policy: SessionPolicy,
         *,
-        audit: AuditLog | None = None,
+        audit: AuditLog,
+        secret: bytes,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``secret`` seals the successor kept for a grace-window hand-out; instances that
+        share a store must share it, or concurrent refreshes only join on one process."""
         self._store = store
         self._clock = clock
-        self._idle_ttl = settings.refresh_idle_ttl
-        self._absolute_ttl = settings.session_absolute_ttl
-        self._grace = settings.refresh_grace_period
-        self._audit = audit if audit is not None else AuditLog(store, clock=clock)
-        if settings.secret_key is not None:
-            secret = settings.secret_key.get_secret_value().encode("utf-8")
-        else:
-            _log.warning(
-                "no secret_key: concurrent refreshes can only be joined on this process; "
-                "set JOTAUTH_SECRET_KEY when running several instances"
-            )
-            secret = secrets.token_bytes(32)
+        self._idle_ttl = policy.idle_ttl
+        self._absolute_ttl = policy.absolute_ttl
+        self._grace = policy.grace_period
+        self._audit = audit
         self._sealer = Sealer(secret, purpose=_SUCCESSOR_PURPOSE)
 
     async def create_session(
@@ -244,6 +238,28 @@ class SessionService:
         async with self._store.read() as conn:
             row = (
                 (await conn.execute(select(sessions).where(sessions.c.id == session_id)))
+                .mappings()
+                .first()
+            )
+        return None if row is None else _session_from_row(row)
+
+    async def session_of_refresh_token(self, token: str) -> SessionInfo | None:
+        """The session a refresh token (current or already rotated) belongs to, or ``None``.
+
+        A read: nothing rotates, so a caller can check what it must (a CSRF binding, an
+        owner) before it changes any state.
+        """
+        if not is_well_formed(token):
+            return None
+        async with self._store.read() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(sessions)
+                        .join(refresh_tokens, refresh_tokens.c.session_id == sessions.c.id)
+                        .where(refresh_tokens.c.token_hash == hash_refresh_token(token))
+                    )
+                )
                 .mappings()
                 .first()
             )

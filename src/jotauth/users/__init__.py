@@ -1,7 +1,8 @@
 """Users and passwords: argon2id off the event loop, normalised emails, throttled logins.
 
-``hasher = PasswordHasher(settings)``; ``users = UserService(store, hasher, settings,
-throttle=login_throttle_for(settings), sessions=sessions)``.
+``hasher = PasswordHasher(settings)``; ``users = UserService(store, hasher,
+throttle=login_throttle_for(settings), audit=audit, min_password_length=8)``. Sessions are not
+this layer's: the use cases that end them live in :mod:`jotauth.accounts`.
 """
 
 from jotauth.users.email import normalise_email

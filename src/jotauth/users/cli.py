@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,9 +18,10 @@ from typing import TypeVar
 import click
 from pydantic import ValidationError
 
-from jotauth.sessions import SessionService
+from jotauth.accounts import Administration
+from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.settings import Settings
-from jotauth.store import Store, StoreError, open_store
+from jotauth.store import AuditLog, Store, StoreError, open_store
 from jotauth.throttle import InMemoryLoginThrottle
 from jotauth.users.errors import UserError
 from jotauth.users.models import User
@@ -36,6 +38,7 @@ class AdminServices:
     store: Store
     users: UserService
     sessions: SessionService
+    administration: Administration
 
 
 @asynccontextmanager
@@ -43,15 +46,30 @@ async def open_admin_services(settings: Settings) -> AsyncIterator[AdminServices
     """Open the store (migrating it) and the services on it; close everything afterwards."""
     store = await open_store(settings)
     hasher = PasswordHasher(settings)
-    sessions = SessionService(store, settings)
+    audit = AuditLog(store)
+    sessions = SessionService(
+        store,
+        SessionPolicy.from_settings(settings),
+        audit=audit,
+        # The CLI never rotates refresh tokens, so it never opens a sealed successor.
+        secret=secrets.token_bytes(32),
+    )
     # The CLI never authenticates, so it never needs the shared (Redis) throttle.
     users = UserService(
-        store, hasher, settings, sessions=sessions, throttle=InMemoryLoginThrottle(settings)
+        store,
+        hasher,
+        throttle=InMemoryLoginThrottle(settings),
+        audit=audit,
+        min_password_length=settings.password_min_length,
     )
     try:
-        yield AdminServices(store=store, users=users, sessions=sessions)
+        yield AdminServices(
+            store=store,
+            users=users,
+            sessions=sessions,
+            administration=Administration(users=users, sessions=sessions),
+        )
     finally:
-        await users.close()
         hasher.close()
         await store.close()
 
@@ -131,7 +149,8 @@ def disable(email: str) -> None:
     """Disable a user and end all of their sessions."""
 
     async def action(services: AdminServices) -> User:
-        return await services.users.disable_user((await _user_by_email(services, email)).id)
+        user = await _user_by_email(services, email)
+        return await services.administration.disable_user(user.id)
 
     user = run_admin(action)
     click.echo(f"disabled {user.email}; all sessions ended")

@@ -13,11 +13,9 @@ from typing import Any
 from sqlalchemy import exc, insert, select, update
 from sqlalchemy.engine import RowMapping
 
-from jotauth.sessions import SessionService
-from jotauth.settings import Settings
 from jotauth.store import AuditLog, Store
 from jotauth.store.schema import users
-from jotauth.throttle import LoginThrottle, login_throttle_for
+from jotauth.throttle import LoginThrottle
 from jotauth.users.email import normalise_email
 from jotauth.users.errors import (
     InvalidProfile,
@@ -45,30 +43,18 @@ class UserService:
         self,
         store: Store,
         hasher: PasswordHasher,
-        settings: Settings,
         *,
-        throttle: LoginThrottle | None = None,
-        sessions: SessionService | None = None,
-        audit: AuditLog | None = None,
+        throttle: LoginThrottle,
+        audit: AuditLog,
+        min_password_length: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._hasher = hasher
-        self._min_length = settings.password_min_length
+        self._min_length = min_password_length
         self._clock = clock
-        self._audit = audit if audit is not None else AuditLog(store, clock=clock)
-        self._sessions = (
-            sessions
-            if sessions is not None
-            else SessionService(store, settings, clock, audit=self._audit)
-        )
-        self._owns_throttle = throttle is None
-        self._throttle = throttle if throttle is not None else login_throttle_for(settings)
-
-    async def close(self) -> None:
-        """Release what this service created itself (the default throttle)."""
-        if self._owns_throttle:
-            await self._throttle.close()
+        self._audit = audit
+        self._throttle = throttle
 
     async def create_user(
         self,
@@ -195,10 +181,10 @@ class UserService:
             return [_user_from_row(row) for row in rows]
 
     async def disable_user(self, user_id: str) -> User:
-        """Disable an account and end all its sessions; raises :class:`UserNotFound`."""
+        """Disable an account (its sessions are ended by the use case that calls this,
+        :meth:`jotauth.accounts.Administration.disable_user`); raises :class:`UserNotFound`."""
         user = await self._update(user_id, disabled=True)
         await self._audit.record("user_disabled", user_id=user_id)
-        await self._sessions.revoke_user_sessions(user_id, reason="user_disabled")
         return user
 
     async def enable_user(self, user_id: str) -> User:
@@ -223,11 +209,12 @@ class UserService:
         *,
         current_session_id: str | None = None,
         ip: str | None = None,
-    ) -> int:
-        """Change a password after checking the current one; ends every *other* session.
+    ) -> None:
+        """Change a password after checking the current one.
 
-        Returns how many sessions were ended. Raises :class:`WrongPassword` (code
-        ``invalid_credentials``), :class:`LoginThrottled`, :class:`WeakPassword`,
+        Ending the other sessions is the caller's part
+        (:meth:`jotauth.accounts.OwnAccount.change_password`). Raises
+        :class:`WrongPassword`, :class:`LoginThrottled`, :class:`WeakPassword`,
         :class:`PasswordTooLong`, :class:`UserNotFound`. Audits ``password_change_failed``.
         """
         prepared_current = prepare_password(current)
@@ -272,9 +259,6 @@ class UserService:
             await self._audit.record_in(
                 conn, "password_changed", user_id=user_id, session_id=current_session_id, ip=ip
             )
-        return await self._sessions.revoke_user_sessions(
-            user_id, except_session_id=current_session_id, reason="password_changed", ip=ip
-        )
 
     async def _row_by_email(self, address: str) -> RowMapping | None:
         async with self._store.read() as conn:

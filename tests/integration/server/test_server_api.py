@@ -432,6 +432,28 @@ async def test_logout_with_an_expired_access_cookie_ends_the_session_via_the_ref
     assert replay.status_code == 401
 
 
+async def test_a_refused_logout_through_the_refresh_cookie_rotates_nothing(
+    server: Server,
+) -> None:
+    """Every 4xx leaves state as it was: a logout whose XSRF value equals the cookie but is
+    not bound to the session is refused before the refresh token is touched."""
+    await server.add_user()
+    await server.login()
+    refresh = server.client.cookies["__Host-jot_refresh"]
+    bound = server.client.cookies["XSRF-TOKEN"]
+    server.clock.advance(900 + 31)  # the access cookie expired: logout goes by refresh cookie
+    unbound = "an-equal-but-unbound-value"
+    server.client.cookies.set("XSRF-TOKEN", unbound, domain="auth.example.test")
+    refused = await server.client.post("/api/auth/logout", headers={"X-XSRF-TOKEN": unbound})
+    problem(refused, 403, "csrf_failed")
+    assert server.client.cookies["__Host-jot_refresh"] == refresh
+    # Far past the grace window: had the logout rotated the token, this would be reuse.
+    server.clock.advance(60)
+    server.client.cookies.set("XSRF-TOKEN", bound, domain="auth.example.test")
+    response = await server.client.post("/api/auth/refresh", headers={"X-XSRF-TOKEN": bound})
+    assert response.status_code == 204, response.text
+
+
 async def test_logout_all_ends_every_session_of_the_user(server: Server) -> None:
     await server.add_user()
     await server.login()
@@ -479,7 +501,7 @@ async def test_a_session_of_another_user_cannot_be_revoked(server: Server) -> No
         response = await server.client.delete(
             f"/api/auth/sessions/{eve_sid}", headers=server.xsrf()
         )
-        problem(response, 404, "not_found")
+        problem(response, 404, "session_not_found")
         assert (await eve.post("/api/auth/refresh", headers=server.xsrf(eve))).status_code == 204
 
 

@@ -181,7 +181,7 @@ async def test_session_ids_in_the_path_are_bounded(server: Server) -> None:
     unknown = await server.client.delete("/api/auth/sessions/%00%ff", headers=server.xsrf())
     assert_problem(unknown, 422)
     missing = await server.client.delete("/api/auth/sessions/" + "0" * 32, headers=server.xsrf())
-    assert_problem(missing, 404, "not_found")
+    assert_problem(missing, 404, "session_not_found")
 
 
 async def test_nothing_secret_appears_in_logs(

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from pydantic import SecretStr
@@ -18,6 +19,7 @@ from jotauth.sessions import (
     RefreshConflict,
     RefreshReused,
     SessionExpired,
+    SessionPolicy,
     SessionRevoked,
     SessionService,
 )
@@ -27,6 +29,23 @@ from jotauth.store.schema import refresh_tokens, sessions
 from jotauth.store.schema import users as users_table
 
 GRACE = 10
+
+
+def _session_service(
+    store: Store, settings: Settings, clock: Callable[[], float] = time.time
+) -> SessionService:
+    secret = (
+        settings.secret_key.get_secret_value()
+        if settings.secret_key
+        else "test secret 0123456789abcdef"
+    )
+    return SessionService(
+        store,
+        SessionPolicy.from_settings(settings),
+        audit=AuditLog(store, clock=clock),
+        secret=secret.encode(),
+        clock=clock,
+    )
 
 
 class Clock:
@@ -56,7 +75,7 @@ async def store(store_settings: Settings) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def service(store: Store, store_settings: Settings, clock: Clock) -> SessionService:
-    return SessionService(store, store_settings, clock)
+    return _session_service(store, store_settings, clock)
 
 
 async def _user(store: Store, user_id: str = "u1") -> str:
@@ -136,8 +155,8 @@ async def test_two_server_instances_racing_on_one_token_do_not_fork_it(
 ) -> None:
     other_store = await open_store(store_settings)  # a second instance: its own pool
     try:
-        first = SessionService(store, store_settings, clock)
-        second = SessionService(other_store, store_settings, clock)
+        first = _session_service(store, store_settings, clock)
+        second = _session_service(other_store, store_settings, clock)
         issued = await first.create_session(await _user(store))
         results = await asyncio.gather(
             *(
@@ -212,7 +231,7 @@ async def test_session_expires_after_idle_ttl_without_refresh(
     store: Store, store_settings: Settings, clock: Clock
 ) -> None:
     settings = store_settings.model_copy(update={"refresh_idle_ttl": 3600})
-    service = SessionService(store, settings, clock)
+    service = _session_service(store, settings, clock)
     issued = await service.create_session(await _user(store))
     clock.advance(3000)
     kept_alive = await service.rotate_refresh_token(issued.refresh_token)  # resets idle timer
@@ -231,7 +250,7 @@ async def test_session_expires_at_absolute_ttl_even_when_used(
     settings = store_settings.model_copy(
         update={"refresh_idle_ttl": 3600, "session_absolute_ttl": 3 * 3600}
     )
-    service = SessionService(store, settings, clock)
+    service = _session_service(store, settings, clock)
     token = (await service.create_session(await _user(store))).refresh_token
     for _ in range(5):
         clock.advance(1800)
@@ -365,7 +384,7 @@ async def test_without_a_grace_window_a_concurrent_refresh_counts_as_reuse(
     store: Store, store_settings: Settings, clock: Clock
 ) -> None:
     settings = store_settings.model_copy(update={"refresh_grace_period": 0})
-    service = SessionService(store, settings, clock)
+    service = _session_service(store, settings, clock)
     issued = await service.create_session(await _user(store))
     await service.rotate_refresh_token(issued.refresh_token)
     with pytest.raises(RefreshReused):
@@ -375,8 +394,8 @@ async def test_without_a_grace_window_a_concurrent_refresh_counts_as_reuse(
 async def test_an_instance_with_another_secret_asks_for_a_retry_instead_of_logging_out(
     store: Store, store_settings: Settings, clock: Clock
 ) -> None:
-    first = SessionService(store, store_settings, clock)
-    misconfigured = SessionService(
+    first = _session_service(store, store_settings, clock)
+    misconfigured = _session_service(
         store,
         store_settings.model_copy(update={"secret_key": SecretStr("another secret 0123456789")}),
         clock,

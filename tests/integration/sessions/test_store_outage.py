@@ -8,15 +8,24 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from jotauth.sessions import SessionError, SessionService, new_refresh_token
+from jotauth.sessions import SessionError, SessionPolicy, SessionService, new_refresh_token
 from jotauth.settings import Settings
-from jotauth.store import Store, StoreUnavailable, open_store
+from jotauth.store import AuditLog, Store, StoreUnavailable, open_store
 from jotauth.throttle import InMemoryLoginThrottle
 from jotauth.users import PasswordHasher, UserService
 
 SETTINGS = Settings(
     secret_key="outage-test-secret-0123456789abcdef", argon2_time_cost=1, argon2_memory_cost=64
 )
+
+
+def _session_service(store: Store) -> SessionService:
+    return SessionService(
+        store,
+        SessionPolicy.from_settings(SETTINGS),
+        audit=AuditLog(store),
+        secret=b"outage-test-secret-0123456789abcdef",
+    )
 
 
 @pytest.fixture
@@ -33,7 +42,7 @@ async def unreachable_postgres() -> AsyncIterator[Store]:
 async def test_refresh_with_the_database_down_is_store_unavailable(
     unreachable_postgres: Store,
 ) -> None:
-    service = SessionService(unreachable_postgres, SETTINGS)
+    service = _session_service(unreachable_postgres)
     with pytest.raises(StoreUnavailable) as caught:
         await service.rotate_refresh_token(new_refresh_token())
     assert not isinstance(caught.value, SessionError)
@@ -54,7 +63,11 @@ async def test_login_with_the_database_down_is_store_unavailable(
 ) -> None:
     hasher = PasswordHasher(SETTINGS)
     users = UserService(
-        unreachable_postgres, hasher, SETTINGS, throttle=InMemoryLoginThrottle(SETTINGS)
+        unreachable_postgres,
+        hasher,
+        throttle=InMemoryLoginThrottle(SETTINGS),
+        audit=AuditLog(unreachable_postgres),
+        min_password_length=SETTINGS.password_min_length,
     )
     try:
         with pytest.raises(StoreUnavailable):
@@ -71,7 +84,7 @@ async def test_refresh_while_sqlite_is_locked_past_the_busy_timeout_is_store_una
     monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_S", 0.2)
     settings = SETTINGS.model_copy(update={"database_url": sqlite_url})
     store = await open_store(settings)
-    service = SessionService(store, settings)
+    service = _session_service(store)
     blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite+aiosqlite:///"), isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:

@@ -1,5 +1,5 @@
 """UserService on a real database: accounts, authentication, throttling, roles, disabling,
-password changes ending other sessions. Runs on SQLite and PostgreSQL."""
+password changes. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import argon2
 import pytest
 from sqlalchemy import select, update
 
-from jotauth.sessions import SessionRevoked, SessionService
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, Store, open_store
 from jotauth.store.schema import users as users_table
@@ -46,18 +45,25 @@ async def hasher(store_settings: Settings) -> AsyncIterator[PasswordHasher]:
     hasher.close()
 
 
-@pytest.fixture
-def sessions(store: Store, store_settings: Settings) -> SessionService:
-    return SessionService(store, store_settings)
+def _user_service(
+    store: Store,
+    hasher: PasswordHasher,
+    settings: Settings,
+    *,
+    throttle: InMemoryLoginThrottle | None = None,
+) -> UserService:
+    return UserService(
+        store,
+        hasher,
+        throttle=throttle or InMemoryLoginThrottle(settings),
+        audit=AuditLog(store),
+        min_password_length=settings.password_min_length,
+    )
 
 
 @pytest.fixture
-async def service(
-    store: Store, hasher: PasswordHasher, store_settings: Settings, sessions: SessionService
-) -> AsyncIterator[UserService]:
-    service = UserService(store, hasher, store_settings, sessions=sessions)
-    yield service
-    await service.close()
+def service(store: Store, hasher: PasswordHasher, store_settings: Settings) -> UserService:
+    return _user_service(store, hasher, store_settings)
 
 
 async def test_created_user_authenticates_with_any_spelling_of_the_address(
@@ -106,7 +112,7 @@ async def test_unknown_users_pay_for_the_same_argon2_verification_as_wrong_passw
         return real_verify(password_hash, password)
 
     hasher._verify_sync = counting_verify  # type: ignore[method-assign]
-    service = UserService(
+    service = _user_service(
         store, hasher, store_settings, throttle=InMemoryLoginThrottle(store_settings.model_copy())
     )
     try:
@@ -172,7 +178,7 @@ async def test_logins_are_throttled_per_account_with_retry_after(
     store: Store, hasher: PasswordHasher, store_settings: Settings
 ) -> None:
     settings = store_settings.model_copy(update={"login_attempts_per_account": 3})
-    service = UserService(store, hasher, settings)
+    service = _user_service(store, hasher, settings)
     await service.create_user("alice@example.com", PASSWORD)
     for _ in range(3):
         assert await service.authenticate("alice@example.com", "wrong", ip="192.0.2.1") is None
@@ -188,7 +194,7 @@ async def test_a_good_login_resets_the_account_count(
     store: Store, hasher: PasswordHasher, store_settings: Settings
 ) -> None:
     settings = store_settings.model_copy(update={"login_attempts_per_account": 3})
-    service = UserService(store, hasher, settings)
+    service = _user_service(store, hasher, settings)
     await service.create_user("alice@example.com", PASSWORD)
     for _ in range(5):
         assert await service.authenticate("alice@example.com", "wrong") is None
@@ -202,10 +208,10 @@ async def test_old_argon2_parameters_are_upgraded_transparently_at_login(
     new_settings = store_settings.model_copy(update={"argon2_time_cost": 2})
     new_hasher = PasswordHasher(new_settings)
     try:
-        user = await UserService(store, old_hasher, store_settings).create_user(
+        user = await _user_service(store, old_hasher, store_settings).create_user(
             "alice@example.com", PASSWORD
         )
-        service = UserService(store, new_hasher, new_settings)
+        service = _user_service(store, new_hasher, new_settings)
         assert await service.authenticate("alice@example.com", PASSWORD) == user
         async with store.read() as conn:
             stored = (await conn.execute(select(users_table.c.password_hash))).scalar_one()
@@ -223,39 +229,6 @@ async def test_a_corrupt_stored_hash_fails_login_instead_of_crashing(
     async with store.transaction() as conn:
         await conn.execute(update(users_table).values(password_hash="$argon2id$garbage"))
     assert await service.authenticate("alice@example.com", PASSWORD) is None
-
-
-async def test_disabling_a_user_ends_every_session(
-    service: UserService, sessions: SessionService, store: Store
-) -> None:
-    user = await service.create_user("alice@example.com", PASSWORD)
-    issued = [await sessions.create_session(user.id) for _ in range(2)]
-    disabled = await service.disable_user(user.id)
-    assert disabled.disabled
-    for one in issued:
-        with pytest.raises(SessionRevoked):
-            await sessions.rotate_refresh_token(one.refresh_token)
-    assert [e.event for e in await AuditLog(store).list_events(event="user_disabled")] == [
-        "user_disabled"
-    ]
-    assert not (await service.enable_user(user.id)).disabled
-
-
-async def test_password_change_ends_the_other_sessions_and_keeps_this_one(
-    service: UserService, sessions: SessionService
-) -> None:
-    user = await service.create_user("alice@example.com", PASSWORD)
-    this, other = [await sessions.create_session(user.id) for _ in range(2)]
-    new_password = "a completely new passphrase"
-    ended = await service.change_password(
-        user.id, PASSWORD, new_password, current_session_id=this.session.id
-    )
-    assert ended == 1
-    with pytest.raises(SessionRevoked):
-        await sessions.rotate_refresh_token(other.refresh_token)
-    await sessions.rotate_refresh_token(this.refresh_token)
-    assert await service.authenticate("alice@example.com", PASSWORD) is None
-    assert await service.authenticate("alice@example.com", new_password) == user
 
 
 async def test_password_change_needs_the_current_password_and_a_strong_new_one(
@@ -298,7 +271,7 @@ async def test_sign_up_of_a_taken_address_is_refused_without_hashing_and_audited
         return await real_hash(password)
 
     hasher.hash = counting_hash  # type: ignore[method-assign]
-    service = UserService(store, hasher, store_settings)
+    service = _user_service(store, hasher, store_settings)
     try:
         await service.sign_up("alice@example.com", PASSWORD, ip="192.0.2.1")
         assert len(hashed) == 1
@@ -306,7 +279,6 @@ async def test_sign_up_of_a_taken_address_is_refused_without_hashing_and_audited
             await service.sign_up("Alice@Example.com", "another long passphrase", ip="192.0.2.1")
         assert len(hashed) == 1
     finally:
-        await service.close()
         hasher.close()
     failed = await AuditLog(store).list_events(event="signup_failed")
     assert [e.detail["reason"] for e in failed if e.detail] == ["user_exists"]
@@ -318,18 +290,15 @@ async def test_sign_up_is_throttled_per_account_and_per_address(
     settings = store_settings.model_copy(
         update={"login_attempts_per_account": 3, "login_attempts_per_ip": 4}
     )
-    service = UserService(store, hasher, settings)
-    try:
-        await service.create_user("alice@example.com", PASSWORD)
-        for _ in range(3):
-            with pytest.raises(UserExists):
-                await service.sign_up("alice@example.com", PASSWORD, ip="192.0.2.1")
-        with pytest.raises(LoginThrottled):
-            await service.sign_up("alice@example.com", PASSWORD, ip="192.0.2.2")
-        await service.sign_up("bob@example.com", PASSWORD, ip="192.0.2.1")
-        with pytest.raises(LoginThrottled) as caught:
-            await service.sign_up("carol@example.com", PASSWORD, ip="192.0.2.1")
-        assert 0 < caught.value.retry_after <= settings.login_window
-        assert await service.get_user_by_email("carol@example.com") is None
-    finally:
-        await service.close()
+    service = _user_service(store, hasher, settings)
+    await service.create_user("alice@example.com", PASSWORD)
+    for _ in range(3):
+        with pytest.raises(UserExists):
+            await service.sign_up("alice@example.com", PASSWORD, ip="192.0.2.1")
+    with pytest.raises(LoginThrottled):
+        await service.sign_up("alice@example.com", PASSWORD, ip="192.0.2.2")
+    await service.sign_up("bob@example.com", PASSWORD, ip="192.0.2.1")
+    with pytest.raises(LoginThrottled) as caught:
+        await service.sign_up("carol@example.com", PASSWORD, ip="192.0.2.1")
+    assert 0 < caught.value.retry_after <= settings.login_window
+    assert await service.get_user_by_email("carol@example.com") is None

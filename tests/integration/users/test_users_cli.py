@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from jotauth.cli import main
-from jotauth.sessions import SessionService
+from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.settings import Settings
 from jotauth.store import open_store
 
@@ -79,15 +79,28 @@ def test_set_roles_disable_and_sessions_commands(env: Settings) -> None:
     async def login() -> str:
         store = await open_store(env)
         try:
+            from jotauth.store import AuditLog
+            from jotauth.throttle import InMemoryLoginThrottle
             from jotauth.users import PasswordHasher, UserService
 
             hasher = PasswordHasher(env)
-            users = UserService(store, hasher, env)
+            users = UserService(
+                store,
+                hasher,
+                throttle=InMemoryLoginThrottle(env),
+                audit=AuditLog(store),
+                min_password_length=env.password_min_length,
+            )
             user = await users.authenticate("a@example.com", PASSWORD)
             assert user is not None and user.roles == ("admin", "editor")
-            await users.close()
             hasher.close()
-            issued = await SessionService(store, env).create_session(user.id, user_agent="cli")
+            sessions = SessionService(
+                store,
+                SessionPolicy.from_settings(env),
+                audit=AuditLog(store),
+                secret=b"cli test secret 0123456789",
+            )
+            issued = await sessions.create_session(user.id, user_agent="cli")
             return issued.session.id
         finally:
             await store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -9,12 +10,15 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
 from jotauth import jose
+from jotauth.accounts import SignedIn
 from jotauth.server.context import Context, ServerContext
-from jotauth.server.flows import CsrfFailedAfterRotation, client_of
+from jotauth.server.delivery import client_of
 from jotauth.server.problems import (
+    CsrfFailed,
     FeatureDisabled,
     MissingRefreshToken,
     NotAuthenticated,
+    ServerProblem,
     UnsupportedMediaType,
     problem_schema,
 )
@@ -23,11 +27,12 @@ from jotauth.server.schemas import (
     MeResponse,
     PasswordChangeRequest,
     RefreshRequest,
+    SessionInfo,
     SessionList,
     SignupRequest,
     TokenResponse,
 )
-from jotauth.sessions import SessionRevoked
+from jotauth.users import WrongPassword
 
 _PROBLEM = problem_schema()
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: _PROBLEM, 403: _PROBLEM, 503: _PROBLEM}
@@ -83,27 +88,21 @@ async def authenticated(request: Request, context: Context) -> Caller:
     refused (401 ``session_revoked``) when its session is no longer active."""
     authorization = request.headers.get("authorization")
     if authorization is not None:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthenticated("The Authorization header must be 'Bearer <token>'.")
-        via_cookie = False
-        token = token.strip()
+        token, via_cookie = _bearer_token(authorization), False
     else:
-        token = request.cookies.get(context.cookies.access.name, "")
-        via_cookie = True
+        token, via_cookie = request.cookies.get(context.cookies.access.name, ""), True
     if not token:
         raise NotAuthenticated()
     claims = context.verifier.verify(token)
-    if not claims.sid:
-        raise NotAuthenticated("The access token is not bound to a session.")
-    # Resource servers accept an access token until it expires (stateless by design, DESIGN
-    # §3). The auth server holds the store, so its own account endpoints also check that the
-    # session is still active (one primary-key read): after logout-all or a password change,
-    # a copied access token can no longer list sessions or change the password.
-    session = await context.sessions.get_session(claims.sid)
-    if session is None or session.user_id != claims.sub or not session.is_active(context.clock()):
-        raise SessionRevoked()
-    return Caller(claims=claims, session_id=claims.sid, via_cookie=via_cookie)
+    session = await context.accounts.own_account.live_session(claims)
+    return Caller(claims=claims, session_id=session.id, via_cookie=via_cookie)
+
+
+def _bearer_token(authorization: str) -> str:
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("The Authorization header must be 'Bearer <token>'.")
+    return token.strip()
 
 
 AuthenticatedCaller = Annotated[Caller, Depends(authenticated)]
@@ -131,10 +130,13 @@ async def login(request: Request, body: LoginRequest, context: Context) -> Respo
     # Login CSRF: a forged login would sign the victim into the attacker's account.
     context.origins.check_login_request(request)
     native = body.client == "native"
-    signed_in = await context.flows.login(
-        email=body.email, password=body.password, client=client_of(request), native=native
+    signed_in = await context.accounts.sign_in.login(
+        email=body.email,
+        password=body.password,
+        client=client_of(request),
+        refresh_delivery="body" if native else "cookie",
     )
-    return context.flows.deliver(signed_in, delivery=body.delivery, native=native)
+    return context.delivery.deliver(signed_in, delivery=body.delivery, native=native)
 
 
 def _preflighted_body_refresh(
@@ -173,23 +175,39 @@ async def refresh(
         token, from_cookie = request.cookies.get(context.cookies.refresh.name, ""), True
     if not token:
         raise MissingRefreshToken()
-    csrf: tuple[str | None, str | None] | None = None
     header = request.headers.get(context.settings.csrf_header_name)
-    if from_cookie and not _preflighted_body_refresh(request, context, body, header):
-        csrf = (header, request.cookies.get(context.cookies.csrf.name))
-    try:
-        signed_in = await context.flows.refresh(
-            refresh_token=token,
-            client=client_of(request),
-            csrf=csrf,
-            presented_in="cookie" if from_cookie else "body",
-        )
-    except CsrfFailedAfterRotation as error:
-        response = error.problem().to_response()
-        context.flows.set_cookies(response, error.signed_in, with_access=False)
-        return response
+    check_csrf = from_cookie and not _preflighted_body_refresh(request, context, body, header)
+    if check_csrf:
+        # The cheap half first, before any state changes: header present and equal to the
+        # cookie, which a cross-site page can neither read nor set.
+        _require_double_submit(header, request.cookies.get(context.cookies.csrf.name))
+    signed_in = await context.accounts.sign_in.refresh(
+        refresh_token=token, presented_in="cookie" if from_cookie else "body"
+    )
+    if check_csrf and not context.delivery.csrf_bound_to(header, signed_in.session_id):
+        return _csrf_failed_after_rotation(context, signed_in)
     delivery = (body.delivery if body else None) or ("cookie" if from_cookie else "body")
-    return context.flows.deliver(signed_in, delivery=delivery, native=not from_cookie)
+    return context.delivery.deliver(signed_in, delivery=delivery, native=not from_cookie)
+
+
+def _csrf_failed_after_rotation(context: ServerContext, signed_in: SignedIn) -> Response:
+    """The XSRF token belongs to another session, found out only after the rotation.
+
+    The rotated cookies still go to the browser (the legitimate client's chain must not
+    break, or its next refresh would look like token reuse); no access token is delivered.
+    """
+    response = CsrfFailed().problem().to_response()
+    context.delivery.set_cookies(response, signed_in, with_access=False)
+    return response
+
+
+def _require_double_submit(header: str | None, cookie: str | None) -> None:
+    if not header or not cookie:
+        raise CsrfFailed()
+    if not hmac.compare_digest(
+        header.encode("ascii", "replace"), cookie.encode("ascii", "replace")
+    ):
+        raise CsrfFailed()
 
 
 @router.post(
@@ -201,7 +219,7 @@ async def refresh(
 )
 async def logout(request: Request, context: Context) -> Response:
     """Revoke the session and clear every auth cookie. Idempotent."""
-    await context.flows.logout_api(request)
+    await _end_requesting_session(request, context)
     response = Response(status_code=204)
     context.cookies.clear_all(response)
     return response
@@ -210,7 +228,14 @@ async def logout(request: Request, context: Context) -> Response:
 @router.get("/me", summary="The logged-in user", response_model=MeResponse, responses=_AUTH_ERRORS)
 async def me(caller: AuthenticatedCaller, context: Context) -> MeResponse:
     """``{id, email, name, roles, scope}`` of the access token's user."""
-    return await context.flows.me(caller.claims)
+    profile = await context.accounts.own_account.profile(caller.claims)
+    return MeResponse(
+        id=profile.id,
+        email=profile.email,
+        name=profile.name or None,
+        roles=list(profile.roles),
+        scope=" ".join(profile.scope),
+    )
 
 
 @router.get(
@@ -221,8 +246,22 @@ async def me(caller: AuthenticatedCaller, context: Context) -> MeResponse:
 )
 async def list_sessions(caller: AuthenticatedCaller, context: Context) -> SessionList:
     """Every active session of the user; ``current`` marks this one."""
-    return await context.flows.list_sessions(
+    own = await context.accounts.own_account.sessions(
         user_id=caller.claims.sub, current_session_id=caller.session_id
+    )
+    return SessionList(
+        sessions=[
+            SessionInfo(
+                id=s.id,
+                created_at=int(s.created_at),
+                last_used_at=int(s.last_used_at),
+                expires_at=int(min(s.idle_expires_at, s.expires_at)),
+                user_agent=s.user_agent or None,
+                ip=s.ip or None,
+                current=s.id == own.current_session_id,
+            )
+            for s in own.sessions
+        ]
     )
 
 
@@ -241,7 +280,7 @@ async def delete_session(
 ) -> Response:
     """Revoke ``session_id`` if it is the caller's own (404 otherwise)."""
     _check_csrf(request, context, caller)
-    await context.flows.revoke_session(
+    await context.accounts.sign_out.end_own_session(
         user_id=caller.claims.sub, session_id=session_id, client=client_of(request)
     )
     response = Response(status_code=204)
@@ -264,7 +303,7 @@ async def logout_all(
 ) -> Response:
     """Revoke all of the user's sessions, this one included, and clear the cookies."""
     _check_csrf(request, context, caller)
-    await context.flows.logout_all(user_id=caller.claims.sub, client=client_of(request))
+    await context.accounts.sign_out.logout_all(user_id=caller.claims.sub, client=client_of(request))
     response = Response(status_code=204)
     context.cookies.clear_all(response)
     return response
@@ -293,14 +332,14 @@ async def signup(request: Request, body: SignupRequest, context: Context) -> Res
         raise FeatureDisabled("Sign-up is not enabled on this server.")
     context.origins.check_login_request(request)
     native = body.client == "native"
-    signed_in = await context.flows.signup(
+    signed_in = await context.accounts.sign_in.sign_up(
         email=body.email,
         password=body.password,
-        name=body.name,
+        name=body.name or "",
         client=client_of(request),
-        native=native,
+        refresh_delivery="body" if native else "cookie",
     )
-    return context.flows.deliver(signed_in, delivery=body.delivery, native=native)
+    return context.delivery.deliver(signed_in, delivery=body.delivery, native=native)
 
 
 @router.post(
@@ -318,11 +357,59 @@ async def change_password(
 ) -> Response:
     """Check the current password, set the new one, end every other session."""
     _check_csrf(request, context, caller)
-    await context.flows.change_password(
-        user_id=caller.claims.sub,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        keep_session_id=caller.session_id,
-        client=client_of(request),
-    )
+    try:
+        await context.accounts.own_account.change_password(
+            user_id=caller.claims.sub,
+            current_password=body.current_password,
+            new_password=body.new_password,
+            keep_session_id=caller.session_id,
+            client=client_of(request),
+        )
+    except WrongPassword as error:
+        raise WrongCurrentPassword() from error
     return Response(status_code=204)
+
+
+class WrongCurrentPassword(ServerProblem):
+    # 403, not 401: a 401 tells API clients their *token* is bad and makes them refresh or
+    # log the user out (RFC 6750 §3.1), while here only the form input was wrong.
+    status, code, title = 403, "wrong_password", "Wrong password"
+    default_detail = "The current password is not correct."
+
+
+async def _end_requesting_session(request: Request, context: ServerContext) -> None:
+    """End the session a logout request belongs to (Bearer, access or refresh cookie).
+
+    Cookie-authenticated logouts need the CSRF header (a forged logout is a nuisance, and
+    with ``cookie_domain`` a sibling site could otherwise end sessions at will); every
+    check comes before any change, so a refused logout leaves the session as it was.
+    Without any credential this is a no-op: logout is idempotent.
+    """
+    client = client_of(request)
+    sign_out = context.accounts.sign_out
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        bearer = context.verifier.verify(_bearer_token(authorization))
+        if bearer.sid:
+            await sign_out.logout(session_id=bearer.sid, user_id=bearer.sub, client=client)
+        return
+    header = request.headers.get(context.settings.csrf_header_name)
+    access_cookie = request.cookies.get(context.cookies.access.name)
+    refresh_cookie = request.cookies.get(context.cookies.refresh.name)
+    if not access_cookie and not refresh_cookie:
+        return
+    _require_double_submit(header, request.cookies.get(context.cookies.csrf.name))
+    claims = context.verifier.verify_or_none(access_cookie)
+    if claims is not None and claims.sid:
+        if not context.delivery.csrf_bound_to(header, claims.sid):
+            raise CsrfFailed()
+        await sign_out.logout(session_id=claims.sid, user_id=claims.sub, client=client)
+        return
+    if refresh_cookie:
+        # The access token expired: find the session through its refresh token.
+        session = await sign_out.session_of_refresh_token(refresh_cookie)
+        if session is None:
+            return  # already ended or unknown: nothing left to revoke
+        if not context.delivery.csrf_bound_to(header, session.id):
+            raise CsrfFailed()
+        await sign_out.logout(session_id=session.id, user_id=session.user_id, client=client)

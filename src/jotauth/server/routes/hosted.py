@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from jotauth.server.context import Context, ServerContext
-from jotauth.server.flows import client_of
+from jotauth.server.context import LAYER_ERRORS, Context, ServerContext
+from jotauth.server.delivery import client_of
 from jotauth.server.problems import (
     CsrfFailed,
     InvalidReturnTo,
@@ -103,7 +103,7 @@ async def login_page(
     """
     checked = _checked_return_to(context, return_to)
     target = context.return_to.resolve(checked) if checked else None
-    if target and context.flows.signed_in_claims(request) is not None:
+    if target and context.verifier.verify_or_none(_access_cookie(context, request)) is not None:
         return RedirectResponse(target, status_code=303)
     return _login_form(context, request, return_to=checked)
 
@@ -123,14 +123,14 @@ async def login_submit(
     nonce = request.cookies.get(context.cookies.login_form.name)
     try:
         context.csrf.check_form(nonce=nonce, token=csrf_token)
-        signed_in = await context.flows.login(
+        signed_in = await context.accounts.sign_in.login(
             email=email, password=password, client=client_of(request)
         )
     except ServerProblem as error:
         return _login_form(
             context, request, return_to=checked, email=_safe_echo(email), problem=error.problem()
         )
-    except context.flows.layer_errors as error:
+    except LAYER_ERRORS as error:
         problem = problem_for_layer_error(error)
         if problem.status >= 500:
             raise
@@ -142,7 +142,7 @@ async def login_submit(
         response: Response = RedirectResponse(target, status_code=303)
     else:
         response = _page(context, request, "signed_in.html", {})
-    context.flows.set_cookies(response, signed_in, with_access=True)
+    context.delivery.set_cookies(response, signed_in, with_access=True)
     return response
 
 
@@ -182,7 +182,7 @@ async def logout_submit(
     if not context.origins.is_allowed(request.headers.get("origin") or context.origins.own_origin):
         raise CsrfFailed()
     context.csrf.check_form(nonce=nonce, token=csrf_token)
-    await context.flows.logout_browser(request)
+    await _end_browser_session(context, request)
     target = context.return_to.resolve(checked) if checked else None
     if target:
         response: Response = RedirectResponse(target, status_code=303)
@@ -195,3 +195,21 @@ async def logout_submit(
 def _safe_echo(email: str) -> str:
     # Re-displayed in the form (autoescaped by Jinja2); bounded so the page stays small.
     return email[:254]
+
+
+def _access_cookie(context: ServerContext, request: Request) -> str | None:
+    return request.cookies.get(context.cookies.access.name)
+
+
+async def _end_browser_session(context: ServerContext, request: Request) -> None:
+    """End the session of the browser's cookies (the form's CSRF token is already checked)."""
+    client = client_of(request)
+    sign_out = context.accounts.sign_out
+    claims = context.verifier.verify_or_none(_access_cookie(context, request))
+    if claims is not None and claims.sid:
+        await sign_out.logout(session_id=claims.sid, user_id=claims.sub, client=client)
+        return
+    refresh_cookie = request.cookies.get(context.cookies.refresh.name)
+    session = await sign_out.session_of_refresh_token(refresh_cookie) if refresh_cookie else None
+    if session is not None:
+        await sign_out.logout(session_id=session.id, user_id=session.user_id, client=client)

@@ -1,4 +1,4 @@
-"""Minting access tokens (RFC 9068 profile, DESIGN §3)."""
+"""Minting and checking the server's own access tokens (RFC 9068 profile, DESIGN §3)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,31 @@ from jotauth.settings import Settings
 from jotauth.verify import TokenVerifier
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class AccessTokenPolicy:
+    """What every access token of this server says about itself, and how it is checked."""
+
+    issuer: str
+    audience: tuple[str, ...]
+    ttl: int
+    leeway: int
+    max_token_bytes: int
+    algorithm: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AccessTokenPolicy:
+        """The policy the settings describe."""
+        return cls(
+            issuer=settings.issuer,
+            audience=tuple(settings.audience),
+            ttl=settings.access_token_ttl,
+            leeway=settings.leeway,
+            max_token_bytes=settings.max_token_bytes,
+            algorithm=settings.algorithm,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class IssuedAccessToken:
     """A freshly signed access token and when it expires (epoch seconds)."""
 
@@ -25,17 +49,16 @@ class AccessTokenIssuer:
 
     def __init__(
         self,
-        settings: Settings,
+        policy: AccessTokenPolicy,
         *,
         signing_key: Callable[[], jose.Key],
         clock: Callable[[], float],
     ) -> None:
-        self._issuer = settings.issuer
+        self._policy = policy
         # A single audience is a string, several an array (RFC 7519 §4.1.3).
         self._audience: str | list[str] = (
-            settings.audience[0] if len(settings.audience) == 1 else list(settings.audience)
+            policy.audience[0] if len(policy.audience) == 1 else list(policy.audience)
         )
-        self._ttl = settings.access_token_ttl
         self._signing_key = signing_key
         self._clock = clock
 
@@ -49,9 +72,9 @@ class AccessTokenIssuer:
     ) -> IssuedAccessToken:
         """A signed ``at+jwt`` for ``user_id`` in ``session_id``; nothing personal in it."""
         now = int(self._clock())
-        expires_at = now + self._ttl
+        expires_at = now + self._policy.ttl
         claims = {
-            "iss": self._issuer,
+            "iss": self._policy.issuer,
             "sub": user_id,
             "aud": self._audience,
             "exp": expires_at,
@@ -62,7 +85,7 @@ class AccessTokenIssuer:
             "roles": sorted(set(roles)),
         }
         token = jose.encode(claims, self._signing_key(), typ="at+jwt")
-        return IssuedAccessToken(token=token, expires_at=expires_at, expires_in=self._ttl)
+        return IssuedAccessToken(token=token, expires_at=expires_at, expires_in=self._policy.ttl)
 
 
 class OwnTokenVerifier:
@@ -74,12 +97,12 @@ class OwnTokenVerifier:
 
     def __init__(
         self,
-        settings: Settings,
+        policy: AccessTokenPolicy,
         *,
         key_set: Callable[[], jose.KeySet],
         clock: Callable[[], float],
     ) -> None:
-        self._settings = settings
+        self._policy = policy
         self._key_set = key_set
         self._clock = clock
         self._built_for: jose.KeySet | None = None
@@ -89,17 +112,26 @@ class OwnTokenVerifier:
         """The claims of a valid token; raises :class:`jose.InvalidToken` otherwise."""
         return self._current().verify(token)
 
+    def verify_or_none(self, token: str | None) -> jose.Claims | None:
+        """The claims of ``token`` when it is present and valid, else None (no error)."""
+        if not token:
+            return None
+        try:
+            return self._current().verify(token)
+        except jose.InvalidToken:
+            return None
+
     def _current(self) -> TokenVerifier:
         key_set = self._key_set()
         if self._verifier is None or key_set is not self._built_for:
-            algorithms = {key.alg for key in key_set} or {self._settings.algorithm}
+            algorithms = {key.alg for key in key_set} or {self._policy.algorithm}
             self._verifier = TokenVerifier(
-                issuer=self._settings.issuer,
-                audience=self._settings.audience,
+                issuer=self._policy.issuer,
+                audience=self._policy.audience,
                 keys=key_set,
                 algorithms=sorted(algorithms),
-                leeway=self._settings.leeway,
-                max_token_bytes=self._settings.max_token_bytes,
+                leeway=self._policy.leeway,
+                max_token_bytes=self._policy.max_token_bytes,
                 clock=self._clock,
             )
             self._built_for = key_set

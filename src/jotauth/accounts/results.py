@@ -1,0 +1,60 @@
+"""What the account use cases return: plain values, nothing HTTP about them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jotauth.accounts.tokens import IssuedAccessToken
+from jotauth.sessions import IssuedRefresh, SessionInfo
+from jotauth.users import User
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Where a request comes from, as recorded on sessions and audit events."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+    @classmethod
+    def bounded(cls, ip: str | None, user_agent: str | None) -> ClientInfo:
+        """Truncated to what the store keeps (addresses 64, user agents 512 characters)."""
+        return cls(ip=(ip or "")[:64], user_agent=(user_agent or "")[:512])
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A user with a live session: what login, sign-up and refresh deliver."""
+
+    user: User
+    issued: IssuedRefresh
+    access: IssuedAccessToken
+
+    @property
+    def session(self) -> SessionInfo:
+        """The session (refresh-token family) the tokens belong to."""
+        return self.issued.session
+
+    @property
+    def session_id(self) -> str:
+        """The session id (the ``sid`` claim)."""
+        return self.issued.session.id
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The account behind an access token, as ``/me`` shows it."""
+
+    id: str
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    scope: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnSessions:
+    """A user's active sessions, and which of them made the request."""
+
+    sessions: tuple[SessionInfo, ...]
+    current_session_id: str

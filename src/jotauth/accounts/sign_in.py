@@ -1,0 +1,114 @@
+"""Use cases that start or continue a session: login, sign-up, refresh."""
+
+from __future__ import annotations
+
+from jotauth.accounts.counters import SignInCounters
+from jotauth.accounts.errors import InvalidCredentials
+from jotauth.accounts.results import ClientInfo, SignedIn
+from jotauth.accounts.tokens import AccessTokenIssuer
+from jotauth.sessions import (
+    IssuedRefresh,
+    RefreshDelivery,
+    SessionError,
+    SessionRevoked,
+    SessionService,
+)
+from jotauth.users import LoginThrottled, User, UserService
+
+
+class SignIn:
+    """Checks who someone is and hands out a session with its first or next tokens."""
+
+    def __init__(
+        self,
+        *,
+        users: UserService,
+        sessions: SessionService,
+        tokens: AccessTokenIssuer,
+        counters: SignInCounters | None = None,
+    ) -> None:
+        self._users = users
+        self._sessions = sessions
+        self._tokens = tokens
+        self._counters = counters or SignInCounters()
+
+    async def login(
+        self,
+        *,
+        email: str,
+        password: str,
+        client: ClientInfo,
+        refresh_delivery: RefreshDelivery = "cookie",
+    ) -> SignedIn:
+        """Check the password and start a session.
+
+        Raises :class:`InvalidCredentials` alike for unknown user, wrong password and
+        disabled account, :class:`LoginThrottled`, and the store's ``StoreUnavailable``.
+        ``refresh_delivery`` records how the refresh token travels (cookie or body).
+        """
+        try:
+            user = await self._users.authenticate(email, password, ip=client.ip or None)
+        except LoginThrottled:
+            self._counters.login("throttled")
+            raise
+        except Exception:
+            self._counters.login("error")
+            raise
+        if user is None:
+            self._counters.login("invalid_credentials")
+            raise InvalidCredentials()
+        issued = await self._start_session(user, client, refresh_delivery)
+        self._counters.login("success")
+        return self._signed_in(user, issued)
+
+    async def sign_up(
+        self,
+        *,
+        email: str,
+        password: str,
+        name: str,
+        client: ClientInfo,
+        refresh_delivery: RefreshDelivery = "cookie",
+    ) -> SignedIn:
+        """Create an account (password policy and login throttle apply) and sign it in."""
+        user = await self._users.sign_up(email, password, name, ip=client.ip or None)
+        issued = await self._start_session(user, client, refresh_delivery)
+        return self._signed_in(user, issued)
+
+    async def refresh(self, *, refresh_token: str, presented_in: RefreshDelivery) -> SignedIn:
+        """Rotate the refresh token and mint a new access token for the session's user.
+
+        ``presented_in`` must match how the session's refresh token was issued. A user
+        disabled or deleted since the last refresh ends the session (401
+        ``session_revoked``). Raises the sessions layer's errors and ``StoreUnavailable``.
+        """
+        try:
+            issued = await self._sessions.rotate_refresh_token(
+                refresh_token, presented_in=presented_in
+            )
+        except SessionError as error:
+            self._counters.refresh(error.code)
+            raise
+        user = await self._users.get_user(issued.session.user_id)
+        if user is None or user.disabled:
+            await self._sessions.revoke_session(issued.session.id, reason="user_disabled")
+            self._counters.refresh("session_revoked")
+            raise SessionRevoked()
+        self._counters.refresh("success")
+        return self._signed_in(user, issued)
+
+    async def _start_session(
+        self, user: User, client: ClientInfo, refresh_delivery: RefreshDelivery
+    ) -> IssuedRefresh:
+        return await self._sessions.create_session(
+            user.id,
+            user_agent=client.user_agent,
+            ip=client.ip,
+            refresh_delivery=refresh_delivery,
+        )
+
+    def _signed_in(self, user: User, issued: IssuedRefresh) -> SignedIn:
+        access = self._tokens.issue(
+            user_id=user.id, session_id=issued.session.id, roles=user.roles, scope=user.scope
+        )
+        return SignedIn(user=user, issued=issued, access=access)

@@ -1,0 +1,81 @@
+"""Delivering a signed-in session over HTTP: cookies (browsers) or a JSON body (Bearer)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from jotauth.accounts import ClientInfo, SignedIn
+from jotauth.server.cookies import CookiePolicy
+from jotauth.server.csrf import CsrfTokens
+from jotauth.server.schemas import TokenResponse
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def client_of(request: Request) -> ClientInfo:
+    """The peer address and User-Agent of ``request`` (bounded, for storage)."""
+    return ClientInfo.bounded(
+        request.client.host if request.client else "", request.headers.get("user-agent")
+    )
+
+
+class SessionDelivery:
+    """Turns a :class:`SignedIn` into the login/refresh response."""
+
+    def __init__(
+        self, *, cookies: CookiePolicy, csrf: CsrfTokens, clock: Callable[[], float]
+    ) -> None:
+        self._cookies = cookies
+        self._csrf = csrf
+        self._clock = clock
+
+    def deliver(self, signed_in: SignedIn, *, delivery: str, native: bool) -> Response:
+        """204 + cookies, or the access token in a JSON body.
+
+        Native clients (no cookie jar) get the refresh token in the body and no cookies;
+        browsers always get it as an HttpOnly cookie, never readable by script.
+        """
+        access = signed_in.access
+        if native or delivery == "body":
+            body = TokenResponse(
+                access_token=access.token,
+                expires_in=access.expires_in,
+                expires_at=access.expires_at,
+                refresh_token=signed_in.issued.refresh_token if native else None,
+            )
+            response = Response(
+                json.dumps(body.model_dump(exclude_none=True), separators=(",", ":")).encode(),
+                media_type="application/json",
+                headers=_NO_STORE,
+            )
+            if not native:
+                self.set_cookies(response, signed_in, with_access=False)
+            return response
+        response = Response(status_code=204, headers=_NO_STORE)
+        self.set_cookies(response, signed_in, with_access=True)
+        return response
+
+    def set_cookies(self, response: Response, signed_in: SignedIn, *, with_access: bool) -> None:
+        """Set the session cookies on ``response`` (access cookie only in cookie delivery)."""
+        session = signed_in.session
+        refresh_max_age = max(
+            0, int(min(session.idle_expires_at, session.expires_at) - self._clock())
+        )
+        self._cookies.set_session_cookies(
+            response,
+            access_token=signed_in.access.token if with_access else None,
+            access_max_age=signed_in.access.expires_in,
+            refresh_token=signed_in.issued.refresh_token,
+            refresh_max_age=refresh_max_age,
+            csrf_token=self._csrf.token_for_session(session.id),
+        )
+
+    def csrf_bound_to(self, header: str | None, session_id: str) -> bool:
+        """Whether an ``X-XSRF-TOKEN`` value is the one bound to ``session_id``."""
+        expected = self._csrf.token_for_session(session_id).encode("ascii")
+        return hmac.compare_digest((header or "").encode("ascii", "replace"), expected)
