@@ -4,14 +4,16 @@ Each login is a session; each refresh rotates its refresh token. Rotation is a c
 ``UPDATE … WHERE state = 'active'`` whose row count decides the single winner, so one token never
 forks into two successors (on SQLite the transaction also holds the write lock from its start).
 
-A rotated token presented again is theft evidence (RFC 9700 §4.14.2, refresh token rotation):
-the whole session is revoked and ``refresh_reused`` is audited. Except within
-``refresh_grace_period`` of its rotation: several tabs refreshing with the same cookie at once
-must all stay logged in, whichever response the browser keeps last. So every one of them gets
-the session's *head* token — the newest successor — never a fork and never a stale token. To
-make that possible, a rotated row keeps its successor sealed (AES-GCM, key derived from the
-server secret) until the grace window is over; a presentation within grace follows the chain of
-successors to the head and hands that same token out again (audited ``refresh_grace``).
+A rotated token stays redeemable until its successor has been used (SuperTokens' parent/child
+rule): a client whose refresh response was lost — network drop, closed tab, a server killed
+after the commit — retries with the token it still holds and gets the session's current token,
+however late, instead of being logged out by a false theft alarm. A rotated token whose
+successor *has* been used is theft evidence (RFC 9700 §4.14.2): the whole session is revoked
+and ``refresh_reused`` audited — except within ``refresh_grace_period`` of that use, so several
+tabs refreshing with the same cookie at once all stay logged in. Every redeemable presentation
+gets the session's *head* token, never a fork and never a stale token (audited
+``refresh_grace``). To make that possible a rotated row keeps its successor sealed (AES-GCM, key
+derived from the server secret) for as long as it is redeemable, and forgets it after.
 """
 
 from __future__ import annotations
@@ -321,28 +323,49 @@ class SessionService:
             if now >= session.expires_at or now >= session.idle_expires_at:
                 return SessionExpired()
             delivery = session_row["refresh_delivery"]
-            if presented_in is not None and delivery is not None and presented_in != delivery:
-                # A cookie token replayed in a JSON body would skip the CSRF check and put the
-                # next refresh token in a script-readable body (and the reverse mixes a native
-                # client's token into a browser's cookie jar): same answer as an unknown token.
-                return InvalidRefreshToken()
+            # A cookie token replayed in a JSON body would skip the CSRF check and put the next
+            # refresh token in a script-readable body (and the reverse mixes a native client's
+            # token into a browser's cookie jar): same answer as an unknown token, no change.
+            mismatched = (
+                presented_in is not None and delivery is not None and presented_in != delivery
+            )
             if token_row["state"] == "active":
+                if mismatched:
+                    return InvalidRefreshToken()
                 return await self._rotate_active(conn, presented, session, now)
-            rotated_at = token_row["rotated_at"]
-            if rotated_at is not None and now - rotated_at < self._grace:
+            if await self._redeemable(conn, token_row, now):
+                if mismatched:
+                    return InvalidRefreshToken()
                 return await self._hand_out_head(conn, token_row, session, now)
             # Theft evidence: the legitimate client moved on long ago, so someone else holds a
-            # copy of this token. End the whole family (RFC 9700 §4.14.2).
+            # copy of this token — whichever way it is presented (a cookie token replayed in a
+            # body is no less a copy). End the whole family (RFC 9700 §4.14.2).
             await self._revoke_in(conn, [session.id], now, "refresh_reused")
             await self._audit.record_in(
                 conn,
                 "refresh_reused",
                 user_id=session.user_id,
                 session_id=session.id,
-                detail={"seconds_since_rotation": round(now - (rotated_at or now), 3)},
+                detail={"seconds_since_rotation": round(now - (token_row["rotated_at"] or now), 3)},
             )
             _log.warning("refresh token reuse detected; session revoked")
             return RefreshReused()
+
+    async def _redeemable(self, conn: AsyncConnection, row: RowMapping, now: float) -> bool:
+        """Whether a rotated token may still be exchanged for the head: its successor was
+        never used, or was used less than the grace window ago (concurrent tabs)."""
+        successor_hash = row["successor_hash"]
+        if successor_hash is None:
+            return False
+        successor = await _token_row(conn, successor_hash)
+        if successor is None:
+            return False
+        if successor["state"] == "active":
+            return True
+        used_at = successor["rotated_at"]
+        return (
+            successor["state"] == "rotated" and used_at is not None and now - used_at < self._grace
+        )
 
     async def _rotate_active(
         self, conn: AsyncConnection, presented: str, session: SessionInfo, now: float
@@ -376,14 +399,20 @@ class SessionService:
             .where(sessions.c.id == session.id)
             .values(last_used_at=now, idle_expires_at=idle_expires_at)
         )
-        # Successors older than the grace window are never handed out again: forget them.
+        # A rotated row whose successor was used more than the grace window ago is never
+        # redeemed again: forget its sealed successor.
+        used_long_ago = select(refresh_tokens.c.token_hash).where(
+            refresh_tokens.c.session_id == session.id,
+            refresh_tokens.c.state == "rotated",
+            refresh_tokens.c.rotated_at <= now - self._grace,
+        )
         await conn.execute(
             update(refresh_tokens)
             .where(
                 refresh_tokens.c.session_id == session.id,
                 refresh_tokens.c.state == "rotated",
-                refresh_tokens.c.rotated_at <= now - self._grace,
                 refresh_tokens.c.successor_sealed.is_not(None),
+                refresh_tokens.c.successor_hash.in_(used_long_ago.scalar_subquery()),
             )
             .values(successor_nonce=None, successor_sealed=None)
         )

@@ -76,12 +76,30 @@ async def test_refresh_rotates_and_reuse_after_grace_revokes_the_session(
     rotated = await browser.post("/api/auth/refresh", headers=xsrf)
     assert rotated.status_code == 204 and set_cookie_flags(rotated) == COOKIE_FLAGS
     assert browser.jar["__Host-jot_refresh"] != first
+    # Until its successor is used, the first token is a retry; the browser uses it now.
+    assert (await browser.post("/api/auth/refresh", headers=xsrf)).status_code == 204
     await asyncio.sleep(3.2)  # past the 3 s grace window of the test settings
     thief = Browser(live_server.url)
     thief.jar = {"__Host-jot_refresh": first, "XSRF-TOKEN": xsrf["X-XSRF-TOKEN"]}
     assert_problem(await thief.post("/api/auth/refresh", headers=xsrf), 401, "refresh_reused")
     await thief.aclose()
     assert_problem(await browser.post("/api/auth/refresh", headers=xsrf), 401, "session_revoked")
+
+
+async def test_a_refresh_whose_response_was_lost_is_retried_after_the_grace_window(
+    live_server: ServerProcess, browser: Browser
+) -> None:
+    await logged_in(live_server, browser)
+    held, xsrf = dict(browser.jar), browser.xsrf()
+    lost = await browser.post("/api/auth/refresh", headers=xsrf)  # the client never sees it
+    assert lost.status_code == 204
+    await asyncio.sleep(3.2)  # past the 3 s grace window of the test settings
+    retry = Browser(live_server.url, browser.http)
+    retry.jar = held
+    response = await retry.post("/api/auth/refresh", headers=xsrf)
+    assert response.status_code == 204, response.text
+    assert (await retry.get("/api/auth/me")).status_code == 200
+    assert (await retry.post("/api/auth/refresh", headers=xsrf)).status_code == 204
 
 
 async def test_twenty_concurrent_refreshes_keep_one_session_and_nobody_logged_out(

@@ -248,6 +248,8 @@ async def test_refresh_reuse_after_grace_revokes_session(server: Server) -> None
     stolen = server.client.cookies["__Host-jot_refresh"]
     xsrf = server.xsrf()
     assert (await server.client.post("/api/auth/refresh", headers=xsrf)).status_code == 204
+    # The holder moved on past the stolen token's successor: the stolen one is now reuse.
+    assert (await server.client.post("/api/auth/refresh", headers=xsrf)).status_code == 204
     server.clock.advance(11)
     replay = await server.post_with_cookies(
         "/api/auth/refresh",
@@ -583,6 +585,7 @@ async def test_the_audit_trail_records_the_session_lifecycle(server: Server) -> 
     stolen = server.client.cookies["__Host-jot_refresh"]
     xsrf = server.xsrf()
     await server.client.post("/api/auth/refresh", headers=xsrf)
+    await server.client.post("/api/auth/refresh", headers=xsrf)
     server.clock.advance(11)
     await server.post_with_cookies(
         "/api/auth/refresh",
@@ -595,6 +598,7 @@ async def test_the_audit_trail_records_the_session_lifecycle(server: Server) -> 
         "user_created",
         "login_failed",
         "login",
+        "refresh",
         "refresh",
         "refresh_reused",
         "key_rotated",

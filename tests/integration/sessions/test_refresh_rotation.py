@@ -187,13 +187,14 @@ async def test_refresh_reuse_after_grace_revokes_session_and_audits(
 ) -> None:
     issued = await service.create_session(await _user(store))
     rotated = await service.rotate_refresh_token(issued.refresh_token)
+    newest = await service.rotate_refresh_token(rotated.refresh_token)  # the successor is used
     clock.advance(GRACE)
     with pytest.raises(RefreshReused) as caught:
         await service.rotate_refresh_token(issued.refresh_token)
     assert caught.value.code == "refresh_reused"
     # The whole family is gone: the legitimate holder's newest token is refused too.
     with pytest.raises(SessionRevoked) as revoked:
-        await service.rotate_refresh_token(rotated.refresh_token)
+        await service.rotate_refresh_token(newest.refresh_token)
     assert revoked.value.code == "session_revoked"
     session = await service.get_session(issued.session.id)
     assert session is not None and session.revoked_reason == "refresh_reused"
@@ -206,9 +207,58 @@ async def test_reuse_just_inside_the_grace_window_is_not_theft(
 ) -> None:
     issued = await service.create_session(await _user(store))
     rotated = await service.rotate_refresh_token(issued.refresh_token)
+    newest = await service.rotate_refresh_token(rotated.refresh_token)  # the successor is used
     clock.advance(GRACE - 0.01)
     again = await service.rotate_refresh_token(issued.refresh_token)
-    assert again.refresh_token == rotated.refresh_token
+    assert again.refresh_token == newest.refresh_token
+
+
+async def test_a_lost_refresh_response_is_retried_however_late(
+    store: Store, service: SessionService, clock: Clock
+) -> None:
+    """The response carrying the successor never arrived (network drop, tab closed, server
+    killed after the commit): the token the client still holds gets the successor, and no
+    theft alarm goes off, until the successor itself has been used."""
+    issued = await service.create_session(await _user(store))
+    lost = await service.rotate_refresh_token(issued.refresh_token)
+    clock.advance(3600)  # far past the grace window
+    retried = await service.rotate_refresh_token(issued.refresh_token)
+    assert retried.refresh_token == lost.refresh_token
+    clock.advance(3600)
+    assert (await service.rotate_refresh_token(issued.refresh_token)).refresh_token == (
+        lost.refresh_token
+    )
+    following = await service.rotate_refresh_token(retried.refresh_token)
+    session = await service.get_session(issued.session.id)
+    assert session is not None and session.revoked_at is None
+    assert following.session.id == issued.session.id
+    assert not await AuditLog(store).list_events(event="refresh_reused")
+
+
+async def test_a_cookie_token_replayed_in_a_body_after_its_successor_was_used_is_reuse(
+    store: Store, service: SessionService, clock: Clock
+) -> None:
+    issued = await service.create_session(await _user(store), refresh_delivery="cookie")
+    rotated = await service.rotate_refresh_token(issued.refresh_token, presented_in="cookie")
+    await service.rotate_refresh_token(rotated.refresh_token, presented_in="cookie")
+    clock.advance(GRACE + 1)
+    with pytest.raises(RefreshReused):
+        await service.rotate_refresh_token(issued.refresh_token, presented_in="body")
+    session = await service.get_session(issued.session.id)
+    assert session is not None and session.revoked_reason == "refresh_reused"
+    assert len(await AuditLog(store).list_events(event="refresh_reused")) == 1
+
+
+async def test_a_redeemable_cookie_token_presented_in_a_body_changes_nothing(
+    store: Store, service: SessionService, clock: Clock
+) -> None:
+    issued = await service.create_session(await _user(store), refresh_delivery="cookie")
+    rotated = await service.rotate_refresh_token(issued.refresh_token, presented_in="cookie")
+    clock.advance(GRACE + 1)
+    with pytest.raises(InvalidRefreshToken):
+        await service.rotate_refresh_token(issued.refresh_token, presented_in="body")
+    retried = await service.rotate_refresh_token(issued.refresh_token, presented_in="cookie")
+    assert retried.refresh_token == rotated.refresh_token
 
 
 async def test_sealed_successors_are_forgotten_once_the_grace_window_is_over(
@@ -217,14 +267,25 @@ async def test_sealed_successors_are_forgotten_once_the_grace_window_is_over(
     issued = await service.create_session(await _user(store))
     second = await service.rotate_refresh_token(issued.refresh_token)
     clock.advance(GRACE + 1)
-    await service.rotate_refresh_token(second.refresh_token)
+    third = await service.rotate_refresh_token(second.refresh_token)
+    assert await _sealed_successors(store) == 2  # the first's successor was used just now
+    clock.advance(GRACE + 1)
+    await service.rotate_refresh_token(third.refresh_token)
+    # The first row's successor was used more than the grace window ago: never redeemed again.
+    assert await _sealed_successors(store) == 2
+    with pytest.raises(RefreshReused):
+        await service.rotate_refresh_token(issued.refresh_token)
+
+
+async def _sealed_successors(store: Store) -> int:
     async with store.read() as conn:
-        sealed = (
-            await conn.execute(
-                select(func.count()).where(refresh_tokens.c.successor_sealed.is_not(None))
-            )
-        ).scalar_one()
-    assert sealed == 1  # only the row rotated just now
+        return int(
+            (
+                await conn.execute(
+                    select(func.count()).where(refresh_tokens.c.successor_sealed.is_not(None))
+                )
+            ).scalar_one()
+        )
 
 
 async def test_session_expires_after_idle_ttl_without_refresh(
@@ -380,13 +441,18 @@ async def test_within_grace_a_revoked_session_stays_revoked(
         await service.rotate_refresh_token(issued.refresh_token)
 
 
-async def test_without_a_grace_window_a_concurrent_refresh_counts_as_reuse(
+async def test_without_a_grace_window_a_token_whose_successor_was_used_counts_as_reuse(
     store: Store, store_settings: Settings, clock: Clock
 ) -> None:
     settings = store_settings.model_copy(update={"refresh_grace_period": 0})
     service = _session_service(store, settings, clock)
     issued = await service.create_session(await _user(store))
-    await service.rotate_refresh_token(issued.refresh_token)
+    rotated = await service.rotate_refresh_token(issued.refresh_token)
+    # Its successor unused, the token is a retry, not a theft, even without a grace window.
+    assert (await service.rotate_refresh_token(issued.refresh_token)).refresh_token == (
+        rotated.refresh_token
+    )
+    await service.rotate_refresh_token(rotated.refresh_token)
     with pytest.raises(RefreshReused):
         await service.rotate_refresh_token(issued.refresh_token)
 
