@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     leeway: int = Field(30, ge=0, le=300)
     max_token_bytes: int = Field(8192, ge=512, le=65536)
 
+    # Cache-Control max-age of /.well-known/jotauth-revocations (guards poll it this often).
+    revocations_max_age: int = Field(1, ge=0, le=60)
+
     # --- keys and JWKS --------------------------------------------------------------------
     jwks_max_age: int = Field(600, ge=0)  # Cache-Control max-age of /.well-known/jwks.json
     key_rotation_period: int = Field(30 * 24 * 3600, ge=0)  # 0 disables automatic rotation

@@ -26,6 +26,7 @@ from jotauth.accounts import (
     SignInCounters,
     SignOut,
 )
+from jotauth.revocations.feed import RevocationAnnouncer, RevocationFeed
 from jotauth.server.body_limit import BodySizeLimit
 from jotauth.server.context import LAYER_ERRORS, ServerContext
 from jotauth.server.cookies import CookiePolicy
@@ -35,7 +36,7 @@ from jotauth.server.maintenance import purge_expired_sessions
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
 from jotauth.server.problems import install_problem_handlers
 from jotauth.server.redirects import ReturnToPolicy
-from jotauth.server.routes import auth_api, hosted, operations, well_known
+from jotauth.server.routes import auth_api, hosted, operations, revocations, well_known
 from jotauth.server.security_headers import SecurityHeaders
 from jotauth.server.signing_keys import SigningKeys
 from jotauth.server.startup import check_settings, public_origin, server_secret
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     )
     app.include_router(auth_api.router)
     app.include_router(well_known.router)
+    app.include_router(revocations.router)
     app.include_router(hosted.router)
     app.include_router(operations.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
@@ -150,8 +152,17 @@ async def _compose(
         on_transition=lambda transition: metrics.key_rotations.labels(transition).inc(),
     )
     await keys.start()
+    # Access tokens of an ended session stay valid until they expire (plus leeway): that is
+    # how long resource servers must be told to refuse them.
+    refuse_for = settings.access_token_ttl + settings.leeway
+    announce = await _revocation_announcer(settings, exits, keep_for=refuse_for, clock=clock)
     sessions = SessionService(
-        store, SessionPolicy.from_settings(settings), audit=audit, secret=secret, clock=clock
+        store,
+        SessionPolicy.from_settings(settings),
+        audit=audit,
+        secret=secret,
+        clock=clock,
+        on_revoked=announce,
     )
     hasher = PasswordHasher(settings)
     exits.callback(hasher.close)
@@ -193,6 +204,12 @@ async def _compose(
         accounts=accounts,
         delivery=SessionDelivery(cookies=cookies, csrf=csrf, clock=clock),
         keys=keys,
+        revocations=RevocationFeed(
+            sessions.revoked_since,
+            keep_for=refuse_for,
+            max_age=settings.revocations_max_age,
+            clock=clock,
+        ),
         tokens=tokens,
         verifier=verifier,
         metrics=metrics,
@@ -203,3 +220,22 @@ async def _compose(
         templates=Jinja2Templates(directory=str(_HERE / "templates")),
         public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
     )
+
+
+async def _revocation_announcer(
+    settings: Settings,
+    exits: contextlib.AsyncExitStack,
+    *,
+    keep_for: float,
+    clock: Callable[[], float],
+) -> RevocationAnnouncer | None:
+    """Redis pub/sub announcements of ended sessions, when Redis is configured."""
+    if not settings.redis_url:
+        return None
+    import redis.asyncio as redis_asyncio
+
+    client = redis_asyncio.Redis.from_url(
+        settings.redis_url, socket_timeout=1, socket_connect_timeout=1
+    )
+    exits.push_async_callback(client.aclose)
+    return RevocationAnnouncer(client, keep_for=keep_for, clock=clock)

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from jotauth import jose
 from jotauth.accounts import AccessTokenIssuer, Accounts, OwnTokenVerifier
+from jotauth.revocations.feed import RevocationFeed
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.delivery import SessionDelivery
@@ -40,6 +41,7 @@ class ServerContext:
     accounts: Accounts
     delivery: SessionDelivery
     keys: SigningKeys
+    revocations: RevocationFeed
     tokens: AccessTokenIssuer
     verifier: OwnTokenVerifier
     metrics: ServerMetrics

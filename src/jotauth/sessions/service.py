@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -58,6 +58,17 @@ class _LostRace:
 _LOST_RACE = _LostRace()
 
 
+class _ReuseDetected:
+    """The session was revoked for refresh-token reuse (committed with the transaction)."""
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+
+
+# Told the ids of sessions that just ended (after commit); must not raise.
+RevocationListener = Callable[[Sequence[str]], Awaitable[None]]
+
+
 class SessionService:
     """Creates sessions, rotates their refresh tokens, ends them."""
 
@@ -69,9 +80,13 @@ class SessionService:
         audit: AuditLog,
         secret: bytes,
         clock: Callable[[], float] = time.time,
+        on_revoked: RevocationListener | None = None,
     ) -> None:
         """``secret`` seals the successor kept for a grace-window hand-out; instances that
-        share a store must share it, or concurrent refreshes only join on one process."""
+        share a store must share it, or concurrent refreshes only join on one process.
+        ``on_revoked`` hears the ids of sessions ended, after the ending committed (the
+        revocation fan-out to resource servers, DESIGN §9)."""
+        self._on_revoked = on_revoked
         self._store = store
         self._clock = clock
         self._idle_ttl = policy.idle_ttl
@@ -153,6 +168,9 @@ class SessionService:
             outcome = await self._try_rotate(presented, presented_in)
             if isinstance(outcome, IssuedRefresh):
                 return outcome
+            if isinstance(outcome, _ReuseDetected):
+                await self._announce([outcome.session_id])
+                raise RefreshReused()
             if isinstance(outcome, SessionError):
                 raise outcome
         raise RefreshConflict()
@@ -183,6 +201,7 @@ class SessionService:
                     ip=ip,
                     detail={"reason": reason},
                 )
+        await self._announce(ended)
         return bool(ended)
 
     async def revoke_user_sessions(
@@ -215,6 +234,7 @@ class SessionService:
                     ip=ip,
                     detail={"reason": reason, "sessions": len(ended)},
                 )
+        await self._announce(ended)
         return len(ended)
 
     async def list_sessions(self, user_id: str) -> list[SessionInfo]:
@@ -267,6 +287,21 @@ class SessionService:
             )
         return None if row is None else _session_from_row(row)
 
+    async def revoked_since(self, since: float) -> list[tuple[str, float]]:
+        """``(session id, revoked at)`` of every session ended after ``since``, oldest first:
+        what the revocation feed tells resource servers."""
+        async with self._store.read() as conn:
+            rows = await conn.execute(
+                select(sessions.c.id, sessions.c.revoked_at)
+                .where(sessions.c.revoked_at > since)
+                .order_by(sessions.c.revoked_at, sessions.c.id)
+            )
+            return [(row.id, float(row.revoked_at)) for row in rows]
+
+    async def _announce(self, ended: Sequence[str]) -> None:
+        if ended and self._on_revoked is not None:
+            await self._on_revoked(list(ended))
+
     async def purge_expired(self) -> int:
         """Delete sessions past their absolute expiry with their token history; returns count."""
         now = self._clock()
@@ -292,7 +327,7 @@ class SessionService:
 
     async def _try_rotate(
         self, presented: str, presented_in: RefreshDelivery | None
-    ) -> IssuedRefresh | SessionError | _LostRace:
+    ) -> IssuedRefresh | SessionError | _LostRace | _ReuseDetected:
         """One attempt in one transaction. Errors are *returned* so their side effects commit."""
         async with self._store.transaction() as conn:
             token_row = await _token_row(conn, presented)
@@ -349,7 +384,7 @@ class SessionService:
                 detail={"seconds_since_rotation": round(now - (token_row["rotated_at"] or now), 3)},
             )
             _log.warning("refresh token reuse detected; session revoked")
-            return RefreshReused()
+            return _ReuseDetected(session.id)
 
     async def _redeemable(self, conn: AsyncConnection, row: RowMapping, now: float) -> bool:
         """Whether a rotated token may still be exchanged for the head: its successor was

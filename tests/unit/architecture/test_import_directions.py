@@ -24,7 +24,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "verify": frozenset({"errors", "jose"}),
     "http": frozenset({"errors", "problems"}),
     "csrf": frozenset({"errors", "http"}),
-    "guard": frozenset({"errors", "problems", "jose", "verify", "http", "csrf"}),
+    "revocations": frozenset({"errors"}),
+    "guard": frozenset({"errors", "problems", "jose", "verify", "http", "csrf", "revocations"}),
     "store": frozenset({"errors", "settings", "jose", "keys"}),
     "throttle": frozenset({"errors", "settings", "store"}),
     "users": frozenset({"errors", "settings", "store", "throttle"}),
@@ -44,6 +45,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "users",
             "sessions",
             "accounts",
+            "revocations",
         }
     ),
     "server": frozenset(
@@ -62,6 +64,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "sessions",
             "accounts",
             "composition",
+            "revocations",
             "(root)",
         }
     ),
@@ -89,9 +92,21 @@ FRAMEWORK_FREE = (
     "sessions",
     "accounts",
     "composition",
+    "revocations",
 )
 # Only the storage side talks SQL.
-SQL_FREE = ("errors", "problems", "jose", "keys", "verify", "http", "csrf", "guard", "accounts")
+SQL_FREE = (
+    "errors",
+    "problems",
+    "jose",
+    "keys",
+    "verify",
+    "http",
+    "csrf",
+    "guard",
+    "accounts",
+    "revocations",
+)
 
 
 def _modules() -> Iterator[tuple[str, str, Path]]:
