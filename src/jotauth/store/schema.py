@@ -62,6 +62,8 @@ sessions = Table(
     # 'cookie' or 'body' (native client): where the refresh token must be presented (0002).
     Column("refresh_delivery", String(8), nullable=True),
     Index("ix_sessions_user_id", "user_id"),
+    # The revocation feed reads the sessions ended within the access-token lifetime (0005).
+    Index("ix_sessions_revoked_at", "revoked_at"),
 )
 
 # One row per refresh token ever issued; only the SHA-256 of the token is stored (DESIGN §6).
