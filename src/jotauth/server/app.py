@@ -92,9 +92,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         openapi_url="/openapi.json",
     )
     install_problem_handlers(
-        app,
-        layer_errors=AuthFlows.layer_errors,
-        on_problem=lambda problem: metrics.failures.labels(problem.code).inc(),
+        app, on_problem=lambda problem: metrics.failures.labels(problem.code).inc()
     )
     app.include_router(auth_api.router)
     app.include_router(well_known.router)

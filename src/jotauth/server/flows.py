@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jotauth import jose
+from jotauth.errors import JotauthError
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens
 from jotauth.server.metrics import ServerMetrics
@@ -24,7 +25,7 @@ from jotauth.server.problems import (
     InvalidCredentials,
     NotAuthenticated,
     NotFound,
-    ServerProblem,
+    UserInactive,
 )
 from jotauth.server.schemas import MeResponse, SessionInfo, SessionList, TokenResponse
 from jotauth.server.tokens import AccessTokenIssuer, IssuedAccessToken, OwnTokenVerifier
@@ -37,7 +38,7 @@ from jotauth.sessions import (
 )
 from jotauth.settings import Settings
 from jotauth.store import StoreError
-from jotauth.users import LoginThrottled, User, UserError, UserService, WrongPassword
+from jotauth.users import LoginThrottled, User, UserError, UserService
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -70,13 +71,6 @@ class SignedIn:
         return self.issued.session.id
 
 
-class WrongCurrentPassword(ServerProblem):
-    # 403, not 401: a 401 tells API clients their *token* is bad and makes them refresh or
-    # log the user out (RFC 6750 §3.1), while here only the form input was wrong.
-    status, code, title = 403, "wrong_password", "Wrong password"
-    default_detail = "The current password is not correct."
-
-
 class CsrfFailedAfterRotation(CsrfFailed):
     """The XSRF token belongs to another session, found out only after the rotation.
 
@@ -92,7 +86,7 @@ class CsrfFailedAfterRotation(CsrfFailed):
 class AuthFlows:
     """Login, refresh, logout and account operations of the auth server."""
 
-    layer_errors: tuple[type[Exception], ...] = (
+    layer_errors: tuple[type[JotauthError], ...] = (
         jose.JoseError,
         StoreError,
         UserError,
@@ -340,7 +334,7 @@ class AuthFlows:
         """The profile behind an access token (401 when the user is gone or disabled)."""
         user = await self._users.get_user(claims.sub)
         if user is None or user.disabled:
-            raise NotAuthenticated("The user of this token no longer exists or is disabled.")
+            raise UserInactive()
         return MeResponse(
             id=user.id,
             email=user.email,
@@ -393,16 +387,13 @@ class AuthFlows:
         client: ClientInfo,
     ) -> None:
         """Change the password and end every other session of the user."""
-        try:
-            await self._users.change_password(
-                user_id,
-                current_password,
-                new_password,
-                current_session_id=keep_session_id,
-                ip=client.ip or None,
-            )
-        except WrongPassword as error:
-            raise WrongCurrentPassword() from error
+        await self._users.change_password(
+            user_id,
+            current_password,
+            new_password,
+            current_session_id=keep_session_id,
+            ip=client.ip or None,
+        )
 
 
 def _require_double_submit(header: str | None, cookie: str | None) -> None:
