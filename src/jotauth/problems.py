@@ -220,6 +220,7 @@ class _Prepared:
     body_head: bytes  # {"type":…,"title":…,"status":…,"detail":
     body_tail: bytes  # ,"code":…}
     challenge_head: str  # Bearer realm="…"[, error="…"]
+    bare_challenge: bytes  # the whole header value when the challenge is BARE
 
 
 _CONTENT_TYPE = (b"content-type", PROBLEM_JSON.encode("ascii"))
@@ -272,7 +273,7 @@ class ProblemRenderer:
         headers = [_CONTENT_TYPE, (b"content-length", b"%d" % len(body)), _NO_STORE]
         challenge = prepared.challenge
         if challenge is Challenge.BARE:
-            headers.append((b"www-authenticate", prepared.challenge_head.encode("ascii")))
+            headers.append((b"www-authenticate", prepared.bare_challenge))
         elif challenge is not Challenge.NONE:
             value = f'{prepared.challenge_head}, error_description="{header_safe(text)}"'
             scope = " ".join(scopes)
@@ -303,6 +304,7 @@ class ProblemRenderer:
             body_head=_body_head(shown, spec.title, spec.status),
             body_tail=b',"code":' + _JSON.encode(str(shown)).encode("utf-8") + b"}",
             challenge_head=challenge_head,
+            bare_challenge=self._bare_challenge.encode("ascii"),
         )
         self._prepared[code] = prepared
         return prepared

@@ -2,6 +2,10 @@
 
 import json
 
+import httpx
+from fastapi import FastAPI
+from flask import Flask
+
 from jotauth.guard import (
     CsrfFailed,
     GuardError,
@@ -11,8 +15,12 @@ from jotauth.guard import (
     MissingCredentials,
     RefreshFailed,
 )
+from jotauth.guard.fastapi import install_problem_handler
+from jotauth.guard.flask import JotAuth
 from jotauth.guard.problems import send_problem
+from jotauth.jose import TokenExpired
 from jotauth.problems import ProblemRenderer
+from jotauth.verify import TokenVerifier
 
 
 def headers_of(error: GuardError) -> dict[bytes, bytes]:
@@ -64,3 +72,31 @@ async def test_send_problem_sends_start_then_body_with_the_extra_headers():
     assert (b"set-cookie", b"a=; Max-Age=0") in start["headers"]
     assert start["headers"][: len(problem.headers)] == list(problem.headers)
     assert body == {"type": "http.response.body", "body": problem.body}
+
+
+async def test_the_fastapi_handler_renders_any_jotauth_error_not_only_the_guards():
+    app = FastAPI()
+
+    @app.get("/verify-by-hand")
+    async def verify_by_hand() -> None:
+        raise TokenExpired()  # a route calling the verifier itself: a 401, never a 500
+
+    install_problem_handler(app, realm="lessons")
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/verify-by-hand")
+    assert response.status_code == 401 and response.json()["code"] == "expired"
+    assert response.headers["www-authenticate"].startswith(
+        'Bearer realm="lessons", error="invalid_token"'
+    )
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_flask_adapter_sends_what_the_renderer_draws():
+    verifier = TokenVerifier(issuer="https://auth.test", audience="api", keys={"keys": []})
+    extension = JotAuth(Flask(__name__), verifier=verifier, realm="lessons")
+    response = extension.problem_response(InsufficientScope(scopes=("lessons:write",)))
+    assert response.status_code == 403
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["WWW-Authenticate"].endswith('scope="lessons:write"')
+    assert response.get_json()["code"] == "insufficient_scope"
