@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from jotauth.sessions import SessionError
+from jotauth.errors import ErrorCode
 from jotauth.users import UserError
 
 
-class UserInactive(SessionError):
+class UserInactive(UserError):
     """The user of a valid access token was deleted or disabled since it was issued."""
 
-    code = "user_inactive"
-    default_detail = "the user of this token no longer exists or is disabled"
+    code = ErrorCode.USER_INACTIVE
+    default_detail = "The user of this token no longer exists or is disabled."
 
 
 class InvalidCredentials(UserError):
     """Login with an unknown address, a wrong password or a disabled account: one answer
-    for all three, so the response never tells which (no user enumeration)."""
+    for all three, so the response never tells which (no user enumeration). Not a token
+    error: a 401 with a bare challenge, never ``invalid_token``."""
 
-    code = "invalid_credentials"
+    code = ErrorCode.INVALID_CREDENTIALS
     default_detail = "The email or password is incorrect."

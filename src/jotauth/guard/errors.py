@@ -1,89 +1,110 @@
-"""Errors of the guard layer: each has a fixed status, a stable ``code`` and its challenge.
+"""Errors of the guard layer, each with a code of :class:`jotauth.errors.ErrorCode`.
 
-:mod:`jotauth.guard.problems` renders them as RFC 9457 problem documents with the RFC 6750
-``WWW-Authenticate`` header, in one place for ASGI, FastAPI and Flask.
+How each code looks over HTTP (status, RFC 6750 challenge) is in :mod:`jotauth.problems`;
+the guard's adapters (ASGI, FastAPI, Flask) only send what it renders. The failures the auth
+server shares with the guard (no token, CSRF, keys down) are defined here once and the
+server subclasses them.
 """
 
 from __future__ import annotations
 
-from jotauth.jose import InvalidToken
+from jotauth.errors import ErrorCode, JotauthError
+from jotauth.jose import InvalidToken, KeySetUnavailable
 
 
-class GuardError(Exception):
+class GuardError(JotauthError):
     """Base of every error the guard answers with; never a 5xx for bad client input."""
 
-    status: int = 400
-    code: str = "bad_request"
-    title: str = "Bad request"
-    default_detail: str = "The request could not be processed."
-    # RFC 6750 §3.1 error code for the Bearer challenge; None: no challenge, or a bare one.
-    challenge_error: str | None = None
-
-    def __init__(self, detail: str | None = None) -> None:
-        self.detail = detail or self.default_detail
-        super().__init__(self.detail)
+    code = ErrorCode.GUARD_ERROR
+    default_detail = "The request could not be processed."
 
 
 class MissingCredentials(GuardError):
     """No access token at all: RFC 6750 §3.1 says the challenge carries no error code."""
 
-    status, code, title = 401, "missing_token", "Not authenticated"
+    code = ErrorCode.MISSING_TOKEN
     default_detail = "An access token is required."
 
 
 class MalformedAuthorization(GuardError):
-    """An ``Authorization: Bearer`` header that breaks RFC 6750 §2.1, or several of them."""
+    """An ``Authorization: Bearer`` header that breaks RFC 6750 §2.1, or several of them.
 
-    status, code, title = 400, "invalid_request", "Malformed Authorization header"
+    400 with the ``invalid_request`` challenge; the body's code is ``malformed_authorization``
+    because OAuth 2 reserves ``invalid_request`` for its own ``error`` member.
+    """
+
+    code = ErrorCode.MALFORMED_AUTHORIZATION
     default_detail = "The Authorization header must be exactly 'Bearer <token>'."
-    challenge_error = "invalid_request"
 
 
 class TokenRejected(GuardError):
-    """The access token did not verify; ``code`` is the verifier's (``expired``, …)."""
+    """The access token did not verify; the client is told the verifier's precise code
+    (``expired``, ``bad_signature``…), kept in ``error``."""
 
-    status, title = 401, "Invalid token"
-    code = "invalid_token"
-    challenge_error = "invalid_token"
+    code = ErrorCode.TOKEN_REJECTED
 
     def __init__(self, error: InvalidToken) -> None:
         super().__init__(error.detail)
-        self.code = error.code
+        self.error = error
+
+    @property
+    def reported_code(self) -> ErrorCode:
+        """The verifier's code (``expired``…): what a client can act on."""
+        return self.error.code
 
 
-class KeysUnavailable(GuardError):
+class KeysUnavailable(KeySetUnavailable, GuardError):
     """No verification keys (JWKS down, nothing cached): the server's fault, so 503 and
-    never 401, which would make clients log their users out during an outage."""
+    never 401, which would make clients log their users out during an outage.
 
-    status, code, title = 503, "keys_unavailable", "Service unavailable"
+    The same failure as :class:`jotauth.jose.KeySetUnavailable` (same code), raised as a
+    :class:`GuardError` so the guard's adapters answer it.
+    """
+
     default_detail = "The token verification keys are unavailable. Retry shortly."
 
 
 class CsrfFailed(GuardError):
     """A cookie-authenticated unsafe request without the matching, session-bound token."""
 
-    status, code, title = 403, "csrf_failed", "CSRF check failed"
+    code = ErrorCode.CSRF_FAILED
     default_detail = "The X-XSRF-TOKEN header is missing or does not match this session."
 
 
 class InsufficientScope(GuardError):
     """A valid token without the scopes or roles the resource needs (RFC 6750 §3.1)."""
 
-    status, code, title = 403, "insufficient_scope", "Insufficient scope"
+    code = ErrorCode.INSUFFICIENT_SCOPE
     default_detail = "The access token does not grant access to this resource."
-    challenge_error = "insufficient_scope"
 
     def __init__(self, detail: str | None = None, *, scopes: tuple[str, ...] = ()) -> None:
         super().__init__(detail)
         self.scopes = scopes
 
 
-class RefreshFailed(GuardError):
-    """Silent refresh was refused by the auth server: the session is over."""
+# What an auth server may answer a refused refresh with, passed on to the client: each
+# means "the session is over, log in again" (401). Anything else is ``refresh_failed``.
+SESSION_ENDED_CODES = frozenset(
+    {
+        ErrorCode.INVALID_REFRESH_TOKEN,
+        ErrorCode.SESSION_EXPIRED,
+        ErrorCode.SESSION_REVOKED,
+        ErrorCode.REFRESH_REUSED,
+        ErrorCode.SESSION_NOT_FOUND,
+        ErrorCode.MISSING_REFRESH_TOKEN,
+    }
+)
 
-    status, code, title = 401, "refresh_failed", "Session ended"
+
+class RefreshFailed(GuardError):
+    """Silent refresh was refused by the auth server: the session is over.
+
+    ``reason`` is the auth server's code when it is one of :data:`SESSION_ENDED_CODES`
+    (``session_expired``…), so the client learns why; otherwise ``refresh_failed``.
+    """
+
+    code = ErrorCode.REFRESH_FAILED
     default_detail = "The session could not be refreshed. Log in again."
-    challenge_error = "invalid_token"
 
     def __init__(
         self,
@@ -93,14 +114,26 @@ class RefreshFailed(GuardError):
         set_cookies: tuple[bytes, ...] = (),
     ) -> None:
         super().__init__(detail)
-        if code:
-            self.code = code
+        self.reason = _session_ended_code(code)
         # Cookies the auth server set while refusing (they replace the guard's clearing).
         self.set_cookies = set_cookies
+
+    @property
+    def reported_code(self) -> ErrorCode:
+        """The auth server's reason (``session_expired``…) or ``refresh_failed``."""
+        return self.reason
+
+
+def _session_ended_code(text: str | None) -> ErrorCode:
+    # The text comes from another server's response body: only a known session-ending
+    # code is passed on, so a refusal can never be rendered as, say, a 403 or a 503.
+    if text is not None and text in SESSION_ENDED_CODES:
+        return ErrorCode(text)
+    return ErrorCode.REFRESH_FAILED
 
 
 class RefreshUnavailable(GuardError):
     """The auth server could not be reached for a silent refresh: 503, never a logout."""
 
-    status, code, title = 503, "refresh_unavailable", "Service unavailable"
+    code = ErrorCode.REFRESH_UNAVAILABLE
     default_detail = "The session could not be refreshed right now. Retry shortly."

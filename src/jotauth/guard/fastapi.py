@@ -15,8 +15,9 @@ ask for it (the seeds' ``checkIfAuthenticated``)::
     @app.get("/api/me")
     async def me(user: Annotated[Claims, Depends(check_if_authenticated)]): ...
 
-Errors are :class:`GuardError` subclasses; :func:`install_problem_handler` renders them as
-problem+json (the middleware also renders those raised behind it).
+Errors are :class:`GuardError` subclasses; :func:`install_problem_handler` renders them (and
+every other jotauth error) as problem+json through :mod:`jotauth.problems` (the middleware
+also renders those raised behind it).
 """
 
 from __future__ import annotations
@@ -27,15 +28,16 @@ from typing import Annotated, Literal
 from fastapi import Depends, FastAPI, Request
 from starlette.responses import Response
 
+from jotauth.errors import JotauthError
 from jotauth.jose import Claims
+from jotauth.problems import DEFAULT_REALM, ProblemRenderer
 from jotauth.verify import TokenVerifier
 
 from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator
 from .credentials import TOKEN_SOURCES, TokenSource
 from .csrf import CsrfPolicy
-from .errors import GuardError, InsufficientScope, MissingCredentials
+from .errors import InsufficientScope, MissingCredentials
 from .middleware import set_user
-from .problems import DEFAULT_REALM, problem_body, problem_headers
 
 # The dependencies are ``async def`` although they never await: FastAPI runs plain ``def``
 # dependencies in a thread pool, which costs more than the whole token check.
@@ -157,13 +159,18 @@ class JWTBearer:
 
 
 def install_problem_handler(app: FastAPI, *, realm: str = DEFAULT_REALM) -> None:
-    """Render every :class:`GuardError` raised by a route or dependency as problem+json."""
+    """Render every jotauth error raised by a route or dependency as problem+json.
 
-    async def on_guard_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, GuardError)
-        body = problem_body(exc)
-        response = Response(body, status_code=exc.status)
-        response.raw_headers = problem_headers(exc, realm, len(body))
+    That is the guard's errors and any other :class:`~jotauth.errors.JotauthError` (a token
+    error from calling the verifier directly is a 401, not a 500).
+    """
+    problems = ProblemRenderer(realm)
+
+    async def on_jotauth_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, JotauthError)
+        problem = problems.render(exc)
+        response = Response(problem.body, status_code=problem.status)
+        response.raw_headers = list(problem.headers)
         return response
 
-    app.add_exception_handler(GuardError, on_guard_error)
+    app.add_exception_handler(JotauthError, on_jotauth_error)

@@ -25,14 +25,15 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast
 from flask import Flask, Response, current_app, g, request
 from werkzeug.local import LocalProxy
 
+from jotauth.errors import JotauthError
 from jotauth.jose import Claims
+from jotauth.problems import DEFAULT_REALM, ProblemRenderer
 from jotauth.verify import TokenVerifier
 
 from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator, RequestView
 from .credentials import TOKEN_SOURCES, TokenSource
 from .csrf import CsrfPolicy
-from .errors import GuardError, InsufficientScope
-from .problems import DEFAULT_REALM, problem_body, problem_headers
+from .errors import InsufficientScope
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,7 +68,7 @@ class JotAuth:
         self.authenticator = Authenticator(
             verifier=verifier, token_sources=token_sources, cookie_name=cookie_name, csrf=csrf
         )
-        self.realm = realm
+        self.problems = ProblemRenderer(realm)
         self._csrf_header = (
             self.authenticator.csrf.header_name if self.authenticator.csrf else "X-XSRF-TOKEN"
         )
@@ -77,16 +78,15 @@ class JotAuth:
     def init_app(self, app: Flask) -> None:
         """Register on ``app``: the extension entry and the problem+json error handler."""
         app.extensions[EXTENSION_KEY] = self
-        app.register_error_handler(GuardError, self.problem_response)
+        app.register_error_handler(JotauthError, self.problem_response)
 
-    def problem_response(self, error: GuardError) -> Response:
+    def problem_response(self, error: JotauthError) -> Response:
         """``error`` as an RFC 9457 response with the RFC 6750 challenge."""
-        body = problem_body(error)
+        problem = self.problems.render(error)
         headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in problem_headers(error, self.realm, len(body))
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in problem.headers
         ]
-        return Response(body, status=error.status, headers=headers)
+        return Response(problem.body, status=problem.status, headers=headers)
 
     def authenticate(self, *, optional: bool = False) -> Claims | None:
         """Verify this request's token (blocking); its claims go to ``g.user``."""

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Seque
 from typing import Any, Literal
 
 from jotauth.jose import Claims, InvalidToken, KeySetUnavailable
+from jotauth.problems import DEFAULT_REALM, PROBLEM_SPECS, ProblemRenderer
 from jotauth.verify import TokenVerifier
 
 from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticated, Authenticator, RequestView
@@ -44,7 +45,7 @@ from .errors import (
     TokenRejected,
 )
 from .paths import PathRules
-from .problems import DEFAULT_REALM, send_problem
+from .problems import send_problem
 from .refresh import SilentRefresh
 
 Scope = MutableMapping[str, Any]
@@ -95,7 +96,7 @@ class JWTAuthMiddleware:
             csrf=csrf,
             silent_refresh=silent_refresh,
         )
-        self.realm = realm
+        self.problems = ProblemRenderer(realm)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -118,10 +119,11 @@ class JWTAuthMiddleware:
         try:
             authenticated = await authenticator.authenticate(view)
         except RefreshFailed as error:
-            await send_problem(send, error, self.realm, _set_cookie_headers(error.set_cookies))
+            cookies = _set_cookie_headers(error.set_cookies)
+            await send_problem(send, self.problems.render(error), cookies)
             return
         except GuardError as error:
-            await send_problem(send, error, self.realm)
+            await send_problem(send, self.problems.render(error))
             return
         set_user(scope, authenticated.claims)
         set_cookies = authenticated.set_cookies
@@ -134,7 +136,7 @@ class JWTAuthMiddleware:
             # here so an app without the problem handler still never answers 500. (After the
             # start, the server refuses this second start and drops the connection, as for
             # any error at that point.)
-            await send_problem(send, error, self.realm, extra)
+            await send_problem(send, self.problems.render(error), extra)
 
     # --- WebSocket ------------------------------------------------------------------------
 
@@ -214,9 +216,11 @@ async def _refuse_websocket(
         marked = WEBSOCKET_BEARER_PROTOCOL in offered
         accept["subprotocol"] = WEBSOCKET_BEARER_PROTOCOL if marked else offered[0]
     await send(accept)
-    code = WS_TRY_AGAIN_LATER if error.status >= 500 else WS_POLICY_VIOLATION
+    reported = error.reported_code
+    status = PROBLEM_SPECS[reported].status
+    code = WS_TRY_AGAIN_LATER if status >= 500 else WS_POLICY_VIOLATION
     # RFC 6455 §5.5: a close reason fits in 123 bytes.
-    await send({"type": "websocket.close", "code": code, "reason": error.code[:123]})
+    await send({"type": "websocket.close", "code": code, "reason": reported[:123]})
 
 
 def _set_cookie_headers(values: Iterable[bytes]) -> list[tuple[bytes, bytes]]:

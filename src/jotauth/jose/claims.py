@@ -56,7 +56,7 @@ def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         if name == "exp":  # present (required) but null: no expiry is not an option
-            raise ClaimsError("exp must be a NumericDate")
+            raise ClaimsError("exp must be a NumericDate", claim="exp")
         return None
     if type(value) is int and -_MAX_NUMERIC_DATE <= value <= _MAX_NUMERIC_DATE:
         return value
@@ -67,7 +67,7 @@ def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
         or not isinstance(value, int | float)
         or not -_MAX_NUMERIC_DATE <= value <= _MAX_NUMERIC_DATE
     ):
-        raise ClaimsError(f"{name} must be a NumericDate")
+        raise ClaimsError(f"{name} must be a NumericDate", claim=name)
     return float(value)
 
 
@@ -78,7 +78,7 @@ def _string_set(value: object, name: str, *, split: bool) -> frozenset[str]:
         return frozenset(value.split()) if split else frozenset((value,))
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return frozenset(value)
-    raise ClaimsError(f"{name} must be a string or an array of strings")
+    raise ClaimsError(f"{name} must be a string or an array of strings", claim=name)
 
 
 def typ_matches(header_typ: object, expected: str) -> bool:
@@ -154,7 +154,7 @@ class ClaimsPolicy:
         """Validate ``claims`` at time ``now``; return them typed or raise a ClaimsError."""
         if not self._required_set <= claims.keys():
             missing = next(name for name in self.required if name not in claims)
-            raise MissingClaim(f"the {missing} claim is required")
+            raise MissingClaim(f"the {missing} claim is required", claim=missing)
         get = claims.get
         exp = claims["exp"]
         if type(exp) is not int or not -_MAX_NUMERIC_DATE <= exp <= _MAX_NUMERIC_DATE:
@@ -190,10 +190,11 @@ class ClaimsPolicy:
                 raise BadAudience()
         sub = get("sub", "")
         if type(sub) is not str:
-            raise ClaimsError("sub must be a string")
+            raise ClaimsError("sub must be a string", claim="sub")
         jti, sid, scope, roles = get("jti"), get("sid"), get("scope"), get("roles")
         if (jti is not None and type(jti) is not str) or (sid is not None and type(sid) is not str):
-            raise ClaimsError("jti and sid must be strings")
+            bad = "jti" if jti is not None and type(jti) is not str else "sid"
+            raise ClaimsError("jti and sid must be strings", claim=bad)
         return Claims(
             sub,
             self.issuer,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ..errors import ErrorCode, JotauthError
 from ..jose import Key
 
 
@@ -24,10 +25,11 @@ class KeyState(StrEnum):
     REVOKED = "revoked"
 
 
-class KeyLifecycleError(Exception):
+class KeyLifecycleError(JotauthError):
     """An operation that the lifecycle does not allow (e.g. revoking an unknown kid)."""
 
-    code = "key_lifecycle"
+    code = ErrorCode.KEY_LIFECYCLE
+    default_detail = "the key lifecycle does not allow this operation"
 
 
 @dataclass(frozen=True, slots=True)

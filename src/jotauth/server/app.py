@@ -28,7 +28,7 @@ from jotauth.accounts import (
 )
 from jotauth.revocations.feed import RevocationAnnouncer, RevocationFeed
 from jotauth.server.body_limit import BodySizeLimit
-from jotauth.server.context import LAYER_ERRORS, ServerContext
+from jotauth.server.context import ServerContext
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.delivery import SessionDelivery
@@ -103,9 +103,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         openapi_url="/openapi.json",
     )
     install_problem_handlers(
-        app,
-        layer_errors=LAYER_ERRORS,
-        on_problem=lambda problem: metrics.failures.labels(problem.code).inc(),
+        app, on_problem=lambda problem: metrics.failures.labels(problem.code).inc()
     )
     app.include_router(auth_api.router)
     app.include_router(well_known.router)

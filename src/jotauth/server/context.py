@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
-from jotauth import jose
 from jotauth.accounts import AccessTokenIssuer, Accounts, OwnTokenVerifier
 from jotauth.revocations.feed import RevocationFeed
 from jotauth.server.cookies import CookiePolicy
@@ -18,14 +17,10 @@ from jotauth.server.delivery import SessionDelivery
 from jotauth.server.metrics import ServerMetrics
 from jotauth.server.redirects import ReturnToPolicy
 from jotauth.server.signing_keys import SigningKeys
-from jotauth.sessions import SessionError, SessionService
+from jotauth.sessions import SessionService
 from jotauth.settings import Settings
-from jotauth.store import AuditLog, Store, StoreError
-from jotauth.users import UserError, UserService
-
-# The base errors of the layers below HTTP; each instance has a stable ``code`` that
-# ``server.problems`` maps to a status.
-LAYER_ERRORS: tuple[type[Exception], ...] = (jose.JoseError, StoreError, UserError, SessionError)
+from jotauth.store import AuditLog, Store
+from jotauth.users import UserService
 
 
 @dataclass

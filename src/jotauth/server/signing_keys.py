@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from jotauth import jose
+from jotauth.errors import ErrorCode, JotauthError
 from jotauth.keys import KeyRing, KeyState, ManagedKey, generate_signing_key, with_x5c
 from jotauth.keys.pem import load_pem_file
 from jotauth.server.maintenance import run_periodically
@@ -39,10 +40,14 @@ _log = logging.getLogger("jotauth.server.keys")
 RotationOutcome = Literal["promoted", "published_next", "waiting", "revoked"]
 
 
-class SigningKeysError(Exception):
-    """A key operation that cannot be done (unknown kid, keys from files…)."""
+class SigningKeysError(JotauthError):
+    """A key operation that cannot be done (unknown kid, keys from files, no signing key).
 
-    code = "signing_keys"
+    Over HTTP it can only mean "no key to sign with right now": 503, never a 500 or 401.
+    """
+
+    code = ErrorCode.SIGNING_KEYS_UNAVAILABLE
+    default_detail = "the signing keys are unavailable"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 
+from jotauth.errors import ErrorCode, JotauthError
 from jotauth.server.cookies import CookieConfigError, CookiePolicy
 from jotauth.server.redirects import HttpUrl, parse_http_url
 from jotauth.settings import Settings
@@ -19,10 +20,11 @@ _DEV_SECRET = b"jotauth-development-only-insecure-secret-key"
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
 
-class StartupRefused(Exception):
+class StartupRefused(JotauthError):
     """The settings are unsafe for production; the message says what to change."""
 
-    code = "startup_refused"
+    code = ErrorCode.STARTUP_REFUSED
+    default_detail = "the settings are unsafe for production"
 
 
 def public_origin(settings: Settings) -> str:

@@ -1,17 +1,16 @@
-"""Errors of the storage layer, each with a stable ``code`` the HTTP layer maps in one place."""
+"""Errors of the storage layer; codes from :class:`jotauth.errors.ErrorCode`, HTTP in
+:mod:`jotauth.problems`."""
 
 from __future__ import annotations
 
+from jotauth.errors import ErrorCode, JotauthError
 
-class StoreError(Exception):
+
+class StoreError(JotauthError):
     """Base of every error raised by :mod:`jotauth.store`."""
 
-    code: str = "store_error"
-    default_detail: str = "storage error"
-
-    def __init__(self, detail: str | None = None) -> None:
-        self.detail = detail or self.default_detail
-        super().__init__(self.detail)
+    code = ErrorCode.STORE_ERROR
+    default_detail = "storage error"
 
 
 class StoreUnavailable(StoreError):
@@ -20,26 +19,26 @@ class StoreUnavailable(StoreError):
     An outage must not look like an invalid session, or every client would log its user out.
     """
 
-    code = "store_unavailable"
+    code = ErrorCode.STORE_UNAVAILABLE
     default_detail = "the session store is temporarily unavailable"
 
 
 class UnsupportedDatabase(StoreError):
     """The database URL names a backend or mode jotauth does not support."""
 
-    code = "unsupported_database"
+    code = ErrorCode.UNSUPPORTED_DATABASE
     default_detail = "unsupported database URL"
 
 
 class SealBroken(StoreError):
     """Encrypted data could not be decrypted: wrong secret key, or the row was tampered with."""
 
-    code = "seal_broken"
+    code = ErrorCode.SEAL_BROKEN
     default_detail = "stored secret could not be decrypted (wrong JOTAUTH_SECRET_KEY?)"
 
 
 class KeyNotFound(StoreError):
     """No signing key with that ``kid`` is stored."""
 
-    code = "key_not_found"
+    code = ErrorCode.KEY_NOT_FOUND
     default_detail = "no such signing key"

@@ -1,66 +1,69 @@
-"""Errors of the users layer, each with a stable ``code`` the HTTP layer maps in one place."""
+"""Errors of the users layer; codes from :class:`jotauth.errors.ErrorCode`, HTTP in
+:mod:`jotauth.problems`."""
 
 from __future__ import annotations
 
+from jotauth.errors import ErrorCode, JotauthError
 
-class UserError(Exception):
+
+class UserError(JotauthError):
     """Base of every error raised by :mod:`jotauth.users`."""
 
-    code: str = "user_error"
-    default_detail: str = "user error"
-
-    def __init__(self, detail: str | None = None) -> None:
-        self.detail = detail or self.default_detail
-        super().__init__(self.detail)
+    code = ErrorCode.USER_ERROR
+    default_detail = "user error"
 
 
 class UserExists(UserError):
-    code = "user_exists"
+    code = ErrorCode.USER_EXISTS
     default_detail = "a user with this email address already exists"
 
 
 class UserNotFound(UserError):
-    code = "user_not_found"
+    code = ErrorCode.USER_NOT_FOUND
     default_detail = "no such user"
 
 
 class InvalidEmail(UserError, ValueError):
-    code = "invalid_email"
+    code = ErrorCode.INVALID_EMAIL
     default_detail = "the email address is not valid"
 
 
 class WeakPassword(UserError, ValueError):
     """The new password does not meet the policy (signup, change, admin add)."""
 
-    code = "weak_password"
+    code = ErrorCode.WEAK_PASSWORD
     default_detail = "the password does not meet the password policy"
 
 
 class PasswordTooLong(UserError, ValueError):
     """Refused before hashing: a huge password must cost nothing (CWE-400)."""
 
-    code = "password_too_long"
+    code = ErrorCode.PASSWORD_TOO_LONG
     default_detail = "the password is too long"
 
 
 class WrongPassword(UserError):
-    """The current password given to a password change is not the user's password."""
+    """The current password given to a password change is not the user's password.
 
-    code = "invalid_credentials"
+    Not ``invalid_credentials`` (a failed login): the caller is signed in and only the form
+    input was wrong, so it must not look like a login or token failure (403, no challenge).
+    """
+
+    code = ErrorCode.WRONG_PASSWORD
     default_detail = "the current password is not correct"
 
 
 class InvalidProfile(UserError, ValueError):
     """A name, role or scope value that cannot be stored or put in a token."""
 
-    code = "invalid_profile"
+    code = ErrorCode.INVALID_PROFILE
     default_detail = "invalid name, role or scope"
 
 
 class LoginThrottled(UserError):
     """Too many login attempts for this account or client address; retry later."""
 
-    code = "too_many_attempts"
+    code = ErrorCode.TOO_MANY_ATTEMPTS
     default_detail = "too many login attempts; try again later"
 
     def __init__(self, retry_after: int, detail: str | None = None) -> None:

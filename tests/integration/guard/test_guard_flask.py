@@ -82,7 +82,8 @@ def test_expired_and_forged_tokens_are_401_invalid_token(flask_server, mint):
 def test_malformed_header_is_400(flask_server):
     response = httpx.get(flask_server + "/api/lessons", headers={"Authorization": "Bearer a b"})
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_request"
+    assert response.json()["code"] == "malformed_authorization"
+    assert 'error="invalid_request"' in response.headers["www-authenticate"]
 
 
 def test_scopes_and_roles(flask_server, mint):

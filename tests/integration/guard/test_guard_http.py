@@ -187,10 +187,10 @@ def test_token_in_the_wrong_place_counts_as_no_token(guarded, mint, placement):
         "Bearer=x",
     ],
 )
-def test_malformed_bearer_header_is_400_invalid_request(guarded, value):
+def test_malformed_bearer_header_is_400_malformed_authorization(guarded, value):
     status, body = raw_request(guarded.port, "GET /api/whoami HTTP/1.1", {"Authorization": value})
     assert status == 400, (value, body)
-    assert b'"code":"invalid_request"' in body
+    assert b'"code":"malformed_authorization"' in body
 
 
 def test_two_authorization_headers_are_400_invalid_request(guarded, mint):

@@ -24,6 +24,10 @@ def refresh_token_of(response: httpx.Response) -> str:
     return set_cookies(response)["__Host-jot_refresh"].split(";")[0].split("=", 1)[1]
 
 
+# RFC 6750 §3.1: no credentials sent (or a wrong password, which is no token): a bare challenge.
+BARE_CHALLENGE_CODES = {"missing_token", "missing_refresh_token", "invalid_credentials"}
+
+
 def problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -32,8 +36,11 @@ def problem(response: httpx.Response, status: int, code: str) -> dict[str, objec
     assert {"type", "title", "detail"} <= body.keys()
     if status == 401:
         challenge = response.headers["www-authenticate"]
-        assert challenge.startswith('Bearer realm="jotauth", error="invalid_token", ')
-        assert 'error_description="' in challenge
+        if code in BARE_CHALLENGE_CODES:
+            assert challenge == 'Bearer realm="jotauth"'
+        else:
+            assert challenge.startswith('Bearer realm="jotauth", error="invalid_token", ')
+            assert 'error_description="' in challenge
     return body
 
 
@@ -124,6 +131,16 @@ async def test_wrong_password_and_unknown_user_get_the_same_401(server: Server) 
     assert wrong.headers["www-authenticate"] == unknown.headers["www-authenticate"]
 
 
+async def test_wrong_login_password_is_not_a_token_error(server: Server) -> None:
+    # A 401 must carry a challenge, but the client sent no token: telling it its token is
+    # invalid would make it refresh or log out (RFC 6750 §3.1).
+    await server.add_user()
+    response = await server.login(password="not the password at all")
+    problem(response, 401, "invalid_credentials")
+    assert response.headers["www-authenticate"] == 'Bearer realm="jotauth"'
+    assert "invalid_token" not in response.headers["www-authenticate"]
+
+
 async def test_too_many_attempts_are_throttled_with_retry_after(server: Server) -> None:
     await server.add_user()
     for _ in range(5):
@@ -180,6 +197,25 @@ async def test_me_without_a_valid_token_is_401_with_a_bearer_challenge(
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"].startswith('Bearer realm="jotauth"')
+
+
+async def test_me_without_any_token_is_missing_token_with_the_bare_challenge(
+    sqlite_server: Server,
+) -> None:
+    response = await sqlite_server.client.get("/api/auth/me")
+    problem(response, 401, "missing_token")
+    assert response.headers["www-authenticate"] == 'Bearer realm="jotauth"'
+
+
+async def test_me_with_an_unverifiable_token_names_invalid_token(sqlite_server: Server) -> None:
+    response = await sqlite_server.client.get(
+        "/api/auth/me", headers={"Authorization": "Bearer not.a.token"}
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith(
+        'Bearer realm="jotauth", error="invalid_token", error_description="'
+    )
+    assert response.json()["code"] == "bad_base64"
 
 
 async def test_expired_access_token_is_401(server: Server) -> None:
@@ -303,8 +339,11 @@ async def test_twenty_concurrent_refreshes_with_one_token_all_succeed_in_one_ses
     assert again.status_code == 204
 
 
-async def test_refresh_without_any_token_is_401(sqlite_server: Server) -> None:
-    problem(await sqlite_server.client.post("/api/auth/refresh"), 401, "invalid_token")
+async def test_refresh_without_any_token_is_401_with_the_bare_challenge(
+    sqlite_server: Server,
+) -> None:
+    response = await sqlite_server.client.post("/api/auth/refresh")
+    problem(response, 401, "missing_refresh_token")
 
 
 async def test_refresh_with_an_unknown_token_is_401(sqlite_server: Server) -> None:

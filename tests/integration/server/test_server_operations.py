@@ -14,6 +14,7 @@ from jotauth.server.app import create_app
 from jotauth.server.signing_keys import SigningKeysError
 from jotauth.server.startup import StartupRefused
 from jotauth.settings import Settings
+from jotauth.store import SealBroken
 
 
 async def test_jwks_publishes_current_and_next_keys_with_cache_control(server: Server) -> None:
@@ -225,6 +226,38 @@ async def test_an_unexpected_error_is_a_generic_500_problem(sqlite_url: str) -> 
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "internal_error"
     assert "secret" not in response.text and "RuntimeError" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        # Not the client's fault and over soon: 503 + Retry-After, never 401 or a bare 500.
+        (
+            SigningKeysError("no current signing key in /secret/keys"),
+            503,
+            "signing_keys_unavailable",
+        ),
+        (SealBroken("row /secret/keys could not be decrypted"), 500, "internal_error"),
+    ],
+)
+async def test_key_failures_are_problems_without_internals(
+    sqlite_url: str, error: Exception, status: int, code: str
+) -> None:
+    app = create_app(server_settings(sqlite_url))
+
+    @app.get("/keys-down")
+    def keys_down() -> None:
+        raise error
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            response = await client.get("/keys-down")
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == code
+    assert ("retry-after" in response.headers) == (status == 503)
+    assert "secret" not in response.text
 
 
 def test_settings_come_from_a_toml_file_given_with_config(tmp_path: Path) -> None:

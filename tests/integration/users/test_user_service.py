@@ -237,7 +237,7 @@ async def test_password_change_needs_the_current_password_and_a_strong_new_one(
     user = await service.create_user("alice@example.com", PASSWORD)
     with pytest.raises(WrongPassword) as wrong:
         await service.change_password(user.id, "not my password", "a new strong passphrase")
-    assert wrong.value.code == "invalid_credentials"
+    assert wrong.value.code == "wrong_password"
     with pytest.raises(WeakPassword):
         await service.change_password(user.id, PASSWORD, "weak")
     with pytest.raises(PasswordTooLong):

@@ -139,7 +139,7 @@ async def test_http_refresh_maps_the_auth_servers_answer(status, error, code):
 
     with pytest.raises(error) as raised:
         await http_refresh(handler)("rt", None)
-    assert raised.value.code == code
+    assert raised.value.reported_code == code
 
 
 async def test_http_refresh_without_an_access_cookie_is_unavailable_not_a_crash():

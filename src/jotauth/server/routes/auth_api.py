@@ -18,7 +18,6 @@ from jotauth.server.problems import (
     FeatureDisabled,
     MissingRefreshToken,
     NotAuthenticated,
-    ServerProblem,
     UnsupportedMediaType,
     problem_schema,
 )
@@ -32,7 +31,6 @@ from jotauth.server.schemas import (
     SignupRequest,
     TokenResponse,
 )
-from jotauth.users import WrongPassword
 
 _PROBLEM = problem_schema()
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: _PROBLEM, 403: _PROBLEM, 503: _PROBLEM}
@@ -357,24 +355,14 @@ async def change_password(
 ) -> Response:
     """Check the current password, set the new one, end every other session."""
     _check_csrf(request, context, caller)
-    try:
-        await context.accounts.own_account.change_password(
-            user_id=caller.claims.sub,
-            current_password=body.current_password,
-            new_password=body.new_password,
-            keep_session_id=caller.session_id,
-            client=client_of(request),
-        )
-    except WrongPassword as error:
-        raise WrongCurrentPassword() from error
+    await context.accounts.own_account.change_password(
+        user_id=caller.claims.sub,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        keep_session_id=caller.session_id,
+        client=client_of(request),
+    )
     return Response(status_code=204)
-
-
-class WrongCurrentPassword(ServerProblem):
-    # 403, not 401: a 401 tells API clients their *token* is bad and makes them refresh or
-    # log the user out (RFC 6750 §3.1), while here only the form input was wrong.
-    status, code, title = 403, "wrong_password", "Wrong password"
-    default_detail = "The current password is not correct."
 
 
 async def _end_requesting_session(request: Request, context: ServerContext) -> None:

@@ -13,13 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from jotauth.server.context import LAYER_ERRORS, Context, ServerContext
+from jotauth.errors import JotauthError
+from jotauth.server.context import Context, ServerContext
 from jotauth.server.delivery import client_of
 from jotauth.server.problems import (
     CsrfFailed,
     InvalidReturnTo,
     Problem,
-    ServerProblem,
     problem_for_layer_error,
 )
 from jotauth.server.schemas import MAX_PASSWORD_CHARS
@@ -126,11 +126,7 @@ async def login_submit(
         signed_in = await context.accounts.sign_in.login(
             email=email, password=password, client=client_of(request)
         )
-    except ServerProblem as error:
-        return _login_form(
-            context, request, return_to=checked, email=_safe_echo(email), problem=error.problem()
-        )
-    except LAYER_ERRORS as error:
+    except JotauthError as error:
         problem = problem_for_layer_error(error)
         if problem.status >= 500:
             raise
