@@ -15,25 +15,24 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from jotauth import __version__
+from jotauth.composition import Services, open_services
 from jotauth.server.body_limit import BodySizeLimit
 from jotauth.server.context import ServerContext
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.flows import AuthFlows
-from jotauth.server.maintenance import purge_expired_sessions
+from jotauth.server.maintenance import (
+    key_check_interval,
+    purge_expired_sessions,
+    rotate_keys_periodically,
+)
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
 from jotauth.server.problems import install_problem_handlers
 from jotauth.server.redirects import ReturnToPolicy
 from jotauth.server.routes import auth_api, hosted, operations, well_known
 from jotauth.server.security_headers import SecurityHeaders
-from jotauth.server.signing_keys import SigningKeys
-from jotauth.server.startup import check_settings, public_origin, server_secret
-from jotauth.server.tokens import AccessTokenIssuer, OwnTokenVerifier
-from jotauth.sessions import SessionService
+from jotauth.server.startup import check_settings, public_origin
 from jotauth.settings import Settings
-from jotauth.store import AuditLog, KeyRepository, Store, open_store
-from jotauth.throttle import login_throttle_for
-from jotauth.users import PasswordHasher, UserService
 
 MAX_BODY_BYTES = 64 * 1024
 _HERE = Path(__file__).parent
@@ -55,22 +54,21 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await open_store(settings)
-        stop = asyncio.Event()
-        async with contextlib.AsyncExitStack() as exits:
-            exits.push_async_callback(store.close)
-            context = await _compose(
-                settings,
-                store,
-                exits,
-                clock=clock,
-                metrics=metrics,
-                cookies=cookies,
-                origins=origins,
-            )
+        async with open_services(
+            settings,
+            clock=clock,
+            on_key_transition=lambda transition: metrics.key_rotations.labels(transition).inc(),
+        ) as services:
+            context = await _serve(services, metrics=metrics, cookies=cookies, origins=origins)
             app.state.context = context
+            stop = asyncio.Event()
             background = [
-                asyncio.create_task(context.keys.run_rotation(stop), name="jotauth-key-rotation"),
+                asyncio.create_task(
+                    rotate_keys_periodically(
+                        context.keys, stop, interval=key_check_interval(settings.jwks_max_age)
+                    ),
+                    name="jotauth-key-rotation",
+                ),
                 asyncio.create_task(
                     purge_expired_sessions(context.sessions, stop), name="jotauth-session-purge"
                 ),
@@ -119,44 +117,24 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     return app
 
 
-async def _compose(
-    settings: Settings,
-    store: Store,
-    exits: contextlib.AsyncExitStack,
+async def _serve(
+    services: Services,
     *,
-    clock: Callable[[], float],
     metrics: ServerMetrics,
     cookies: CookiePolicy,
     origins: OriginPolicy,
 ) -> ServerContext:
-    """Build the services of a running server on an open store (keys loaded, pools started)."""
-    secret = server_secret(settings)
-    audit = AuditLog(store, clock=clock)
-    keys = SigningKeys(
-        settings,
-        KeyRepository(store, secret_key=secret),
-        clock=clock,
-        audit=audit,
-        on_transition=lambda transition: metrics.key_rotations.labels(transition).inc(),
-    )
-    await keys.start()
-    sessions = SessionService(store, settings, clock, audit=audit)
-    hasher = PasswordHasher(settings)
-    exits.callback(hasher.close)
-    throttle = login_throttle_for(settings)
-    exits.push_async_callback(throttle.close)
-    users = UserService(
-        store, hasher, settings, throttle=throttle, sessions=sessions, audit=audit, clock=clock
-    )
-    tokens = AccessTokenIssuer(settings, signing_key=keys.signing_key, clock=clock)
-    verifier = OwnTokenVerifier(settings, key_set=keys.key_set, clock=clock)
-    csrf = CsrfTokens(secret)
+    """The HTTP layer on the opened services: keys loaded, request-handling objects built."""
+    settings, clock = services.settings, services.clock
+    signing = services.require_signing()
+    await signing.keys.start()
+    csrf = CsrfTokens(signing.secret_key)
     flows = AuthFlows(
         settings,
-        users=users,
-        sessions=sessions,
-        tokens=tokens,
-        verifier=verifier,
+        users=services.users,
+        sessions=services.sessions,
+        tokens=signing.tokens,
+        verifier=signing.verifier,
         cookies=cookies,
         csrf=csrf,
         metrics=metrics,
@@ -165,14 +143,14 @@ async def _compose(
     return ServerContext(
         settings=settings,
         clock=clock,
-        store=store,
-        audit=audit,
-        users=users,
-        sessions=sessions,
+        store=services.store,
+        audit=services.audit,
+        users=services.users,
+        sessions=services.sessions,
         flows=flows,
-        keys=keys,
-        tokens=tokens,
-        verifier=verifier,
+        keys=signing.keys,
+        tokens=signing.tokens,
+        verifier=signing.verifier,
         metrics=metrics,
         cookies=cookies,
         csrf=csrf,

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from jotauth.keys import SigningKeys
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.flows import AuthFlows
 from jotauth.server.metrics import ServerMetrics
 from jotauth.server.redirects import ReturnToPolicy
-from jotauth.server.signing_keys import SigningKeys
 from jotauth.server.tokens import AccessTokenIssuer, OwnTokenVerifier
 from jotauth.sessions import SessionService
 from jotauth.settings import Settings
