@@ -43,10 +43,13 @@ from typing import Any
 
 import httpx
 
-from jotauth.examples.lessons import SEED_LESSONS, Lesson, LessonCatalogue, create_lessons_app
 from jotauth.guard.fastapi import OptionalUser
 
 REPO = Path(__file__).resolve().parents[1]
+# The lessons API is an example beside the library (examples/lessons_api.py), not part of it.
+sys.path.insert(0, str(REPO / "examples"))
+from lessons_api import SEED_LESSONS, Lesson, LessonCatalogue, create_lessons_app  # noqa: E402
+
 NODE_PROJECT = REPO / "examples" / "node-interop"
 ISSUER = "https://auth.bench.example"
 AUDIENCE = "lessons"

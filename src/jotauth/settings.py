@@ -23,11 +23,20 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from jotauth.errors import ErrorCode, JotauthError
+
 Algorithm = Literal["RS256", "PS256", "ES256", "EdDSA", "HS256"]
 
 _log = logging.getLogger("jotauth.settings")
 _HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}")
 _HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+class StartupRefused(JotauthError):
+    """The settings are unsafe for production; the message says what to change."""
+
+    code = ErrorCode.STARTUP_REFUSED
+    default_detail = "the settings are unsafe for production"
 
 
 class Settings(BaseSettings):

@@ -1,4 +1,4 @@
 """The auth server: ``from jotauth.server.app import create_app``; ``jotauth serve``.
 
-Kept free of imports so that ``jotauth.server.cli`` loads without the server extras.
+Kept free of imports, so that importing a submodule loads only what it needs.
 """

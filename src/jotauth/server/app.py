@@ -15,36 +15,25 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from jotauth import __version__
-from jotauth.accounts import (
-    AccessTokenIssuer,
-    AccessTokenPolicy,
-    Accounts,
-    Administration,
-    OwnAccount,
-    OwnTokenVerifier,
-    SignIn,
-    SignInCounters,
-    SignOut,
-)
-from jotauth.revocations.feed import RevocationAnnouncer, RevocationFeed
+from jotauth.accounts import SignInCounters
+from jotauth.composition import Services, open_services
 from jotauth.server.body_limit import BodySizeLimit
 from jotauth.server.context import ServerContext
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.delivery import SessionDelivery
-from jotauth.server.maintenance import purge_expired_sessions
+from jotauth.server.maintenance import (
+    key_check_interval,
+    purge_expired_sessions,
+    rotate_keys_periodically,
+)
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
 from jotauth.server.problems import install_problem_handlers
 from jotauth.server.redirects import ReturnToPolicy
 from jotauth.server.routes import auth_api, hosted, operations, revocations, well_known
 from jotauth.server.security_headers import SecurityHeaders
-from jotauth.server.signing_keys import SigningKeys
-from jotauth.server.startup import check_settings, public_origin, server_secret
-from jotauth.sessions import SessionPolicy, SessionService
+from jotauth.server.startup import check_settings, public_origin
 from jotauth.settings import Settings
-from jotauth.store import AuditLog, KeyRepository, Store, open_store
-from jotauth.throttle import login_throttle_for
-from jotauth.users import PasswordHasher, UserService
 
 MAX_BODY_BYTES = 64 * 1024
 _HERE = Path(__file__).parent
@@ -66,22 +55,25 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await open_store(settings)
-        stop = asyncio.Event()
-        async with contextlib.AsyncExitStack() as exits:
-            exits.push_async_callback(store.close)
-            context = await _compose(
-                settings,
-                store,
-                exits,
-                clock=clock,
-                metrics=metrics,
-                cookies=cookies,
-                origins=origins,
-            )
+        async with open_services(
+            settings,
+            clock=clock,
+            on_key_transition=lambda transition: metrics.key_rotations.labels(transition).inc(),
+            counters=SignInCounters(
+                login=lambda outcome: metrics.logins.labels(outcome).inc(),
+                refresh=lambda outcome: metrics.refreshes.labels(outcome).inc(),
+            ),
+        ) as services:
+            context = await _serve(services, metrics=metrics, cookies=cookies, origins=origins)
             app.state.context = context
+            stop = asyncio.Event()
             background = [
-                asyncio.create_task(context.keys.run_rotation(stop), name="jotauth-key-rotation"),
+                asyncio.create_task(
+                    rotate_keys_periodically(
+                        context.keys, stop, interval=key_check_interval(settings.jwks_max_age)
+                    ),
+                    name="jotauth-key-rotation",
+                ),
                 asyncio.create_task(
                     purge_expired_sessions(context.sessions, stop), name="jotauth-session-purge"
                 ),
@@ -129,87 +121,31 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     return app
 
 
-async def _compose(
-    settings: Settings,
-    store: Store,
-    exits: contextlib.AsyncExitStack,
+async def _serve(
+    services: Services,
     *,
-    clock: Callable[[], float],
     metrics: ServerMetrics,
     cookies: CookiePolicy,
     origins: OriginPolicy,
 ) -> ServerContext:
-    """Build the services of a running server on an open store (keys loaded, pools started)."""
-    secret = server_secret(settings)
-    audit = AuditLog(store, clock=clock)
-    keys = SigningKeys(
-        settings,
-        KeyRepository(store, secret_key=secret),
-        clock=clock,
-        audit=audit,
-        on_transition=lambda transition: metrics.key_rotations.labels(transition).inc(),
-    )
-    await keys.start()
-    # Access tokens of an ended session stay valid until they expire (plus leeway): that is
-    # how long resource servers must be told to refuse them.
-    refuse_for = settings.access_token_ttl + settings.leeway
-    announce = await _revocation_announcer(settings, exits, keep_for=refuse_for, clock=clock)
-    sessions = SessionService(
-        store,
-        SessionPolicy.from_settings(settings),
-        audit=audit,
-        secret=secret,
-        clock=clock,
-        on_revoked=announce,
-    )
-    hasher = PasswordHasher(settings)
-    exits.callback(hasher.close)
-    throttle = login_throttle_for(settings)
-    exits.push_async_callback(throttle.close)
-    users = UserService(
-        store,
-        hasher,
-        throttle=throttle,
-        audit=audit,
-        min_password_length=settings.password_min_length,
-        clock=clock,
-    )
-    token_policy = AccessTokenPolicy.from_settings(settings)
-    tokens = AccessTokenIssuer(token_policy, signing_key=keys.signing_key, clock=clock)
-    verifier = OwnTokenVerifier(token_policy, key_set=keys.key_set, clock=clock)
-    csrf = CsrfTokens(secret)
-    accounts = Accounts(
-        sign_in=SignIn(
-            users=users,
-            sessions=sessions,
-            tokens=tokens,
-            counters=SignInCounters(
-                login=lambda outcome: metrics.logins.labels(outcome).inc(),
-                refresh=lambda outcome: metrics.refreshes.labels(outcome).inc(),
-            ),
-        ),
-        sign_out=SignOut(sessions=sessions, clock=clock),
-        own_account=OwnAccount(users=users, sessions=sessions, clock=clock),
-        administration=Administration(users=users, sessions=sessions),
-    )
+    """The HTTP layer on the opened services: keys loaded, request-handling objects built."""
+    settings, clock = services.settings, services.clock
+    signing = services.require_signing()
+    await signing.keys.start()
+    csrf = CsrfTokens(signing.secret_key)
     return ServerContext(
         settings=settings,
         clock=clock,
-        store=store,
-        audit=audit,
-        users=users,
-        sessions=sessions,
-        accounts=accounts,
+        store=services.store,
+        audit=services.audit,
+        users=services.users,
+        sessions=services.sessions,
+        accounts=services.require_accounts(),
         delivery=SessionDelivery(cookies=cookies, csrf=csrf, clock=clock),
-        keys=keys,
-        revocations=RevocationFeed(
-            sessions.revoked_since,
-            keep_for=refuse_for,
-            max_age=settings.revocations_max_age,
-            clock=clock,
-        ),
-        tokens=tokens,
-        verifier=verifier,
+        keys=signing.keys,
+        revocations=services.revocations,
+        tokens=signing.tokens,
+        verifier=signing.verifier,
         metrics=metrics,
         cookies=cookies,
         csrf=csrf,
@@ -218,22 +154,3 @@ async def _compose(
         templates=Jinja2Templates(directory=str(_HERE / "templates")),
         public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
     )
-
-
-async def _revocation_announcer(
-    settings: Settings,
-    exits: contextlib.AsyncExitStack,
-    *,
-    keep_for: float,
-    clock: Callable[[], float],
-) -> RevocationAnnouncer | None:
-    """Redis pub/sub announcements of ended sessions, when Redis is configured."""
-    if not settings.redis_url:
-        return None
-    import redis.asyncio as redis_asyncio
-
-    client = redis_asyncio.Redis.from_url(
-        settings.redis_url, socket_timeout=1, socket_connect_timeout=1
-    )
-    exits.push_async_callback(client.aclose)
-    return RevocationAnnouncer(client, keep_for=keep_for, clock=clock)

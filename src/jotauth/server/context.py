@@ -10,13 +10,13 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from jotauth.accounts import AccessTokenIssuer, Accounts, OwnTokenVerifier
+from jotauth.keys import SigningKeys
 from jotauth.revocations.feed import RevocationFeed
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.delivery import SessionDelivery
 from jotauth.server.metrics import ServerMetrics
 from jotauth.server.redirects import ReturnToPolicy
-from jotauth.server.signing_keys import SigningKeys
 from jotauth.sessions import SessionService
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, Store

@@ -1,4 +1,4 @@
-"""Background jobs of a running server: a periodic runner; expired sessions leave the store."""
+"""Background jobs of a running server: a periodic runner; key rotation; expired sessions go."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from jotauth.keys import SigningKeys
 from jotauth.sessions import SessionService
 
 _log = logging.getLogger("jotauth.server.maintenance")
@@ -47,3 +48,20 @@ async def purge_expired_sessions(
             _log.info("purged expired sessions", extra={"sessions": purged})
 
     await run_periodically(purge, interval=interval, stop=stop, what="session purge")
+
+
+def key_check_interval(jwks_max_age: float) -> float:
+    """How often a server looks at its keys: a quarter of the JWKS cache period, 0.25-30 s.
+
+    Short enough that a key revoked by another instance or the CLI leaves this instance's JWKS
+    quickly (DESIGN §9), long enough not to hammer the store.
+    """
+    return min(30.0, max(0.25, jwks_max_age / 4))
+
+
+async def rotate_keys_periodically(
+    keys: SigningKeys, stop: asyncio.Event, *, interval: float
+) -> None:
+    """Background task: one automatic-rotation step every ``interval`` seconds until ``stop``."""
+    # A failed tick keeps serving the keys we have; the next one retries.
+    await run_periodically(keys.tick, interval=interval, stop=stop, what="key rotation check")

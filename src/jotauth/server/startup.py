@@ -5,26 +5,15 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from jotauth.errors import ErrorCode, JotauthError
 from jotauth.server.cookies import CookieConfigError, CookiePolicy
 from jotauth.server.redirects import HttpUrl, parse_http_url
-from jotauth.settings import Settings
+from jotauth.settings import Settings, StartupRefused
 
 _log = logging.getLogger("jotauth.server")
 
 MIN_SECRET_KEY_CHARS = 32
 MIN_SECRET_KEY_DISTINCT_CHARS = 16
-# Only for --dev without JOTAUTH_SECRET_KEY: a fixed, publicly known value, so a dev
-# server restarted on the same SQLite file can still open its keys. Never used otherwise.
-_DEV_SECRET = b"jotauth-development-only-insecure-secret-key"
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
-
-
-class StartupRefused(JotauthError):
-    """The settings are unsafe for production; the message says what to change."""
-
-    code = ErrorCode.STARTUP_REFUSED
-    default_detail = "the settings are unsafe for production"
 
 
 def public_origin(settings: Settings) -> str:
@@ -38,15 +27,6 @@ def _public_url(settings: Settings) -> HttpUrl:
     if parsed is None:
         raise StartupRefused(f"public_url/issuer {base!r} is not an absolute http(s) URL")
     return parsed
-
-
-def server_secret(settings: Settings) -> bytes:
-    """The secret key bytes (key-encryption and CSRF HMAC source)."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode("utf-8")
-    if settings.dev:
-        return _DEV_SECRET
-    raise StartupRefused("JOTAUTH_SECRET_KEY is required outside --dev")
 
 
 def is_loopback_host(host: str) -> bool:

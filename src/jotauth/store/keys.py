@@ -4,47 +4,32 @@ The private key (PEM bytes) is encrypted with AES-256-GCM under a key derived fr
 secret (see :mod:`jotauth.store.sealing`), with the ``kid`` as associated data, so several auth
 server instances sharing the database share the keys (DESIGN §4) while a database dump alone
 reveals none of them. The lifecycle rules live in :class:`jotauth.keys.KeyRing`; this module only
-persists what the ring decides.
+persists what the ring decides (the interface it implements is
+:class:`jotauth.keys.repository.SigningKeyRepository`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
-
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
+from jotauth.keys.repository import KEY_STATES, StoredKey, StoredKeyState
 from jotauth.store.database import Store
 from jotauth.store.errors import KeyNotFound
 from jotauth.store.schema import signing_keys
 from jotauth.store.sealing import Sealer
 
-# The states of jotauth.keys.KeyState (a StrEnum, whose members compare equal to these strings).
-KeyState = Literal["next", "current", "retired", "revoked"]
-KEY_STATES: frozenset[str] = frozenset({"next", "current", "retired", "revoked"})
+KeyState = StoredKeyState  # the store's name for the persisted states
+__all__ = ["KEY_STATES", "KeyRepository", "KeyState", "StoredKey"]
+
 _PURPOSE = b"jotauth signing-key encryption v1"
 
 
-@dataclass(frozen=True, slots=True)
-class StoredKey:
-    """One signing key as persisted. Timestamps are POSIX seconds; ``None`` = not yet."""
-
-    kid: str
-    alg: str
-    state: str  # one of KEY_STATES; a jotauth.keys.KeyState member works as is
-    created_at: float
-    public_jwk: Mapping[str, Any]
-    private_pem: bytes = field(repr=False)
-    activated_at: float | None = None
-    retired_at: float | None = None
-    revoked_at: float | None = None
-    not_after: float | None = None
-
-
 class KeyRepository:
-    """Loads and saves signing keys; private keys are sealed with ``secret_key``."""
+    """Loads and saves signing keys; private keys are sealed with ``secret_key``.
+
+    The store's implementation of :class:`jotauth.keys.SigningKeyRepository`.
+    """
 
     def __init__(self, store: Store, *, secret_key: bytes) -> None:
         self._store = store

@@ -1,9 +1,9 @@
 """Fixtures of the browser end-to-end tests: the demo composition, Chromium, a foreign origin.
 
-The demo (`python -m jotauth.demo`) runs in a subprocess on a free loopback port with a
-fresh SQLite directory, cheap argon2 parameters and a short access-token lifetime, exactly
-as a user would start it. Chromium is Debian's (/usr/bin/chromium), driven by Playwright
-without downloading any browser.
+The demo (`python -m jotauth_demo`, examples/ on the path) runs in a subprocess on a free
+loopback port with a fresh SQLite directory, cheap argon2 parameters and a short access-token
+lifetime, exactly as a user would start it. Chromium is Debian's (/usr/bin/chromium), driven
+by Playwright without downloading any browser.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def demo_app_dir() -> Path:
 def demo_server(
     demo_app_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoServer]:
-    """`python -m jotauth.demo` on a free port with a fresh database."""
+    """`python -m jotauth_demo` on a free port with a fresh database."""
     data_dir = tmp_path_factory.mktemp("jotauth-demo")
     log = data_dir / "server.log"
     port = _free_port()
@@ -75,11 +75,15 @@ def demo_server(
         "JOTAUTH_ARGON2_TIME_COST": "1",
         "JOTAUTH_ARGON2_MEMORY_COST": "64",
         "JOTAUTH_LOGIN_ATTEMPTS_PER_ACCOUNT": "3",
+        # The demo and the lessons API are repository code beside the library.
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO_ROOT / "examples"), os.environ.get("PYTHONPATH")])
+        ),
     }
     command = [
         sys.executable,
         "-m",
-        "jotauth.demo",
+        "jotauth_demo",
         "--port",
         str(port),
         "--data-dir",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jotauth.demo import DEMO_ACCOUNTS, demo_settings, ensure_demo_accounts
-from jotauth.users.cli import open_admin_services
+from jotauth.composition import open_services
+from jotauth_demo.accounts import DEMO_ACCOUNTS, ensure_demo_accounts
+from jotauth_demo.settings import demo_settings
 
 
 async def test_demo_accounts_are_created_once_and_can_log_in(tmp_path: Path) -> None:
@@ -16,7 +17,7 @@ async def test_demo_accounts_are_created_once_and_can_log_in(tmp_path: Path) -> 
     await ensure_demo_accounts(settings, DEMO_ACCOUNTS)
     await ensure_demo_accounts(settings, DEMO_ACCOUNTS)  # a restart changes nothing
 
-    async with open_admin_services(settings) as services:
+    async with open_services(settings, signing=False) as services:
         users = await services.users.list_users()
         assert sorted(u.email for u in users) == ["admin@example.com", "user@example.com"]
         admin = await services.users.get_user_by_email("admin@example.com")

@@ -14,8 +14,8 @@ from guard_harness import (
     served,
 )
 
-from jotauth.examples.lessons import create_lessons_app
 from jotauth.jose import Key
+from lessons_api import create_lessons_app
 
 
 @pytest.fixture(scope="module")

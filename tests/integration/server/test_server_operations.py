@@ -10,10 +10,9 @@ import pytest
 from server_harness import APP_ORIGIN, BASE_URL, Server, server_settings, start_server
 
 from jotauth import jose
+from jotauth.keys import SigningKeysError
 from jotauth.server.app import create_app
-from jotauth.server.signing_keys import SigningKeysError
-from jotauth.server.startup import StartupRefused
-from jotauth.settings import Settings
+from jotauth.settings import Settings, StartupRefused
 from jotauth.store import SealBroken
 
 
@@ -141,7 +140,7 @@ def test_serve_on_all_interfaces_without_dev_or_tls_refuses_to_start(
 ) -> None:
     from click.testing import CliRunner
 
-    from jotauth.server.cli import serve
+    from jotauth.cli.serve import serve
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("JOTAUTH_SECRET_KEY", "0123456789abcdefghijklmnopqrstuvwxyz")
@@ -261,7 +260,7 @@ async def test_key_failures_are_problems_without_internals(
 
 
 def test_settings_come_from_a_toml_file_given_with_config(tmp_path: Path) -> None:
-    from jotauth.server.cli import load_settings
+    from jotauth.cli.options import load_settings
 
     config = tmp_path / "auth.toml"
     config.write_text('issuer = "https://auth.example.net"\njwks_max_age = 42\n')
@@ -310,7 +309,8 @@ async def test_password_hashing_threads_run_below_the_request_path(sqlite_server
 
 
 def test_without_a_configured_issuer_the_issuer_is_the_served_address() -> None:
-    from jotauth.server.cli import _issuer_follows_address, load_settings
+    from jotauth.cli.options import load_settings
+    from jotauth.cli.serve import _issuer_follows_address
 
     assert _issuer_follows_address(load_settings(None, port=9000)).issuer == (
         "http://127.0.0.1:9000"

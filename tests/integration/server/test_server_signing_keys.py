@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 
-from jotauth.server.signing_keys import SigningKeys, SigningKeysError
+from jotauth.composition import signing_keys_for
+from jotauth.keys import SigningKeys, SigningKeysError
 from jotauth.settings import Settings
-from jotauth.store import KeyRepository, Store, open_store
+from jotauth.store import Store, open_store
 
 SECRET = b"test-secret-key-0123456789abcdef0123456789"
 
@@ -36,7 +37,7 @@ def _keys(store: Store, clock: Clock, **overrides: Any) -> SigningKeys:
         leeway=30,
         **overrides,
     )
-    return SigningKeys(settings, KeyRepository(store, secret_key=SECRET), clock=clock)
+    return signing_keys_for(settings, store, SECRET, clock=clock)
 
 
 def _kids(keys: SigningKeys) -> set[str]:

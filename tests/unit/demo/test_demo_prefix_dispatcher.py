@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jotauth.demo import PrefixDispatcher, _fan_out_lifespan
+from jotauth_demo.dispatch import PrefixDispatcher, _fan_out_lifespan
 
 
 def _named(name: str) -> Any:

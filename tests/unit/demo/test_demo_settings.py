@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jotauth.demo import demo_settings
+from jotauth_demo.settings import demo_settings
 
 
 def test_the_demo_runs_in_dev_mode_on_sqlite_in_its_data_dir(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jotauth.demo import SinglePageApp
+from jotauth_demo.spa import SinglePageApp
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from jotauth.cli.keys import keys as keys_command
 from jotauth.jose import ALGORITHMS, ASYMMETRIC_ALGORITHMS, InvalidKey, Key
 from jotauth.keys import generate_signing_key, load_pem_file, save_private_pem
-from jotauth.keys.cli import keys as keys_command
 
 
 @pytest.fixture

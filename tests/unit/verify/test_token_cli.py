@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from jotauth.cli.token import token as token_command
 from jotauth.jose import Key, KeySet, encode
-from jotauth.verify.cli import token as token_command
 
 ISSUER = "https://auth.example.test"
 AUDIENCE = "lessons-api"

@@ -8,9 +8,17 @@ from pathlib import Path
 
 import click
 
-from ..jose import ALGORITHMS, InvalidKey, InvalidToken, JoseError, Key, KeySet, decode_unverified
-from .jwks_client import SyncJWKSClient
-from .verifier import TokenVerifier
+from jotauth.jose import (
+    ALGORITHMS,
+    InvalidKey,
+    InvalidToken,
+    JoseError,
+    Key,
+    KeySet,
+    decode_unverified,
+)
+from jotauth.verify.jwks_client import SyncJWKSClient
+from jotauth.verify.verifier import TokenVerifier
 
 
 def _read_token(token: str) -> str:

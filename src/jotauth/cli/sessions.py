@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
 
-from jotauth.sessions.models import SessionInfo
-from jotauth.users.cli import AdminServices, run_admin
+from jotauth.cli.admin import run_with_services, user_by_email
+
+if TYPE_CHECKING:
+    from jotauth.composition import Services
+    from jotauth.sessions.models import SessionInfo
 
 
 @click.group()
@@ -23,12 +27,9 @@ def sessions() -> None:
 def list_sessions(email: str | None, as_json: bool) -> None:
     """List active sessions, most recently used first."""
 
-    async def action(services: AdminServices) -> list[tuple[str, SessionInfo]]:
+    async def action(services: Services) -> list[tuple[str, SessionInfo]]:
         if email is not None:
-            user = await services.users.get_user_by_email(email)
-            if user is None:
-                raise click.ClickException(f"no user with the email address {email!r}")
-            owners = [user]
+            owners = [await user_by_email(services, email)]
         else:
             owners = await services.users.list_users()
         found: list[tuple[str, SessionInfo]] = []
@@ -36,7 +37,7 @@ def list_sessions(email: str | None, as_json: bool) -> None:
             found.extend((owner.email, s) for s in await services.sessions.list_sessions(owner.id))
         return found
 
-    for owner_email, session in run_admin(action):
+    for owner_email, session in run_with_services(action):
         if as_json:
             click.echo(json.dumps({"email": owner_email, **asdict(session)}))
         else:
@@ -52,9 +53,9 @@ def list_sessions(email: str | None, as_json: bool) -> None:
 def revoke(session_id: str) -> None:
     """End one session; its next refresh gets 401."""
 
-    async def action(services: AdminServices) -> bool:
-        return await services.sessions.revoke_session(session_id, reason="admin")
+    async def action(services: Services) -> bool:
+        return await services.administration.end_session(session_id)
 
-    if not run_admin(action):
+    if not run_with_services(action):
         raise click.ClickException(f"no active session {session_id!r}")
     click.echo(f"revoked session {session_id}")

@@ -1,0 +1,263 @@
+"""The one composition root: every service of jotauth built from one :class:`Settings`.
+
+The auth server's lifespan (:mod:`jotauth.server.app`), every ``jotauth`` command and the demo
+open their services here and nowhere else::
+
+    async with open_services(settings) as services:
+        await services.users.list_users()
+
+Services get the policy values and secrets they need from here; this is the only module that
+decides which implementation serves (stored or PEM-file signing keys, Redis or in-process
+throttle).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+
+from jotauth.accounts import (
+    AccessTokenIssuer,
+    AccessTokenPolicy,
+    Accounts,
+    Administration,
+    OwnAccount,
+    OwnTokenVerifier,
+    SignIn,
+    SignInCounters,
+    SignOut,
+)
+from jotauth.keys import (
+    KeyAudit,
+    PemFileSigningKeys,
+    RotationPolicy,
+    SigningKeys,
+    StoredSigningKeys,
+)
+from jotauth.revocations.feed import RevocationAnnouncer, RevocationFeed
+from jotauth.sessions import SessionPolicy, SessionService
+from jotauth.settings import Settings, StartupRefused
+from jotauth.store import AuditLog, KeyRepository, Store, open_store
+from jotauth.throttle import LoginThrottle, login_throttle_for
+from jotauth.users import PasswordHasher, UserService
+
+# Only for --dev without JOTAUTH_SECRET_KEY: a fixed, publicly known value, so a dev server
+# restarted on the same SQLite file can still open its keys. Never used otherwise.
+_DEV_SECRET = b"jotauth-development-only-insecure-secret-key"
+
+
+def server_secret(settings: Settings) -> bytes:
+    """The secret key bytes (key-encryption, refresh successors and the CSRF HMAC)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode("utf-8")
+    if settings.dev:
+        return _DEV_SECRET
+    raise StartupRefused("JOTAUTH_SECRET_KEY is required outside --dev")
+
+
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """The signing keys and what is built on them (only where the server secret is known)."""
+
+    keys: SigningKeys
+    tokens: AccessTokenIssuer
+    verifier: OwnTokenVerifier
+    secret_key: bytes = field(repr=False)  # also keys the CSRF HMAC of the HTTP layer
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything the server and the admin commands work with, opened from one Settings."""
+
+    settings: Settings
+    clock: Callable[[], float]
+    store: Store
+    audit: AuditLog
+    hasher: PasswordHasher
+    throttle: LoginThrottle
+    sessions: SessionService
+    users: UserService
+    administration: Administration
+    # None when opened with signing=False: the user and session commands need no secret key.
+    signing: Signing | None
+    # The use cases that sign tokens (login, refresh, …): only with the signing services.
+    accounts: Accounts | None
+    revocations: RevocationFeed
+
+    def require_signing(self) -> Signing:
+        """The signing services; a programming error when opened without them."""
+        if self.signing is None:
+            raise RuntimeError("these services were opened with signing=False")
+        return self.signing
+
+    def require_accounts(self) -> Accounts:
+        """The token-signing use cases; a programming error when opened without signing."""
+        if self.accounts is None:
+            raise RuntimeError("these services were opened with signing=False")
+        return self.accounts
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    migrate: bool = True,
+    signing: bool = True,
+    on_key_transition: Callable[[str], None] | None = None,
+    counters: SignInCounters | None = None,
+) -> AsyncIterator[Services]:
+    """Open the store (migrating it unless ``migrate=False``) and the services on it.
+
+    With ``signing`` the server secret is required (``StartupRefused`` before anything is
+    opened, outside ``--dev``) and the signing keys are built but not loaded: the server calls
+    ``start()``, ``jotauth keys list`` only ``load()``. Everything is closed on exit.
+    """
+    secret = server_secret(settings) if signing else None
+    store = await open_store(settings, migrate=migrate)
+    async with AsyncExitStack() as exits:
+        exits.push_async_callback(store.close)
+        audit = AuditLog(store, clock=clock)
+        hasher = PasswordHasher(settings)
+        exits.callback(hasher.close)
+        # Lazy: a Redis throttle connects on its first use, so admin commands never do.
+        throttle = login_throttle_for(settings)
+        exits.push_async_callback(throttle.close)
+        # Access tokens of an ended session stay valid until they expire (plus leeway): that
+        # is how long resource servers must be told to refuse them.
+        refuse_for = settings.access_token_ttl + settings.leeway
+        sessions = SessionService(
+            store,
+            SessionPolicy.from_settings(settings),
+            audit=audit,
+            # Without the server secret (admin commands) nothing rotates refresh tokens, so
+            # no successor sealed by this instance is ever opened.
+            secret=secret or secrets.token_bytes(32),
+            clock=clock,
+            on_revoked=await _revocation_announcer(settings, exits, keep_for=refuse_for),
+        )
+        users = UserService(
+            store,
+            hasher,
+            throttle=throttle,
+            audit=audit,
+            min_password_length=settings.password_min_length,
+            clock=clock,
+        )
+        signed = (
+            None
+            if secret is None
+            else _signing(
+                settings, store, secret, clock=clock, audit=audit, on_transition=on_key_transition
+            )
+        )
+        yield Services(
+            settings=settings,
+            clock=clock,
+            store=store,
+            audit=audit,
+            hasher=hasher,
+            throttle=throttle,
+            sessions=sessions,
+            users=users,
+            administration=Administration(users=users, sessions=sessions),
+            signing=signed,
+            accounts=None
+            if signed is None
+            else _accounts(users, sessions, signed, clock=clock, counters=counters),
+            revocations=RevocationFeed(
+                sessions.revoked_since,
+                keep_for=refuse_for,
+                max_age=settings.revocations_max_age,
+                clock=clock,
+            ),
+        )
+
+
+def _accounts(
+    users: UserService,
+    sessions: SessionService,
+    signing: Signing,
+    *,
+    clock: Callable[[], float],
+    counters: SignInCounters | None,
+) -> Accounts:
+    return Accounts(
+        sign_in=SignIn(users=users, sessions=sessions, tokens=signing.tokens, counters=counters),
+        sign_out=SignOut(sessions=sessions, clock=clock),
+        own_account=OwnAccount(users=users, sessions=sessions, clock=clock),
+        administration=Administration(users=users, sessions=sessions),
+    )
+
+
+async def _revocation_announcer(
+    settings: Settings, exits: AsyncExitStack, *, keep_for: float
+) -> RevocationAnnouncer | None:
+    """Redis pub/sub announcements of ended sessions, when Redis is configured (it connects
+    on first use, so admin commands that end no session never do)."""
+    if not settings.redis_url:
+        return None
+    import redis.asyncio as redis_asyncio
+
+    client = redis_asyncio.Redis.from_url(
+        settings.redis_url, socket_timeout=1, socket_connect_timeout=1
+    )
+    exits.push_async_callback(client.aclose)
+    return RevocationAnnouncer(client, keep_for=keep_for)
+
+
+def _signing(
+    settings: Settings,
+    store: Store,
+    secret_key: bytes,
+    *,
+    clock: Callable[[], float],
+    audit: KeyAudit,
+    on_transition: Callable[[str], None] | None,
+) -> Signing:
+    keys = signing_keys_for(
+        settings, store, secret_key, clock=clock, audit=audit, on_transition=on_transition
+    )
+    policy = AccessTokenPolicy.from_settings(settings)
+    return Signing(
+        keys=keys,
+        tokens=AccessTokenIssuer(policy, signing_key=keys.signing_key, clock=clock),
+        verifier=OwnTokenVerifier(policy, key_set=keys.key_set, clock=clock),
+        secret_key=secret_key,
+    )
+
+
+def signing_keys_for(
+    settings: Settings,
+    store: Store,
+    secret_key: bytes,
+    *,
+    clock: Callable[[], float],
+    audit: KeyAudit | None = None,
+    on_transition: Callable[[str], None] | None = None,
+) -> SigningKeys:
+    """The signing-key strategy the settings ask for: PEM files, else keys sealed in the store."""
+    if settings.signing_key_files:
+        return PemFileSigningKeys(
+            settings.signing_key_files, algorithm=settings.algorithm, clock=clock
+        )
+    return StoredSigningKeys(
+        KeyRepository(store, secret_key=secret_key),
+        rotation_policy(settings),
+        clock=clock,
+        audit=audit,
+        on_transition=on_transition,
+    )
+
+
+def rotation_policy(settings: Settings) -> RotationPolicy:
+    """When stored keys rotate, from the token and JWKS settings (DESIGN §4)."""
+    return RotationPolicy(
+        algorithm=settings.algorithm,
+        rotation_period=float(settings.key_rotation_period),
+        publish_ahead=float(settings.jwks_max_age),
+        max_token_lifetime=float(settings.access_token_ttl + settings.leeway),
+    )

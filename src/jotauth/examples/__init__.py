@@ -1,1 +1,0 @@
-"""Runnable example resource servers built on :mod:`jotauth.guard` (see ``examples/``)."""
