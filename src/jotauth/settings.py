@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # --- server -------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    # Request heads past these bounds get 431 and a closed connection (nothing buffered more).
+    max_request_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
+    max_request_headers: int = Field(100, ge=10, le=1000)
     log_level: str = "info"
     # /metrics: on by default; with a token it answers only `Authorization: Bearer <token>`.
     metrics_enabled: bool = True

@@ -50,6 +50,7 @@ def serve(
     import uvicorn
 
     from jotauth.server.app import create_app
+    from jotauth.server.http_limits import bounded_http_protocol
     from jotauth.server.jsonlog import configure_json_logging
     from jotauth.settings import StartupRefused
 
@@ -73,6 +74,10 @@ def serve(
         app,
         host=settings.host,
         port=settings.port,
+        http=bounded_http_protocol(
+            max_header_bytes=settings.max_request_header_bytes,
+            max_headers=settings.max_request_headers,
+        ),
         log_config=None,  # our JSON logging, configured above
         access_log=False,  # RequestMetrics logs requests without query strings
         server_header=False,
