@@ -34,6 +34,7 @@ from jotauth.server.routes import auth_api, hosted, operations, revocations, wel
 from jotauth.server.security_headers import SecurityHeaders
 from jotauth.server.startup import check_settings, public_origin
 from jotauth.settings import Settings
+from jotauth.store.changes import listen_for_key_changes
 
 MAX_BODY_BYTES = 64 * 1024
 _HERE = Path(__file__).parent
@@ -76,6 +77,12 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 ),
                 asyncio.create_task(
                     purge_expired_sessions(context.sessions, stop), name="jotauth-session-purge"
+                ),
+                # A key revoked elsewhere (the CLI, another instance) leaves this instance's
+                # JWKS and stops signing within a second, not at the next rotation check.
+                asyncio.create_task(
+                    listen_for_key_changes(services.store, context.keys.load, stop),
+                    name="jotauth-key-changes",
                 ),
             ]
             try:

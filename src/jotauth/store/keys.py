@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from jotauth.keys.repository import KEY_STATES, StoredKey, StoredKeyState
+from jotauth.store.changes import announce_key_change
 from jotauth.store.database import Store
 from jotauth.store.errors import KeyNotFound
 from jotauth.store.schema import signing_keys
@@ -81,6 +82,7 @@ class KeyRepository:
             if expected_state is not None:
                 statement = statement.where(signing_keys.c.state == str(expected_state))
             if (await conn.execute(statement)).rowcount == 1:
+                await announce_key_change(conn)
                 return True
             if expected_state is not None:
                 return False
@@ -96,12 +98,14 @@ class KeyRepository:
                     **changes,
                 )
             )
+            await announce_key_change(conn)
             return True
 
     async def delete_key(self, kid: str) -> bool:
         """Remove a key for good (a retired key past its last token); returns whether it existed."""
         async with self._store.transaction() as conn:
             result = await conn.execute(delete(signing_keys).where(signing_keys.c.kid == kid))
+            await announce_key_change(conn)
             return result.rowcount == 1
 
     def _from_row(self, row: RowMapping) -> StoredKey:
