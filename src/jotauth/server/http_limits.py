@@ -35,11 +35,14 @@ def bounded_http_protocol(*, max_header_bytes: int, max_headers: int) -> type[as
         # headers are complete, every byte received belongs to a request head.
         _in_head = True
 
+        # A chunk that finished a request is not counted (its tail may start the next head):
+        # the bound is then off by at most one read, never unbounded.
+        _finished_in_chunk = False
+
         def data_received(self, data: bytes) -> None:
+            self._finished_in_chunk = False
             super().data_received(data)
-            if self._in_head and not self.transport.is_closing():
-                # Bytes of a chunk that also finished the previous request's body count too:
-                # the bound is then off by at most one read, never unbounded.
+            if self._in_head and not self._finished_in_chunk and not self.transport.is_closing():
                 self._header_bytes += len(data)
                 if self._header_bytes > max_header_bytes:
                     self._refuse()
@@ -59,6 +62,7 @@ def bounded_http_protocol(*, max_header_bytes: int, max_headers: int) -> type[as
         def on_headers_complete(self) -> None:
             self._in_head = False
             self._header_bytes = 0
+            self._finished_in_chunk = True
             if not self.transport.is_closing():
                 super().on_headers_complete()
 
@@ -66,6 +70,7 @@ def bounded_http_protocol(*, max_header_bytes: int, max_headers: int) -> type[as
             super().on_message_complete()
             self._in_head = True
             self._header_bytes = 0
+            self._finished_in_chunk = True
 
         def _refuse(self) -> None:
             if not self.transport.is_closing():
