@@ -17,17 +17,21 @@ from ..jose import (
     ALGORITHMS,
     Algorithm,
     Claims,
-    ClaimsPolicy,
     Key,
     KeySet,
     MissingKeyId,
     UnknownKey,
     UnsupportedAlgorithm,
+)
+from ..jose.claims import DEFAULT_REQUIRED_CLAIMS, ClaimsPolicy
+from ..jose.jws import (
+    DEFAULT_MAX_TOKEN_BYTES,
+    HeaderCache,
+    ParsedToken,
     parse_compact,
+    token_bytes,
     verify_signature,
 )
-from ..jose.claims import DEFAULT_REQUIRED_CLAIMS
-from ..jose.jws import DEFAULT_MAX_TOKEN_BYTES, HeaderCache, ParsedToken, token_bytes
 from .cache import VerifiedTokenCache
 from .jwks_client import JWKSClient, SyncJWKSClient
 
