@@ -1,6 +1,7 @@
 """The guard's identity per Starlette: ``request.user`` is a ``BaseUser`` carrying the claims,
 ``request.auth.scopes`` the token's scopes, so Starlette's own ``@requires`` works."""
 
+import json
 import time
 from typing import Any
 
@@ -163,3 +164,37 @@ def test_set_identity_keeps_the_servers_state_and_claims_of_reads_it_back() -> N
 def test_claims_of_trusts_only_a_user_the_guard_set(planted: object) -> None:
     # Anything else in scope["user"] (another auth middleware, a test double) is not ours.
     assert claims_of({"user": planted}) is None
+
+
+async def test_a_websocket_handshake_gets_the_same_identity() -> None:
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket
+
+    async def echo_identity(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json(
+            {"identity": websocket.user.identity, "scopes": websocket.auth.scopes}
+        )
+        await websocket.close()
+
+    app = JWTAuthMiddleware(
+        Starlette(routes=[WebSocketRoute("/api/ws", echo_identity)]), verifier=VERIFIER
+    )
+    incoming = [{"type": "websocket.connect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "websocket",
+        "path": "/api/ws",
+        "headers": [(b"authorization", f"Bearer {token('live')}".encode())],
+        "subprotocols": [],
+    }
+    await app(scope, receive, send)
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send", "websocket.close"]
+    assert json.loads(sent[1]["text"]) == {"identity": "alice", "scopes": ["live"]}
