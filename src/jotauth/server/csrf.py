@@ -46,12 +46,16 @@ class CsrfTokens:
         """The ``XSRF-TOKEN`` value bound to ``session_id``."""
         return session_csrf_token(self._key, session_id)
 
+    def belongs_to_session(self, value: str | None, session_id: str) -> bool:
+        """Whether ``value`` is the ``XSRF-TOKEN`` of ``session_id`` (constant time)."""
+        return matches_session(self._key, value, session_id)
+
     def check_session_request(
         self, *, header: str | None, cookie: str | None, session_id: str
     ) -> None:
         """Raise :class:`CsrfFailed` unless header == cookie == HMAC(session id)."""
-        header_ok = matches_session(self._key, header, session_id)
-        cookie_ok = matches_session(self._key, cookie, session_id)
+        header_ok = self.belongs_to_session(header, session_id)
+        cookie_ok = self.belongs_to_session(cookie, session_id)
         if not (header_ok and cookie_ok):
             raise CsrfFailed()
 
