@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from joserfc import jwt as joserfc_jwt
 from joserfc.jwk import import_key
 
-from jotauth.jose import Key, KeySet, encode, parse_compact
+from jotauth.jose import Key, KeySet, encode
+from jotauth.jose.jws import parse_compact
 from jotauth.verify import TokenVerifier
 
 ISSUER = "https://auth.example.com"

@@ -91,6 +91,7 @@ class ErrorCode(enum.StrEnum):
     INSUFFICIENT_SCOPE = "insufficient_scope"
     REFRESH_FAILED = "refresh_failed"
     REFRESH_UNAVAILABLE = "refresh_unavailable"
+    SESSION_ENDED = "session_ended"
     # --- server ---------------------------------------------------------------------------
     BAD_REQUEST = "bad_request"
     MALFORMED_REQUEST = "malformed_request"

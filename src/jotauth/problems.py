@@ -159,6 +159,7 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
             403, "Insufficient scope", Challenge.INSUFFICIENT_SCOPE
         ),
         ErrorCode.REFRESH_FAILED: _token("Session ended"),
+        ErrorCode.SESSION_ENDED: _token("Session ended"),
         ErrorCode.REFRESH_UNAVAILABLE: _unavailable(
             "The session could not be refreshed right now. Retry shortly."
         ),

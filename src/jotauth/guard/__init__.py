@@ -2,10 +2,12 @@
 
 The Flask extension lives in :mod:`jotauth.guard.flask` and the FastAPI dependencies in
 :mod:`jotauth.guard.fastapi` (each imports its framework); everything here is pure ASGI.
+Exported: what an app configures (middleware, CSRF policy, silent refresh), the user it
+gets (:class:`TokenUser`) and the errors it may render or catch. The machinery behind them
+(``authenticator``, ``credentials``, ``paths``) is internal.
 """
 
-from .authenticator import Authenticated, Authenticator, RequestView
-from .credentials import WEBSOCKET_BEARER_PROTOCOL, Credentials
+from .credentials import WEBSOCKET_BEARER_PROTOCOL
 from .csrf import CsrfPolicy
 from .errors import (
     CsrfFailed,
@@ -18,15 +20,12 @@ from .errors import (
     RefreshUnavailable,
     TokenRejected,
 )
+from .identity import TokenUser
 from .middleware import JWTAuthMiddleware
-from .paths import PathRules
 from .refresh import HttpRefresh, RefreshResult, SilentRefresh
 
 __all__ = [
     "WEBSOCKET_BEARER_PROTOCOL",
-    "Authenticated",
-    "Authenticator",
-    "Credentials",
     "CsrfFailed",
     "CsrfPolicy",
     "GuardError",
@@ -36,11 +35,10 @@ __all__ = [
     "KeysUnavailable",
     "MalformedAuthorization",
     "MissingCredentials",
-    "PathRules",
     "RefreshFailed",
     "RefreshResult",
     "RefreshUnavailable",
-    "RequestView",
     "SilentRefresh",
     "TokenRejected",
+    "TokenUser",
 ]

@@ -1,15 +1,20 @@
 """From request headers to verified claims: locate the token, verify it, check CSRF.
 
-One :class:`Authenticator` serves the ASGI middleware, the FastAPI dependencies and the
-Flask extension; each builds a :class:`RequestView` from its own request object.
+One :class:`Authenticator` serves the ASGI middleware (HTTP and WebSocket), the FastAPI
+dependencies and the Flask extension; each builds a :class:`RequestView` from its own
+request object. The pipeline is one: :meth:`Authenticator.locate`, the verifier,
+:func:`rejection` (the one translation of verification errors), :meth:`Authenticator.admit`;
+the async entry points only add what needs awaiting (key fetches, silent refresh).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from jotauth.http.cookies import cookie_value, is_cookie_value
+from jotauth.http.csrf import SAFE_METHODS
 from jotauth.jose import Claims, InvalidToken, KeySetUnavailable, TokenExpired
 from jotauth.verify import TokenVerifier
 
@@ -18,14 +23,25 @@ from .credentials import (
     Credentials,
     TokenSource,
     bearer_token,
-    cookie_value,
-    is_cookie_value,
+    subprotocol_token,
 )
-from .csrf import SAFE_METHODS, CsrfPolicy
-from .errors import KeysUnavailable, MissingCredentials, RefreshFailed, TokenRejected
+from .csrf import CsrfPolicy
+from .errors import (
+    GuardError,
+    KeysUnavailable,
+    MissingCredentials,
+    RefreshFailed,
+    SessionEnded,
+    TokenRejected,
+)
 from .refresh import SilentRefresh
 
+if TYPE_CHECKING:
+    from .revocations import RevocationCheck
+
 _log = logging.getLogger("jotauth.guard")
+# What the verifier raises for a token it does not accept, or when it has no keys.
+VERIFICATION_ERRORS = (InvalidToken, KeySetUnavailable)
 DEFAULT_ACCESS_COOKIE = "__Host-jot_access"
 # The fixed header names RequestView reads (the CSRF header's name is configurable): one set
 # lookup skips each of the many other fields a browser sends (Sec-CH-UA, User-Agent, …).
@@ -105,6 +121,15 @@ class Authenticated(NamedTuple):
     set_cookies: tuple[bytes, ...] = ()
 
 
+def rejection(error: InvalidToken | KeySetUnavailable) -> GuardError:
+    """The guard's answer to a verification failure, for HTTP, WebSocket and WSGI alike:
+    a bad token is 401 with the verifier's code; missing keys are the server's fault, 503
+    (a 401 would make clients log their users out during a JWKS outage)."""
+    if isinstance(error, KeySetUnavailable):
+        return KeysUnavailable()
+    return TokenRejected(error)
+
+
 class Authenticator:
     """The guard's request policy, independent of the web framework.
 
@@ -121,6 +146,7 @@ class Authenticator:
         cookie_name: str = DEFAULT_ACCESS_COOKIE,
         csrf: CsrfPolicy | Literal["off"] | None = None,
         silent_refresh: SilentRefresh | None = None,
+        revocations: RevocationCheck | None = None,
     ) -> None:
         sources = tuple(token_sources)
         if (
@@ -147,10 +173,13 @@ class Authenticator:
             self.csrf.header_name.lower().encode("latin-1") if self.csrf else b"x-xsrf-token"
         )
         self.silent_refresh = silent_refresh
+        self.revocations = revocations
 
     def view(self, scope: Any) -> RequestView:
         """The :class:`RequestView` of an ASGI scope."""
         return RequestView.from_asgi(scope, self.csrf_header_key)
+
+    # --- the pipeline: locate, verify (sync or async), admit -----------------------------------
 
     def locate(self, view: RequestView) -> Credentials | None:
         """The token of the first configured source that has one (or None).
@@ -169,6 +198,19 @@ class Authenticator:
                     return Credentials(cookie, "cookie")
         return None
 
+    def admit(self, view: RequestView, credentials: Credentials, claims: Claims) -> Authenticated:
+        """The last step for verified claims: the session must not have ended, and a cookie
+        needs the CSRF check."""
+        self.check_session(claims)
+        if credentials.source == "cookie":
+            self.check_csrf(view, claims)
+        return Authenticated(claims, credentials.source)
+
+    def check_session(self, claims: Claims) -> None:
+        """Refuse a token whose session the auth server has ended (opt-in revocations)."""
+        if self.revocations is not None and self.revocations.is_revoked(claims.sid):
+            raise SessionEnded()
+
     def check_csrf(self, view: RequestView, claims: Claims | None) -> None:
         """CSRF check of a cookie-authenticated request (unsafe methods only)."""
         csrf = self.csrf
@@ -184,6 +226,61 @@ class Authenticator:
             bind_session=claims is not None,
         )
 
+    def authenticate_sync(self, view: RequestView) -> Authenticated:
+        """Verify the request's token, blocking (WSGI; no silent refresh); raise a
+        :class:`GuardError`."""
+        credentials = self.locate(view)
+        if credentials is None:
+            raise MissingCredentials()
+        try:
+            claims = self.verifier.verify(credentials.token)
+        except VERIFICATION_ERRORS as error:
+            raise rejection(error) from None
+        return self.admit(view, credentials, claims)
+
+    async def authenticate(self, view: RequestView) -> Authenticated:
+        """:meth:`authenticate_sync` for ASGI: keys are fetched without blocking, and with
+        silent refresh an expired or missing access cookie is renewed instead of refused."""
+        credentials = self.locate(view)
+        if credentials is None:
+            refresh_token = self._may_refresh(view)
+            if refresh_token is not None:
+                return await self._refresh(view, refresh_token)
+            raise MissingCredentials()
+        try:
+            claims = await self.verifier.averify(credentials.token)
+        except VERIFICATION_ERRORS as error:
+            if isinstance(error, TokenExpired) and credentials.source == "cookie":
+                refresh_token = self._may_refresh(view)
+                if refresh_token is not None:
+                    return await self._refresh(view, refresh_token)
+            raise rejection(error) from None
+        return self.admit(view, credentials, claims)
+
+    async def authenticate_websocket(
+        self, view: RequestView, subprotocols: Sequence[str]
+    ) -> Authenticated:
+        """Verify a WebSocket handshake: the token may also come as the ``jotauth.bearer``
+        subprotocol, and a cookie needs a browser context of our own: the browser attaches
+        cookies to a handshake started by any page and the same-origin policy does not apply
+        to WebSockets (cross-site WebSocket hijacking, RFC 6455 §10.2)."""
+        token = subprotocol_token(subprotocols)
+        credentials = self.locate(view) if token is None else Credentials(token, "subprotocol")
+        if credentials is None:
+            raise MissingCredentials()
+        try:
+            claims = await self.verifier.averify(credentials.token)
+        except VERIFICATION_ERRORS as error:
+            raise rejection(error) from None
+        self.check_session(claims)
+        if credentials.source == "cookie" and self.csrf is not None:
+            self.csrf.check_browser_context(
+                origin=view.origin, fetch_site=view.fetch_site, host=view.host
+            )
+        return Authenticated(claims, credentials.source)
+
+    # --- silent refresh ---------------------------------------------------------------------
+
     def _may_refresh(self, view: RequestView) -> str | None:
         refresher = self.silent_refresh
         if refresher is None or not view.cookie:
@@ -195,44 +292,6 @@ class Authenticator:
         if refresh_token is None or not is_cookie_value(refresh_token):
             return None
         return refresh_token
-
-    async def authenticate(self, view: RequestView) -> Authenticated:
-        """Verify the request's token (fetching keys as needed); raise a :class:`GuardError`."""
-        credentials = self.locate(view)
-        if credentials is None:
-            refresh_token = self._may_refresh(view)
-            if refresh_token is not None:
-                return await self._refresh(view, refresh_token)
-            raise MissingCredentials()
-        try:
-            claims = await self.verifier.averify(credentials.token)
-        except TokenExpired as error:
-            refresh_token = self._may_refresh(view) if credentials.source == "cookie" else None
-            if refresh_token is not None:
-                return await self._refresh(view, refresh_token)
-            raise TokenRejected(error) from None
-        except InvalidToken as error:
-            raise TokenRejected(error) from None
-        except KeySetUnavailable:
-            raise KeysUnavailable() from None
-        if credentials.source == "cookie":
-            self.check_csrf(view, claims)
-        return Authenticated(claims, credentials.source)
-
-    def authenticate_sync(self, view: RequestView) -> Authenticated:
-        """Blocking twin of :meth:`authenticate` for WSGI (no silent refresh)."""
-        credentials = self.locate(view)
-        if credentials is None:
-            raise MissingCredentials()
-        try:
-            claims = self.verifier.verify(credentials.token)
-        except InvalidToken as error:
-            raise TokenRejected(error) from None
-        except KeySetUnavailable:
-            raise KeysUnavailable() from None
-        if credentials.source == "cookie":
-            self.check_csrf(view, claims)
-        return Authenticated(claims, credentials.source)
 
     async def _refresh(self, view: RequestView, refresh_token: str) -> Authenticated:
         refresher = self.silent_refresh
@@ -250,9 +309,10 @@ class Authenticator:
         try:
             claims = await self.verifier.averify(result.access_token)
         except InvalidToken as error:
+            # The auth server's own fresh token: refusing it means the session cannot go on.
             _log.warning("silent refresh returned a token this guard rejects: %s", error.code)
             raise RefreshFailed(set_cookies=result.set_cookies) from None
-        except KeySetUnavailable:
-            raise KeysUnavailable() from None
+        except KeySetUnavailable as error:
+            raise rejection(error) from None
         self.check_csrf(view, claims)
         return Authenticated(claims, "cookie", result.set_cookies)

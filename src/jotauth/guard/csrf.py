@@ -5,44 +5,31 @@ requests (RFC 9110 §9.2.1) are checked; a Bearer header cannot be forged cross-
 
 1. Double submit: ``X-XSRF-TOKEN`` must equal the ``XSRF-TOKEN`` cookie (constant time).
 2. Session binding, when the guard shares the auth server's secret: the value must be
-   ``HMAC(secret, sid)`` of *this* access token (:mod:`jotauth.csrf`), so a cookie tossed
-   from a sibling subdomain for another session is refused.
+   ``HMAC(secret, sid)`` of *this* access token, so a cookie tossed from a sibling
+   subdomain for another session is refused.
 3. Defence in depth (OWASP CSRF cheat sheet, "Fetch Metadata" and "Verifying Origin"):
    ``Sec-Fetch-Site: cross-site`` is refused, and an ``Origin`` header must be this host's
    own or on the allowlist.
+
+The checks themselves are :mod:`jotauth.http.csrf`, shared with the auth server.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
-from jotauth.csrf import csrf_key, matches_session
+from jotauth.http.csrf import (
+    SAFE_METHODS,
+    OriginAllowlist,
+    csrf_key,
+    double_submit_ok,
+    is_cross_site,
+    matches_session,
+)
 
 from .errors import CsrfFailed
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-
-
-def normalise_origin(value: str) -> str | None:
-    """``scheme://host[:port]`` lower-cased without a default port, or None if not an origin."""
-    try:
-        parts = urlsplit(value.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
-        return f"{parts.scheme}://{host}"
-    return f"{parts.scheme}://{host}:{port}"
+__all__ = ["SAFE_METHODS", "CsrfPolicy"]
 
 
 class CsrfPolicy:
@@ -64,8 +51,7 @@ class CsrfPolicy:
         header_name: str = "X-XSRF-TOKEN",
     ) -> None:
         self._key = csrf_key(secret) if secret is not None else None
-        allowed = {normalise_origin(origin) for origin in allowed_origins}
-        self._allowed = frozenset(o for o in allowed if o is not None)
+        self._allowed = OriginAllowlist(allowed_origins)
         self.cookie_name = cookie_name
         self.header_name = header_name
 
@@ -78,14 +64,18 @@ class CsrfPolicy:
         """Whether an ``Origin`` header (if any) is this host's own or on the allowlist."""
         if origin is None:
             return True  # not a browser, or a same-origin GET; the token check still applies
-        normalised = normalise_origin(origin)
-        if normalised is None:
-            return False  # "null" (sandboxed frames, opaque redirects) or garbage
-        if normalised in self._allowed:
-            return True
-        return host is not None and normalised.split("://", 1)[1] == _host_without_default_port(
-            host, normalised.split("://", 1)[0]
-        )
+        return self._allowed.allows(origin, host=host)
+
+    def check_browser_context(
+        self, *, origin: str | None, fetch_site: str | None, host: str | None
+    ) -> None:
+        """Raise :class:`CsrfFailed` when ``Sec-Fetch-Site`` or ``Origin`` say another site
+        started this request (also the whole check of a cookie-authenticated WebSocket
+        handshake, whose hijacking the same-origin policy does not prevent, RFC 6455 §10.2)."""
+        if is_cross_site(fetch_site):
+            raise CsrfFailed("Cross-site requests are not accepted.")
+        if not self.origin_allowed(origin, host):
+            raise CsrfFailed("Requests from this origin are not accepted.")
 
     def check(
         self,
@@ -103,16 +93,8 @@ class CsrfPolicy:
         ``bind_session=False`` runs everything but the session binding (before a silent
         refresh, when the session is not known yet).
         """
-        if fetch_site is not None and fetch_site.lower() == "cross-site":
-            raise CsrfFailed("Cross-site requests are not accepted.")
-        if not self.origin_allowed(origin, host):
-            raise CsrfFailed("Requests from this origin are not accepted.")
-        # Tokens are ASCII; encoding others with "replace" would make any two non-ASCII
-        # values of one length compare equal.
-        if not header or not cookie or not header.isascii() or not cookie.isascii():
-            raise CsrfFailed()
-        # Constant time: the token must not be guessable byte by byte.
-        if not hmac.compare_digest(header.encode("ascii"), cookie.encode("ascii")):
+        self.check_browser_context(origin=origin, fetch_site=fetch_site, host=host)
+        if not double_submit_ok(header, cookie):
             raise CsrfFailed()
         if (
             bind_session
@@ -120,11 +102,3 @@ class CsrfPolicy:
             and not matches_session(self._key, header, session_id)
         ):
             raise CsrfFailed("The CSRF token belongs to another session.")
-
-
-def _host_without_default_port(host: str, scheme: str) -> str:
-    host = host.strip().lower()
-    default = _DEFAULT_PORTS.get(scheme)
-    if default is not None and host.endswith(f":{default}"):
-        return host[: -len(f":{default}")]
-    return host

@@ -2,13 +2,14 @@
 
 How each code looks over HTTP (status, RFC 6750 challenge) is in :mod:`jotauth.problems`;
 the guard's adapters (ASGI, FastAPI, Flask) only send what it renders. The failures the auth
-server shares with the guard (no token, CSRF, keys down) are defined here once and the
-server subclasses them.
+server shares with the guard (no token, a malformed header, CSRF) are defined once in
+:mod:`jotauth.http.errors`; the classes here add the guard's family to them.
 """
 
 from __future__ import annotations
 
 from jotauth.errors import ErrorCode, JotauthError
+from jotauth.http import errors as http_errors
 from jotauth.jose import InvalidToken, KeySetUnavailable
 
 
@@ -19,22 +20,12 @@ class GuardError(JotauthError):
     default_detail = "The request could not be processed."
 
 
-class MissingCredentials(GuardError):
-    """No access token at all: RFC 6750 §3.1 says the challenge carries no error code."""
-
-    code = ErrorCode.MISSING_TOKEN
-    default_detail = "An access token is required."
+class MissingCredentials(http_errors.MissingCredentials, GuardError):
+    """No access token at all (the failure the auth server shares, as a guard error)."""
 
 
-class MalformedAuthorization(GuardError):
-    """An ``Authorization: Bearer`` header that breaks RFC 6750 §2.1, or several of them.
-
-    400 with the ``invalid_request`` challenge; the body's code is ``malformed_authorization``
-    because OAuth 2 reserves ``invalid_request`` for its own ``error`` member.
-    """
-
-    code = ErrorCode.MALFORMED_AUTHORIZATION
-    default_detail = "The Authorization header must be exactly 'Bearer <token>'."
+class MalformedAuthorization(http_errors.MalformedAuthorization, GuardError):
+    """A malformed ``Authorization`` header (shared with the auth server, as a guard error)."""
 
 
 class TokenRejected(GuardError):
@@ -64,11 +55,8 @@ class KeysUnavailable(KeySetUnavailable, GuardError):
     default_detail = "The token verification keys are unavailable. Retry shortly."
 
 
-class CsrfFailed(GuardError):
-    """A cookie-authenticated unsafe request without the matching, session-bound token."""
-
-    code = ErrorCode.CSRF_FAILED
-    default_detail = "The X-XSRF-TOKEN header is missing or does not match this session."
+class CsrfFailed(http_errors.CsrfFailed, GuardError):
+    """A failed CSRF check (shared with the auth server, as a guard error)."""
 
 
 class InsufficientScope(GuardError):
@@ -130,6 +118,14 @@ def _session_ended_code(text: str | None) -> ErrorCode:
     if text is not None and text in SESSION_ENDED_CODES:
         return ErrorCode(text)
     return ErrorCode.REFRESH_FAILED
+
+
+class SessionEnded(GuardError):
+    """A valid access token whose session the auth server has ended since (logout, password
+    change, admin revoke), learned through the revocation feed (DESIGN §9)."""
+
+    code = ErrorCode.SESSION_ENDED
+    default_detail = "The session of this access token has ended. Log in again."
 
 
 class RefreshUnavailable(GuardError):

@@ -37,7 +37,7 @@ from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator
 from .credentials import TOKEN_SOURCES, TokenSource
 from .csrf import CsrfPolicy
 from .errors import InsufficientScope, MissingCredentials
-from .middleware import set_user
+from .identity import claims_of, set_identity
 
 # The dependencies are ``async def`` although they never await: FastAPI runs plain ``def``
 # dependencies in a thread pool, which costs more than the whole token check.
@@ -48,16 +48,15 @@ async def current_user(request: Request) -> Claims:
 
     No claims means the route is not behind either: 401, failing closed.
     """
-    claims = request.scope.get("user")
-    if not isinstance(claims, Claims):
+    claims = claims_of(request.scope)
+    if claims is None:
         raise MissingCredentials()
     return claims
 
 
 async def optional_user(request: Request) -> Claims | None:
     """The verified claims of this request, or None when it was not authenticated."""
-    claims = request.scope.get("user")
-    return claims if isinstance(claims, Claims) else None
+    return claims_of(request.scope)
 
 
 CurrentUser = Annotated[Claims, Depends(current_user)]
@@ -132,15 +131,16 @@ class JWTBearer:
         self.required = required
 
     async def __call__(self, request: Request) -> Claims | None:
-        """Verify the request's token; its claims also go to ``request.state.user``."""
-        claims = request.scope.get("user")
-        if isinstance(claims, Claims):
+        """Verify the request's token; the user also goes to ``request.user`` and
+        ``request.state.user``, its scopes to ``request.auth``, as with the middleware."""
+        claims = claims_of(request.scope)
+        if claims is not None:
             return claims  # already verified by the middleware
         view = self.authenticator.view(request.scope)
         if not self.required and self.authenticator.locate(view) is None:
             return None
         authenticated = await self.authenticator.authenticate(view)
-        set_user(request.scope, authenticated.claims)
+        set_identity(request.scope, authenticated.claims)
         return authenticated.claims
 
     async def _required_user(self, request: Request) -> Claims:

@@ -5,8 +5,10 @@ The equivalent of ``app.use('/api', expressJwt(...).unless(...))`` for any ASGI 
     app.add_middleware(JWTAuthMiddleware, verifier=verifier, protect=("/api",))
 
 Protected HTTP requests need a valid access token (``Authorization: Bearer`` or the access
-cookie); the claims land in ``scope["user"]`` (Starlette's ``request.user``) and
-``scope["state"]["user"]`` (``request.state.user``). Failures are problem+json with the
+cookie); the verified user lands in ``scope["user"]`` (Starlette's ``request.user``, a
+:class:`~jotauth.guard.identity.TokenUser` carrying the claims) and ``request.state.user``,
+its scopes in ``scope["auth"]`` (``request.auth.scopes``, what Starlette's ``@requires``
+reads). Failures are problem+json with the
 RFC 6750 challenge. WebSocket handshakes are authenticated too and closed with 1008 (policy
 violation) when the token is missing or invalid.
 
@@ -21,32 +23,22 @@ preflights to the CORS middleware.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from jotauth.jose import Claims, InvalidToken, KeySetUnavailable
 from jotauth.problems import DEFAULT_REALM, PROBLEM_SPECS, ProblemRenderer
 from jotauth.verify import TokenVerifier
 
-from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticated, Authenticator, RequestView
-from .credentials import (
-    TOKEN_SOURCES,
-    WEBSOCKET_BEARER_PROTOCOL,
-    Credentials,
-    TokenSource,
-    subprotocol_token,
-)
+from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator
+from .credentials import TOKEN_SOURCES, WEBSOCKET_BEARER_PROTOCOL, TokenSource
 from .csrf import CsrfPolicy
-from .errors import (
-    CsrfFailed,
-    GuardError,
-    KeysUnavailable,
-    MissingCredentials,
-    RefreshFailed,
-    TokenRejected,
-)
+from .errors import GuardError, RefreshFailed
+from .identity import set_identity
 from .paths import PathRules
 from .problems import send_problem
 from .refresh import SilentRefresh
+
+if TYPE_CHECKING:
+    from .revocations import RevocationCheck
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -58,17 +50,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # unavailable: not the client's fault).
 WS_POLICY_VIOLATION = 1008
 WS_TRY_AGAIN_LATER = 1013
-
-
-def set_user(scope: Scope, claims: Claims) -> None:
-    """Expose ``claims`` as ``scope["user"]`` and ``request.state.user``."""
-    scope["user"] = claims
-    state = scope.get("state")
-    if state is None:
-        scope["state"] = {"user": claims}
-    else:
-        # uvicorn gives each request a shallow copy of the lifespan state: ours to change.
-        state["user"] = claims
 
 
 class JWTAuthMiddleware:
@@ -86,7 +67,11 @@ class JWTAuthMiddleware:
         csrf: CsrfPolicy | Literal["off"] | None = None,
         realm: str = DEFAULT_REALM,
         silent_refresh: SilentRefresh | None = None,
+        revocations: RevocationCheck | None = None,
     ) -> None:
+        """``revocations`` (a :class:`~jotauth.guard.revocations.PolledRevocations` or
+        :class:`~jotauth.guard.revocations.RedisRevocations`) makes the guard refuse, within
+        about a second, access tokens of sessions the auth server has ended."""
         self.app = app
         self.paths = PathRules(protect, exclude)
         self.authenticator = Authenticator(
@@ -95,6 +80,7 @@ class JWTAuthMiddleware:
             cookie_name=cookie_name,
             csrf=csrf,
             silent_refresh=silent_refresh,
+            revocations=revocations,
         )
         self.problems = ProblemRenderer(realm)
 
@@ -125,7 +111,7 @@ class JWTAuthMiddleware:
         except GuardError as error:
             await send_problem(send, self.problems.render(error))
             return
-        set_user(scope, authenticated.claims)
+        set_identity(scope, authenticated.claims)
         set_cookies = authenticated.set_cookies
         extra = _set_cookie_headers(set_cookies) if set_cookies else []
         try:
@@ -145,12 +131,12 @@ class JWTAuthMiddleware:
         view = authenticator.view(scope)
         offered: list[str] = list(scope.get("subprotocols") or ())
         try:
-            authenticated = await self._authenticate_websocket(view, offered)
+            authenticated = await authenticator.authenticate_websocket(view, offered)
         except GuardError as error:
             await _refuse_websocket(receive, send, error, offered)
             return
         inner = dict(scope)
-        set_user(inner, authenticated.claims)
+        set_identity(inner, authenticated.claims)
         if authenticated.source != "subprotocol":
             await self.app(inner, receive, send)
             return
@@ -172,33 +158,6 @@ class JWTAuthMiddleware:
             await send(message)
 
         await self.app(inner, receive, send_with_protocol)
-
-    async def _authenticate_websocket(self, view: RequestView, offered: list[str]) -> Authenticated:
-        authenticator = self.authenticator
-        token = subprotocol_token(offered)
-        if token is None:
-            credentials = authenticator.locate(view)
-        else:
-            credentials = Credentials(token, "subprotocol")
-        if credentials is None:
-            raise MissingCredentials()
-        try:
-            claims = await authenticator.verifier.averify(credentials.token)
-        except InvalidToken as error:
-            raise TokenRejected(error) from None
-        except KeySetUnavailable:
-            raise KeysUnavailable() from None
-        csrf = authenticator.csrf
-        # Cross-site WebSocket hijacking: the browser attaches cookies to a handshake started
-        # by any page, and the same-origin policy does not apply to WebSockets, so the
-        # Origin must be ours (RFC 6455 §10.2).
-        if (
-            credentials.source == "cookie"
-            and csrf is not None
-            and (view.fetch_site == "cross-site" or not csrf.origin_allowed(view.origin, view.host))
-        ):
-            raise CsrfFailed("WebSocket connections from this origin are not accepted.")
-        return Authenticated(claims, credentials.source)
 
 
 async def _refuse_websocket(

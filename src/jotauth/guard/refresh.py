@@ -22,10 +22,9 @@ from typing import NamedTuple
 
 import httpx
 
-from .credentials import is_cookie_value
-from .errors import RefreshFailed, RefreshUnavailable
+from jotauth.http.cookies import CookieSpec, deletion_cookie, is_cookie_value, set_cookie_value
 
-_EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
+from .errors import RefreshFailed, RefreshUnavailable
 
 
 class RefreshResult(NamedTuple):
@@ -37,15 +36,6 @@ class RefreshResult(NamedTuple):
 
 # (refresh token, XSRF token or None) -> result; raises RefreshFailed / RefreshUnavailable.
 RefreshCall = Callable[[str, str | None], Awaitable[RefreshResult]]
-
-
-def set_cookie_value(set_cookie: bytes, name: str) -> str | None:
-    """The value a ``Set-Cookie`` header gives cookie ``name`` (None for another cookie)."""
-    pair = set_cookie.split(b";", 1)[0]
-    key, sep, value = pair.partition(b"=")
-    if not sep or key.strip().decode("latin-1") != name:
-        return None
-    return value.strip().decode("latin-1")
 
 
 class HttpRefresh:
@@ -145,9 +135,12 @@ class SilentRefresh:
     ) -> None:
         self._refresh = refresh
         self.refresh_cookie_name = refresh_cookie_name
+        # Same Path as when set, or the browser keeps the old cookie (RFC 6265 §5.3 step 11).
         self._clear = (
-            _expired_cookie(access_cookie_name, "/", secure),
-            _expired_cookie(refresh_cookie_name, refresh_cookie_path, secure),
+            deletion_cookie(CookieSpec(access_cookie_name, "/", True, "lax", secure, None)),
+            deletion_cookie(
+                CookieSpec(refresh_cookie_name, refresh_cookie_path, True, "lax", secure, None)
+            ),
         )
         self._reuse_window = reuse_window
         self._max_remembered = max_remembered
@@ -185,13 +178,3 @@ class SilentRefresh:
         recent[key] = (self._clock() + self._reuse_window, task.result())
         while len(recent) > self._max_remembered:
             recent.popitem(last=False)
-
-
-def _expired_cookie(name: str, path: str, secure: bool) -> bytes:
-    # Same Path as when set, or the browser keeps the old cookie (RFC 6265 §5.3 step 11);
-    # __Host-/__Secure- cookies are only accepted, even for deletion, with Secure.
-    parts = [f"{name}=", f"Path={path}", "Max-Age=0", f"Expires={_EPOCH}"]
-    if secure or name.startswith(("__Host-", "__Secure-")):
-        parts.append("Secure")
-    parts += ["HttpOnly", "SameSite=Lax"]
-    return "; ".join(parts).encode("latin-1")

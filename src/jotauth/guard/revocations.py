@@ -20,7 +20,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -29,6 +29,13 @@ from jotauth.revocations import RevocationDocument as _Document
 
 _log = logging.getLogger("jotauth.guard.revocations")
 _MAX_FEED_BYTES = 16 * 1024 * 1024
+
+
+class RevocationCheck(Protocol):
+    """What the guard asks of a revocation source (every class below is one)."""
+
+    def is_revoked(self, session_id: str | None) -> bool:
+        """Whether tokens of ``session_id`` must be refused now."""
 
 
 class RevocationList:

@@ -1,6 +1,12 @@
-"""Compact JWS, JWK/JWKS and claims checks: the only code that touches token bytes."""
+"""Compact JWS, JWK/JWKS and claims checks: the only code that touches token bytes.
 
-from .claims import Claims, ClaimsPolicy
+Exported here: keys and key sets, ``encode``/``decode_unverified``, the verified
+:class:`Claims` and the errors (each with a stable ``code``). The pieces the verifier is
+built from (``jws.parse_compact``, ``jws.verify_signature``, ``claims.ClaimsPolicy``) are
+internals, imported from their modules.
+"""
+
+from .claims import Claims
 from .errors import (
     AlgorithmMismatch,
     AlgorithmNone,
@@ -36,7 +42,7 @@ from .errors import (
 )
 from .jwk import ALGORITHMS, ASYMMETRIC_ALGORITHMS, Algorithm, Key
 from .jwks import KeySet
-from .jws import ParsedToken, decode_unverified, encode, parse_compact, verify_signature
+from .jws import decode_unverified, encode
 
 __all__ = [
     "ALGORITHMS",
@@ -55,7 +61,6 @@ __all__ = [
     "BadTokenType",
     "Claims",
     "ClaimsError",
-    "ClaimsPolicy",
     "DuplicateJsonKey",
     "HeaderKeyForbidden",
     "InvalidKey",
@@ -69,7 +74,6 @@ __all__ = [
     "MalformedToken",
     "MissingClaim",
     "MissingKeyId",
-    "ParsedToken",
     "SignatureOutOfRange",
     "TokenExpired",
     "TokenNotYetValid",
@@ -80,6 +84,4 @@ __all__ = [
     "WeakKey",
     "decode_unverified",
     "encode",
-    "parse_compact",
-    "verify_signature",
 ]

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from jotauth.errors import ErrorCode, JotauthError
-from jotauth.guard import errors as guard_errors
+from jotauth.http import errors as http_errors
 from jotauth.problems import PROBLEM_JSON, ProblemRenderer, RenderedProblem
 from jotauth.store import StoreUnavailable
 
@@ -104,11 +104,15 @@ class PayloadTooLarge(ServerProblem):
     default_detail = "The request body exceeds the size limit."
 
 
-class NotAuthenticated(guard_errors.MissingCredentials, ServerProblem):
+class NotAuthenticated(http_errors.MissingCredentials, ServerProblem):
     """No access token was presented (bare challenge, RFC 6750 §3.1): ``missing_token``,
     the same failure as the guard's."""
 
     default_detail = "A valid access token is required."
+
+
+class MalformedAuthorizationHeader(http_errors.MalformedAuthorization, ServerProblem):
+    """The guard's ``malformed_authorization`` (400, ``invalid_request`` challenge)."""
 
 
 class MissingRefreshToken(ServerProblem):
@@ -118,7 +122,7 @@ class MissingRefreshToken(ServerProblem):
     default_detail = "No refresh token was presented."
 
 
-class CsrfFailed(guard_errors.CsrfFailed, ServerProblem):
+class CsrfFailed(http_errors.CsrfFailed, ServerProblem):
     """The guard's ``csrf_failed``, raised by the server's own checks."""
 
 

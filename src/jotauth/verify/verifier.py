@@ -1,27 +1,37 @@
-"""TokenVerifier: the policy a resource server applies to every access token."""
+"""TokenVerifier: the policy a resource server applies to every access token.
+
+One pipeline: a pure core over the keys in memory (``_start``: cache, parse, algorithm
+allowlist, key lookup; ``_finish``: signature, ``typ``, claims, cache) that ``verify`` and
+``averify`` both run; they differ only in how a remote key set is refreshed when stale and
+refetched once for an unknown ``kid`` (blocking, or awaited).
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
 from hashlib import sha256
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..jose import (
     ALGORITHMS,
     Algorithm,
     Claims,
-    ClaimsPolicy,
     Key,
     KeySet,
     MissingKeyId,
     UnknownKey,
     UnsupportedAlgorithm,
+)
+from ..jose.claims import DEFAULT_REQUIRED_CLAIMS, ClaimsPolicy
+from ..jose.jws import (
+    DEFAULT_MAX_TOKEN_BYTES,
+    HeaderCache,
+    ParsedToken,
     parse_compact,
+    token_bytes,
     verify_signature,
 )
-from ..jose.claims import DEFAULT_REQUIRED_CLAIMS
-from ..jose.jws import DEFAULT_MAX_TOKEN_BYTES, HeaderCache, ParsedToken, token_bytes
 from .cache import VerifiedTokenCache
 from .jwks_client import JWKSClient, SyncJWKSClient
 
@@ -75,12 +85,6 @@ class TokenVerifier:
         """The verified-token cache (exposed for metrics and tests)."""
         return self._cache
 
-    def _digest(self, token: str | bytes) -> tuple[bytes, bytes]:
-        """The token as bytes and its cache key: its SHA-256 digest, so cached entries
-        do not keep whole tokens alive (forging a hit would take a second preimage)."""
-        data = token_bytes(token, max_bytes=self._max_token_bytes)
-        return data, sha256(data).digest()
-
     def _cached(self, cache_key: bytes, now: float) -> Claims | None:
         entry = self._cache.get(cache_key)
         if entry is None:
@@ -96,22 +100,36 @@ class TokenVerifier:
             return None
         return claims
 
-    def _check(self, cache_key: bytes, key: Key | None, parsed: ParsedToken, now: float) -> Claims:
+    # --- the pure core: no I/O, keys in memory only --------------------------------------------
+
+    def _start(self, token: str | bytes, now: float) -> Claims | _Unverified:
+        """A cache hit's claims, or the parsed token and the key in memory for its ``kid``."""
+        data = token_bytes(token, max_bytes=self._max_token_bytes)
+        # Keyed by the SHA-256 of the token, so cached entries do not keep whole tokens alive
+        # (forging a hit would take a second preimage).
+        cache_key = sha256(data).digest()
+        hit = self._cached(cache_key, now)
+        if hit is not None:
+            return hit
+        parsed = parse_compact(
+            data, max_bytes=self._max_token_bytes, header_cache=self._header_cache
+        )
+        if parsed.alg not in self.algorithms:
+            raise UnsupportedAlgorithm(f"{parsed.alg} is not among the allowed algorithms")
+        return _Unverified(cache_key, parsed, self._lookup(parsed.kid))
+
+    def _finish(self, unverified: _Unverified, key: Key | None, now: float) -> Claims:
+        """Signature with ``key``'s own algorithm, ``typ``, claims; then cache the success."""
+        parsed = unverified.parsed
         if key is None:
             raise MissingKeyId() if parsed.kid is None else UnknownKey()
         verify_signature(parsed, key)
         self.policy.check_type(parsed.header)
         claims = self.policy.check(parsed.payload(), now)
-        self._cache.put(cache_key, claims, key)
+        self._cache.put(unverified.cache_key, claims, key)
         return claims
 
-    def _parse(self, token: bytes) -> ParsedToken:
-        parsed = parse_compact(
-            token, max_bytes=self._max_token_bytes, header_cache=self._header_cache
-        )
-        if parsed.alg not in self.algorithms:
-            raise UnsupportedAlgorithm(f"{parsed.alg} is not among the allowed algorithms")
-        return parsed
+    # --- the entry points: the core plus the remote key set's I/O ------------------------------
 
     def verify(self, token: str | bytes) -> Claims:
         """Verify ``token`` and return its claims, or raise an :class:`InvalidToken`.
@@ -121,38 +139,42 @@ class TokenVerifier:
         """
         if self._async_client is not None:
             raise TypeError("use averify() with an async JWKSClient")
-        now = self._clock()
         client = self._sync_client
         refreshed = client is not None and client.is_stale()
         if refreshed:
             client.refresh_if_stale()  # type: ignore[union-attr]
-        data, cache_key = self._digest(token)
-        hit = self._cached(cache_key, now)
-        if hit is not None:
-            return hit
-        parsed = self._parse(data)
-        key = self._lookup(parsed.kid)
+        now = self._clock()
+        step = self._start(token, now)
+        if not isinstance(step, _Unverified):
+            return step  # a cache hit
+        key = step.key
         if key is None and client is not None and not refreshed:
-            key = client.get_key(parsed.kid)
-        return self._check(cache_key, key, parsed, now)
+            # One fetch per miss at most: a refresh just above already saw the newest keys.
+            key = client.get_key(step.parsed.kid)
+        return self._finish(step, key, now)
 
     async def averify(self, token: str | bytes) -> Claims:
-        """Verify ``token``, fetching keys through an async :class:`JWKSClient` as needed."""
+        """:meth:`verify`, fetching keys through an async :class:`JWKSClient` as needed."""
         client = self._async_client
-        refreshed = client is not None and client.is_stale()
+        if client is None:
+            return self.verify(token)  # nothing to await: the same blocking path
+        refreshed = client.is_stale()
         if refreshed:
-            await client.refresh_if_stale()  # type: ignore[union-attr]
+            await client.refresh_if_stale()
         now = self._clock()
-        data, cache_key = self._digest(token)
-        hit = self._cached(cache_key, now)
-        if hit is not None:
-            return hit
-        parsed = self._parse(data)
-        key = self._lookup(parsed.kid)
+        step = self._start(token, now)
+        if not isinstance(step, _Unverified):
+            return step  # a cache hit
+        key = step.key
         if key is None and not refreshed:
-            # One fetch per miss at most: a refresh just above already saw the newest keys.
-            if client is not None:
-                key = await client.get_key(parsed.kid)
-            elif self._sync_client is not None:
-                key = self._sync_client.get_key(parsed.kid)
-        return self._check(cache_key, key, parsed, now)
+            # One fetch per miss at most, as in verify().
+            key = await client.get_key(step.parsed.kid)
+        return self._finish(step, key, now)
+
+
+class _Unverified(NamedTuple):
+    """A token past the cache and the parser, waiting for its signature check."""
+
+    cache_key: bytes
+    parsed: ParsedToken
+    key: Key | None  # the key in memory for its kid, if any

@@ -9,9 +9,9 @@ from flask import Flask, jsonify
 from guard_harness import AUDIENCE, CSRF_SECRET, ISSUER, challenge
 from werkzeug.serving import make_server
 
-from jotauth.csrf import csrf_key, session_csrf_token
 from jotauth.guard import CsrfPolicy
 from jotauth.guard.flask import JotAuth, current_user, jwt_required
+from jotauth.http.csrf import csrf_key, session_csrf_token
 from jotauth.verify import SyncJWKSClient, TokenVerifier
 
 

@@ -18,7 +18,7 @@ from guard_harness import (
     served,
 )
 
-from jotauth.csrf import csrf_key, session_csrf_token
+from jotauth.http.csrf import csrf_key, session_csrf_token
 from jotauth.jose import Key
 
 BARE_CHALLENGE = 'Bearer realm="jotauth"'

@@ -185,9 +185,20 @@ async def test_me_accepts_the_bearer_token_and_the_access_cookie(server: Server)
     assert by_cookie.headers["cache-control"] == "no-store"
 
 
+@pytest.mark.parametrize("authorization", ["Bearer", "Bearer ", "Bearer a b", "Bearer a,b"])
+async def test_a_malformed_authorization_header_is_400_invalid_request(
+    sqlite_server: Server, authorization: str
+) -> None:
+    response = await sqlite_server.client.get(
+        "/api/auth/me", headers={"Authorization": authorization}
+    )
+    problem(response, 400, "malformed_authorization")
+    assert 'error="invalid_request"' in response.headers["www-authenticate"]
+
+
 @pytest.mark.parametrize(
     "authorization",
-    [None, "Bearer", "Bearer ", "Basic YWRhOnB3", "Bearer not.a.token", "Bearer " + "a" * 9000],
+    [None, "Basic YWRhOnB3", "Bearer not.a.token", "Bearer " + "a" * 9000],
 )
 async def test_me_without_a_valid_token_is_401_with_a_bearer_challenge(
     sqlite_server: Server, authorization: str | None

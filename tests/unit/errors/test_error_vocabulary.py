@@ -80,11 +80,15 @@ def test_renamed_codes_say_one_thing_each():
 
 def test_the_failures_server_and_guard_share_are_one_class_each():
     from jotauth import guard
+    from jotauth.http import errors as shared
     from jotauth.server import problems as server
     from jotauth.store import StoreUnavailable
 
-    assert issubclass(server.CsrfFailed, guard.CsrfFailed)
-    assert issubclass(server.NotAuthenticated, guard.MissingCredentials)
+    for failure in ("CsrfFailed", "MissingCredentials", "MalformedAuthorization"):
+        assert issubclass(getattr(guard, failure), getattr(shared, failure))
+    assert issubclass(server.CsrfFailed, shared.CsrfFailed)
+    assert issubclass(server.NotAuthenticated, shared.MissingCredentials)
+    assert issubclass(server.MalformedAuthorizationHeader, shared.MalformedAuthorization)
     assert issubclass(server.ServiceUnavailable, StoreUnavailable)
     assert issubclass(KeysUnavailable, KeySetUnavailable)
     assert KeysUnavailable.code == KeySetUnavailable.code == "keys_unavailable"

@@ -3,9 +3,8 @@ and Origin as defence in depth."""
 
 import pytest
 
-from jotauth.csrf import csrf_key, matches_session, session_csrf_token
 from jotauth.guard import CsrfFailed, CsrfPolicy
-from jotauth.guard.csrf import normalise_origin
+from jotauth.http.csrf import csrf_key, matches_session, session_csrf_token
 from jotauth.server.csrf import CsrfTokens
 
 SECRET = b"unit-test-secret-0123456789abcdef0123456789"
@@ -78,24 +77,6 @@ def test_binding_can_be_deferred_until_the_session_is_known():
     check(CsrfPolicy(secret=SECRET), session_id=None, bind_session=False)
 
 
-@pytest.mark.parametrize(
-    ("value", "origin"),
-    [
-        ("https://App.Example", "https://app.example"),
-        ("https://app.example:443", "https://app.example"),
-        ("http://app.example:8080/", "http://app.example:8080"),
-        ("http://[::1]:3000", "http://[::1]:3000"),
-        ("null", None),
-        ("https://app.example/path", None),
-        ("ftp://app.example", None),
-        ("https://user@app.example", None),
-        ("https://app.example:99999", None),
-    ],
-)
-def test_origin_normalisation(value, origin):
-    assert normalise_origin(value) == origin
-
-
 def test_non_ascii_tokens_never_match_even_when_they_would_encode_alike():
     # "é" and "è" both became "?" under a lossy encoding: a double submit of two different
     # values must still fail, and a non-ASCII value never matches a session token.
@@ -104,3 +85,13 @@ def test_non_ascii_tokens_never_match_even_when_they_would_encode_alike():
     with pytest.raises(CsrfFailed):
         check(CsrfPolicy(), header="é", cookie="é", session_id=None)
     assert not matches_session(csrf_key(SECRET), TOKEN[:-1] + "é", "sid-1")
+
+
+def test_browser_context_check_alone_refuses_cross_site_and_foreign_origins():
+    policy = CsrfPolicy(allowed_origins=("https://app.example",))
+    policy.check_browser_context(origin="https://app.example", fetch_site="same-site", host="x")
+    policy.check_browser_context(origin=None, fetch_site=None, host=None)
+    with pytest.raises(CsrfFailed):
+        policy.check_browser_context(origin=None, fetch_site="cross-site", host="x")
+    with pytest.raises(CsrfFailed):
+        policy.check_browser_context(origin="https://evil.example", fetch_site=None, host="x")

@@ -210,7 +210,7 @@ def test_garbage_access_cookies_are_401(garbage):
 
 
 def test_valid_cookie_post_with_matching_bound_token_passes_and_mismatch_is_403():
-    from jotauth.csrf import csrf_key, session_csrf_token
+    from jotauth.http.csrf import csrf_key, session_csrf_token
 
     xsrf = session_csrf_token(csrf_key(b"s" * 32), "s")
     cookie = f"jot={token()}; XSRF-TOKEN={xsrf}".encode()

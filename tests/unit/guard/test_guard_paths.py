@@ -2,7 +2,7 @@
 
 import pytest
 
-from jotauth.guard import PathRules
+from jotauth.guard.paths import PathRules
 
 RULES = PathRules(protect=("/api",), exclude=("/api/public", "/api/auth"))
 

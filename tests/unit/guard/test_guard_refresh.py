@@ -12,7 +12,6 @@ from jotauth.guard import (
     RefreshUnavailable,
     SilentRefresh,
 )
-from jotauth.guard.refresh import set_cookie_value
 
 ACCESS, REFRESH = "__Host-jot_access", "__Host-jot_refresh"
 
@@ -153,12 +152,6 @@ async def test_http_refresh_transport_error_is_unavailable():
 
     with pytest.raises(RefreshUnavailable):
         await http_refresh(handler)("rt", None)
-
-
-def test_set_cookie_value_reads_only_the_named_cookie():
-    assert set_cookie_value(b"jot=abc; Path=/", "jot") == "abc"
-    assert set_cookie_value(b"jotx=abc; Path=/", "jot") is None
-    assert set_cookie_value(b"garbage", "jot") is None
 
 
 @pytest.mark.parametrize(

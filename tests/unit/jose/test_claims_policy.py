@@ -14,7 +14,6 @@ from jotauth.jose import (
     BadTokenType,
     Claims,
     ClaimsError,
-    ClaimsPolicy,
     InvalidToken,
     IssuedInFuture,
     Key,
@@ -22,9 +21,10 @@ from jotauth.jose import (
     TokenExpired,
     TokenNotYetValid,
     encode,
-    parse_compact,
 )
 from jotauth.jose._encoding import b64url_encode
+from jotauth.jose.claims import ClaimsPolicy
+from jotauth.jose.jws import parse_compact
 
 ISSUER = "https://auth.example.test"
 AUDIENCE = "lessons-api"

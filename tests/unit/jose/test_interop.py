@@ -26,9 +26,8 @@ from jotauth.jose import (
     Key,
     KeySet,
     encode,
-    parse_compact,
-    verify_signature,
 )
+from jotauth.jose.jws import parse_compact, verify_signature
 from jotauth.verify import TokenVerifier
 
 # joserfc follows RFC 9864 in calling "EdDSA" deprecated; DESIGN §3 still names it.

@@ -21,10 +21,9 @@ from jotauth.jose import (
     KeySet,
     decode_unverified,
     encode,
-    parse_compact,
-    verify_signature,
 )
 from jotauth.jose._encoding import b64url_decode, b64url_encode
+from jotauth.jose.jws import parse_compact, verify_signature
 from jotauth.verify import TokenVerifier
 
 ISSUER = "https://auth.example.test"

@@ -16,10 +16,9 @@ from jotauth.jose import (
     Key,
     KeySet,
     TokenExpired,
-    parse_compact,
-    verify_signature,
 )
 from jotauth.jose._encoding import b64url_decode
+from jotauth.jose.jws import parse_compact, verify_signature
 from jotauth.verify import TokenVerifier
 
 # --- RFC 7515 appendix A ----------------------------------------------------------------------

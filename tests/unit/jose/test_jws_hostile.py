@@ -26,10 +26,9 @@ from jotauth.jose import (
     KeySet,
     MalformedToken,
     encode,
-    parse_compact,
-    verify_signature,
 )
 from jotauth.jose._encoding import b64url_decode, b64url_encode
+from jotauth.jose.jws import parse_compact, verify_signature
 from jotauth.keys import self_signed_certificate
 from jotauth.verify import TokenVerifier
 

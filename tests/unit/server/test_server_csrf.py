@@ -42,6 +42,14 @@ def test_missing_or_mismatched_tokens_fail(header: str | None, cookie: str | Non
         TOKENS.check_session_request(header=header, cookie=cookie, session_id="s1")
 
 
+def test_a_token_belongs_only_to_its_own_session() -> None:
+    token = TOKENS.token_for_session("s1")
+    assert TOKENS.belongs_to_session(token, "s1")
+    assert not TOKENS.belongs_to_session(token, "s2")
+    assert not TOKENS.belongs_to_session(None, "s1")
+    assert not TOKENS.belongs_to_session(token[:-1] + "\u00e9", "s1")
+
+
 def test_token_of_another_session_fails_even_when_header_equals_cookie() -> None:
     other = TOKENS.token_for_session("s2")
     with pytest.raises(CsrfFailed):

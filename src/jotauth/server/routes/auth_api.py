@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -11,11 +10,14 @@ from starlette.responses import Response
 
 from jotauth import jose
 from jotauth.accounts import SignedIn
+from jotauth.http.bearer import MalformedBearer, bearer_token
+from jotauth.http.csrf import double_submit_ok
 from jotauth.server.context import Context, ServerContext
 from jotauth.server.delivery import client_of
 from jotauth.server.problems import (
     CsrfFailed,
     FeatureDisabled,
+    MalformedAuthorizationHeader,
     MissingRefreshToken,
     NotAuthenticated,
     UnsupportedMediaType,
@@ -84,9 +86,9 @@ class Caller:
 async def authenticated(request: Request, context: Context) -> Caller:
     """Dependency: the caller's access token from ``Authorization: Bearer`` or the cookie,
     refused (401 ``session_revoked``) when its session is no longer active."""
-    authorization = request.headers.get("authorization")
-    if authorization is not None:
-        token, via_cookie = _bearer_token(authorization), False
+    header_token = bearer_of(request)
+    if header_token is not None:
+        token, via_cookie = header_token, False
     else:
         token, via_cookie = request.cookies.get(context.cookies.access.name, ""), True
     if not token:
@@ -96,11 +98,16 @@ async def authenticated(request: Request, context: Context) -> Caller:
     return Caller(claims=claims, session_id=session.id, via_cookie=via_cookie)
 
 
-def _bearer_token(authorization: str) -> str:
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("The Authorization header must be 'Bearer <token>'.")
-    return token.strip()
+def bearer_of(request: Request) -> str | None:
+    """The request's Bearer token, or None (no ``Authorization`` header, or another scheme:
+    no Bearer credentials, as the guard reads it too). A malformed or repeated header is a
+    400 ``malformed_authorization`` (RFC 6750 §3.1 ``invalid_request``)."""
+    values = [value for name, value in request.headers.raw if name == b"authorization"]
+    try:
+        token = bearer_token(values)
+    except MalformedBearer as error:
+        raise MalformedAuthorizationHeader(error.detail) from error
+    return None if token is None else token.decode("ascii")
 
 
 AuthenticatedCaller = Annotated[Caller, Depends(authenticated)]
@@ -175,10 +182,10 @@ async def refresh(
         raise MissingRefreshToken()
     header = request.headers.get(context.settings.csrf_header_name)
     check_csrf = from_cookie and not _preflighted_body_refresh(request, context, body, header)
-    if check_csrf:
+    if check_csrf and not double_submit_ok(header, request.cookies.get(context.cookies.csrf.name)):
         # The cheap half first, before any state changes: header present and equal to the
         # cookie, which a cross-site page can neither read nor set.
-        _require_double_submit(header, request.cookies.get(context.cookies.csrf.name))
+        raise CsrfFailed()
     signed_in = await context.accounts.sign_in.refresh(
         refresh_token=token, presented_in="cookie" if from_cookie else "body"
     )
@@ -197,15 +204,6 @@ def _csrf_failed_after_rotation(context: ServerContext, signed_in: SignedIn) -> 
     response = CsrfFailed().problem().to_response()
     context.delivery.set_cookies(response, signed_in, with_access=False)
     return response
-
-
-def _require_double_submit(header: str | None, cookie: str | None) -> None:
-    if not header or not cookie:
-        raise CsrfFailed()
-    if not hmac.compare_digest(
-        header.encode("ascii", "replace"), cookie.encode("ascii", "replace")
-    ):
-        raise CsrfFailed()
 
 
 @router.post(
@@ -375,9 +373,9 @@ async def _end_requesting_session(request: Request, context: ServerContext) -> N
     """
     client = client_of(request)
     sign_out = context.accounts.sign_out
-    authorization = request.headers.get("authorization")
-    if authorization is not None:
-        bearer = context.verifier.verify(_bearer_token(authorization))
+    token = bearer_of(request)
+    if token is not None:
+        bearer = context.verifier.verify(token)
         if bearer.sid:
             await sign_out.logout(session_id=bearer.sid, user_id=bearer.sub, client=client)
         return
@@ -386,7 +384,8 @@ async def _end_requesting_session(request: Request, context: ServerContext) -> N
     refresh_cookie = request.cookies.get(context.cookies.refresh.name)
     if not access_cookie and not refresh_cookie:
         return
-    _require_double_submit(header, request.cookies.get(context.cookies.csrf.name))
+    if not double_submit_ok(header, request.cookies.get(context.cookies.csrf.name)):
+        raise CsrfFailed()
     claims = context.verifier.verify_or_none(access_cookie)
     if claims is not None and claims.sid:
         if not context.delivery.csrf_bound_to(header, claims.sid):

@@ -1,0 +1,35 @@
+"""The request failures the auth server and the guard share, defined once (one code each).
+
+Both the guard's and the server's error families subclass these, so ``except GuardError``
+in the guard and the server's problem handler both see them, and neither layer imports the
+other.
+"""
+
+from __future__ import annotations
+
+from jotauth.errors import ErrorCode, JotauthError
+
+
+class MissingCredentials(JotauthError):
+    """No access token at all: RFC 6750 §3.1 says the challenge carries no error code."""
+
+    code = ErrorCode.MISSING_TOKEN
+    default_detail = "An access token is required."
+
+
+class MalformedAuthorization(JotauthError):
+    """An ``Authorization: Bearer`` header that breaks RFC 6750 §2.1, or several of them.
+
+    400 with the ``invalid_request`` challenge; the body's code is ``malformed_authorization``
+    because OAuth 2 reserves ``invalid_request`` for its own ``error`` member.
+    """
+
+    code = ErrorCode.MALFORMED_AUTHORIZATION
+    default_detail = "The Authorization header must be exactly 'Bearer <token>'."
+
+
+class CsrfFailed(JotauthError):
+    """A cookie-authenticated unsafe request without the matching, session-bound token."""
+
+    code = ErrorCode.CSRF_FAILED
+    default_detail = "The X-XSRF-TOKEN header is missing or does not match this session."
