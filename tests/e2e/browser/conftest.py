@@ -20,7 +20,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_demo import (
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.e2e.browser.browser_demo import (
     ACCESS_TOKEN_TTL,
     APP_DIR,
     CHROMIUM,
@@ -32,7 +34,6 @@ from browser_demo import (
     ForeignPageHandler,
     SignIn,
 )
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 
 def _free_port() -> int:

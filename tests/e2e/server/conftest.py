@@ -4,7 +4,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from server_process import Browser, ServerProcess, fresh_postgres_database, running_server
+
+from tests.e2e.server.server_process import (
+    Browser,
+    ServerProcess,
+    fresh_postgres_database,
+    running_server,
+)
 
 
 @pytest.fixture(

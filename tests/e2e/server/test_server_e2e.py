@@ -4,7 +4,9 @@ import asyncio
 
 import httpx
 import pytest
-from server_process import (
+
+from jotauth import jose
+from tests.e2e.server.server_process import (
     APP_ORIGIN,
     PASSWORD,
     Browser,
@@ -13,8 +15,6 @@ from server_process import (
     signup,
     unique_email,
 )
-
-from jotauth import jose
 
 COOKIE_FLAGS = {
     "__Host-jot_access": "Path=/; Secure; HttpOnly; SameSite=Lax",

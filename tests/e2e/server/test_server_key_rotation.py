@@ -14,10 +14,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_process import PASSWORD, ServerProcess, fresh_postgres_database, running_server, signup
 
 from jotauth import jose
 from jotauth.verify import JWKSClient, TokenVerifier
+from tests.e2e.server.server_process import (
+    PASSWORD,
+    ServerProcess,
+    fresh_postgres_database,
+    running_server,
+    signup,
+)
 
 JWKS_MAX_AGE = 2.0
 RELOAD_INTERVAL = 0.5

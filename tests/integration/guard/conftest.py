@@ -3,8 +3,11 @@
 from collections.abc import Iterator
 
 import pytest
-from guard_apps import guarded_test_app
-from guard_harness import (
+
+from jotauth.examples.lessons import create_lessons_app
+from jotauth.jose import Key
+from tests.integration.guard.guard_apps import guarded_test_app
+from tests.integration.guard.guard_harness import (
     AUDIENCE,
     ISSUER,
     AuthServer,
@@ -13,9 +16,6 @@ from guard_harness import (
     ServedApp,
     served,
 )
-
-from jotauth.examples.lessons import create_lessons_app
-from jotauth.jose import Key
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from flask import Flask, jsonify
-from guard_harness import AUDIENCE, CSRF_SECRET, ISSUER, challenge
 from werkzeug.serving import make_server
 
 from jotauth.csrf import csrf_key, session_csrf_token
 from jotauth.guard import CsrfPolicy
 from jotauth.guard.flask import JotAuth, current_user, jwt_required
 from jotauth.verify import SyncJWKSClient, TokenVerifier
+from tests.integration.guard.guard_harness import AUDIENCE, CSRF_SECRET, ISSUER, challenge
 
 
 def create_flask_app(jwks_url: str) -> Flask:

@@ -5,8 +5,11 @@ import time
 
 import httpx
 import pytest
-from guard_apps import ACCESS_COOKIE, guarded_test_app
-from guard_harness import (
+
+from jotauth.csrf import csrf_key, session_csrf_token
+from jotauth.jose import Key
+from tests.integration.guard.guard_apps import ACCESS_COOKIE, guarded_test_app
+from tests.integration.guard.guard_harness import (
     APP_ORIGIN,
     CSRF_SECRET,
     ServedApp,
@@ -17,9 +20,6 @@ from guard_harness import (
     raw_request,
     served,
 )
-
-from jotauth.csrf import csrf_key, session_csrf_token
-from jotauth.jose import Key
 
 BARE_CHALLENGE = 'Bearer realm="jotauth"'
 

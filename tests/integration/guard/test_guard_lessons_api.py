@@ -5,11 +5,11 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI
-from guard_harness import AUDIENCE, ISSUER, challenge, served
 
 from jotauth.guard.fastapi import JWTBearer, install_problem_handler
 from jotauth.jose import Claims
 from jotauth.verify import JWKSClient, TokenVerifier
+from tests.integration.guard.guard_harness import AUDIENCE, ISSUER, challenge, served
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from server_harness import PASSWORD, Server
+
+from tests.integration.server.server_harness import PASSWORD, Server
 
 
 def problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:

@@ -5,10 +5,10 @@ import asyncio
 import httpx
 import jwt
 import pytest
-from server_harness import APP_ORIGIN, PASSWORD, Server
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from jotauth import jose
+from tests.integration.server.server_harness import APP_ORIGIN, PASSWORD, Server
 
 
 def set_cookies(response: httpx.Response) -> dict[str, str]:

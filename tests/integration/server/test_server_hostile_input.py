@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from server_harness import PASSWORD, Server
+
+from tests.integration.server.server_harness import PASSWORD, Server
 
 
 def assert_problem(response, status: int, code: str | None = None) -> None:  # type: ignore[no-untyped-def]
