@@ -11,10 +11,10 @@ from tests.e2e.server.server_process import (
     PASSWORD,
     Browser,
     ServerProcess,
-    set_cookie_flags,
     signup,
     unique_email,
 )
+from tests.support.cookies import set_cookie_flags
 
 COOKIE_FLAGS = {
     "__Host-jot_access": "Path=/; Secure; HttpOnly; SameSite=Lax",

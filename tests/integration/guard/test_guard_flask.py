@@ -12,7 +12,8 @@ from jotauth.csrf import csrf_key, session_csrf_token
 from jotauth.guard import CsrfPolicy
 from jotauth.guard.flask import JotAuth, current_user, jwt_required
 from jotauth.verify import SyncJWKSClient, TokenVerifier
-from tests.integration.guard.guard_harness import AUDIENCE, CSRF_SECRET, ISSUER, challenge
+from tests.integration.guard.guard_harness import AUDIENCE, CSRF_SECRET, ISSUER
+from tests.support.problems import challenge
 
 
 def create_flask_app(jwks_url: str) -> Flask:

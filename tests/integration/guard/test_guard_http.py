@@ -13,13 +13,12 @@ from tests.integration.guard.guard_harness import (
     APP_ORIGIN,
     CSRF_SECRET,
     ServedApp,
-    challenge,
-    forge,
-    free_port,
-    hs256_with_public_key,
     raw_request,
     served,
 )
+from tests.support.ports import free_port
+from tests.support.problems import challenge
+from tests.support.tokens import forge, hs256_with_public_key
 
 BARE_CHALLENGE = 'Bearer realm="jotauth"'
 
@@ -413,7 +412,7 @@ def test_jwks_unreachable_is_503_never_401(mint):
 
 
 def test_token_from_a_newly_published_key_is_accepted_after_one_refetch(jwks, guarded, mint):
-    endpoint, _ = jwks
+    endpoint = jwks
     rotated = Key.generate("RS256", kid="rotated-key")
     endpoint.keys.append(rotated)
     fetches = endpoint.requests

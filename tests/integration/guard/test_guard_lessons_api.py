@@ -9,7 +9,8 @@ from fastapi import Depends, FastAPI
 from jotauth.guard.fastapi import JWTBearer, install_problem_handler
 from jotauth.jose import Claims
 from jotauth.verify import JWKSClient, TokenVerifier
-from tests.integration.guard.guard_harness import AUDIENCE, ISSUER, challenge, served
+from tests.integration.guard.guard_harness import AUDIENCE, ISSUER, served
+from tests.support.problems import challenge
 
 
 def bearer(token: str) -> dict[str, str]:

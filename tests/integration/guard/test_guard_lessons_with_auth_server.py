@@ -13,10 +13,9 @@ from tests.integration.guard.guard_harness import (
     AUDIENCE,
     AuthServer,
     ServedApp,
-    cookie_header,
     served,
-    set_cookies,
 )
+from tests.support.cookies import cookie_header, set_cookies
 
 LESSONS_API_FILE = Path(__file__).resolve().parents[3] / "examples" / "lessons_api.py"
 

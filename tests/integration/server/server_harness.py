@@ -4,7 +4,6 @@ Imported by the tests of this directory (a uniquely named module: ``conftest`` n
 between directories).
 """
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,30 +13,18 @@ import httpx
 from jotauth.server.app import create_app
 from jotauth.server.context import ServerContext
 from jotauth.settings import Settings
+from tests.support.clock import OffsetClock
 
 BASE_URL = "https://auth.example.test"
 APP_ORIGIN = "https://app.example.test"
 PASSWORD = "correct horse battery staple"
 
 
-class Clock:
-    """Wall-clock time plus an offset the test can advance."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
 @dataclass
 class Server:
     client: httpx.AsyncClient
     context: ServerContext
-    clock: Clock
+    clock: OffsetClock
     transport: httpx.ASGITransport
 
     def browser(self) -> httpx.AsyncClient:
@@ -98,7 +85,7 @@ def server_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 async def start_server(settings: Settings) -> AsyncIterator[Server]:
-    clock = Clock()
+    clock = OffsetClock()
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))

@@ -8,16 +8,9 @@ import pytest
 from jotauth.server.signing_keys import SigningKeys, SigningKeysError
 from jotauth.settings import Settings
 from jotauth.store import KeyRepository, Store, open_store
+from tests.support.clock import SettableClock
 
 SECRET = b"test-secret-key-0123456789abcdef0123456789"
-
-
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -27,7 +20,7 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     await opened.close()
 
 
-def _keys(store: Store, clock: Clock, **overrides: Any) -> SigningKeys:
+def _keys(store: Store, clock: SettableClock, **overrides: Any) -> SigningKeys:
     settings = Settings(
         algorithm="ES256",
         jwks_max_age=60,
@@ -44,7 +37,7 @@ def _kids(keys: SigningKeys) -> set[str]:
 
 
 async def test_first_start_creates_a_current_key_and_prepublishes_the_next(store: Store) -> None:
-    keys = _keys(store, Clock())
+    keys = _keys(store, SettableClock(1_000_000.0))
     await keys.start()
     states = {k.state.value for k in keys.managed_keys()}
     assert states == {"current", "next"}
@@ -53,7 +46,7 @@ async def test_first_start_creates_a_current_key_and_prepublishes_the_next(store
 
 
 async def test_a_second_instance_loads_the_same_keys(store: Store) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     first, second = _keys(store, clock), _keys(store, clock)
     await first.start()
     await second.start()
@@ -64,7 +57,7 @@ async def test_a_second_instance_loads_the_same_keys(store: Store) -> None:
 async def test_rotation_waits_until_the_next_key_was_published_one_cache_period(
     store: Store,
 ) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     keys = _keys(store, clock)
     await keys.start()
     old = keys.signing_key().kid
@@ -82,7 +75,7 @@ async def test_rotation_waits_until_the_next_key_was_published_one_cache_period(
 
 
 async def test_retired_key_disappears_after_its_last_token_expired(store: Store) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     keys = _keys(store, clock)
     await keys.start()
     old = keys.signing_key().kid
@@ -97,7 +90,7 @@ async def test_retired_key_disappears_after_its_last_token_expired(store: Store)
 
 
 async def test_automatic_rotation_after_the_period(store: Store) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     keys = _keys(store, clock)
     await keys.start()
     old = keys.signing_key().kid
@@ -110,7 +103,7 @@ async def test_automatic_rotation_after_the_period(store: Store) -> None:
 
 
 async def test_revoking_the_current_key_unpublishes_it_and_another_key_signs(store: Store) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     keys = _keys(store, clock)
     await keys.start()
     old = keys.signing_key().kid
@@ -121,7 +114,7 @@ async def test_revoking_the_current_key_unpublishes_it_and_another_key_signs(sto
 
 
 async def test_revocation_by_another_instance_is_seen_on_the_next_tick(store: Store) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     server, cli = _keys(store, clock), _keys(store, clock)
     await server.start()
     victim = server.signing_key().kid
@@ -133,7 +126,7 @@ async def test_revocation_by_another_instance_is_seen_on_the_next_tick(store: St
 
 
 async def test_revoking_an_unknown_kid_is_an_error(store: Store) -> None:
-    keys = _keys(store, Clock())
+    keys = _keys(store, SettableClock(1_000_000.0))
     await keys.start()
     with pytest.raises(SigningKeysError):
         await keys.revoke("no-such-kid")
@@ -142,7 +135,7 @@ async def test_revoking_an_unknown_kid_is_an_error(store: Store) -> None:
 async def test_concurrent_first_starts_converge_on_one_current_key(store: Store) -> None:
     import asyncio
 
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     instances = [_keys(store, clock) for _ in range(3)]
     await asyncio.gather(*(k.start() for k in instances))
     for k in instances:
@@ -152,7 +145,7 @@ async def test_concurrent_first_starts_converge_on_one_current_key(store: Store)
 
 
 async def test_an_unchanged_ring_keeps_its_published_snapshot(store: Store) -> None:
-    keys = _keys(store, Clock())
+    keys = _keys(store, SettableClock(1_000_000.0))
     await keys.start()
     before = keys.key_set()
     await keys.tick()

@@ -1,0 +1,26 @@
+"""What the test suites need again and again, written once; import from the module by name.
+
+- ``tests.support.clock``: ``SettableClock(now)`` stands still until ``advance(seconds)``
+  (caches, windows, expiry without sleeping); ``OffsetClock()`` is wall time plus an offset,
+  for code that also meets real time.
+- ``tests.support.ports``: ``free_port()`` for a server the test starts, or a port where
+  nothing listens.
+- ``tests.support.cookies``: ``set_cookies(response)`` (values by name, ``""`` when cleared),
+  ``set_cookie_flags(response)`` (attributes without value and dates), ``cookie_header(jar)``.
+- ``tests.support.problems``: ``assert_problem(response, status, code)`` (RFC 9457 body,
+  content type, no traceback; returns the body) and ``challenge(response)``
+  (``WWW-Authenticate`` or ``""``). Each suite asserts the challenge it expects itself.
+- ``tests.support.tokens``: ``Mint(key, issuer=…, audience=…).token(**claims)`` for valid
+  tokens (``claim=None`` drops one); ``forge(header, claims, signature)`` and
+  ``hs256_with_public_key(rsa_key, claims)`` for hostile ones.
+- ``tests.support.jwks``: ``running_jwks_server()`` yields a loopback ``JwksServer``:
+  ``serve_keys(keys, cache_control=…)`` or ``serve(status, body, …)``, ``delay``, ``requests``,
+  ``stop()`` for an endpoint that is down; its ``url`` is the full JWKS URL.
+- ``tests.support.serve``: ``ServerProcess(serve_env(database_url, port, secret_key=…,
+  allowed_origin=…, **JOTAUTH_overrides), port, workdir)`` runs ``jotauth serve``; ``with
+  started(server) as server:`` waits for ``/readyz`` and stops it afterwards;
+  ``wait_until_ready(process, url, log_path)`` serves any other server command.
+
+Helpers that only one directory needs stay beside its tests (``guard_harness.py``,
+``server_harness.py``, ``server_process.py``), built on these.
+"""

@@ -1,0 +1,31 @@
+"""Assertions on RFC 9457 problem responses and RFC 6750 ``WWW-Authenticate`` challenges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> Any:
+    """Assert a problem+json answer with this status (and ``code``, when given); return its body.
+
+    Also asserts what every problem must show a client: the status repeated in the body,
+    and no stack trace.
+    """
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body = response.json()
+    assert body["status"] == status
+    if code is not None:
+        assert body["code"] == code
+    assert "Traceback" not in response.text
+    return body
+
+
+def challenge(response: httpx.Response) -> str:
+    """The ``WWW-Authenticate`` header, or ``""`` when the response has none."""
+    value: str = response.headers.get("www-authenticate", "")
+    return value
