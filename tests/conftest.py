@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+# Fixtures every suite may ask for: the session's signing keys and the opened store.
+pytest_plugins = ["tests.support.keys", "tests.support.store"]
+
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -20,6 +20,10 @@
   allowed_origin=…, **JOTAUTH_overrides), port, workdir)`` runs ``jotauth serve``; ``with
   started(server) as server:`` waits for ``/readyz`` and stops it afterwards;
   ``wait_until_ready(process, url, log_path)`` serves any other server command.
+- ``tests.support.keys`` and ``tests.support.store`` are pytest plugins that
+  ``tests/conftest.py`` registers for every suite: the session-scoped ``signing_keys`` (one
+  key per algorithm; ``one_key_per_algorithm()`` makes another set) and ``store``, an opened
+  store on the parametrised ``database_url``.
 
 Helpers that only one directory needs stay beside its tests (``guard_harness.py``,
 ``server_harness.py``, ``server_process.py``), built on these.

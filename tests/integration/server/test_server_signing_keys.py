@@ -1,23 +1,15 @@
 """Signing-key lifecycle persisted in the store: rotation, pre-publication, revocation."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from jotauth.server.signing_keys import SigningKeys, SigningKeysError
 from jotauth.settings import Settings
-from jotauth.store import KeyRepository, Store, open_store
+from jotauth.store import KeyRepository, Store
 from tests.support.clock import SettableClock
 
 SECRET = b"test-secret-key-0123456789abcdef0123456789"
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = await open_store(Settings(database_url=database_url))
-    yield opened
-    await opened.close()
 
 
 def _keys(store: Store, clock: SettableClock, **overrides: Any) -> SigningKeys:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
 
 import pytest
 from pydantic import SecretStr
@@ -33,13 +32,6 @@ GRACE = 10
 @pytest.fixture
 def clock() -> SettableClock:
     return SettableClock(1_700_000_000.0)
-
-
-@pytest.fixture
-async def store(store_settings: Settings) -> AsyncIterator[Store]:
-    store = await open_store(store_settings)
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from jotauth.sessions import SessionRevoked, SessionService
 from jotauth.settings import Settings
-from jotauth.store import AuditLog, Store, open_store
+from jotauth.store import AuditLog, Store
 from jotauth.store.schema import users as users_table
 from jotauth.throttle import InMemoryLoginThrottle
 from jotauth.users import (
@@ -30,13 +30,6 @@ from jotauth.users import (
 )
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-async def store(store_settings: Settings) -> AsyncIterator[Store]:
-    store = await open_store(store_settings)
-    yield store
-    await store.close()
 
 
 @pytest.fixture
