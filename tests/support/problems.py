@@ -7,17 +7,19 @@ from typing import Any
 import httpx
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code"}
 
 
 def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> Any:
     """Assert a problem+json answer with this status (and ``code``, when given); return its body.
 
-    Also asserts what every problem must show a client: the status repeated in the body,
-    and no stack trace.
+    Also asserts what every problem must show a client: all the RFC 9457 members our
+    renderers send, the status repeated in the body, and no stack trace.
     """
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
     body = response.json()
+    assert body.keys() >= PROBLEM_MEMBERS
     assert body["status"] == status
     if code is not None:
         assert body["code"] == code

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from jotauth import jose
 from tests.integration.server.server_harness import APP_ORIGIN, PASSWORD, Server
+from tests.support.problems import assert_problem
 
 
 def set_cookies(response: httpx.Response) -> dict[str, str]:
@@ -25,11 +26,7 @@ def refresh_token_of(response: httpx.Response) -> str:
 
 
 def problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["code"] == code
-    assert {"type", "title", "detail"} <= body.keys()
+    body: dict[str, object] = assert_problem(response, status, code)
     if status == 401:
         challenge = response.headers["www-authenticate"]
         assert challenge.startswith('Bearer realm="jotauth", error="invalid_token", ')
