@@ -4,7 +4,6 @@ a clock standing still, the keys it may publish, and valid tokens signed by them
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from jotauth.jose import Key, encode
 from tests.support.clock import SettableClock
 from tests.support.jwks import JwksServer, running_jwks_server
+from tests.support.tokens import access_claims
 
 ISSUER = "https://auth.example.test"
 AUDIENCE = "lessons-api"
@@ -42,20 +42,6 @@ def remote_keys() -> dict[str, Key]:
     }
 
 
-def access_claims(**overrides: Any) -> dict[str, Any]:
-    """Valid access-token claims at the real current time (the verifier's wall clock)."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "sub": "user-42",
-        "aud": AUDIENCE,
-        "exp": now + 900,
-        "iat": now,
-    }
-    claims.update(overrides)
-    return claims
-
-
 @pytest.fixture
 def token_for() -> Callable[..., str]:
     """``token_for(key, kid=None, **claims)``: a valid access token signed by ``key``,
@@ -63,6 +49,6 @@ def token_for() -> Callable[..., str]:
 
     def make(key: Key, kid: str | None = None, **overrides: Any) -> str:
         signer = key if kid is None else Key.from_jwk(key.private_jwk() | {"kid": kid})
-        return encode(access_claims(**overrides), signer)
+        return encode(access_claims(issuer=ISSUER, audience=AUDIENCE, **overrides), signer)
 
     return make

@@ -31,6 +31,7 @@ from jotauth.jose import (
 )
 from jotauth.verify import SyncJWKSClient, TokenVerifier, VerifiedTokenCache
 from tests.support.clock import SettableClock
+from tests.support.tokens import access_claims
 
 ISSUER = "https://auth.example.test"
 AUDIENCE = "lessons-api"
@@ -39,19 +40,14 @@ LEEWAY = 30
 
 
 def _claims(serial: int = 0, **overrides: Any) -> dict[str, Any]:
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
+    profile = {
         "sub": f"user-{serial}",
-        "aud": AUDIENCE,
-        "exp": NOW + 900,
-        "iat": NOW,
         "jti": f"{serial:032x}",
         "sid": "0f6c2b8e4d1a4f7e9c3b5a2d8e1f4c7b",
         "scope": "lessons:read lessons:write",
         "roles": ["student"],
     }
-    claims.update(overrides)
-    return claims
+    return access_claims(issuer=ISSUER, audience=AUDIENCE, now=NOW, **profile | overrides)
 
 
 def _verifier(keys: Any, clock: Callable[[], float], **options: Any) -> TokenVerifier:
