@@ -20,6 +20,8 @@
   allowed_origin=…, **JOTAUTH_overrides), port, workdir)`` runs ``jotauth serve``; ``with
   started(server) as server:`` waits for ``/readyz`` and stops it afterwards;
   ``wait_until_ready(process, url, log_path)`` serves any other server command.
+- ``tests.support.databases``: ``fresh_postgres_database(prefix)`` creates and drops a
+  uniquely named PostgreSQL database; ``run_coroutine`` runs async set-up even inside a loop.
 - ``tests.support.keys`` and ``tests.support.store`` are pytest plugins that
   ``tests/conftest.py`` registers for every suite: the session-scoped ``signing_keys`` (one
   key per algorithm; ``one_key_per_algorithm()`` makes another set) and ``store``, an opened

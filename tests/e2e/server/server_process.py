@@ -3,7 +3,6 @@ cookie-jar client that shows raw flags (the process itself is ``tests.support.se
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -13,10 +12,10 @@ from typing import Any
 import httpx
 
 from tests.support.cookies import cookie_header
+from tests.support.databases import fresh_postgres_database
 from tests.support.ports import free_port
 from tests.support.serve import ServerProcess, serve_env, started
 
-POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789"
 PASSWORD = "correct horse battery staple"
 APP_ORIGIN = "http://app.localhost:4200"
@@ -51,29 +50,8 @@ def running_server_on(backend: str, workdir: Path) -> Iterator[ServerProcess]:
         with running_server(f"sqlite+aiosqlite:///{workdir}/jotauth.db", workdir) as server:
             yield server
     else:
-        with fresh_postgres_database() as url, running_server(url, workdir) as server:
+        with fresh_postgres_database("jotauth_e2e") as url, running_server(url, workdir) as server:
             yield server
-
-
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A newly created PostgreSQL database (dropped afterwards), as a SQLAlchemy URL."""
-    import asyncpg
-
-    name = f"jotauth_e2e_{secrets.token_hex(6)}"
-
-    async def execute(statement: str) -> None:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 class Browser:
