@@ -36,7 +36,7 @@ def run_coroutine(make_coro: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
 
 async def execute(dsn: str, *statements: str) -> None:
     """Run ``statements`` in order on one connection to ``dsn``."""
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]  # no stubs; tests only
 
     conn = await asyncpg.connect(dsn, timeout=5)
     try:
