@@ -7,13 +7,7 @@ import pytest
 from jotauth.examples.lessons import create_lessons_app
 from jotauth.jose import Key
 from tests.integration.guard.guard_apps import guarded_test_app
-from tests.integration.guard.guard_harness import (
-    AUDIENCE,
-    ISSUER,
-    AuthServer,
-    ServedApp,
-    served,
-)
+from tests.integration.guard.guard_harness import AUDIENCE, ISSUER, AuthServer, ServedApp, served
 from tests.support.jwks import JwksServer, running_jwks_server
 from tests.support.serve import started
 from tests.support.tokens import Mint

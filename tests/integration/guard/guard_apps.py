@@ -1,5 +1,5 @@
-"""The guarded test apps of this directory (a uniquely named module: importing ``conftest``
-from a test module picks up whichever conftest was imported first in a full run)."""
+"""The guarded test apps of this directory (a module of their own: test modules import them,
+and a ``conftest`` is not for importing)."""
 
 import time
 from collections.abc import Callable

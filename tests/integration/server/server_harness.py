@@ -1,8 +1,5 @@
-"""An auth server app on a real store (SQLite file or PostgreSQL), driven in-process over ASGI.
-
-Imported by the tests of this directory (a uniquely named module: ``conftest`` names clash
-between directories).
-"""
+"""An auth server app on a real store (SQLite file or PostgreSQL), driven in-process over ASGI,
+for the tests of this directory."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,6 +11,7 @@ from jotauth.server.app import create_app
 from jotauth.server.context import ServerContext
 from jotauth.settings import Settings
 from tests.support.clock import OffsetClock
+from tests.support.cookies import cookie_header
 
 BASE_URL = "https://auth.example.test"
 APP_ORIGIN = "https://app.example.test"
@@ -52,10 +50,9 @@ class Server:
         **kwargs: Any,
     ) -> httpx.Response:
         """A POST carrying exactly ``cookies`` (another tab, a replayed or stolen cookie)."""
-        cookie_header = "; ".join(f"{name}={value}" for name, value in cookies.items())
         async with self.browser() as tab:
             return await tab.post(
-                path, headers={**(headers or {}), "Cookie": cookie_header}, **kwargs
+                path, headers={**(headers or {}), "Cookie": cookie_header(cookies)}, **kwargs
             )
 
     def xsrf(self, client: httpx.AsyncClient | None = None) -> dict[str, str]:
