@@ -8,8 +8,9 @@
 - ``tests.support.cookies``: ``set_cookies(response)`` (values by name, ``""`` when cleared),
   ``set_cookie_flags(response)`` (attributes without value and dates), ``cookie_header(jar)``.
 - ``tests.support.problems``: ``assert_problem(response, status, code)`` (RFC 9457 body,
-  content type, no traceback; returns the body) and ``challenge(response)``
-  (``WWW-Authenticate`` or ``""``). Each suite asserts the challenge it expects itself.
+  content type, no traceback; returns the body), ``assert_challenge(response, error)``
+  (``None``: exactly ``BARE_CHALLENGE``, RFC 6750 §3.1; else the challenge names ``error``)
+  and ``challenge(response)`` (``WWW-Authenticate`` or ``""``).
 - ``tests.support.tokens``: ``Mint(key, issuer=…, audience=…).token(**claims)`` for valid
   tokens (``claim=None`` drops one); ``forge(header, claims, signature)`` and
   ``hs256_with_public_key(rsa_key, claims)`` for hostile ones.

@@ -8,6 +8,8 @@ import httpx
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code"}
+# RFC 6750 §3.1: a request that carried no credentials gets the scheme and realm only.
+BARE_CHALLENGE = 'Bearer realm="jotauth"'
 
 
 def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> Any:
@@ -31,3 +33,14 @@ def challenge(response: httpx.Response) -> str:
     """The ``WWW-Authenticate`` header, or ``""`` when the response has none."""
     value: str = response.headers.get("www-authenticate", "")
     return value
+
+
+def assert_challenge(response: httpx.Response, error: str | None) -> str:
+    """Assert the RFC 6750 challenge: bare when ``error`` is ``None`` (no credentials were
+    sent), otherwise naming ``error`` first; return the whole header for further checks."""
+    header = challenge(response)
+    if error is None:
+        assert header == BARE_CHALLENGE, header
+    else:
+        assert header.startswith(f'{BARE_CHALLENGE}, error="{error}"'), header
+    return header

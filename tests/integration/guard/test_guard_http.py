@@ -17,10 +17,8 @@ from tests.integration.guard.guard_harness import (
     served,
 )
 from tests.support.ports import free_port
-from tests.support.problems import challenge
+from tests.support.problems import BARE_CHALLENGE, challenge
 from tests.support.tokens import forge, hs256_with_public_key
-
-BARE_CHALLENGE = 'Bearer realm="jotauth"'
 
 
 def get(server: ServedApp, path: str, **kwargs: object) -> httpx.Response:

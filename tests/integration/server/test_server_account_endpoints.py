@@ -7,15 +7,13 @@ import httpx
 import pytest
 
 from tests.integration.server.server_harness import PASSWORD, Server
-from tests.support.problems import assert_problem
+from tests.support.problems import assert_challenge, assert_problem
 
 
 def problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
     body: dict[str, object] = assert_problem(response, status, code)
     if status == 401:
-        assert response.headers["www-authenticate"].startswith(
-            'Bearer realm="jotauth", error="invalid_token"'
-        )
+        assert_challenge(response, "invalid_token")
     return body
 
 
