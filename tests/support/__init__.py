@@ -11,9 +11,11 @@
   content type, no traceback; returns the body), ``assert_challenge(response, error)``
   (``None``: exactly ``BARE_CHALLENGE``, RFC 6750 §3.1; else the challenge names ``error``)
   and ``challenge(response)`` (``WWW-Authenticate`` or ``""``).
-- ``tests.support.tokens``: ``Mint(key, issuer=…, audience=…).token(**claims)`` for valid
-  tokens (``claim=None`` drops one); ``forge(header, claims, signature)`` and
-  ``hs256_with_public_key(rsa_key, claims)`` for hostile ones.
+- ``tests.support.tokens``: ``access_claims(issuer=…, audience=…, now=…, **claims)`` (the
+  registered claims, 15 minutes valid); ``Mint(key, issuer=…, audience=…).token(**claims)``
+  for valid tokens (``claim=None`` drops one); ``bearer(token)`` for the ``Authorization``
+  header; ``forge(header, claims, signature)`` and ``hs256_with_public_key(rsa_key, claims)``
+  for hostile ones.
 - ``tests.support.jwks``: ``running_jwks_server()`` yields a loopback ``JwksServer``:
   ``serve_keys(keys, cache_control=…)`` or ``serve(status, body, …)``, ``delay``, ``requests``,
   ``stop()`` for an endpoint that is down; its ``url`` is the full JWKS URL.

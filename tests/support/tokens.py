@@ -65,6 +65,11 @@ class Mint:
         return encode(self.claims(**overrides), key or self.key, typ=typ)
 
 
+def bearer(token: str) -> dict[str, str]:
+    """Request headers presenting ``token`` as an RFC 6750 bearer credential."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 def b64url(data: bytes) -> str:
     """Unpadded base64url, as in every JWS segment."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

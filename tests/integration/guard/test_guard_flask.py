@@ -14,6 +14,7 @@ from jotauth.guard.flask import JotAuth, current_user, jwt_required
 from jotauth.verify import SyncJWKSClient, TokenVerifier
 from tests.integration.guard.guard_harness import AUDIENCE, CSRF_SECRET, ISSUER
 from tests.support.problems import challenge
+from tests.support.tokens import bearer
 
 
 def create_flask_app(jwks_url: str) -> Flask:
@@ -54,10 +55,6 @@ def flask_server(jwks_url: str) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_valid_token_sets_current_user(flask_server, mint):

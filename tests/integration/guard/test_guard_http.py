@@ -18,15 +18,11 @@ from tests.integration.guard.guard_harness import (
 )
 from tests.support.ports import free_port
 from tests.support.problems import BARE_CHALLENGE, challenge
-from tests.support.tokens import forge, hs256_with_public_key
+from tests.support.tokens import bearer, forge, hs256_with_public_key
 
 
 def get(server: ServedApp, path: str, **kwargs: object) -> httpx.Response:
     return httpx.get(server.url + path, timeout=10, **kwargs)  # type: ignore[arg-type]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def assert_invalid_token(response: httpx.Response, code: str) -> None:

@@ -11,10 +11,7 @@ from jotauth.jose import Claims
 from jotauth.verify import JWKSClient, TokenVerifier
 from tests.integration.guard.guard_harness import AUDIENCE, ISSUER, served
 from tests.support.problems import challenge
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.support.tokens import bearer
 
 
 def test_any_logged_in_user_lists_lessons(lessons, mint):
