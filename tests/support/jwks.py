@@ -46,9 +46,9 @@ class JwksServer:
 
     def serve_keys(self, keys: Sequence[Key], *, cache_control: str | None = None) -> None:
         """Answer 200 with the public JWKS of ``keys`` (and of keys appended to ``keys`` later)."""
-        self.serve(200, b"", cache_control=cache_control)
+        headers = _headers("application/json", cache_control, None)
         with self._lock:
-            self.keys, self.body = list(keys), None
+            self.status, self.body, self.headers, self.keys = 200, None, headers, list(keys)
 
     def serve(
         self,
@@ -60,9 +60,7 @@ class JwksServer:
         extra_headers: dict[str, str] | None = None,
     ) -> None:
         """Answer every request with exactly this response."""
-        headers = {"Content-Type": content_type, **(extra_headers or {})}
-        if cache_control is not None:
-            headers["Cache-Control"] = cache_control
+        headers = _headers(content_type, cache_control, extra_headers)
         with self._lock:
             self.status, self.body, self.headers = status, body, headers
 
@@ -117,6 +115,15 @@ class JwksServer:
                 pass  # keep test output clean
 
         return Handler
+
+
+def _headers(
+    content_type: str, cache_control: str | None, extra: dict[str, str] | None
+) -> dict[str, str]:
+    headers = {"Content-Type": content_type, **(extra or {})}
+    if cache_control is not None:
+        headers["Cache-Control"] = cache_control
+    return headers
 
 
 @contextmanager
