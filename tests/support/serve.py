@@ -1,4 +1,4 @@
-"""``jotauth serve`` (or any server command) in a subprocess on loopback, waited for until ready.
+"""``jotauth serve`` in a subprocess on loopback, waited for until ready.
 
 The server runs exactly as a user starts it: the installed ``jotauth`` script, settings from
 ``JOTAUTH_*`` environment variables only (the caller's own ones dropped), output in a log file
@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Self, TypeVar
@@ -83,7 +83,6 @@ class ServerProcess:
         port: int,
         workdir: Path,
         *args: str,
-        command: Sequence[str] = (JOTAUTH, "serve"),
     ) -> None:
         self.env = dict(env)
         self.port = port
@@ -92,7 +91,7 @@ class ServerProcess:
         self.log_path = workdir / f"server-{port}.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [*command, "--host", "127.0.0.1", "--port", str(port), *args],
+                [JOTAUTH, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
                 env=self.env,
                 cwd=workdir,
                 stdout=log,
