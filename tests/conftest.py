@@ -4,45 +4,18 @@
 # Real servers, never mocks: PostgreSQL gets a uniquely named database per test run (dropped at
 # the end, emptied before each test that asks for it); Redis gets a unique key prefix per test.
 
-import asyncio
 import secrets
-import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+from tests.support.databases import fresh_postgres_database, run_coroutine
+
+# Fixtures every suite may ask for: the session's signing keys and the opened store.
+pytest_plugins = ["tests.support.keys", "tests.support.store"]
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def _run_in_thread(make_coro: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-    """Run a coroutine to completion on a private loop (safe even inside a running loop)."""
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = asyncio.run(make_coro())
-        except BaseException as error:
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
-
-
-async def _pg_execute(dsn: str, *statements: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 async def _pg_truncate_all(dsn: str) -> None:
@@ -68,16 +41,8 @@ async def _pg_truncate_all(dsn: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """An empty PostgreSQL database for this test run, as a ``postgresql+asyncpg://`` URL."""
-    name = f"jotauth_test_{secrets.token_hex(6)}"
-    _run_in_thread(lambda: _pg_execute(POSTGRES_ADMIN_DSN, f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        _run_in_thread(
-            lambda: _pg_execute(
-                POSTGRES_ADMIN_DSN, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-            )
-        )
+    with fresh_postgres_database("jotauth_test") as url:
+        yield url
 
 
 @pytest.fixture
@@ -93,7 +58,7 @@ def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
         return sqlite_url
     url: str = request.getfixturevalue("postgres_url")
     plain_dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    _run_in_thread(lambda: _pg_truncate_all(plain_dsn))
+    run_coroutine(lambda: _pg_truncate_all(plain_dsn))
     return url
 
 

@@ -9,18 +9,17 @@ by Playwright without downloading any browser.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
-from browser_demo import (
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.e2e.browser.browser_demo import (
     ACCESS_TOKEN_TTL,
     APP_DIR,
     CHROMIUM,
@@ -32,14 +31,8 @@ from browser_demo import (
     ForeignPageHandler,
     SignIn,
 )
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.ports import free_port
+from tests.support.serve import stop_process, wait_until_ready
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +60,7 @@ def demo_server(
     """`python -m jotauth_demo` on a free port with a fresh database."""
     data_dir = tmp_path_factory.mktemp("jotauth-demo")
     log = data_dir / "server.log"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "JOTAUTH_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL),
@@ -97,28 +90,10 @@ def demo_server(
         process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(url, process, log)
+        wait_until_ready(process, f"{url}/healthz", log, timeout=60)
         yield DemoServer(url=url, data_dir=data_dir, log=log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the demo server exited early:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the demo server did not become ready:\n{log.read_text(errors='replace')}")
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")

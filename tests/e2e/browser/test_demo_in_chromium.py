@@ -11,8 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_demo import ACCESS_TOKEN_TTL, ADMIN, USER, DemoServer, ForeignOrigin, SignIn
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Response, expect
+
+from tests.e2e.browser.browser_demo import (
+    ACCESS_TOKEN_TTL,
+    ADMIN,
+    USER,
+    DemoServer,
+    ForeignOrigin,
+    SignIn,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_demo import USER, DemoServer
 from playwright.sync_api import ConsoleMessage, Page, expect
+
+from tests.e2e.browser.browser_demo import USER, DemoServer
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from server_process import Browser, ServerProcess, fresh_postgres_database, running_server
+
+from tests.e2e.server.server_process import (
+    Browser,
+    ServerProcess,
+    running_server_on,
+)
 
 
 @pytest.fixture(
@@ -15,12 +20,8 @@ def live_server(
 ) -> Iterator[ServerProcess]:
     """``jotauth serve`` on loopback, production cookie settings, on SQLite and PostgreSQL."""
     workdir: Path = tmp_path_factory.mktemp(f"serve-{request.param}")
-    if request.param == "sqlite":
-        with running_server(f"sqlite+aiosqlite:///{workdir}/jotauth.db", workdir) as server:
-            yield server
-    else:
-        with fresh_postgres_database() as url, running_server(url, workdir) as server:
-            yield server
+    with running_server_on(request.param, workdir) as server:
+        yield server
 
 
 @pytest.fixture

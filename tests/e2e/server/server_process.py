@@ -1,18 +1,9 @@
-"""``jotauth serve`` in a subprocess on loopback, and a cookie-jar client that shows raw flags.
-
-Imported by the tests of this directory (a uniquely named module, since ``conftest`` names
-clash between test directories).
-"""
+"""The end-to-end server's settings, ``jotauth serve`` on SQLite or PostgreSQL, and a
+cookie-jar client that shows raw flags (the process itself is ``tests.support.serve``)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,136 +11,47 @@ from typing import Any
 
 import httpx
 
-VENV_BIN = Path(sys.executable).parent
-JOTAUTH = str(VENV_BIN / "jotauth")
-POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+from tests.support.cookies import cookie_header
+from tests.support.databases import fresh_postgres_database
+from tests.support.ports import free_port
+from tests.support.serve import ServerProcess, serve_env, started
+
 SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789"
 PASSWORD = "correct horse battery staple"
 APP_ORIGIN = "http://app.localhost:4200"
 
 
-def free_port() -> int:
-    """A TCP port that was free a moment ago (the server binds it right after)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def server_env(database_url: str, port: int, **overrides: str) -> dict[str, str]:
     """The environment of a test server: cheap argon2, short grace and JWKS cache period."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JOTAUTH_")}
-    env.update(
-        {
-            "JOTAUTH_DATABASE_URL": database_url,
-            "JOTAUTH_SECRET_KEY": SECRET_KEY,
-            "JOTAUTH_ISSUER": f"http://127.0.0.1:{port}",
-            "JOTAUTH_AUDIENCE": '["lessons"]',
-            "JOTAUTH_ALLOWED_ORIGINS": f'["{APP_ORIGIN}"]',
-            "JOTAUTH_ARGON2_TIME_COST": "1",
-            "JOTAUTH_ARGON2_MEMORY_COST": "64",
-            "JOTAUTH_LOGIN_ATTEMPTS_PER_IP": "100000",
-            "JOTAUTH_LOGIN_ATTEMPTS_PER_ACCOUNT": "1000",
-            "JOTAUTH_REFRESH_GRACE_PERIOD": "3",
-            "JOTAUTH_JWKS_MAX_AGE": "2",
-            "JOTAUTH_KEY_ROTATION_PERIOD": "0",
-            "JOTAUTH_ACCESS_TOKEN_TTL": "60",
-            "JOTAUTH_SIGNUP_ENABLED": "true",
-            "JOTAUTH_LOG_LEVEL": "warning",
-        }
+    tuned = {
+        "JOTAUTH_LOGIN_ATTEMPTS_PER_ACCOUNT": "1000",
+        "JOTAUTH_REFRESH_GRACE_PERIOD": "3",
+        "JOTAUTH_JWKS_MAX_AGE": "2",
+    }
+    return serve_env(
+        database_url, port, secret_key=SECRET_KEY, allowed_origin=APP_ORIGIN, **tuned | overrides
     )
-    env.update(overrides)
-    return env
-
-
-class ServerProcess:
-    """A running ``jotauth serve``; ``url`` is its base URL."""
-
-    def __init__(self, env: Mapping[str, str], port: int, workdir: Path, *args: str) -> None:
-        self.env = dict(env)
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.workdir = workdir
-        self.log_path = workdir / f"server-{port}.log"
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [JOTAUTH, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-                env=self.env,
-                cwd=workdir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        """Block until ``/readyz`` answers 200; fail with the server log otherwise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"server not ready in {timeout}s:\n{self.log()}")
-
-    def log(self) -> str:
-        """Everything the server wrote so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run ``jotauth ARGS`` against the same settings (another process, same store)."""
-        return subprocess.run(
-            [JOTAUTH, *args],
-            env=self.env,
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    def stop(self) -> None:
-        """Terminate the server (SIGTERM, then SIGKILL)."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @contextmanager
 def running_server(database_url: str, workdir: Path, **overrides: str) -> Iterator[ServerProcess]:
     """Start a server on a fresh port and stop it afterwards."""
     port = free_port()
-    server = ServerProcess(server_env(database_url, port, **overrides), port, workdir)
-    try:
-        server.wait_ready()
+    with started(
+        ServerProcess(server_env(database_url, port, **overrides), port, workdir)
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A newly created PostgreSQL database (dropped afterwards), as a SQLAlchemy URL."""
-    import asyncpg
-
-    name = f"jotauth_e2e_{secrets.token_hex(6)}"
-
-    async def execute(statement: str) -> None:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def running_server_on(backend: str, workdir: Path) -> Iterator[ServerProcess]:
+    """A server on a fresh SQLite file in ``workdir`` or (``"postgres"``) a fresh PG database."""
+    if backend == "sqlite":
+        with running_server(f"sqlite+aiosqlite:///{workdir}/jotauth.db", workdir) as server:
+            yield server
+    else:
+        with fresh_postgres_database("jotauth_e2e") as url, running_server(url, workdir) as server:
+            yield server
 
 
 class Browser:
@@ -170,7 +72,7 @@ class Browser:
         """Send with the jar's cookies; apply the response's ``Set-Cookie`` headers."""
         all_headers = dict(headers or {})
         if self.jar and "Cookie" not in all_headers:
-            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
+            all_headers["Cookie"] = cookie_header(self.jar)
         response = await self.http.request(method, path, headers=all_headers, **kw)
         for header in response.headers.get_list("set-cookie"):
             name, _, rest = header.partition("=")
@@ -196,16 +98,6 @@ class Browser:
 
     async def aclose(self) -> None:
         await self.http.aclose()
-
-
-def set_cookie_flags(response: httpx.Response) -> dict[str, str]:
-    """``Set-Cookie`` by cookie name with the value and the Expires date blanked out."""
-    flags = {}
-    for header in response.headers.get_list("set-cookie"):
-        name, _, rest = header.partition("=")
-        attributes = [p for p in rest.split("; ")[1:] if not p.startswith(("Expires=", "Max-Age="))]
-        flags[name] = "; ".join(attributes)
-    return flags
 
 
 async def signup(base_url: str, email: str, password: str = PASSWORD) -> None:

@@ -4,17 +4,18 @@ import asyncio
 
 import httpx
 import pytest
-from server_process import (
+
+from jotauth import jose
+from tests.e2e.server.server_process import (
     APP_ORIGIN,
     PASSWORD,
     Browser,
     ServerProcess,
-    set_cookie_flags,
     signup,
     unique_email,
 )
-
-from jotauth import jose
+from tests.support.cookies import set_cookie_flags
+from tests.support.problems import assert_problem as assert_problem_json
 
 COOKIE_FLAGS = {
     "__Host-jot_access": "Path=/; Secure; HttpOnly; SameSite=Lax",
@@ -34,10 +35,7 @@ async def logged_in(server: ServerProcess, browser: Browser, **body: str) -> str
 
 
 def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    if code:
-        assert response.json()["code"] == code
+    assert_problem_json(response, status, code)
     if status == 401:
         assert response.headers["www-authenticate"].startswith('Bearer realm="jotauth"')
 

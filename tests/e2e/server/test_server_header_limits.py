@@ -10,7 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_process import ServerProcess, running_server
+
+from tests.e2e.server.server_process import ServerProcess, running_server
 
 CHUNK = b"a" * 65536
 

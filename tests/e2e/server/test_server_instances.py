@@ -5,9 +5,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_process import PASSWORD, fresh_postgres_database, running_server
 
 from jotauth import jose
+from tests.e2e.server.server_process import PASSWORD, running_server
+from tests.support.databases import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
 ISSUER = "http://127.0.0.1:8443"

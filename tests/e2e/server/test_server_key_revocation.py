@@ -12,9 +12,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_process import PASSWORD, ServerProcess, fresh_postgres_database, running_server, signup
 
 from jotauth import jose
+from tests.e2e.server.server_process import (
+    PASSWORD,
+    ServerProcess,
+    fresh_postgres_database,
+    running_server,
+    signup,
+)
 
 REVOCATION_DEADLINE = 1.0
 
@@ -28,7 +34,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerPro
             yield running
     else:
         with (
-            fresh_postgres_database() as url,
+            fresh_postgres_database("jotauth_e2e") as url,
             running_server(url, tmp_path, **overrides) as running,
         ):
             yield running

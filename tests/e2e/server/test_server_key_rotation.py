@@ -14,10 +14,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_process import PASSWORD, ServerProcess, fresh_postgres_database, running_server, signup
 
 from jotauth import jose
 from jotauth.verify import JWKSClient, TokenVerifier
+from tests.e2e.server.server_process import (
+    PASSWORD,
+    ServerProcess,
+    running_server,
+    running_server_on,
+    signup,
+)
 
 JWKS_MAX_AGE = 2.0
 RELOAD_INTERVAL = 0.5
@@ -26,12 +32,8 @@ SLACK = 1.5  # the JWKS fetch and scheduling on a busy machine
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def rotating_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerProcess]:
-    if request.param == "sqlite":
-        with running_server(f"sqlite+aiosqlite:///{tmp_path}/jotauth.db", tmp_path) as server:
-            yield server
-    else:
-        with fresh_postgres_database() as url, running_server(url, tmp_path) as server:
-            yield server
+    with running_server_on(request.param, tmp_path) as server:
+        yield server
 
 
 def kid_of(token: str) -> str:

@@ -10,7 +10,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from schemathesis import GenerationMode
-from server_process import PASSWORD, ServerProcess, running_server, signup
+
+from tests.e2e.server.server_process import PASSWORD, ServerProcess, running_server, signup
 
 EXAMPLES_PER_OPERATION = 12
 

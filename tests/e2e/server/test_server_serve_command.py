@@ -5,7 +5,10 @@ import subprocess
 from pathlib import Path
 
 import httpx
-from server_process import JOTAUTH, ServerProcess, free_port, server_env
+
+from tests.e2e.server.server_process import server_env
+from tests.support.ports import free_port
+from tests.support.serve import JOTAUTH, ServerProcess
 
 
 def test_serve_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:

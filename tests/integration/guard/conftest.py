@@ -3,19 +3,14 @@
 from collections.abc import Iterator
 
 import pytest
-from guard_apps import guarded_test_app
-from guard_harness import (
-    AUDIENCE,
-    ISSUER,
-    AuthServer,
-    JwksEndpoint,
-    Mint,
-    ServedApp,
-    served,
-)
 
 from jotauth.jose import Key
 from lessons_api import create_lessons_app
+from tests.integration.guard.guard_apps import guarded_test_app
+from tests.integration.guard.guard_harness import AUDIENCE, ISSUER, AuthServer, ServedApp, served
+from tests.support.jwks import JwksServer, running_jwks_server
+from tests.support.serve import started
+from tests.support.tokens import Mint
 
 
 @pytest.fixture(scope="module")
@@ -25,19 +20,19 @@ def signing_key() -> Key:
 
 @pytest.fixture(scope="module")
 def mint(signing_key: Key) -> Mint:
-    return Mint(signing_key)
+    return Mint(signing_key, issuer=ISSUER, audience=AUDIENCE)
 
 
 @pytest.fixture(scope="module")
-def jwks(signing_key: Key) -> Iterator[tuple[JwksEndpoint, ServedApp]]:
-    endpoint = JwksEndpoint(signing_key)
-    with served(endpoint.app) as server:
-        yield endpoint, server
+def jwks(signing_key: Key) -> Iterator[JwksServer]:
+    with running_jwks_server() as endpoint:
+        endpoint.serve_keys([signing_key], cache_control="max-age=300")
+        yield endpoint
 
 
 @pytest.fixture(scope="module")
-def jwks_url(jwks: tuple[JwksEndpoint, ServedApp]) -> str:
-    return f"{jwks[1].url}/.well-known/jwks.json"
+def jwks_url(jwks: JwksServer) -> str:
+    return jwks.url
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +51,5 @@ def lessons(jwks_url: str) -> Iterator[ServedApp]:
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
     """A real ``jotauth serve`` (fresh SQLite file, production cookie settings)."""
-    server = AuthServer(tmp_path_factory.mktemp("auth-server"))
-    try:
-        yield server.wait_ready()
-    finally:
-        server.stop()
+    with started(AuthServer(tmp_path_factory.mktemp("auth-server"))) as server:
+        yield server

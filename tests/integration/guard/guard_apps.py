@@ -1,17 +1,17 @@
-"""The guarded test apps of this directory (a uniquely named module: importing ``conftest``
-from a test module picks up whichever conftest was imported first in a full run)."""
+"""The guarded test apps of this directory (a module of their own: test modules import them,
+and a ``conftest`` is not for importing)."""
 
 import time
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket
-from guard_harness import APP_ORIGIN, AUDIENCE, CSRF_SECRET, ISSUER
 from starlette.middleware.cors import CORSMiddleware
 
 from jotauth.guard import CsrfPolicy, JWTAuthMiddleware, SilentRefresh
 from jotauth.guard.fastapi import CurrentUser, OptionalUser, install_problem_handler
 from jotauth.verify import JWKSClient, TokenVerifier
+from tests.integration.guard.guard_harness import APP_ORIGIN, AUDIENCE, CSRF_SECRET, ISSUER
 
 ACCESS_COOKIE = "jot_access"
 

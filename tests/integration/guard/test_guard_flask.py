@@ -6,13 +6,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from flask import Flask, jsonify
-from guard_harness import AUDIENCE, CSRF_SECRET, ISSUER, challenge
 from werkzeug.serving import make_server
 
 from jotauth.guard import CsrfPolicy
 from jotauth.guard.flask import JotAuth, current_user, jwt_required
 from jotauth.http.csrf import csrf_key, session_csrf_token
 from jotauth.verify import SyncJWKSClient, TokenVerifier
+from tests.integration.guard.guard_harness import AUDIENCE, CSRF_SECRET, ISSUER
+from tests.support.problems import challenge
+from tests.support.tokens import bearer
 
 
 def create_flask_app(jwks_url: str) -> Flask:
@@ -53,10 +55,6 @@ def flask_server(jwks_url: str) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_valid_token_sets_current_user(flask_server, mint):

@@ -5,31 +5,24 @@ import time
 
 import httpx
 import pytest
-from guard_apps import ACCESS_COOKIE, guarded_test_app
-from guard_harness import (
-    APP_ORIGIN,
-    CSRF_SECRET,
-    ServedApp,
-    challenge,
-    forge,
-    free_port,
-    hs256_with_public_key,
-    raw_request,
-    served,
-)
 
 from jotauth.http.csrf import csrf_key, session_csrf_token
 from jotauth.jose import Key
-
-BARE_CHALLENGE = 'Bearer realm="jotauth"'
+from tests.integration.guard.guard_apps import ACCESS_COOKIE, guarded_test_app
+from tests.integration.guard.guard_harness import (
+    APP_ORIGIN,
+    CSRF_SECRET,
+    ServedApp,
+    raw_request,
+    served,
+)
+from tests.support.ports import free_port
+from tests.support.problems import BARE_CHALLENGE, challenge
+from tests.support.tokens import bearer, forge, hs256_with_public_key
 
 
 def get(server: ServedApp, path: str, **kwargs: object) -> httpx.Response:
     return httpx.get(server.url + path, timeout=10, **kwargs)  # type: ignore[arg-type]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def assert_invalid_token(response: httpx.Response, code: str) -> None:
@@ -413,7 +406,7 @@ def test_jwks_unreachable_is_503_never_401(mint):
 
 
 def test_token_from_a_newly_published_key_is_accepted_after_one_refetch(jwks, guarded, mint):
-    endpoint, _ = jwks
+    endpoint = jwks
     rotated = Key.generate("RS256", kid="rotated-key")
     endpoint.keys.append(rotated)
     fetches = endpoint.requests

@@ -5,15 +5,13 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI
-from guard_harness import AUDIENCE, ISSUER, challenge, served
 
 from jotauth.guard.fastapi import JWTBearer, install_problem_handler
 from jotauth.jose import Claims
 from jotauth.verify import JWKSClient, TokenVerifier
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.integration.guard.guard_harness import AUDIENCE, ISSUER, served
+from tests.support.problems import challenge
+from tests.support.tokens import bearer
 
 
 def test_any_logged_in_user_lists_lessons(lessons, mint):

@@ -7,9 +7,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from guard_harness import AUDIENCE, AuthServer, ServedApp, cookie_header, served, set_cookies
 
 from jotauth.settings import Settings
+from tests.integration.guard.guard_harness import (
+    AUDIENCE,
+    AuthServer,
+    ServedApp,
+    served,
+)
+from tests.support.cookies import cookie_header, set_cookies
 
 LESSONS_API_FILE = Path(__file__).resolve().parents[3] / "examples" / "lessons_api.py"
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from guard_harness import AUDIENCE, AuthServer
 
 from jotauth.jose import Key
+from tests.integration.guard.guard_harness import AUDIENCE, AuthServer
+from tests.support.tokens import Mint
 
 PROJECT = Path(__file__).resolve().parents[3] / "examples" / "node-interop"
 NPM_LOCK = "/tmp/jotauth-npm.lock"
@@ -88,9 +89,9 @@ def test_express_jwt_rejects_a_tampered_token(auth_server, node_api):
 
 
 def test_express_jwt_rejects_a_token_from_a_key_outside_the_jwks(auth_server, node_api):
-    from guard_harness import Mint
-
-    stranger = Mint(Key.generate("RS256", kid="stranger"), issuer=auth_server.url)
+    stranger = Mint(
+        Key.generate("RS256", kid="stranger"), issuer=auth_server.url, audience=AUDIENCE
+    )
     response = httpx.get(
         node_api + "/api/lessons", headers={"Authorization": f"Bearer {stranger.token()}"}
     )

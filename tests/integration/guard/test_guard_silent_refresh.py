@@ -7,10 +7,16 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from guard_apps import guarded_test_app
-from guard_harness import AuthServer, ServedApp, cookie_header, free_port, served, set_cookies
 
 from jotauth.guard import CsrfPolicy, HttpRefresh, SilentRefresh
+from tests.integration.guard.guard_apps import guarded_test_app
+from tests.integration.guard.guard_harness import (
+    AuthServer,
+    ServedApp,
+    served,
+)
+from tests.support.cookies import cookie_header, set_cookies
+from tests.support.ports import free_port
 
 ACCESS = "__Host-jot_access"
 REFRESH = "__Host-jot_refresh"

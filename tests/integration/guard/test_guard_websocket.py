@@ -4,12 +4,12 @@ access cookie from an allowed origin; anything else is closed with 1008."""
 import json
 
 import pytest
-from guard_apps import ACCESS_COOKIE
-from guard_harness import APP_ORIGIN
 from websockets.exceptions import ConnectionClosedError
 from websockets.sync.client import connect
 
 from jotauth.guard import WEBSOCKET_BEARER_PROTOCOL
+from tests.integration.guard.guard_apps import ACCESS_COOKIE
+from tests.integration.guard.guard_harness import APP_ORIGIN
 
 
 def ws_url(server) -> str:

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-from server_harness import BASE_URL, Server, server_settings, start_server
-
 from jotauth.guard.revocations import PolledRevocations, RedisRevocations
 from jotauth.revocations import RevocationDocument
+from tests.integration.server.server_harness import BASE_URL, Server, server_settings, start_server
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FEED = "/.well-known/jotauth-revocations"

@@ -3,7 +3,8 @@
 from collections.abc import AsyncIterator
 
 import pytest
-from server_harness import Server, server_settings, start_server
+
+from tests.integration.server.server_harness import Server, server_settings, start_server
 
 
 @pytest.fixture

@@ -1,10 +1,6 @@
-"""An auth server app on a real store (SQLite file or PostgreSQL), driven in-process over ASGI.
+"""An auth server app on a real store (SQLite file or PostgreSQL), driven in-process over ASGI,
+for the tests of this directory."""
 
-Imported by the tests of this directory (a uniquely named module: ``conftest`` names clash
-between directories).
-"""
-
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,30 +10,19 @@ import httpx
 from jotauth.server.app import create_app
 from jotauth.server.context import ServerContext
 from jotauth.settings import Settings
+from tests.support.clock import OffsetClock
+from tests.support.cookies import cookie_header
 
 BASE_URL = "https://auth.example.test"
 APP_ORIGIN = "https://app.example.test"
 PASSWORD = "correct horse battery staple"
 
 
-class Clock:
-    """Wall-clock time plus an offset the test can advance."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
 @dataclass
 class Server:
     client: httpx.AsyncClient
     context: ServerContext
-    clock: Clock
+    clock: OffsetClock
     transport: httpx.ASGITransport
 
     def browser(self) -> httpx.AsyncClient:
@@ -65,10 +50,9 @@ class Server:
         **kwargs: Any,
     ) -> httpx.Response:
         """A POST carrying exactly ``cookies`` (another tab, a replayed or stolen cookie)."""
-        cookie_header = "; ".join(f"{name}={value}" for name, value in cookies.items())
         async with self.browser() as tab:
             return await tab.post(
-                path, headers={**(headers or {}), "Cookie": cookie_header}, **kwargs
+                path, headers={**(headers or {}), "Cookie": cookie_header(cookies)}, **kwargs
             )
 
     def xsrf(self, client: httpx.AsyncClient | None = None) -> dict[str, str]:
@@ -98,7 +82,7 @@ def server_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 async def start_server(settings: Settings) -> AsyncIterator[Server]:
-    clock = Clock()
+    clock = OffsetClock()
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))

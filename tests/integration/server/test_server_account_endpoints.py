@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from server_harness import PASSWORD, Server
+
+from tests.integration.server.server_harness import PASSWORD, Server
+from tests.support.problems import assert_challenge, assert_problem
 
 
 def problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, object] = response.json()
-    assert body["code"] == code
+    body: dict[str, object] = assert_problem(response, status, code)
     if status == 401:
-        assert response.headers["www-authenticate"].startswith(
-            'Bearer realm="jotauth", error="invalid_token"'
-        )
+        assert_challenge(response, "invalid_token")
     return body
 
 

@@ -5,10 +5,11 @@ import asyncio
 import httpx
 import jwt
 import pytest
-from server_harness import APP_ORIGIN, PASSWORD, Server
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from jotauth import jose
+from tests.integration.server.server_harness import APP_ORIGIN, PASSWORD, Server
+from tests.support.problems import assert_problem
 
 
 def set_cookies(response: httpx.Response) -> dict[str, str]:
@@ -29,11 +30,7 @@ BARE_CHALLENGE_CODES = {"missing_token", "missing_refresh_token", "invalid_crede
 
 
 def problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["code"] == code
-    assert {"type", "title", "detail"} <= body.keys()
+    body: dict[str, object] = assert_problem(response, status, code)
     if status == 401:
         challenge = response.headers["www-authenticate"]
         if code in BARE_CHALLENGE_CODES:

@@ -4,7 +4,15 @@ import re
 
 import httpx
 import pytest
-from server_harness import APP_ORIGIN, BASE_URL, PASSWORD, Server, server_settings, start_server
+
+from tests.integration.server.server_harness import (
+    APP_ORIGIN,
+    BASE_URL,
+    PASSWORD,
+    Server,
+    server_settings,
+    start_server,
+)
 
 
 def form_token(page: httpx.Response) -> str:

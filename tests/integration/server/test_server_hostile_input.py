@@ -3,17 +3,9 @@
 import json
 
 import pytest
-from server_harness import PASSWORD, Server
 
-
-def assert_problem(response, status: int, code: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code
-    assert "Traceback" not in response.text
+from tests.integration.server.server_harness import PASSWORD, Server
+from tests.support.problems import assert_problem
 
 
 @pytest.mark.parametrize(

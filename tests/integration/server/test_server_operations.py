@@ -7,13 +7,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_harness import APP_ORIGIN, BASE_URL, Server, server_settings, start_server
 
 from jotauth import jose
 from jotauth.keys import SigningKeysError
 from jotauth.server.app import create_app
 from jotauth.settings import Settings, StartupRefused
 from jotauth.store import SealBroken
+from tests.integration.server.server_harness import (
+    APP_ORIGIN,
+    BASE_URL,
+    Server,
+    server_settings,
+    start_server,
+)
 
 
 async def test_jwks_publishes_current_and_next_keys_with_cache_control(server: Server) -> None:

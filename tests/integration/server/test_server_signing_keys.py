@@ -1,6 +1,5 @@
 """Signing-key lifecycle persisted in the store: rotation, pre-publication, revocation."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -8,27 +7,13 @@ import pytest
 from jotauth.composition import signing_keys_for
 from jotauth.keys import SigningKeys, SigningKeysError
 from jotauth.settings import Settings
-from jotauth.store import Store, open_store
+from jotauth.store import Store
+from tests.support.clock import SettableClock
 
 SECRET = b"test-secret-key-0123456789abcdef0123456789"
 
 
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = await open_store(Settings(database_url=database_url))
-    yield opened
-    await opened.close()
-
-
-def _keys(store: Store, clock: Clock, **overrides: Any) -> SigningKeys:
+def _keys(store: Store, clock: SettableClock, **overrides: Any) -> SigningKeys:
     settings = Settings(
         algorithm="ES256",
         jwks_max_age=60,
@@ -45,7 +30,7 @@ def _kids(keys: SigningKeys) -> set[str]:
 
 
 async def test_first_start_creates_a_current_key_and_prepublishes_the_next(store: Store) -> None:
-    keys = _keys(store, Clock())
+    keys = _keys(store, SettableClock(1_000_000.0))
     await keys.start()
     states = {k.state.value for k in keys.managed_keys()}
     assert states == {"current", "next"}
@@ -54,7 +39,7 @@ async def test_first_start_creates_a_current_key_and_prepublishes_the_next(store
 
 
 async def test_a_second_instance_loads_the_same_keys(store: Store) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     first, second = _keys(store, clock), _keys(store, clock)
     await first.start()
     await second.start()
@@ -65,7 +50,7 @@ async def test_a_second_instance_loads_the_same_keys(store: Store) -> None:
 async def test_rotation_waits_until_the_next_key_was_published_one_cache_period(
     store: Store,
 ) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     keys = _keys(store, clock)
     await keys.start()
     old = keys.signing_key().kid
@@ -83,7 +68,7 @@ async def test_rotation_waits_until_the_next_key_was_published_one_cache_period(
 
 
 async def test_retired_key_disappears_after_its_last_token_expired(store: Store) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     keys = _keys(store, clock)
     await keys.start()
     old = keys.signing_key().kid
@@ -98,7 +83,7 @@ async def test_retired_key_disappears_after_its_last_token_expired(store: Store)
 
 
 async def test_automatic_rotation_after_the_period(store: Store) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     keys = _keys(store, clock)
     await keys.start()
     old = keys.signing_key().kid
@@ -111,7 +96,7 @@ async def test_automatic_rotation_after_the_period(store: Store) -> None:
 
 
 async def test_revoking_the_current_key_unpublishes_it_and_another_key_signs(store: Store) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     keys = _keys(store, clock)
     await keys.start()
     old = keys.signing_key().kid
@@ -122,7 +107,7 @@ async def test_revoking_the_current_key_unpublishes_it_and_another_key_signs(sto
 
 
 async def test_revocation_by_another_instance_is_seen_on_the_next_tick(store: Store) -> None:
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     server, cli = _keys(store, clock), _keys(store, clock)
     await server.start()
     victim = server.signing_key().kid
@@ -134,7 +119,7 @@ async def test_revocation_by_another_instance_is_seen_on_the_next_tick(store: St
 
 
 async def test_revoking_an_unknown_kid_is_an_error(store: Store) -> None:
-    keys = _keys(store, Clock())
+    keys = _keys(store, SettableClock(1_000_000.0))
     await keys.start()
     with pytest.raises(SigningKeysError):
         await keys.revoke("no-such-kid")
@@ -143,7 +128,7 @@ async def test_revoking_an_unknown_kid_is_an_error(store: Store) -> None:
 async def test_concurrent_first_starts_converge_on_one_current_key(store: Store) -> None:
     import asyncio
 
-    clock = Clock()
+    clock = SettableClock(1_000_000.0)
     instances = [_keys(store, clock) for _ in range(3)]
     await asyncio.gather(*(k.start() for k in instances))
     for k in instances:
@@ -153,7 +138,7 @@ async def test_concurrent_first_starts_converge_on_one_current_key(store: Store)
 
 
 async def test_an_unchanged_ring_keeps_its_published_snapshot(store: Store) -> None:
-    keys = _keys(store, Clock())
+    keys = _keys(store, SettableClock(1_000_000.0))
     await keys.start()
     before = keys.key_set()
     await keys.tick()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 from pydantic import SecretStr
@@ -27,6 +27,7 @@ from jotauth.settings import Settings
 from jotauth.store import AuditLog, Store, open_store
 from jotauth.store.schema import refresh_tokens, sessions
 from jotauth.store.schema import users as users_table
+from tests.support.clock import SettableClock
 
 GRACE = 10
 
@@ -48,33 +49,13 @@ def _session_service(
     )
 
 
-class Clock:
-    """A settable clock: expiry without sleeping."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(1_700_000_000.0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def store(store_settings: Settings) -> AsyncIterator[Store]:
-    store = await open_store(store_settings)
-    yield store
-    await store.close()
-
-
-@pytest.fixture
-def service(store: Store, store_settings: Settings, clock: Clock) -> SessionService:
+def service(store: Store, store_settings: Settings, clock: SettableClock) -> SessionService:
     return _session_service(store, store_settings, clock)
 
 
@@ -97,7 +78,7 @@ async def _user(store: Store, user_id: str = "u1") -> str:
 
 
 async def test_login_creates_a_session_with_an_opaque_token_stored_only_as_sha256(
-    store: Store, service: SessionService, clock: Clock
+    store: Store, service: SessionService, clock: SettableClock
 ) -> None:
     user_id = await _user(store)
     issued = await service.create_session(user_id, user_agent="Firefox\x00\n", ip="203.0.113.7")
@@ -151,7 +132,7 @@ async def test_twenty_concurrent_refreshes_with_one_token_all_get_the_same_worki
 
 
 async def test_two_server_instances_racing_on_one_token_do_not_fork_it(
-    store: Store, store_settings: Settings, clock: Clock
+    store: Store, store_settings: Settings, clock: SettableClock
 ) -> None:
     other_store = await open_store(store_settings)  # a second instance: its own pool
     try:
@@ -170,7 +151,7 @@ async def test_two_server_instances_racing_on_one_token_do_not_fork_it(
 
 
 async def test_presentation_within_grace_follows_the_chain_to_the_current_head(
-    store: Store, service: SessionService, clock: Clock
+    store: Store, service: SessionService, clock: SettableClock
 ) -> None:
     a = await service.create_session(await _user(store))
     b = await service.rotate_refresh_token(a.refresh_token)
@@ -183,7 +164,7 @@ async def test_presentation_within_grace_follows_the_chain_to_the_current_head(
 
 
 async def test_refresh_reuse_after_grace_revokes_session_and_audits(
-    store: Store, service: SessionService, clock: Clock
+    store: Store, service: SessionService, clock: SettableClock
 ) -> None:
     issued = await service.create_session(await _user(store))
     rotated = await service.rotate_refresh_token(issued.refresh_token)
@@ -203,7 +184,7 @@ async def test_refresh_reuse_after_grace_revokes_session_and_audits(
 
 
 async def test_reuse_just_inside_the_grace_window_is_not_theft(
-    store: Store, service: SessionService, clock: Clock
+    store: Store, service: SessionService, clock: SettableClock
 ) -> None:
     issued = await service.create_session(await _user(store))
     rotated = await service.rotate_refresh_token(issued.refresh_token)
@@ -214,7 +195,7 @@ async def test_reuse_just_inside_the_grace_window_is_not_theft(
 
 
 async def test_a_lost_refresh_response_is_retried_however_late(
-    store: Store, service: SessionService, clock: Clock
+    store: Store, service: SessionService, clock: SettableClock
 ) -> None:
     """The response carrying the successor never arrived (network drop, tab closed, server
     killed after the commit): the token the client still holds gets the successor, and no
@@ -236,7 +217,7 @@ async def test_a_lost_refresh_response_is_retried_however_late(
 
 
 async def test_a_cookie_token_replayed_in_a_body_after_its_successor_was_used_is_reuse(
-    store: Store, service: SessionService, clock: Clock
+    store: Store, service: SessionService, clock: SettableClock
 ) -> None:
     issued = await service.create_session(await _user(store), refresh_delivery="cookie")
     rotated = await service.rotate_refresh_token(issued.refresh_token, presented_in="cookie")
@@ -250,7 +231,7 @@ async def test_a_cookie_token_replayed_in_a_body_after_its_successor_was_used_is
 
 
 async def test_a_redeemable_cookie_token_presented_in_a_body_changes_nothing(
-    store: Store, service: SessionService, clock: Clock
+    store: Store, service: SessionService, clock: SettableClock
 ) -> None:
     issued = await service.create_session(await _user(store), refresh_delivery="cookie")
     rotated = await service.rotate_refresh_token(issued.refresh_token, presented_in="cookie")
@@ -262,7 +243,7 @@ async def test_a_redeemable_cookie_token_presented_in_a_body_changes_nothing(
 
 
 async def test_sealed_successors_are_forgotten_once_the_grace_window_is_over(
-    store: Store, service: SessionService, clock: Clock
+    store: Store, service: SessionService, clock: SettableClock
 ) -> None:
     issued = await service.create_session(await _user(store))
     second = await service.rotate_refresh_token(issued.refresh_token)
@@ -289,7 +270,7 @@ async def _sealed_successors(store: Store) -> int:
 
 
 async def test_session_expires_after_idle_ttl_without_refresh(
-    store: Store, store_settings: Settings, clock: Clock
+    store: Store, store_settings: Settings, clock: SettableClock
 ) -> None:
     settings = store_settings.model_copy(update={"refresh_idle_ttl": 3600})
     service = _session_service(store, settings, clock)
@@ -306,7 +287,7 @@ async def test_session_expires_after_idle_ttl_without_refresh(
 
 
 async def test_session_expires_at_absolute_ttl_even_when_used(
-    store: Store, store_settings: Settings, clock: Clock
+    store: Store, store_settings: Settings, clock: SettableClock
 ) -> None:
     settings = store_settings.model_copy(
         update={"refresh_idle_ttl": 3600, "session_absolute_ttl": 3 * 3600}
@@ -383,7 +364,7 @@ async def test_logout_all_ends_every_session_but_the_one_kept(
 
 
 async def test_sessions_are_listed_most_recently_used_first(
-    store: Store, service: SessionService, clock: Clock
+    store: Store, service: SessionService, clock: SettableClock
 ) -> None:
     user_id = await _user(store)
     older = await service.create_session(user_id, user_agent="A", ip="192.0.2.1")
@@ -397,7 +378,7 @@ async def test_sessions_are_listed_most_recently_used_first(
 
 
 async def test_purge_deletes_sessions_past_absolute_expiry(
-    store: Store, service: SessionService, store_settings: Settings, clock: Clock
+    store: Store, service: SessionService, store_settings: Settings, clock: SettableClock
 ) -> None:
     issued = await service.create_session(await _user(store))
     await service.rotate_refresh_token(issued.refresh_token)
@@ -442,7 +423,7 @@ async def test_within_grace_a_revoked_session_stays_revoked(
 
 
 async def test_without_a_grace_window_a_token_whose_successor_was_used_counts_as_reuse(
-    store: Store, store_settings: Settings, clock: Clock
+    store: Store, store_settings: Settings, clock: SettableClock
 ) -> None:
     settings = store_settings.model_copy(update={"refresh_grace_period": 0})
     service = _session_service(store, settings, clock)
@@ -458,7 +439,7 @@ async def test_without_a_grace_window_a_token_whose_successor_was_used_counts_as
 
 
 async def test_an_instance_with_another_secret_asks_for_a_retry_instead_of_logging_out(
-    store: Store, store_settings: Settings, clock: Clock
+    store: Store, store_settings: Settings, clock: SettableClock
 ) -> None:
     first = _session_service(store, store_settings, clock)
     misconfigured = _session_service(
@@ -475,7 +456,7 @@ async def test_an_instance_with_another_secret_asks_for_a_retry_instead_of_loggi
 
 
 async def test_grace_hand_outs_are_audited(
-    store: Store, service: SessionService, clock: Clock
+    store: Store, service: SessionService, clock: SettableClock
 ) -> None:
     issued = await service.create_session(await _user(store))
     await service.rotate_refresh_token(issued.refresh_token)

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from jotauth.settings import Settings
-from jotauth.store import AuditLog, Store, open_store
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    store = await open_store(Settings(database_url=database_url))
-    yield store
-    await store.close()
+from jotauth.store import AuditLog, Store
 
 
 async def test_recorded_events_are_listed_newest_first_with_filters(store: Store) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from jotauth.settings import Settings
-from jotauth.store import KeyNotFound, KeyRepository, SealBroken, Store, StoredKey, open_store
+from jotauth.store import KeyNotFound, KeyRepository, SealBroken, Store, StoredKey
 from jotauth.store.schema import signing_keys
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -33,13 +30,6 @@ def _key(kid: str, state: str = "next", created_at: float = 1000.0) -> StoredKey
         public_jwk={"kty": "EC", "kid": kid, "crv": "P-256", "x": "x", "y": "y"},
         private_pem=_pem(),
     )
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    store = await open_store(Settings(database_url=database_url))
-    yield store
-    await store.close()
 
 
 async def test_saved_key_comes_back_with_private_key_decrypted(store: Store) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from jotauth.settings import Settings
-from jotauth.store import AuditLog, Store, open_store
+from jotauth.store import AuditLog, Store
 from jotauth.store.schema import users as users_table
 from jotauth.throttle import InMemoryLoginThrottle
 from jotauth.users import (
@@ -29,13 +29,6 @@ from jotauth.users import (
 )
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-async def store(store_settings: Settings) -> AsyncIterator[Store]:
-    store = await open_store(store_settings)
-    yield store
-    await store.close()
 
 
 @pytest.fixture

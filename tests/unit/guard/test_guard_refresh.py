@@ -12,6 +12,7 @@ from jotauth.guard import (
     RefreshUnavailable,
     SilentRefresh,
 )
+from tests.support.clock import SettableClock
 
 ACCESS, REFRESH = "__Host-jot_access", "__Host-jot_refresh"
 
@@ -29,14 +30,6 @@ class CountingRefresh:
         return RefreshResult(f"access-{self.calls}", (b"a=1",))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_concurrent_refreshes_of_one_token_share_one_call():
     backend = CountingRefresh()
     refresher = SilentRefresh(backend)
@@ -46,7 +39,7 @@ async def test_concurrent_refreshes_of_one_token_share_one_call():
 
 
 async def test_a_result_is_reused_within_the_window_then_forgotten():
-    backend, clock = CountingRefresh(), Clock()
+    backend, clock = CountingRefresh(), SettableClock(1000.0)
     refresher = SilentRefresh(backend, reuse_window=5, clock=clock)
     await refresher.refresh("rt", None)
     clock.now += 4

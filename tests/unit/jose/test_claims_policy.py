@@ -25,6 +25,7 @@ from jotauth.jose import (
 from jotauth.jose._encoding import b64url_encode
 from jotauth.jose.claims import ClaimsPolicy
 from jotauth.jose.jws import parse_compact
+from tests.support.tokens import access_claims
 
 ISSUER = "https://auth.example.test"
 AUDIENCE = "lessons-api"
@@ -40,14 +41,7 @@ def _policy(**options: Any) -> ClaimsPolicy:
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "sub": "user-42",
-        "aud": AUDIENCE,
-        "exp": NOW + 900,
-        "iat": NOW,
-    }
-    claims.update(overrides)
+    claims = access_claims(issuer=ISSUER, audience=AUDIENCE, now=NOW, **overrides)
     return {name: value for name, value in claims.items() if value is not _ABSENT}
 
 

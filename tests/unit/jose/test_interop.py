@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from typing import Any
 
 import jwt as pyjwt
@@ -29,6 +28,7 @@ from jotauth.jose import (
 )
 from jotauth.jose.jws import parse_compact, verify_signature
 from jotauth.verify import TokenVerifier
+from tests.support.tokens import access_claims
 
 # joserfc follows RFC 9864 in calling "EdDSA" deprecated; DESIGN §3 still names it.
 pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated:joserfc.errors.SecurityWarning")
@@ -46,21 +46,14 @@ _PYJWT_ALGORITHM = {
 
 
 def _access_claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "sub": "user-42",
-        "aud": AUDIENCE,
-        "exp": now + 900,
-        "iat": now,
+    profile = {
         "jti": "4f1c2d9e-jti",
         "sid": "session-7",
         "scope": "lessons:read lessons:write",
         "roles": ["teacher", "admin"],
         "name": "Zoë Ünicode",
     }
-    claims.update(overrides)
-    return claims
+    return access_claims(issuer=ISSUER, audience=AUDIENCE, **profile | overrides)
 
 
 def _secret(key: Key) -> bytes:

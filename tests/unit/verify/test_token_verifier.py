@@ -20,6 +20,7 @@ from jotauth.jose import (
     encode,
 )
 from jotauth.verify import JWKSClient, TokenVerifier, cache_lifetime
+from tests.support.tokens import access_claims
 
 ISSUER = "https://auth.example.test"
 AUDIENCE = "lessons-api"
@@ -27,19 +28,13 @@ NOW = 1_800_000_000
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "sub": "user-42",
-        "aud": AUDIENCE,
-        "exp": NOW + 900,
-        "iat": NOW,
+    profile = {
         "jti": "j-1",
         "sid": "s-1",
         "scope": "lessons:read lessons:buy",
         "roles": ["student"],
     }
-    claims.update(overrides)
-    return claims
+    return access_claims(issuer=ISSUER, audience=AUDIENCE, now=NOW, **profile | overrides)
 
 
 def _verifier(keys: Any, **options: Any) -> TokenVerifier:

@@ -30,6 +30,8 @@ from jotauth.jose import (
     encode,
 )
 from jotauth.verify import SyncJWKSClient, TokenVerifier, VerifiedTokenCache
+from tests.support.clock import SettableClock
+from tests.support.tokens import access_claims
 
 ISSUER = "https://auth.example.test"
 AUDIENCE = "lessons-api"
@@ -37,30 +39,15 @@ NOW = 1_800_000_000
 LEEWAY = 30
 
 
-class Clock:
-    """A settable clock for both the verifier (wall time) and the JWKS client."""
-
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _claims(serial: int = 0, **overrides: Any) -> dict[str, Any]:
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
+    profile = {
         "sub": f"user-{serial}",
-        "aud": AUDIENCE,
-        "exp": NOW + 900,
-        "iat": NOW,
         "jti": f"{serial:032x}",
         "sid": "0f6c2b8e4d1a4f7e9c3b5a2d8e1f4c7b",
         "scope": "lessons:read lessons:write",
         "roles": ["student"],
     }
-    claims.update(overrides)
-    return claims
+    return access_claims(issuer=ISSUER, audience=AUDIENCE, now=NOW, **profile | overrides)
 
 
 def _verifier(keys: Any, clock: Callable[[], float], **options: Any) -> TokenVerifier:
@@ -89,7 +76,7 @@ def test_hit_returns_the_same_claims_without_verifying_again(
     signing_keys: dict[str, Key],
 ) -> None:
     key = signing_keys["ES256"]
-    verifier = _verifier(KeySet([key.public_key()]), Clock())
+    verifier = _verifier(KeySet([key.public_key()]), SettableClock(NOW))
     token = encode(_claims(), key)
 
     first = verifier.verify(token)
@@ -101,7 +88,7 @@ def test_hit_returns_the_same_claims_without_verifying_again(
 
 
 def test_hit_still_rejects_once_expired(signing_keys: dict[str, Key]) -> None:
-    key, clock = signing_keys["EdDSA"], Clock()
+    key, clock = signing_keys["EdDSA"], SettableClock(NOW)
     verifier = _verifier(KeySet([key.public_key()]), clock)
     token = encode(_claims(exp=NOW + 60), key)
     assert verifier.verify(token).sub == "user-0"
@@ -118,7 +105,7 @@ def test_hit_still_rejects_once_expired(signing_keys: dict[str, Key]) -> None:
 
 
 def test_hit_rechecks_nbf_when_the_clock_goes_back(signing_keys: dict[str, Key]) -> None:
-    key, clock = signing_keys["EdDSA"], Clock()
+    key, clock = signing_keys["EdDSA"], SettableClock(NOW)
     verifier = _verifier(KeySet([key.public_key()]), clock)
     token = encode(_claims(nbf=NOW), key)
     verifier.verify(token)
@@ -131,13 +118,13 @@ def test_hit_rechecks_nbf_when_the_clock_goes_back(signing_keys: dict[str, Key])
 def test_caches_are_per_verifier_so_policies_never_mix(signing_keys: dict[str, Key]) -> None:
     key = signing_keys["ES256"]
     token = encode(_claims(), key)
-    lessons = _verifier(KeySet([key.public_key()]), Clock())
+    lessons = _verifier(KeySet([key.public_key()]), SettableClock(NOW))
     billing = TokenVerifier(
         issuer=ISSUER,
         audience="billing-api",
         keys=KeySet([key.public_key()]),
         algorithms=("ES256",),
-        clock=Clock(),
+        clock=SettableClock(NOW),
     )
     lessons.verify(token)
     with pytest.raises(BadAudience):
@@ -149,7 +136,7 @@ def test_caches_are_per_verifier_so_policies_never_mix(signing_keys: dict[str, K
 
 def test_tampered_token_fails_every_time(signing_keys: dict[str, Key]) -> None:
     key = signing_keys["RS256"]
-    verifier = _verifier(KeySet([key.public_key()]), Clock())
+    verifier = _verifier(KeySet([key.public_key()]), SettableClock(NOW))
     genuine = encode(_claims(), key)
     verifier.verify(genuine)
     tampered = _tampered(genuine)
@@ -169,7 +156,7 @@ def test_claims_failures_are_not_cached(
     overrides: dict[str, Any], signing_keys: dict[str, Key]
 ) -> None:
     key = signing_keys["HS256"]
-    verifier = _verifier(KeySet([key]), Clock())
+    verifier = _verifier(KeySet([key]), SettableClock(NOW))
     token = encode(_claims(**overrides), key)
     for _ in range(2):
         with pytest.raises(InvalidToken):
@@ -179,7 +166,7 @@ def test_claims_failures_are_not_cached(
 
 def test_bytes_and_text_of_one_token_share_one_cache_entry(signing_keys: dict[str, Key]) -> None:
     key = signing_keys["HS256"]
-    verifier = _verifier(KeySet([key]), Clock())
+    verifier = _verifier(KeySet([key]), SettableClock(NOW))
     text = encode(_claims(), key)
     first = verifier.verify(text.encode())
     assert verifier.verify(text) is first
@@ -210,7 +197,7 @@ class FakeJwksEndpoint:
         )
 
 
-def _remote(endpoint: FakeJwksEndpoint, clock: Clock) -> SyncJWKSClient:
+def _remote(endpoint: FakeJwksEndpoint, clock: SettableClock) -> SyncJWKSClient:
     return SyncJWKSClient(
         "https://auth.example.test/.well-known/jwks.json",
         http_client=httpx.Client(transport=httpx.MockTransport(endpoint)),
@@ -222,7 +209,7 @@ def test_entry_drops_when_its_key_is_revoked_at_the_next_refetch(
     signing_keys: dict[str, Key],
 ) -> None:
     old, new = signing_keys["ES256"], signing_keys["EdDSA"]
-    clock = Clock()
+    clock = SettableClock(NOW)
     endpoint = FakeJwksEndpoint([old, new], max_age=60)
     verifier = _verifier(_remote(endpoint, clock), clock)
     token = encode(_claims(), old)
@@ -245,7 +232,7 @@ def test_token_of_an_unknown_key_verifies_once_the_key_is_published(
     signing_keys: dict[str, Key],
 ) -> None:
     published, upcoming = signing_keys["ES256"], signing_keys["EdDSA"]
-    clock = Clock()
+    clock = SettableClock(NOW)
     endpoint = FakeJwksEndpoint([published])
     verifier = _verifier(_remote(endpoint, clock), clock)
     token = encode(_claims(), upcoming)
@@ -265,7 +252,7 @@ def test_replaced_key_with_the_same_kid_invalidates_cached_tokens(
 ) -> None:
     genuine = signing_keys["ES256"]
     impostor = Key.generate("ES256", kid=genuine.kid)
-    clock = Clock()
+    clock = SettableClock(NOW)
     endpoint = FakeJwksEndpoint([genuine], max_age=60)
     verifier = _verifier(_remote(endpoint, clock), clock)
     token = encode(_claims(), genuine)
@@ -282,7 +269,7 @@ def test_replaced_key_with_the_same_kid_invalidates_cached_tokens(
 
 def test_cache_is_bounded_and_evicts_the_oldest_entry(signing_keys: dict[str, Key]) -> None:
     key = signing_keys["HS256"]
-    verifier = _verifier(KeySet([key]), Clock(), cache_size=3)
+    verifier = _verifier(KeySet([key]), SettableClock(NOW), cache_size=3)
     tokens = [encode(_claims(serial), key) for serial in range(5)]
     first_claims = [verifier.verify(token) for token in tokens]
 
@@ -294,7 +281,7 @@ def test_cache_is_bounded_and_evicts_the_oldest_entry(signing_keys: dict[str, Ke
 
 def test_cache_size_zero_caches_nothing(signing_keys: dict[str, Key]) -> None:
     key = signing_keys["HS256"]
-    verifier = _verifier(KeySet([key]), Clock(), cache_size=0)
+    verifier = _verifier(KeySet([key]), SettableClock(NOW), cache_size=0)
     token = encode(_claims(), key)
     assert verifier.verify(token) is not verifier.verify(token)
     assert len(verifier.cache) == 0
@@ -302,7 +289,7 @@ def test_cache_size_zero_caches_nothing(signing_keys: dict[str, Key]) -> None:
 
 def test_cache_object_on_its_own(signing_keys: dict[str, Key]) -> None:
     key = signing_keys["HS256"]
-    claims = _verifier(KeySet([key]), Clock()).verify(encode(_claims(), key))
+    claims = _verifier(KeySet([key]), SettableClock(NOW)).verify(encode(_claims(), key))
     cache = VerifiedTokenCache(max_entries=2)
     for name in ("a", "b", "c"):
         cache.put(name, claims, key)
@@ -334,7 +321,10 @@ def cache_memory() -> int:
     with ThreadPoolExecutor(max_workers=2) as pool:
         tokens = list(pool.map(lambda serial: encode(_claims(serial), key), range(CACHED_TOKENS)))
     verifier = _verifier(
-        KeySet([key.public_key()]), Clock(), algorithms=("RS256",), cache_size=CACHED_TOKENS
+        KeySet([key.public_key()]),
+        SettableClock(NOW),
+        algorithms=("RS256",),
+        cache_size=CACHED_TOKENS,
     )
     gc.collect()
     tracemalloc.start()

@@ -1,0 +1,35 @@
+"""What the test suites need again and again, written once; import from the module by name.
+
+- ``tests.support.clock``: ``SettableClock(now)`` stands still until ``advance(seconds)``
+  (caches, windows, expiry without sleeping); ``OffsetClock()`` is wall time plus an offset,
+  for code that also meets real time.
+- ``tests.support.ports``: ``free_port()`` for a server the test starts, or a port where
+  nothing listens.
+- ``tests.support.cookies``: ``set_cookies(response)`` (values by name, ``""`` when cleared),
+  ``set_cookie_flags(response)`` (attributes without value and dates), ``cookie_header(jar)``.
+- ``tests.support.problems``: ``assert_problem(response, status, code)`` (RFC 9457 body,
+  content type, no traceback; returns the body), ``assert_challenge(response, error)``
+  (``None``: exactly ``BARE_CHALLENGE``, RFC 6750 §3.1; else the challenge names ``error``)
+  and ``challenge(response)`` (``WWW-Authenticate`` or ``""``).
+- ``tests.support.tokens``: ``access_claims(issuer=…, audience=…, now=…, **claims)`` (the
+  registered claims, 15 minutes valid); ``Mint(key, issuer=…, audience=…).token(**claims)``
+  for valid tokens (``claim=None`` drops one); ``bearer(token)`` for the ``Authorization``
+  header; ``forge(header, claims, signature)`` and ``hs256_with_public_key(rsa_key, claims)``
+  for hostile ones.
+- ``tests.support.jwks``: ``running_jwks_server()`` yields a loopback ``JwksServer``:
+  ``serve_keys(keys, cache_control=…)`` or ``serve(status, body, …)``, ``delay``, ``requests``,
+  ``stop()`` for an endpoint that is down; its ``url`` is the full JWKS URL.
+- ``tests.support.serve``: ``ServerProcess(serve_env(database_url, port, secret_key=…,
+  allowed_origin=…, **JOTAUTH_overrides), port, workdir)`` runs ``jotauth serve``; ``with
+  started(server) as server:`` waits for ``/readyz`` and stops it afterwards;
+  ``wait_until_ready(process, url, log_path)`` serves any other server command.
+- ``tests.support.databases``: ``fresh_postgres_database(prefix)`` creates and drops a
+  uniquely named PostgreSQL database; ``run_coroutine`` runs async set-up even inside a loop.
+- ``tests.support.keys`` and ``tests.support.store`` are pytest plugins that
+  ``tests/conftest.py`` registers for every suite: the session-scoped ``signing_keys`` (one
+  key per algorithm; ``one_key_per_algorithm()`` makes another set) and ``store``, an opened
+  store on the parametrised ``database_url``.
+
+Helpers that only one directory needs stay beside its tests (``guard_harness.py``,
+``server_harness.py``, ``server_process.py``), built on these.
+"""
