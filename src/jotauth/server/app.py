@@ -202,4 +202,5 @@ async def _compose(
         return_to=ReturnToPolicy(own_origin=origins.own_origin, allowed_origins=origins.allowed),
         templates=Jinja2Templates(directory=str(_HERE / "templates")),
         public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
+        throttle=throttle,
     )

@@ -20,6 +20,7 @@ from jotauth.server.signing_keys import SigningKeys
 from jotauth.sessions import SessionError, SessionService
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, Store, StoreError
+from jotauth.throttle import LoginThrottle
 from jotauth.users import UserError, UserService
 
 # The base errors of the layers below HTTP; each instance has a stable ``code`` that
@@ -49,6 +50,7 @@ class ServerContext:
     return_to: ReturnToPolicy
     templates: Jinja2Templates
     public_base_url: str
+    throttle: LoginThrottle  # readiness: login needs it as much as the store
 
 
 def get_context(request: Request) -> ServerContext:

@@ -190,6 +190,7 @@ _STATUS_BY_CODE: Mapping[str, tuple[int, str]] = {
     "user_not_found": (404, "Not found"),
     # store and keys
     "store_unavailable": (503, "Service unavailable"),
+    "throttle_unavailable": (503, "Service unavailable"),
     "keys_unavailable": (503, "Service unavailable"),
     "seal_broken": (500, "Internal server error"),
     "key_not_found": (404, "Not found"),

@@ -12,6 +12,7 @@ from jotauth.server.context import Context
 from jotauth.server.problems import NotAuthenticated, NotFound
 from jotauth.server.signing_keys import SigningKeysError
 from jotauth.store import StoreUnavailable
+from jotauth.throttle import ThrottleUnavailable
 
 router = APIRouter(tags=["operations"])
 
@@ -22,12 +23,16 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness (store reachable)", responses={503: {}})
+@router.get("/readyz", summary="Readiness (what login needs is reachable)", responses={503: {}})
 async def readyz(context: Context) -> Response:
-    """200 when the store answers and a signing key is loaded, else 503."""
+    """200 when the store and the login throttle (Redis, when configured) answer and a
+    signing key is loaded, else 503: a balancer must not send logins that can only fail."""
     try:
         await context.store.ping()
+        await context.throttle.ping()
         context.keys.signing_key()
+    except ThrottleUnavailable:  # a StoreUnavailable too: caught first
+        return JSONResponse({"status": "unavailable", "throttle": "unreachable"}, status_code=503)
     except StoreUnavailable:
         return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
     except SigningKeysError:
