@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = Field(19 * 1024, ge=8)  # KiB; OWASP: m=19 MiB, t=2, p=1
     argon2_parallelism: int = Field(1, ge=1)
     hash_workers: int = Field(2, ge=1, le=64)  # bounded pool so a login storm cannot starve others
+    # Hashes that may wait for a worker; past it login, sign-up and password change answer 503
+    # with Retry-After instead of queueing without bound. None: 8 x hash_workers.
+    hash_queue_limit: int | None = Field(None, ge=1)
     login_attempts_per_account: int = Field(10, ge=1)
     login_attempts_per_ip: int = Field(50, ge=1)
     login_window: int = Field(300, ge=1)

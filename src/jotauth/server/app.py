@@ -155,6 +155,7 @@ async def _compose(
     )
     hasher = PasswordHasher(settings)
     exits.callback(hasher.close)
+    metrics.watch_hash_queue(lambda: hasher.queue_depth)
     throttle = login_throttle_for(settings)
     exits.push_async_callback(throttle.close)
     users = UserService(

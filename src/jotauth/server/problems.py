@@ -188,6 +188,7 @@ _STATUS_BY_CODE: Mapping[str, tuple[int, str]] = {
     "invalid_email": (422, "Invalid email"),
     "invalid_profile": (422, "Invalid profile"),
     "user_not_found": (404, "Not found"),
+    "hash_queue_full": (503, "Service unavailable"),
     # store and keys
     "store_unavailable": (503, "Service unavailable"),
     "throttle_unavailable": (503, "Service unavailable"),

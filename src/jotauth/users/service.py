@@ -18,6 +18,7 @@ from jotauth.store.schema import users
 from jotauth.throttle import LoginThrottle
 from jotauth.users.email import normalise_email
 from jotauth.users.errors import (
+    HashQueueFull,
     InvalidProfile,
     LoginThrottled,
     UserExists,
@@ -267,7 +268,10 @@ class UserService:
 
     async def _rehash(self, user_id: str, old_hash: str, prepared: str) -> None:
         """Upgrade a hash made with older argon2 parameters, now that we know the password."""
-        new_hash = await self._hasher.hash(prepared)
+        try:
+            new_hash = await self._hasher.hash(prepared)
+        except HashQueueFull:
+            return  # the login has succeeded; the upgrade can wait for a quieter login
         async with self._store.transaction() as conn:
             # Only if nobody changed the password meanwhile.
             await conn.execute(
