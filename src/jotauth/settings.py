@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     log_level: str = "info"
-    # /metrics: on by default; with a token it answers only `Authorization: Bearer <token>`.
+    # /metrics answers only `Authorization: Bearer <metrics_token>`; without a token it is open
+    # in --dev and 404 elsewhere.
     metrics_enabled: bool = True
     metrics_token: SecretStr | None = None
 

@@ -26,6 +26,7 @@ POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789"
 PASSWORD = "correct horse battery staple"
 APP_ORIGIN = "http://app.localhost:4200"
+METRICS_TOKEN = "e2e-metrics-token-0123456789"
 
 
 def free_port() -> int:
@@ -55,6 +56,7 @@ def server_env(database_url: str, port: int, **overrides: str) -> dict[str, str]
             "JOTAUTH_ACCESS_TOKEN_TTL": "60",
             "JOTAUTH_SIGNUP_ENABLED": "true",
             "JOTAUTH_LOG_LEVEL": "warning",
+            "JOTAUTH_METRICS_TOKEN": METRICS_TOKEN,
         }
     )
     env.update(overrides)
