@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # --- storage ----------------------------------------------------------------------
     database_url: str = "sqlite+aiosqlite:///./jotauth.db"
     redis_url: str | None = None
+    # SQLite: the longest a write waits for the database lock (another process, or this one's
+    # queued writers) before answering 503; the whole wait, not each step of it.
+    sqlite_busy_timeout: float = Field(5.0, gt=0, le=60)
     secret_key: SecretStr | None = None  # key-encryption key source for private keys, CSRF HMAC
 
     # --- tokens -------------------------------------------------------------------------
