@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # --- storage ----------------------------------------------------------------------
     database_url: str = "sqlite+aiosqlite:///./jotauth.db"
     redis_url: str | None = None
+    # Audit events (and throttled-attempt counts) older than this are purged hourly.
+    audit_retention_days: int = Field(90, ge=1, le=36500)
     # SQLite: the longest a write waits for the database lock (another process, or this one's
     # queued writers) before answering 503; the whole wait, not each step of it.
     sqlite_busy_timeout: float = Field(5.0, gt=0, le=60)

@@ -31,7 +31,11 @@ from jotauth.server.context import LAYER_ERRORS, ServerContext
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.delivery import SessionDelivery
-from jotauth.server.maintenance import purge_expired_sessions
+from jotauth.server.maintenance import (
+    flush_throttled_attempts,
+    purge_expired_sessions,
+    purge_old_audit_events,
+)
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
 from jotauth.server.problems import install_problem_handlers
 from jotauth.server.redirects import ReturnToPolicy
@@ -83,6 +87,18 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 asyncio.create_task(context.keys.run_rotation(stop), name="jotauth-key-rotation"),
                 asyncio.create_task(
                     purge_expired_sessions(context.sessions, stop), name="jotauth-session-purge"
+                ),
+                asyncio.create_task(
+                    purge_old_audit_events(
+                        context.audit,
+                        stop,
+                        retention_days=settings.audit_retention_days,
+                        clock=clock,
+                    ),
+                    name="jotauth-audit-purge",
+                ),
+                asyncio.create_task(
+                    flush_throttled_attempts(context.audit, stop), name="jotauth-throttled-flush"
                 ),
             ]
             try:

@@ -1,4 +1,5 @@
-"""Background jobs of a running server: a periodic runner; expired sessions leave the store."""
+"""Background jobs of a running server: a periodic runner; expired sessions and old audit
+events leave the store; throttled-attempt counts are written."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from jotauth.sessions import SessionService
+from jotauth.store import AuditLog
 
 _log = logging.getLogger("jotauth.server.maintenance")
 
 PURGE_INTERVAL_S = 3600.0
+# How often throttled-attempt counts reach the store: the most a kill -9 can lose of them.
+THROTTLED_FLUSH_INTERVAL_S = 10.0
+_DAY_S = 86400.0
 
 
 async def run_periodically(
@@ -47,3 +52,36 @@ async def purge_expired_sessions(
             _log.info("purged expired sessions", extra={"sessions": purged})
 
     await run_periodically(purge, interval=interval, stop=stop, what="session purge")
+
+
+async def purge_old_audit_events(
+    audit: AuditLog,
+    stop: asyncio.Event,
+    *,
+    retention_days: int,
+    clock: Callable[[], float],
+    interval: float = PURGE_INTERVAL_S,
+) -> None:
+    """Every ``interval`` seconds, delete audit events older than ``retention_days``."""
+
+    async def purge() -> None:
+        purged = await audit.purge_before(clock() - retention_days * _DAY_S)
+        if purged:
+            _log.info("purged old audit events", extra={"audit_events": purged})
+
+    await run_periodically(purge, interval=interval, stop=stop, what="audit purge")
+
+
+async def flush_throttled_attempts(
+    audit: AuditLog, stop: asyncio.Event, *, interval: float = THROTTLED_FLUSH_INTERVAL_S
+) -> None:
+    """Every ``interval`` seconds, and once more at shutdown, write the throttled counts."""
+
+    async def flush() -> None:
+        await audit.flush_throttled()
+
+    await run_periodically(flush, interval=interval, stop=stop, what="throttled-attempt flush")
+    try:
+        await flush()
+    except Exception as error:  # shutting down with the store away: the counts are lost
+        _log.warning("throttled-attempt flush failed: %s", type(error).__name__)

@@ -114,9 +114,7 @@ class UserService:
         check_password_policy(password, min_length=self._min_length, email=address)
         retry_after = await self._throttle.acquire(account=address, ip=ip)
         if retry_after:
-            await self._audit.record(
-                "signup_failed", ip=ip, detail={"reason": "throttled", "retry_after": retry_after}
-            )
+            self._audit.record_throttled("signup_failed", ip=ip)
             raise LoginThrottled(retry_after)
         existing = await self._row_by_email(address)
         if existing is not None:
@@ -141,9 +139,7 @@ class UserService:
         address = normalise_email(email)
         retry_after = await self._throttle.acquire(account=address, ip=ip)
         if retry_after:
-            await self._audit.record(
-                "login_failed", ip=ip, detail={"reason": "throttled", "retry_after": retry_after}
-            )
+            self._audit.record_throttled("login_failed", ip=ip)
             raise LoginThrottled(retry_after)
         row = await self._row_by_email(address)
         if row is None:
@@ -228,13 +224,7 @@ class UserService:
         # counters (OWASP Authentication Cheat Sheet, "Protect against automated attacks").
         retry_after = await self._throttle.acquire(account=user.email, ip=ip)
         if retry_after:
-            await self._audit.record(
-                "password_change_failed",
-                user_id=user_id,
-                session_id=current_session_id,
-                ip=ip,
-                detail={"reason": "throttled", "retry_after": retry_after},
-            )
+            self._audit.record_throttled("password_change_failed", ip=ip, user_id=user_id)
             raise LoginThrottled(retry_after)
         async with self._store.read() as conn:
             old_hash = (

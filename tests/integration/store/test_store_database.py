@@ -13,7 +13,14 @@ from sqlalchemy import text
 from jotauth.settings import Settings
 from jotauth.store import StoreUnavailable, UnsupportedDatabase, open_store
 
-EXPECTED_TABLES = {"users", "sessions", "refresh_tokens", "signing_keys", "audit_events"}
+EXPECTED_TABLES = {
+    "users",
+    "sessions",
+    "refresh_tokens",
+    "signing_keys",
+    "audit_events",
+    "throttled_attempts",
+}
 
 
 async def test_first_start_creates_and_migrates_sqlite_file_readable_by_owner_only(
@@ -39,7 +46,7 @@ async def test_opening_a_migrated_database_again_is_a_no_op(database_url: str) -
                 await conn.execute(text("SELECT version_num FROM jotauth_alembic_version"))
             ).scalar_one()
         await store.close()
-    assert version == "0002"
+    assert version == "0003"
 
 
 async def test_concurrent_first_starts_migrate_once(database_url: str) -> None:
