@@ -20,18 +20,27 @@ _DAY_S = 86400.0
 
 
 async def run_periodically(
-    job: Callable[[], Awaitable[None]], *, interval: float, stop: asyncio.Event, what: str
+    job: Callable[[], Awaitable[None]],
+    *,
+    interval: float,
+    stop: asyncio.Event,
+    what: str,
+    immediately: bool = False,
 ) -> None:
-    """Run ``job`` every ``interval`` seconds until ``stop`` is set.
+    """Run ``job`` every ``interval`` seconds until ``stop`` is set (first at once when
+    ``immediately``).
 
     A failing run (the store may be down for a while) is logged by exception type only, so
     no driver message with host names reaches the log, and retried at the next interval.
     """
+    wait = not immediately
     while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        if stop.is_set():
-            return
+        if wait:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            if stop.is_set():
+                return
+        wait = True
         try:
             await job()
         except Exception as error:  # keep the server serving; the next run retries
@@ -62,14 +71,17 @@ async def purge_old_audit_events(
     clock: Callable[[], float],
     interval: float = PURGE_INTERVAL_S,
 ) -> None:
-    """Every ``interval`` seconds, delete audit events older than ``retention_days``."""
+    """At start and every ``interval`` seconds, delete audit events older than
+    ``retention_days`` (at start too: a server restarted more often than hourly still purges)."""
 
     async def purge() -> None:
         purged = await audit.purge_before(clock() - retention_days * _DAY_S)
         if purged:
             _log.info("purged old audit events", extra={"audit_events": purged})
 
-    await run_periodically(purge, interval=interval, stop=stop, what="audit purge")
+    await run_periodically(
+        purge, interval=interval, stop=stop, what="audit purge", immediately=True
+    )
 
 
 async def flush_throttled_attempts(

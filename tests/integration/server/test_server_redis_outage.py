@@ -168,3 +168,25 @@ async def test_readyz_and_login_are_503_while_redis_is_down_and_recover_when_it_
             assert time.monotonic() - started < 2.0, "not ready 2 s after Redis returned"
             await asyncio.sleep(0.05)
         assert (await server.login()).status_code == 204
+
+
+async def test_a_blackholed_redis_answers_503_within_the_client_timeout(sqlite_url: str) -> None:
+    # Accepts the TCP connection and never answers, as a dropped route or a hung server does.
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    blackhole = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = blackhole.sockets[0].getsockname()[1]
+    settings = server_settings(sqlite_url, redis_url=f"redis://127.0.0.1:{port}/0")
+    try:
+        async for server in start_server(settings):
+            started = time.monotonic()
+            _assert_unavailable(await server.login())
+            assert time.monotonic() - started < 3.0  # the throttle's 2 s socket timeout
+            assert (await server.client.get("/readyz")).status_code == 503
+    finally:
+        for writer in held:
+            writer.close()
+        blackhole.close()
