@@ -92,6 +92,8 @@ class ErrorCode(enum.StrEnum):
     REFRESH_FAILED = "refresh_failed"
     REFRESH_UNAVAILABLE = "refresh_unavailable"
     SESSION_ENDED = "session_ended"
+    HASH_QUEUE_FULL = "hash_queue_full"
+    THROTTLE_UNAVAILABLE = "throttle_unavailable"
     # --- server ---------------------------------------------------------------------------
     BAD_REQUEST = "bad_request"
     MALFORMED_REQUEST = "malformed_request"

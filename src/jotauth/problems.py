@@ -160,6 +160,12 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ),
         ErrorCode.REFRESH_FAILED: _token("Session ended"),
         ErrorCode.SESSION_ENDED: _token("Session ended"),
+        ErrorCode.HASH_QUEUE_FULL: _unavailable(
+            "The server is busy checking passwords. Retry shortly."
+        ),
+        ErrorCode.THROTTLE_UNAVAILABLE: _unavailable(
+            "The login throttle is unreachable. Retry shortly."
+        ),
         ErrorCode.REFRESH_UNAVAILABLE: _unavailable(
             "The session could not be refreshed right now. Retry shortly."
         ),

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     # --- storage ----------------------------------------------------------------------
     database_url: str = "sqlite+aiosqlite:///./jotauth.db"
     redis_url: str | None = None
+    # Audit events (and throttled-attempt counts) older than this are purged hourly.
+    audit_retention_days: int = Field(90, ge=1, le=36500)
+    # SQLite: the longest a write waits for the database lock (another process, or this one's
+    # queued writers) before answering 503; the whole wait, not each step of it.
+    sqlite_busy_timeout: float = Field(5.0, gt=0, le=60)
     secret_key: SecretStr | None = None  # key-encryption key source for private keys, CSRF HMAC
 
     # --- tokens -------------------------------------------------------------------------
@@ -103,6 +108,9 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = Field(19 * 1024, ge=8)  # KiB; OWASP: m=19 MiB, t=2, p=1
     argon2_parallelism: int = Field(1, ge=1)
     hash_workers: int = Field(2, ge=1, le=64)  # bounded pool so a login storm cannot starve others
+    # Hashes that may wait for a worker; past it login, sign-up and password change answer 503
+    # with Retry-After instead of queueing without bound. None: 8 x hash_workers.
+    hash_queue_limit: int | None = Field(None, ge=1)
     login_attempts_per_account: int = Field(10, ge=1)
     login_attempts_per_ip: int = Field(50, ge=1)
     login_window: int = Field(300, ge=1)
@@ -116,7 +124,8 @@ class Settings(BaseSettings):
     max_request_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
     max_request_headers: int = Field(100, ge=10, le=1000)
     log_level: str = "info"
-    # /metrics: on by default; with a token it answers only `Authorization: Bearer <token>`.
+    # /metrics answers only `Authorization: Bearer <metrics_token>`; without a token it is open
+    # in --dev and 404 elsewhere.
     metrics_enabled: bool = True
     metrics_token: SecretStr | None = None
 

@@ -23,8 +23,10 @@ from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.delivery import SessionDelivery
 from jotauth.server.maintenance import (
+    flush_throttled_attempts,
     key_check_interval,
     purge_expired_sessions,
+    purge_old_audit_events,
     rotate_keys_periodically,
 )
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
@@ -84,6 +86,18 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     listen_for_key_changes(services.store, context.keys.load, stop),
                     name="jotauth-key-changes",
                 ),
+                asyncio.create_task(
+                    purge_old_audit_events(
+                        context.audit,
+                        stop,
+                        retention_days=settings.audit_retention_days,
+                        clock=clock,
+                    ),
+                    name="jotauth-audit-purge",
+                ),
+                asyncio.create_task(
+                    flush_throttled_attempts(context.audit, stop), name="jotauth-throttled-flush"
+                ),
             ]
             try:
                 _log.info("auth server ready", extra={"issuer": settings.issuer})
@@ -140,6 +154,7 @@ async def _serve(
     signing = services.require_signing()
     await signing.keys.start()
     csrf = CsrfTokens(signing.secret_key)
+    metrics.watch_hash_queue(lambda: services.hasher.queue_depth)
     return ServerContext(
         settings=settings,
         clock=clock,
@@ -160,4 +175,5 @@ async def _serve(
         return_to=ReturnToPolicy(own_origin=origins.own_origin, allowed_origins=origins.allowed),
         templates=Jinja2Templates(directory=str(_HERE / "templates")),
         public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
+        throttle=services.throttle,
     )

@@ -20,6 +20,7 @@ from jotauth.server.redirects import ReturnToPolicy
 from jotauth.sessions import SessionService
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, Store
+from jotauth.throttle import LoginThrottle
 from jotauth.users import UserService
 
 
@@ -46,6 +47,7 @@ class ServerContext:
     return_to: ReturnToPolicy
     templates: Jinja2Templates
     public_base_url: str
+    throttle: LoginThrottle  # readiness: login needs it as much as the store
 
 
 def get_context(request: Request) -> ServerContext:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -51,6 +52,16 @@ class ServerMetrics:
             ["transition"],
             registry=self.registry,
         )
+
+        self.hash_queue_depth = Gauge(
+            "jotauth_hash_queue_depth",
+            "Password hashes waiting for an argon2 worker (logins shed with 503 past the limit).",
+            registry=self.registry,
+        )
+
+    def watch_hash_queue(self, depth: Callable[[], int]) -> None:
+        """Read the hash queue's depth at every scrape (no bookkeeping on the login path)."""
+        self.hash_queue_depth.set_function(depth)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of this registry."""

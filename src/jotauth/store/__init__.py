@@ -5,7 +5,13 @@ start) and every service takes the :class:`Store`. Any outage surfaces as
 :class:`StoreUnavailable` (``code = "store_unavailable"``) so the HTTP layer can answer 503.
 """
 
-from jotauth.store.audit import AUDIT_EVENTS, AuditEvent, AuditEventName, AuditLog
+from jotauth.store.audit import (
+    AUDIT_EVENTS,
+    AuditEvent,
+    AuditEventName,
+    AuditLog,
+    ThrottledEventName,
+)
 from jotauth.store.database import Store, open_store
 from jotauth.store.errors import (
     KeyNotFound,
@@ -16,6 +22,7 @@ from jotauth.store.errors import (
 )
 from jotauth.store.keys import KEY_STATES, KeyRepository, KeyState, StoredKey
 from jotauth.store.sealing import Sealer
+from jotauth.store.throttled_attempts import ThrottledCount
 
 __all__ = [
     "AUDIT_EVENTS",
@@ -32,6 +39,8 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "StoredKey",
+    "ThrottledCount",
+    "ThrottledEventName",
     "UnsupportedDatabase",
     "open_store",
 ]

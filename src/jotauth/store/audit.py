@@ -1,6 +1,8 @@
 """The audit trail: who logged in, refreshed, was caught reusing a token, lost a session.
 
 Events carry ids, an IP address and small details — never a password, token or hash.
+Throttled attempts are counted, not recorded one by one (:mod:`jotauth.store.throttled_attempts`),
+and events older than the retention period are purged (:meth:`AuditLog.purge_before`).
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jotauth.store.database import Store
-from jotauth.store.schema import audit_events
+from jotauth.store.schema import audit_events, throttled_attempts
+from jotauth.store.throttled_attempts import ThrottledAttempts, ThrottledCount
 
 AuditEventName = Literal[
     "login",
@@ -36,6 +39,11 @@ AuditEventName = Literal[
     "key_revoked",
 ]
 AUDIT_EVENTS: frozenset[str] = frozenset(get_args(AuditEventName))
+# The events an attempt refused by the login throttle is counted under.
+ThrottledEventName = Literal["login_failed", "signup_failed", "password_change_failed"]
+
+# Rows deleted per purge transaction: a SQLite purge must not hold the write lock for long.
+PURGE_BATCH = 5000
 
 _log = logging.getLogger("jotauth.audit")
 
@@ -59,6 +67,50 @@ class AuditLog:
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._clock = clock
+        self._throttled = ThrottledAttempts(store, clock=clock)
+
+    def record_throttled(
+        self, event: ThrottledEventName, *, ip: str | None, user_id: str | None = None
+    ) -> None:
+        """Count an attempt the login throttle refused: in memory, written by
+        :meth:`flush_throttled`, so a flood of refusals costs the store nothing."""
+        self._throttled.count(event, ip=ip, user_id=user_id)
+
+    async def flush_throttled(self) -> int:
+        """Write the counted throttled attempts (kept for the next flush if the store is down)."""
+        return await self._throttled.flush()
+
+    async def throttled_counts(
+        self, *, event: ThrottledEventName | None = None
+    ) -> list[ThrottledCount]:
+        """The flushed counts of throttled attempts, newest hour first."""
+        return await self._throttled.list_counts(event=event)
+
+    async def purge_before(self, cutoff: float) -> int:
+        """Delete events and throttled counts older than ``cutoff``; how many events went.
+
+        In batches of :data:`PURGE_BATCH`, each its own transaction, on the ``at`` index.
+        """
+        purged = 0
+        while True:
+            oldest = (
+                select(audit_events.c.id)
+                .where(audit_events.c.at < cutoff)
+                .order_by(audit_events.c.at)
+                .limit(PURGE_BATCH)
+            )
+            async with self._store.transaction() as conn:
+                result = await conn.execute(
+                    delete(audit_events).where(audit_events.c.id.in_(oldest.scalar_subquery()))
+                )
+            purged += result.rowcount
+            if result.rowcount < PURGE_BATCH:
+                break
+        async with self._store.transaction() as conn:
+            await conn.execute(
+                delete(throttled_attempts).where(throttled_attempts.c.window_start < cutoff)
+            )
+        return purged
 
     async def record(
         self,

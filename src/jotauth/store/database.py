@@ -27,8 +27,9 @@ from jotauth.store.migrate import upgrade_to_head
 
 _log = logging.getLogger("jotauth.store")
 
-# SQLite: how long a writer waits for the lock before the store reports itself unavailable.
-SQLITE_BUSY_TIMEOUT_S = 5.0
+# SQLite's busy handler sleeps in steps of up to 100 ms; a writer's remaining budget is rounded
+# down to that step, so the pragma changes only when a writer actually waited in this process.
+_BUSY_BUDGET_STEP_MS = 100
 # PostgreSQL: connect and statement timeouts, so an unreachable server fails fast as a 503.
 PG_CONNECT_TIMEOUT_S = 5.0
 PG_COMMAND_TIMEOUT_S = 15.0
@@ -43,12 +44,13 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 _BEGIN_MODE = "jotauth_sqlite_begin"
+_BUSY_MS = "jotauth_sqlite_busy_ms"  # execution option: this transaction's lock budget
 
 
 class Store:
     """A connection pool to the jotauth database. Build it with :func:`open_store`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, sqlite_busy_timeout: float = 5.0) -> None:
         self._engine = engine
         self._is_sqlite = engine.dialect.name == "sqlite"
         # SQLite has one writer at a time. Queueing this process's writers here (FIFO) instead
@@ -56,6 +58,7 @@ class Store:
         # back-off, keeps the tail latency of a refresh storm flat. Other processes still meet
         # the busy timeout.
         self._sqlite_writer = asyncio.Lock() if self._is_sqlite else None
+        self._busy_timeout = sqlite_busy_timeout
 
     @property
     def engine(self) -> AsyncEngine:
@@ -71,17 +74,28 @@ class Store:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A read-write transaction, committed when the block ends without an exception.
 
-        On SQLite it starts with ``BEGIN IMMEDIATE``: the write lock is taken up front (waiting up
-        to the busy timeout), so a transaction that reads and then writes can never fail half-way
-        with SQLITE_BUSY because another writer committed in between.
+        On SQLite it starts with ``BEGIN IMMEDIATE``: the write lock is taken up front, so a
+        transaction that reads and then writes can never fail half-way with SQLITE_BUSY because
+        another writer committed in between. The whole wait for it (this process's queue, a
+        pooled connection, another process's lock) is bounded by ``sqlite_busy_timeout``: each
+        step gets only what the steps before it left, never a fresh timeout of its own.
         """
         with _outages_as_unavailable():
             async with contextlib.AsyncExitStack() as stack:
-                if self._sqlite_writer is not None:
-                    await stack.enter_async_context(self._sqlite_writer)
-                conn = await stack.enter_async_context(self._engine.connect())
-                if self._is_sqlite:
-                    await conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
+                if self._sqlite_writer is None:
+                    conn = await stack.enter_async_context(self._engine.connect())
+                else:
+                    loop = asyncio.get_running_loop()
+                    deadline = loop.time() + self._busy_timeout
+                    # TimeoutError is an OSError: reported as StoreUnavailable like the rest.
+                    async with asyncio.timeout_at(deadline):
+                        await stack.enter_async_context(self._sqlite_writer)
+                        conn = await stack.enter_async_context(self._engine.connect())
+                    budget_ms = int((deadline - loop.time()) * 1000)
+                    budget_ms -= budget_ms % _BUSY_BUDGET_STEP_MS
+                    if budget_ms <= 0:
+                        raise TimeoutError("no time left to wait for the SQLite write lock")
+                    await conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE", _BUSY_MS: budget_ms})
                 async with conn.begin():
                     yield conn
 
@@ -145,8 +159,8 @@ async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     Raises :class:`StoreUnavailable` when the database cannot be reached.
     """
     url = make_url(settings.database_url)
-    engine = _create_engine(url)
-    store = Store(engine)
+    engine = _create_engine(url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
+    store = Store(engine, sqlite_busy_timeout=settings.sqlite_busy_timeout)
     try:
         if migrate:
             try:
@@ -165,14 +179,14 @@ async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     return store
 
 
-def _create_engine(url: URL) -> AsyncEngine:
+def _create_engine(url: URL, *, sqlite_busy_timeout: float) -> AsyncEngine:
     backend = url.get_backend_name()
     if backend == "sqlite":
         if url.get_driver_name() != "aiosqlite":
             raise UnsupportedDatabase("use sqlite+aiosqlite:///path/to/jotauth.db")
-        _prepare_sqlite_file(url)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-        _install_sqlite_hooks(engine)
+        _prepare_sqlite_file(url, busy_timeout=sqlite_busy_timeout)
+        engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_timeout})
+        _install_sqlite_hooks(engine, busy_ms=int(sqlite_busy_timeout * 1000))
         return engine
     if backend == "postgresql":
         if url.get_driver_name() != "asyncpg":
@@ -188,7 +202,7 @@ def _create_engine(url: URL) -> AsyncEngine:
     raise UnsupportedDatabase(f"unsupported database backend {backend!r}")
 
 
-def _prepare_sqlite_file(url: URL) -> None:
+def _prepare_sqlite_file(url: URL, *, busy_timeout: float) -> None:
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         # Each pooled connection would see its own empty database.
@@ -202,7 +216,7 @@ def _prepare_sqlite_file(url: URL) -> None:
     # WAL (readers never block the writer, sqlite.org/wal.html) is a property of the file, set
     # once here: switching modes on every pooled connection would need a lock other connections
     # may hold, and fail with "database is locked" without waiting.
-    raw = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)
+    raw = sqlite3.connect(path, timeout=busy_timeout)
     try:
         raw.execute("PRAGMA journal_mode=WAL")
     except sqlite3.Error as error:
@@ -211,15 +225,16 @@ def _prepare_sqlite_file(url: URL) -> None:
         raw.close()
 
 
-def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+def _install_sqlite_hooks(engine: AsyncEngine, *, busy_ms: int) -> None:
     # SQLAlchemy's documented recipe: take transaction control away from the sqlite3 driver
     # (which would not BEGIN before a SELECT) and emit BEGIN ourselves, IMMEDIATE for writes.
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
+        record.info[_BUSY_MS] = busy_ms
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
         finally:
@@ -227,5 +242,11 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        options = conn.get_execution_options()
+        # A writer that already waited in this process waits for the lock only for what is
+        # left of its budget; the pragma is re-issued only when the budget changes.
+        budget_ms = options.get(_BUSY_MS, busy_ms)
+        if conn.info.get(_BUSY_MS) != budget_ms:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(budget_ms)}")
+            conn.info[_BUSY_MS] = budget_ms
+        conn.exec_driver_sql(f"BEGIN {options.get(_BEGIN_MODE, 'DEFERRED')}")

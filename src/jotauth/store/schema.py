@@ -112,6 +112,24 @@ audit_events = Table(
     Column("session_id", String(32), nullable=True),
     Column("ip", String(64), nullable=True),
     Column("detail", JSON, nullable=True),
-    Index("ix_audit_events_at", "at"),
+    Index("ix_audit_events_at", "at"),  # the retention purge (0001)
     Index("ix_audit_events_user_id", "user_id"),
+    # The look-ups of AuditLog.list_events, newest first (0003).
+    Index("ix_audit_events_session_id", "session_id"),
+    Index("ix_audit_events_event", "event", "id"),
+)
+
+# Throttled attempts, aggregated: one row per (event, hour, address, user) with a count, so a
+# flood of refused logins adds a row per address per hour, not one per request (0003).
+# '' stands for "not known" in the key columns (a primary key cannot hold NULL).
+throttled_attempts = Table(
+    "throttled_attempts",
+    metadata,
+    Column("event", String(32), primary_key=True),
+    Column("window_start", Double, primary_key=True),
+    Column("ip", String(64), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("last_at", Double, nullable=False),
+    Index("ix_throttled_attempts_window_start", "window_start"),
 )

@@ -12,12 +12,18 @@ from __future__ import annotations
 import hashlib
 from typing import Protocol
 
+from jotauth.errors import ErrorCode
 from jotauth.store.errors import StoreUnavailable
 
 
 class ThrottleUnavailable(StoreUnavailable):
-    """The shared throttle (Redis) cannot be reached: answer 503 rather than skip the limit."""
+    """The shared throttle (Redis) cannot be reached: answer 503 rather than skip the limit.
 
+    A subclass of ``StoreUnavailable`` so every caller that already treats an outage as
+    "retry later" (never as a failed login) does the same for the throttle.
+    """
+
+    code = ErrorCode.THROTTLE_UNAVAILABLE
     default_detail = "the login throttle is temporarily unavailable"
 
 
@@ -30,6 +36,10 @@ class LoginThrottle(Protocol):
 
     async def succeeded(self, *, account: str, ip: str | None) -> None:
         """Forget the account's attempts and refund the address's attempt after a good login."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise :class:`ThrottleUnavailable` unless the throttle can count right now."""
         ...
 
     async def close(self) -> None:

@@ -57,6 +57,9 @@ class InMemoryLoginThrottle:
             else:
                 self._counters.pop(key, None)
 
+    async def ping(self) -> None:
+        """Always ready: the counters live in this process."""
+
     async def close(self) -> None:
         """Nothing to release."""
 

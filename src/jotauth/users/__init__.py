@@ -7,6 +7,7 @@ this layer's: the use cases that end them live in :mod:`jotauth.accounts`.
 
 from jotauth.users.email import normalise_email
 from jotauth.users.errors import (
+    HashQueueFull,
     InvalidEmail,
     InvalidProfile,
     LoginThrottled,
@@ -28,6 +29,7 @@ from jotauth.users.service import UserService
 
 __all__ = [
     "MAX_PASSWORD_CHARS",
+    "HashQueueFull",
     "InvalidEmail",
     "InvalidProfile",
     "LoginThrottled",

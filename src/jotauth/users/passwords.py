@@ -10,13 +10,20 @@ import secrets
 import sys
 import threading
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from jotauth.settings import Settings
-from jotauth.users.errors import PasswordTooLong, WeakPassword
+from jotauth.users.errors import HashQueueFull, PasswordTooLong, WeakPassword
+
+_T = TypeVar("_T")
+# Default bound of the hash queue, per worker: enough to absorb a burst of real logins,
+# short enough that a queued login still answers within a couple of seconds.
+HASH_QUEUE_PER_WORKER = 8
 
 # Long passphrases are welcome; 100 KB "passwords" are a denial-of-service vector (CWE-400).
 MAX_PASSWORD_CHARS = 1024
@@ -74,7 +81,8 @@ class PasswordHasher:
     """argon2id with the parameters from Settings, run in a bounded thread pool.
 
     At most ``settings.hash_workers`` hashes run at once, so a login storm queues behind the
-    pool instead of starving the event loop (argon2-cffi releases the GIL while hashing).
+    pool instead of starving the event loop (argon2-cffi releases the GIL while hashing), and
+    at most ``settings.hash_queue_limit`` wait behind them: past that, :class:`HashQueueFull`.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -91,19 +99,29 @@ class PasswordHasher:
             thread_name_prefix="jotauth-argon2",
             initializer=_lower_thread_priority,
         )
+        self._workers = settings.hash_workers
+        self._queue_limit = settings.hash_queue_limit or HASH_QUEUE_PER_WORKER * self._workers
+        self._in_flight = 0  # submitted and not finished (running + waiting), loop thread only
         # Made once, up front: building it lazily would make the first unknown-user login
         # slower than the others (a timing signal of its own).
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
+    @property
+    def queue_depth(self) -> int:
+        """How many hashes are waiting for a worker (the running ones not counted)."""
+        return max(0, self._in_flight - self._workers)
+
     async def hash(self, password: str) -> str:
-        """Hash a prepared password (see :func:`prepare_password`)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._hasher.hash, password)
+        """Hash a prepared password (see :func:`prepare_password`); may raise
+        :class:`HashQueueFull`."""
+        return await self._run(self._hasher.hash, password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
-        """Whether ``password`` matches ``password_hash``; a corrupt hash never matches."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._verify_sync, password_hash, password)
+        """Whether ``password`` matches ``password_hash``; a corrupt hash never matches.
+
+        Raises :class:`HashQueueFull` when the queue is full (nothing is checked then).
+        """
+        return await self._run(self._verify_sync, password_hash, password)
 
     async def verify_dummy(self, password: str) -> None:
         """Spend the time of a real verification, for a user who does not exist.
@@ -123,6 +141,26 @@ class PasswordHasher:
     def close(self) -> None:
         """Stop the worker threads (pending hashes are cancelled)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self, work: Callable[..., _T], *args: str) -> _T:
+        if self.queue_depth >= self._queue_limit:
+            raise HashQueueFull()
+        loop = asyncio.get_running_loop()
+        self._in_flight += 1
+        submitted = self._pool.submit(work, *args)
+
+        def finished(_future: Future[_T]) -> None:
+            # Runs in the worker thread (or here, when a queued hash is cancelled): hand the
+            # decrement to the loop so the counter has one writer. A hash already running when
+            # its caller gives up keeps its slot until it ends: it still occupies a worker.
+            with contextlib.suppress(RuntimeError):  # the loop is closed at shutdown
+                loop.call_soon_threadsafe(self._release)
+
+        submitted.add_done_callback(finished)
+        return await asyncio.wrap_future(submitted)
+
+    def _release(self) -> None:
+        self._in_flight -= 1
 
     def _verify_sync(self, password_hash: str, password: str) -> bool:
         try:

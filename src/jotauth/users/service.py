@@ -18,6 +18,7 @@ from jotauth.store.schema import users
 from jotauth.throttle import LoginThrottle
 from jotauth.users.email import normalise_email
 from jotauth.users.errors import (
+    HashQueueFull,
     InvalidProfile,
     LoginThrottled,
     UserExists,
@@ -113,9 +114,7 @@ class UserService:
         check_password_policy(password, min_length=self._min_length, email=address)
         retry_after = await self._throttle.acquire(account=address, ip=ip)
         if retry_after:
-            await self._audit.record(
-                "signup_failed", ip=ip, detail={"reason": "throttled", "retry_after": retry_after}
-            )
+            self._audit.record_throttled("signup_failed", ip=ip)
             raise LoginThrottled(retry_after)
         existing = await self._row_by_email(address)
         if existing is not None:
@@ -140,9 +139,7 @@ class UserService:
         address = normalise_email(email)
         retry_after = await self._throttle.acquire(account=address, ip=ip)
         if retry_after:
-            await self._audit.record(
-                "login_failed", ip=ip, detail={"reason": "throttled", "retry_after": retry_after}
-            )
+            self._audit.record_throttled("login_failed", ip=ip)
             raise LoginThrottled(retry_after)
         row = await self._row_by_email(address)
         if row is None:
@@ -227,13 +224,7 @@ class UserService:
         # counters (OWASP Authentication Cheat Sheet, "Protect against automated attacks").
         retry_after = await self._throttle.acquire(account=user.email, ip=ip)
         if retry_after:
-            await self._audit.record(
-                "password_change_failed",
-                user_id=user_id,
-                session_id=current_session_id,
-                ip=ip,
-                detail={"reason": "throttled", "retry_after": retry_after},
-            )
+            self._audit.record_throttled("password_change_failed", ip=ip, user_id=user_id)
             raise LoginThrottled(retry_after)
         async with self._store.read() as conn:
             old_hash = (
@@ -267,7 +258,10 @@ class UserService:
 
     async def _rehash(self, user_id: str, old_hash: str, prepared: str) -> None:
         """Upgrade a hash made with older argon2 parameters, now that we know the password."""
-        new_hash = await self._hasher.hash(prepared)
+        try:
+            new_hash = await self._hasher.hash(prepared)
+        except HashQueueFull:
+            return  # the login has succeeded; the upgrade can wait for a quieter login
         async with self._store.transaction() as conn:
             # Only if nobody changed the password meanwhile.
             await conn.execute(

@@ -19,6 +19,7 @@ from tests.support.serve import ServerProcess, serve_env, started
 SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789"
 PASSWORD = "correct horse battery staple"
 APP_ORIGIN = "http://app.localhost:4200"
+METRICS_TOKEN = "e2e-metrics-token-0123456789"
 
 
 def server_env(database_url: str, port: int, **overrides: str) -> dict[str, str]:
@@ -27,6 +28,7 @@ def server_env(database_url: str, port: int, **overrides: str) -> dict[str, str]
         "JOTAUTH_LOGIN_ATTEMPTS_PER_ACCOUNT": "1000",
         "JOTAUTH_REFRESH_GRACE_PERIOD": "3",
         "JOTAUTH_JWKS_MAX_AGE": "2",
+        "JOTAUTH_METRICS_TOKEN": METRICS_TOKEN,
     }
     return serve_env(
         database_url, port, secret_key=SECRET_KEY, allowed_origin=APP_ORIGIN, **tuned | overrides

@@ -8,6 +8,7 @@ import pytest
 from jotauth import jose
 from tests.e2e.server.server_process import (
     APP_ORIGIN,
+    METRICS_TOKEN,
     PASSWORD,
     Browser,
     ServerProcess,
@@ -251,7 +252,9 @@ async def test_unicode_email_accounts_work_end_to_end(live_server: ServerProcess
 
 async def test_metrics_count_logins(live_server: ServerProcess, browser: Browser) -> None:
     await logged_in(live_server, browser)
-    text = (await browser.get("/metrics")).text
+    text = (
+        await browser.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    ).text
     assert 'jotauth_logins_total{outcome="success"}' in text
 
 

@@ -48,13 +48,23 @@ async def test_openid_configuration_points_at_the_jwks(sqlite_server: Server) ->
     assert metadata["token_endpoint"] == f"{BASE_URL}/api/auth/refresh"
 
 
-async def test_health_readiness_and_metrics(server: Server) -> None:
-    assert (await server.client.get("/healthz")).json() == {"status": "ok"}
-    assert (await server.client.get("/readyz")).status_code == 200
-    await server.add_user()
-    await server.login()
-    await server.login(password="wrong password!")
-    text = (await server.client.get("/metrics")).text
+METRICS_TOKEN = "scrape-token-0123456789"
+
+
+async def test_health_readiness_and_metrics(database_url: str) -> None:
+    async for server in start_server(server_settings(database_url, metrics_token=METRICS_TOKEN)):
+        assert (await server.client.get("/healthz")).json() == {"status": "ok"}
+        assert (await server.client.get("/readyz")).status_code == 200
+        await server.add_user()
+        await server.login()
+        await server.login(password="wrong password!")
+        scraped = await server.client.get(
+            "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        _assert_login_metrics(scraped.text)
+
+
+def _assert_login_metrics(text: str) -> None:
     assert 'jotauth_logins_total{outcome="success"} 1.0' in text
     assert 'jotauth_logins_total{outcome="invalid_credentials"} 1.0' in text
     assert 'jotauth_failures_total{code="invalid_credentials"} 1.0' in text
@@ -63,8 +73,26 @@ async def test_health_readiness_and_metrics(server: Server) -> None:
     )
 
 
+async def test_metrics_are_not_served_outside_dev_without_a_token(sqlite_url: str) -> None:
+    async for running in start_server(server_settings(sqlite_url)):
+        response = await running.client.get("/metrics")
+        assert response.status_code == 404
+        assert response.json()["code"] == "feature_disabled"
+        assert "jotauth_" not in response.text
+
+
+async def test_metrics_are_open_in_dev_without_a_token(sqlite_url: str) -> None:
+    async for running in start_server(server_settings(sqlite_url, dev=True)):
+        await running.add_user()
+        await running.login()
+        await running.login(password="wrong password!")
+        response = await running.client.get("/metrics")
+        assert response.status_code == 200
+        _assert_login_metrics(response.text)
+
+
 async def test_metrics_need_the_metrics_token_when_one_is_set(sqlite_url: str) -> None:
-    settings = server_settings(sqlite_url, metrics_token="scrape-token-0123456789")
+    settings = server_settings(sqlite_url, metrics_token=METRICS_TOKEN)
     async for running in start_server(settings):
         anonymous = await running.client.get("/metrics")
         assert anonymous.status_code == 401
@@ -72,7 +100,7 @@ async def test_metrics_need_the_metrics_token_when_one_is_set(sqlite_url: str) -
         wrong = await running.client.get("/metrics", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
         scraped = await running.client.get(
-            "/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"}
+            "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
         )
         assert scraped.status_code == 200 and "jotauth_" in scraped.text
 

@@ -77,12 +77,9 @@ async def test_login_with_the_database_down_is_store_unavailable(
 
 
 async def test_refresh_while_sqlite_is_locked_past_the_busy_timeout_is_store_unavailable(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str,
 ) -> None:
-    import jotauth.store.database as database
-
-    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_S", 0.2)
-    settings = SETTINGS.model_copy(update={"database_url": sqlite_url})
+    settings = SETTINGS.model_copy(update={"database_url": sqlite_url, "sqlite_busy_timeout": 0.2})
     store = await open_store(settings)
     service = _session_service(store)
     blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite+aiosqlite:///"), isolation_level=None)

@@ -15,7 +15,14 @@ from jotauth.settings import Settings
 from jotauth.store import StoreUnavailable, UnsupportedDatabase, open_store
 from jotauth.store.migrate import alembic_config
 
-EXPECTED_TABLES = {"users", "sessions", "refresh_tokens", "signing_keys", "audit_events"}
+EXPECTED_TABLES = {
+    "users",
+    "sessions",
+    "refresh_tokens",
+    "signing_keys",
+    "audit_events",
+    "throttled_attempts",
+}
 
 
 async def test_first_start_creates_and_migrates_sqlite_file_readable_by_owner_only(
@@ -86,13 +93,8 @@ async def test_postgres_backends_killed_after_start_are_replaced_transparently(
     await store.close()
 
 
-async def test_sqlite_locked_by_another_writer_is_store_unavailable(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import jotauth.store.database as database
-
-    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_S", 0.2)
-    store = await open_store(Settings(database_url=sqlite_url))
+async def test_sqlite_locked_by_another_writer_is_store_unavailable(sqlite_url: str) -> None:
+    store = await open_store(Settings(database_url=sqlite_url, sqlite_busy_timeout=0.2))
     path = sqlite_url.removeprefix("sqlite+aiosqlite:///")
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")

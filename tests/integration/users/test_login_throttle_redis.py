@@ -6,6 +6,7 @@ import pytest
 import redis.asyncio as redis_asyncio
 
 from jotauth.settings import Settings
+from jotauth.store import StoreUnavailable
 from jotauth.throttle import ThrottleUnavailable, login_throttle_for
 from jotauth.throttle.redis_backend import RedisLoginThrottle
 
@@ -91,6 +92,8 @@ async def test_redis_down_is_reported_as_unavailable_not_skipped() -> None:
     try:
         with pytest.raises(ThrottleUnavailable) as caught:
             await throttle.acquire(account="a@example.com", ip=None)
-        assert caught.value.code == "store_unavailable"
+        # Its own code (503 like the store's), and still a StoreUnavailable for callers.
+        assert caught.value.code == "throttle_unavailable"
+        assert isinstance(caught.value, StoreUnavailable)
     finally:
         await throttle.close()

@@ -44,12 +44,13 @@ def _user_service(
     settings: Settings,
     *,
     throttle: InMemoryLoginThrottle | None = None,
+    audit: AuditLog | None = None,
 ) -> UserService:
     return UserService(
         store,
         hasher,
         throttle=throttle or InMemoryLoginThrottle(settings),
-        audit=AuditLog(store),
+        audit=audit or AuditLog(store),
         min_password_length=settings.password_min_length,
     )
 
@@ -171,7 +172,8 @@ async def test_logins_are_throttled_per_account_with_retry_after(
     store: Store, hasher: PasswordHasher, store_settings: Settings
 ) -> None:
     settings = store_settings.model_copy(update={"login_attempts_per_account": 3})
-    service = _user_service(store, hasher, settings)
+    audit = AuditLog(store)
+    service = _user_service(store, hasher, settings, audit=audit)
     await service.create_user("alice@example.com", PASSWORD)
     for _ in range(3):
         assert await service.authenticate("alice@example.com", "wrong", ip="192.0.2.1") is None
@@ -179,8 +181,12 @@ async def test_logins_are_throttled_per_account_with_retry_after(
         await service.authenticate("alice@example.com", PASSWORD, ip="192.0.2.1")
     assert caught.value.code == "too_many_attempts"
     assert 0 < caught.value.retry_after <= settings.login_window
-    failed = await AuditLog(store).list_events(event="login_failed")
-    assert [e.detail["reason"] for e in failed if e.detail][:2] == ["throttled", "wrong_password"]
+    # The throttled attempt is counted (written at the next flush), the wrong ones recorded.
+    failed = await audit.list_events(event="login_failed")
+    assert [e.detail["reason"] for e in failed if e.detail] == ["wrong_password"] * 3
+    await audit.flush_throttled()
+    [counted] = await audit.throttled_counts(event="login_failed")
+    assert (counted.count, counted.ip) == (1, "192.0.2.1")
 
 
 async def test_a_good_login_resets_the_account_count(

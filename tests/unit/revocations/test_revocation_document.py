@@ -8,14 +8,7 @@ import pytest
 
 from jotauth.guard.revocations import RevocationList
 from jotauth.revocations import InvalidRevocationDocument, RevocationDocument
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import SettableClock
 
 
 def test_a_document_round_trips_with_a_stable_etag() -> None:
@@ -54,7 +47,7 @@ def test_too_many_entries_are_refused_whole() -> None:
 
 
 def test_a_session_is_refused_until_its_tokens_have_expired_then_forgotten() -> None:
-    clock = Clock()
+    clock = SettableClock()
     revoked = RevocationList(clock=clock)
     revoked.apply(RevocationDocument(sessions={"s1": clock.now + 60, "old": clock.now - 1}))
     assert revoked.is_revoked("s1") and not revoked.is_revoked("old")
@@ -65,7 +58,7 @@ def test_a_session_is_refused_until_its_tokens_have_expired_then_forgotten() -> 
 
 
 def test_memory_is_bounded_keeping_the_longest_lived_entries() -> None:
-    clock = Clock()
+    clock = SettableClock()
     revoked = RevocationList(max_entries=100, clock=clock)
     revoked.apply(RevocationDocument(sessions={f"s{i}": clock.now + 1 + i for i in range(250)}))
     assert len(revoked) == 100
@@ -73,7 +66,7 @@ def test_memory_is_bounded_keeping_the_longest_lived_entries() -> None:
 
 
 def test_a_later_until_wins_and_an_earlier_one_does_not_shorten() -> None:
-    clock = Clock()
+    clock = SettableClock()
     revoked = RevocationList(clock=clock)
     revoked.apply(RevocationDocument(sessions={"s": clock.now + 100}))
     revoked.apply(RevocationDocument(sessions={"s": clock.now + 10}))

@@ -9,9 +9,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import JSONResponse, Response
 
 from jotauth.server.context import Context
-from jotauth.server.problems import NotAuthenticated, NotFound
+from jotauth.server.problems import FeatureDisabled, NotAuthenticated, NotFound
 from jotauth.server.signing_keys import SigningKeysError
 from jotauth.store import StoreUnavailable
+from jotauth.throttle import ThrottleUnavailable
 
 router = APIRouter(tags=["operations"])
 
@@ -22,12 +23,16 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness (store reachable)", responses={503: {}})
+@router.get("/readyz", summary="Readiness (what login needs is reachable)", responses={503: {}})
 async def readyz(context: Context) -> Response:
-    """200 when the store answers and a signing key is loaded, else 503."""
+    """200 when the store and the login throttle (Redis, when configured) answer and a
+    signing key is loaded, else 503: a balancer must not send logins that can only fail."""
     try:
         await context.store.ping()
+        await context.throttle.ping()
         context.keys.signing_key()
+    except ThrottleUnavailable:  # a StoreUnavailable too: caught first
+        return JSONResponse({"status": "unavailable", "throttle": "unreachable"}, status_code=503)
     except StoreUnavailable:
         return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
     except SigningKeysError:
@@ -42,14 +47,23 @@ async def readyz(context: Context) -> Response:
     responses={401: {}, 404: {}},
 )
 def metrics(request: Request, context: Context) -> Response:
-    """Prometheus text exposition of this app's registry (404 when disabled, and only with
-    ``Authorization: Bearer <metrics_token>`` when a token is configured)."""
+    """Prometheus text exposition of this app's registry.
+
+    Only with ``Authorization: Bearer <metrics_token>`` (401 otherwise). Without a configured
+    ``metrics_token`` it is open in ``--dev`` and 404 ``feature_disabled`` elsewhere, as it is
+    with ``metrics_enabled = false``: a production server never serves it to anyone.
+    """
     settings = context.settings
     if not settings.metrics_enabled:
         raise NotFound()
-    if settings.metrics_token is not None:
-        # Login and refresh counts tell an attacker how their spray is going: a scraper
-        # proves itself with a static bearer token (RFC 6750 §2.1), compared in constant time.
+    if settings.metrics_token is None:
+        # Login and refresh counts tell an attacker how their spray is going, and the hash
+        # queue depth when to push (issue 10, item 13): public only on a developer's machine.
+        if not settings.dev:
+            raise FeatureDisabled("/metrics needs JOTAUTH_METRICS_TOKEN outside --dev.")
+    else:
+        # A scraper proves itself with a static bearer token (RFC 6750 §2.1), compared in
+        # constant time.
         expected = ("Bearer " + settings.metrics_token.get_secret_value()).encode("utf-8")
         presented = request.headers.get("authorization", "").encode("utf-8", "replace")
         if not hmac.compare_digest(presented, expected):
