@@ -5,7 +5,7 @@ import { provideRouter } from '@angular/router';
 import { createAuthClient } from '@jotauth/client';
 
 import { AuthService, authInterceptor, type JotAuthConfig, provideJotAuth } from '../src/index.js';
-import { fakeAuthServer, type FakeAuthServer } from './fake-auth-server.js';
+import { createFakeAuthServer, type FakeAuthServer } from '../../test-support/fake-auth-server.js';
 
 /** An Angular injector with HttpClient + authInterceptor + provideJotAuth over a real client. */
 export interface Harness {
@@ -21,10 +21,11 @@ export function setUp(
   config: JotAuthConfig = {},
   prepare: (server: FakeAuthServer) => void = () => undefined,
 ): Harness {
-  const server = fakeAuthServer(delivery);
+  const server = createFakeAuthServer({ delivery });
   prepare(server);
   const client = createAuthClient({
     delivery,
+    clock: config.clock,
     crossTab: false,
     refreshJitterMs: 0,
     fetch: server.fetch,

@@ -2,6 +2,7 @@ import { HttpErrorResponse } from '@angular/common/http';
 import { TestBed } from '@angular/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { problem } from '../../test-support/fake-auth-server.js';
 import { settle, setUp } from './harness.js';
 
 afterEach(() => {
@@ -13,19 +14,19 @@ describe('authInterceptor, body delivery', () => {
   it('adds the bearer token to requests for the app origin', async () => {
     const { http, backend, auth, server } = setUp('body');
     await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.resetCalls();
+    server.calls.length = 0;
 
     http.get('/api/lessons').subscribe();
 
     const request = backend.expectOne('/api/lessons');
-    expect(request.request.headers.get('Authorization')).toBe(`Bearer ${server.currentToken}`);
+    expect(request.request.headers.get('Authorization')).toBe(`Bearer ${server.state.currentToken!}`);
     request.flush([]);
   });
 
   it('never sends the token to a third-party origin or a blocked prefix', async () => {
     const { http, backend, auth, server } = setUp('body', { blockedUrls: ['/api/public/'] });
     await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.resetCalls();
+    server.calls.length = 0;
 
     http.get('https://cdn.example.org/data.json').subscribe();
     http.get('http://app.example.test.evil.example/api/lessons').subscribe();
@@ -46,8 +47,8 @@ describe('authInterceptor, body delivery', () => {
   it('refreshes once on 401 and retries with the new token', async () => {
     const { http, backend, auth, server } = setUp('body');
     await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.resetCalls();
-    const firstToken = server.currentToken;
+    server.calls.length = 0;
+    const firstToken = server.state.currentToken!;
     let answer: unknown;
 
     http.get('/api/lessons').subscribe((body) => (answer = body));
@@ -55,9 +56,9 @@ describe('authInterceptor, body delivery', () => {
     await settle();
 
     const retry = backend.expectOne('/api/lessons');
-    expect(server.calls('/api/auth/refresh')).toBe(1);
-    expect(retry.request.headers.get('Authorization')).toBe(`Bearer ${server.currentToken}`);
-    expect(server.currentToken).not.toBe(firstToken);
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
+    expect(retry.request.headers.get('Authorization')).toBe(`Bearer ${server.state.currentToken!}`);
+    expect(server.state.currentToken!).not.toBe(firstToken);
     retry.flush([{ id: 1, title: 'JWT basics' }]);
     expect(answer).toEqual([{ id: 1, title: 'JWT basics' }]);
   });
@@ -65,7 +66,7 @@ describe('authInterceptor, body delivery', () => {
   it('shares one refresh among ten requests that fail together', async () => {
     const { http, backend, auth, server } = setUp('body');
     await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.resetCalls();
+    server.calls.length = 0;
     const answers: unknown[] = [];
 
     for (let i = 0; i < 10; i += 1) http.get(`/api/lessons/${i}`).subscribe((body) => answers.push(body));
@@ -74,7 +75,7 @@ describe('authInterceptor, body delivery', () => {
     }
     await settle();
 
-    expect(server.calls('/api/auth/refresh')).toBe(1);
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
     for (let i = 0; i < 10; i += 1) backend.expectOne(`/api/lessons/${i}`).flush({ i });
     expect(answers).toHaveLength(10);
   });
@@ -82,8 +83,8 @@ describe('authInterceptor, body delivery', () => {
   it('logs out and passes the 401 on when the refresh is refused', async () => {
     const { http, backend, auth, server } = setUp('body');
     await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.resetCalls();
-    server.refreshAnswer = 401;
+    server.calls.length = 0;
+    server.state.refreshFailure = () => problem(401, 'session_revoked');
     let failure: unknown;
 
     http.get('/api/lessons').subscribe({ error: (error: unknown) => (failure = error) });
@@ -100,7 +101,7 @@ describe('authInterceptor, body delivery', () => {
   it('gives up after a second 401 instead of refreshing in a loop', async () => {
     const { http, backend, auth, server } = setUp('body');
     await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.resetCalls();
+    server.calls.length = 0;
     let failure: unknown;
 
     http.get('/api/lessons').subscribe({ error: (error: unknown) => (failure = error) });
@@ -111,13 +112,13 @@ describe('authInterceptor, body delivery', () => {
 
     backend.expectNone('/api/lessons');
     expect((failure as HttpErrorResponse).status).toBe(401);
-    expect(server.calls('/api/auth/refresh')).toBe(1);
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
   });
 
   it('passes other errors on untouched, without refreshing', async () => {
     const { http, backend, auth, server } = setUp('body');
     await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.resetCalls();
+    server.calls.length = 0;
     let failure: unknown;
 
     http.get('/api/admin/stats').subscribe({ error: (error: unknown) => (failure = error) });
@@ -125,7 +126,7 @@ describe('authInterceptor, body delivery', () => {
     await settle();
 
     expect((failure as HttpErrorResponse).status).toBe(403);
-    expect(server.calls('/api/auth/refresh')).toBe(0);
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(0);
   });
 });
 
@@ -136,7 +137,7 @@ describe('authInterceptor, cookie delivery', () => {
       allowedUrls: ['http://app.example.test', 'https://api.example.test'],
     });
     await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.resetCalls();
+    server.calls.length = 0;
 
     http.post('https://api.example.test/api/lessons', { title: 'x' }).subscribe();
     http.get('https://api.example.test/api/lessons').subscribe();
@@ -167,13 +168,13 @@ describe('authInterceptor, cookie delivery', () => {
   it('refreshes the cookie session on 401 and retries', async () => {
     const { http, backend, auth, server } = setUp('cookie');
     await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.resetCalls();
+    server.calls.length = 0;
 
     http.get('/api/lessons').subscribe();
     backend.expectOne('/api/lessons').flush({}, { status: 401, statusText: 'Unauthorized' });
     await settle();
 
-    expect(server.calls('/api/auth/refresh')).toBe(1);
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
     backend.expectOne('/api/lessons').flush([]);
   });
 });
