@@ -6,7 +6,7 @@
 import angular, { type IHttpService, type IRootScopeService, type auto } from 'angular';
 import 'angular-mocks';
 import type { AuthClientConfig } from '@jotauth/client';
-import { createFakeAuthServer, USER } from '../../test-support/fake-auth-server.js';
+import { createFakeAuthServer, type FakeAuthServer, USER } from '../../test-support/fake-auth-server.js';
 import { registerJotAuth, type AuthService } from '../src/index.js';
 
 registerJotAuth(angular);
@@ -24,10 +24,16 @@ export interface HarnessOptions {
   /** A session exists before the app starts (cookies from an earlier visit). */
   readonly loggedIn?: boolean;
   readonly user?: typeof USER;
+  /** Turn off $http's own XSRF header, to see only what jotauth adds. */
+  readonly withoutNgXsrf?: boolean;
+  /** The fake server to answer from; default a new one for the options above. */
+  readonly server?: FakeAuthServer;
 }
 
 export function createHarness(options: HarnessOptions = {}) {
-  const server = createFakeAuthServer({ delivery: options.config?.delivery ?? 'cookie', loggedIn: options.loggedIn ?? false });
+  const server =
+    options.server ??
+    createFakeAuthServer({ delivery: options.config?.delivery ?? 'cookie', loggedIn: options.loggedIn ?? false });
   if (options.user) server.state.user = options.user;
 
   const injector: auto.IInjectorService = angular.injector([
@@ -36,8 +42,11 @@ export function createHarness(options: HarnessOptions = {}) {
     'jotauth',
     [
       '$authProvider',
-      ($authProvider: { configure(config: AuthClientConfig): void }) => {
+      '$httpProvider',
+      ($authProvider: { configure(config: AuthClientConfig): void }, $httpProvider: angular.IHttpProvider) => {
         $authProvider.configure({ crossTab: false, ...options.config });
+        // $http's own XSRF header goes on every same-origin request, GET included.
+        if (options.withoutNgXsrf) $httpProvider.defaults.xsrfCookieName = 'no-such-cookie';
       },
     ],
   ], true); // strictDi, as ng-strict-di apps run: every injectable must be annotated
