@@ -6,7 +6,7 @@
  */
 import type { AuthClientConfig, Clock } from '@jotauth/client';
 
-import { createFakeAuthServer, type FakeAuthServer, pathOf, problem } from './fake-auth-server.js';
+import { createFakeAuthServer, type FakeAuthServer, pathOf, problem, type Reply } from './fake-auth-server.js';
 
 /** A request as an app would make it. */
 export interface ScenarioRequest {
@@ -58,117 +58,66 @@ export type AdapterFactory = (server: FakeAuthServer, config: AuthClientConfig) 
 /** The XSRF cookie value the cookie scenarios run with. */
 export const XSRF_VALUE = 'xsrf-1';
 
-const ok = { status: 200, sends: 1, refreshes: 0, signedIn: true } as const;
+const get = (url: string, headers?: Record<string, string>): ScenarioRequest => ({ method: 'GET', url, headers });
+const post = (url: string, body: string): ScenarioRequest => ({ method: 'POST', url, body });
+
+/** A scenario whose outcome is "200 after one send, no refresh, still signed in" but for `differs`. */
+function scenario(
+  delivery: Scenario['delivery'],
+  what: string,
+  request: ScenarioRequest,
+  differs: Partial<Outcome> & Pick<Outcome, 'credentials'>,
+  arrange?: Scenario['arrange'],
+): Scenario {
+  const expected: Outcome = { status: 200, sends: 1, refreshes: 0, signedIn: true, ...differs };
+  return { name: `${delivery}: ${what}`, delivery, request, expected, arrange };
+}
+
 const expireToken = (server: FakeAuthServer): void => {
   server.expireAccessToken();
 };
+/** The access token expired and the refresh answers `reply`. */
+const expireAndRefuse = (reply: Reply) => (server: FakeAuthServer): void => {
+  server.expireAccessToken();
+  server.state.refreshFailure = () => reply;
+};
+/** `route` ("METHOD /path") answers `reply`. */
+const answering = (route: string, reply: Reply) => (server: FakeAuthServer): void => {
+  server.state.overrides.set(route, () => reply);
+};
+const clockPastExpiry = (server: FakeAuthServer, clock: ManualClock): void => {
+  clock.advance(901_000);
+  server.expireAccessToken();
+};
+const retried = { sends: 2, refreshes: 1 } as const;
 
 export const SCENARIOS: readonly Scenario[] = [
-  {
-    name: 'body: a valid token goes along',
-    delivery: 'body',
-    request: { method: 'GET', url: '/api/lessons' },
-    expected: { ...ok, credentials: 'bearer' },
-  },
-  {
-    name: 'body: a 401 refreshes once and the request is resent once',
-    delivery: 'body',
-    arrange: expireToken,
-    request: { method: 'GET', url: '/api/lessons' },
-    expected: { ...ok, sends: 2, refreshes: 1, credentials: 'bearer' },
-  },
-  {
-    name: 'body: a token known to be expired is refreshed before the request leaves',
-    delivery: 'body',
-    arrange: (server, clock) => {
-      clock.advance(901_000);
-      server.expireAccessToken();
-    },
-    request: { method: 'GET', url: '/api/lessons' },
-    expected: { ...ok, refreshes: 1, credentials: 'bearer' },
-  },
-  {
-    name: 'body: a refused refresh ends the session and the 401 reaches the app',
-    delivery: 'body',
-    arrange: (server) => {
-      server.expireAccessToken();
-      server.state.refreshFailure = () => problem(401, 'session_revoked');
-    },
-    request: { method: 'GET', url: '/api/lessons' },
-    expected: { status: 401, sends: 1, refreshes: 1, credentials: 'bearer', signedIn: false },
-  },
-  {
-    name: 'body: an unavailable refresh keeps the session and the 401 reaches the app',
-    delivery: 'body',
-    arrange: (server) => {
-      server.expireAccessToken();
-      server.state.refreshFailure = () => problem(503, 'store_unavailable');
-    },
-    request: { method: 'GET', url: '/api/lessons' },
-    expected: { ...ok, status: 401, refreshes: 1, credentials: 'bearer' },
-  },
-  {
-    name: 'body: a second 401 is final',
-    delivery: 'body',
-    arrange: (server) => {
-      server.state.overrides.set('GET /api/always-401', () => problem(401, 'invalid_token'));
-    },
-    request: { method: 'GET', url: '/api/always-401' },
-    expected: { ...ok, status: 401, sends: 2, refreshes: 1, credentials: 'bearer' },
-  },
-  {
-    name: 'body: /me is refreshed and resent like any API call',
-    delivery: 'body',
-    arrange: expireToken,
-    request: { method: 'GET', url: '/api/auth/me' },
-    expected: { ...ok, sends: 2, refreshes: 1, credentials: 'bearer' },
-  },
-  {
-    name: 'body: a 401 from login is an answer, never refreshed',
-    delivery: 'body',
-    request: { method: 'POST', url: '/api/auth/login', body: '{"email":"ada@example.org","password":"wrong"}' },
-    expected: { ...ok, status: 401, credentials: 'bearer' },
-  },
-  {
-    name: 'body: a third-party URL gets no token and no refresh',
-    delivery: 'body',
-    request: { method: 'GET', url: 'https://cdn.example.net/thing' },
-    expected: { ...ok, status: 401, credentials: 'none' },
-  },
-  {
-    name: "body: the caller's own Authorization header wins, also on the retry",
-    delivery: 'body',
-    request: { method: 'GET', url: '/api/lessons', headers: { Authorization: 'Bearer caller' } },
-    expected: { ...ok, status: 401, sends: 2, refreshes: 1, credentials: 'caller' },
-  },
-  {
-    name: 'body: other errors pass untouched',
-    delivery: 'body',
-    arrange: (server) => {
-      server.state.overrides.set('GET /api/boom', () => ({ status: 500, body: 'boom' }));
-    },
-    request: { method: 'GET', url: '/api/boom' },
-    expected: { ...ok, status: 500, credentials: 'bearer' },
-  },
-  {
-    name: 'cookie: an unsafe method carries the XSRF header',
-    delivery: 'cookie',
-    request: { method: 'POST', url: '/api/lessons', body: '{"title":"x"}' },
-    expected: { ...ok, credentials: 'xsrf' },
-  },
-  {
-    name: 'cookie: a safe method carries no header',
-    delivery: 'cookie',
-    request: { method: 'GET', url: '/api/lessons' },
-    expected: { ...ok, credentials: 'none' },
-  },
-  {
-    name: 'cookie: an expired access cookie is refreshed and the request resent',
-    delivery: 'cookie',
-    arrange: expireToken,
-    request: { method: 'POST', url: '/api/lessons', body: '{"title":"x"}' },
-    expected: { ...ok, sends: 2, refreshes: 1, credentials: 'xsrf' },
-  },
+  scenario('body', 'a valid token goes along', get('/api/lessons'), { credentials: 'bearer' }),
+  scenario('body', 'a 401 refreshes once and the request is resent once', get('/api/lessons'),
+    { ...retried, credentials: 'bearer' }, expireToken),
+  scenario('body', 'a token known to be expired is refreshed before the request leaves', get('/api/lessons'),
+    { refreshes: 1, credentials: 'bearer' }, clockPastExpiry),
+  scenario('body', 'a refused refresh ends the session and the 401 reaches the app', get('/api/lessons'),
+    { status: 401, refreshes: 1, credentials: 'bearer', signedIn: false }, expireAndRefuse(problem(401, 'session_revoked'))),
+  scenario('body', 'an unavailable refresh keeps the session and the 401 reaches the app', get('/api/lessons'),
+    { status: 401, refreshes: 1, credentials: 'bearer' }, expireAndRefuse(problem(503, 'store_unavailable'))),
+  scenario('body', 'a second 401 is final', get('/api/always-401'),
+    { ...retried, status: 401, credentials: 'bearer' }, answering('GET /api/always-401', problem(401, 'invalid_token'))),
+  scenario('body', '/me is refreshed and resent like any API call', get('/api/auth/me'),
+    { ...retried, credentials: 'bearer' }, expireToken),
+  scenario('body', 'a 401 from login is an answer, never refreshed',
+    post('/api/auth/login', '{"email":"ada@example.org","password":"wrong"}'), { status: 401, credentials: 'bearer' }),
+  scenario('body', 'a third-party URL gets no token and no refresh', get('https://cdn.example.net/thing'),
+    { status: 401, credentials: 'none' }),
+  scenario('body', "the caller's own Authorization header wins, also on the retry",
+    get('/api/lessons', { Authorization: 'Bearer caller' }), { ...retried, status: 401, credentials: 'caller' }),
+  scenario('body', 'other errors pass untouched', get('/api/boom'),
+    { status: 500, credentials: 'bearer' }, answering('GET /api/boom', { status: 500, body: 'boom' })),
+  scenario('cookie', 'an unsafe method carries the XSRF header', post('/api/lessons', '{"title":"x"}'),
+    { credentials: 'xsrf' }),
+  scenario('cookie', 'a safe method carries no header', get('/api/lessons'), { credentials: 'none' }),
+  scenario('cookie', 'an expired access cookie is refreshed and the request resent', post('/api/lessons', '{"title":"x"}'),
+    { ...retried, credentials: 'xsrf' }, expireToken),
 ];
 
 function manualClock(): ManualClock {

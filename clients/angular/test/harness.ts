@@ -49,6 +49,14 @@ export function setUp(
   };
 }
 
+/** {@link setUp}, then a login, with the calls so far forgotten. */
+export async function signedIn(delivery: 'body' | 'cookie', config: JotAuthConfig = {}): Promise<Harness> {
+  const harness = setUp(delivery, config);
+  await harness.auth.login({ email: 'ada@example.org', password: 'right' });
+  harness.server.calls.length = 0;
+  return harness;
+}
+
 /** Let promise callbacks (the client's refresh, the retry) run. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 10; i += 1) await new Promise((resolve) => setTimeout(resolve, 0));

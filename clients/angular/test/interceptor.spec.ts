@@ -3,7 +3,7 @@ import { TestBed } from '@angular/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { problem } from '../../test-support/fake-auth-server.js';
-import { settle, setUp } from './harness.js';
+import { settle, setUp, signedIn } from './harness.js';
 
 afterEach(() => {
   TestBed.resetTestingModule();
@@ -12,9 +12,7 @@ afterEach(() => {
 
 describe('authInterceptor, body delivery', () => {
   it('adds the bearer token to requests for the app origin', async () => {
-    const { http, backend, auth, server } = setUp('body');
-    await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.calls.length = 0;
+    const { http, backend, server } = await signedIn('body');
 
     http.get('/api/lessons').subscribe();
 
@@ -24,9 +22,7 @@ describe('authInterceptor, body delivery', () => {
   });
 
   it('never sends the token to a third-party origin or a blocked prefix', async () => {
-    const { http, backend, auth, server } = setUp('body', { blockedUrls: ['/api/public/'] });
-    await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.calls.length = 0;
+    const { http, backend } = await signedIn('body', { blockedUrls: ['/api/public/'] });
 
     http.get('https://cdn.example.org/data.json').subscribe();
     http.get('http://app.example.test.evil.example/api/lessons').subscribe();
@@ -45,9 +41,7 @@ describe('authInterceptor, body delivery', () => {
   });
 
   it('refreshes once on 401 and retries with the new token', async () => {
-    const { http, backend, auth, server } = setUp('body');
-    await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.calls.length = 0;
+    const { http, backend, server } = await signedIn('body');
     const firstToken = server.state.currentToken!;
     let answer: unknown;
 
@@ -64,9 +58,7 @@ describe('authInterceptor, body delivery', () => {
   });
 
   it('shares one refresh among ten requests that fail together', async () => {
-    const { http, backend, auth, server } = setUp('body');
-    await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.calls.length = 0;
+    const { http, backend, server } = await signedIn('body');
     const answers: unknown[] = [];
 
     for (let i = 0; i < 10; i += 1) http.get(`/api/lessons/${i}`).subscribe((body) => answers.push(body));
@@ -81,9 +73,7 @@ describe('authInterceptor, body delivery', () => {
   });
 
   it('logs out and passes the 401 on when the refresh is refused', async () => {
-    const { http, backend, auth, server } = setUp('body');
-    await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.calls.length = 0;
+    const { http, backend, auth, server } = await signedIn('body');
     server.state.refreshFailure = () => problem(401, 'session_revoked');
     let failure: unknown;
 
@@ -99,9 +89,7 @@ describe('authInterceptor, body delivery', () => {
   });
 
   it('gives up after a second 401 instead of refreshing in a loop', async () => {
-    const { http, backend, auth, server } = setUp('body');
-    await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.calls.length = 0;
+    const { http, backend, server } = await signedIn('body');
     let failure: unknown;
 
     http.get('/api/lessons').subscribe({ error: (error: unknown) => (failure = error) });
@@ -116,9 +104,7 @@ describe('authInterceptor, body delivery', () => {
   });
 
   it('passes other errors on untouched, without refreshing', async () => {
-    const { http, backend, auth, server } = setUp('body');
-    await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.calls.length = 0;
+    const { http, backend, server } = await signedIn('body');
     let failure: unknown;
 
     http.get('/api/admin/stats').subscribe({ error: (error: unknown) => (failure = error) });
@@ -133,11 +119,9 @@ describe('authInterceptor, body delivery', () => {
 describe('authInterceptor, cookie delivery', () => {
   it('adds the XSRF header to unsafe requests to an allowed cross-origin API, with credentials', async () => {
     document.cookie = 'XSRF-TOKEN=csrf-123; path=/';
-    const { http, backend, auth, server } = setUp('cookie', {
+    const { http, backend } = await signedIn('cookie', {
       allowedUrls: ['http://app.example.test', 'https://api.example.test'],
     });
-    await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.calls.length = 0;
 
     http.post('https://api.example.test/api/lessons', { title: 'x' }).subscribe();
     http.get('https://api.example.test/api/lessons').subscribe();
@@ -166,9 +150,7 @@ describe('authInterceptor, cookie delivery', () => {
   });
 
   it('refreshes the cookie session on 401 and retries', async () => {
-    const { http, backend, auth, server } = setUp('cookie');
-    await auth.login({ email: 'ada@example.com', password: 'pw' });
-    server.calls.length = 0;
+    const { http, backend, server } = await signedIn('cookie');
 
     http.get('/api/lessons').subscribe();
     backend.expectOne('/api/lessons').flush({}, { status: 401, statusText: 'Unauthorized' });

@@ -152,36 +152,6 @@ describe('responseError: refresh once on 401 and retry', () => {
     expect(harness.broadcasts).toEqual([]);
   });
 
-  it('ends the session on a 401 from /me when the refresh is refused', async () => {
-    const harness = await loggedInBody();
-    harness.server.expireAccessToken();
-    harness.server.state.refreshFailure = () => problem(401, 'session_revoked');
-
-    const result = get(harness, '/api/auth/me');
-    await harness.drain();
-
-    expect((result.error as IHttpResponse<unknown>).status).toBe(401);
-    expect(harness.$rootScope.user).toBe(false);
-    expect(harness.broadcasts).toEqual([
-      { name: '$unauthenticated', args: [{ reason: 'session_ended', code: 'session_revoked' }] },
-    ]);
-  });
-
-  it('refreshes before sending when the held token is known to be expired', async () => {
-    let now = Date.now();
-    const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => undefined };
-    const harness = await loggedInBody({ clock });
-    now += 901_000;
-    harness.server.expireAccessToken();
-
-    const result = get(harness, '/api/lessons');
-    await harness.drain();
-
-    expect(result.value).toMatchObject({ status: 200 });
-    expect(harness.requestsTo('/api/lessons')).toHaveLength(1); // no 401 round trip
-    expect(harness.requestsTo('/api/auth/refresh')).toHaveLength(1);
-  });
-
   it('leaves a third-party 401 alone: no refresh, no broadcast', async () => {
     const harness = await loggedInBody();
     const result = get(harness, 'https://other.example.net/thing');

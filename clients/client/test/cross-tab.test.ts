@@ -38,6 +38,14 @@ async function until(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true);
 }
 
+/** Two tabs after a login in the first has reached the second. */
+async function signedInTabs(server: ReturnType<typeof createFakeAuthServer>): Promise<[AuthClient, AuthClient]> {
+  const [a, b] = twoTabs(server);
+  await a.login({ email: 'ada@example.org', password: 'right' });
+  await until(() => Boolean(b.user));
+  return [a, b];
+}
+
 describe('cross-tab coordination (Web Locks for the refresh, BroadcastChannel for notices)', () => {
   it('logs every tab out when one tab logs out', async () => {
     const server = createFakeAuthServer();
@@ -69,9 +77,7 @@ describe('cross-tab coordination (Web Locks for the refresh, BroadcastChannel fo
 
   it('lets one tab refresh while the other waits on the lock and then uses the new token', async () => {
     const server = createFakeAuthServer();
-    const [a, b] = twoTabs(server);
-    await a.login({ email: 'ada@example.org', password: 'right' });
-    await until(() => Boolean(b.user));
+    const [a, b] = await signedInTabs(server);
     server.expireAccessToken();
     const held = gate();
     server.state.refreshGate = held;
@@ -125,9 +131,7 @@ describe('cross-tab coordination (Web Locks for the refresh, BroadcastChannel fo
 
   it('gives up without refreshing when the tab holding the lock ended the session', async () => {
     const server = createFakeAuthServer();
-    const [a, b] = twoTabs(server);
-    await a.login({ email: 'ada@example.org', password: 'right' });
-    await until(() => Boolean(b.user));
+    const [a, b] = await signedInTabs(server);
     const held = gate();
     server.state.refreshGate = held;
     server.state.refreshFailure = () => problem(401, 'session_revoked');
@@ -155,9 +159,7 @@ describe('cross-tab coordination (Web Locks for the refresh, BroadcastChannel fo
 
   it('does not log other tabs out when a page that never had a user finds no session', async () => {
     const server = createFakeAuthServer();
-    const [a, b] = twoTabs(server);
-    await a.login({ email: 'ada@example.org', password: 'right' });
-    await until(() => Boolean(b.user));
+    const [a, b] = await signedInTabs(server);
     const late = createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: `jotauth-test-${channelSerial}` });
     open.push(late);
     server.state.refreshFailure = () => new Response(null, { status: 401 }); // e.g. its refresh raced a login
@@ -171,9 +173,7 @@ describe('cross-tab coordination (Web Locks for the refresh, BroadcastChannel fo
 
   it('ignores malformed messages on the channel', async () => {
     const server = createFakeAuthServer();
-    const [a, b] = twoTabs(server);
-    await a.login({ email: 'ada@example.org', password: 'right' });
-    await until(() => Boolean(b.user));
+    const [, b] = await signedInTabs(server);
     const stranger = new BroadcastChannel(`jotauth-test-${channelSerial}`);
     for (const junk of [null, 'logout', { type: 'nuke' }, { type: 'refreshed', token: { accessToken: 42 } }, [1]]) {
       stranger.postMessage(junk);
