@@ -284,8 +284,8 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     }
     // 401: no session left to end here either; logging out locally is all that remains.
     if (!response.ok && response.status !== 401) {
-      const error = await authErrorFrom(response);
-      throw new AuthError('logout_all_failed', response.status, error.message, error.retryAfter, error.serverCode);
+      const { message, retryAfter, serverCode } = await authErrorFrom(response);
+      throw new AuthError('logout_all_failed', response.status, message, retryAfter, serverCode);
     }
     await logout();
   }

@@ -190,6 +190,47 @@ describe('login and logout', () => {
     expect(await auth.getUser()).toBeNull();
   });
 
+  it('logs out everywhere at the configured logout-all endpoint, then here', async () => {
+    const server = createFakeAuthServer();
+    server.state.overrides.set('POST /auth/v2/end-all', () => ({ status: 204 }));
+    client = createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: false, endpoints: { logoutAll: '/auth/v2/end-all' } });
+    await client.login({ email: 'ada@example.org', password: 'right' });
+    const token = server.state.currentToken!;
+
+    await client.logoutEverywhere();
+
+    expect(server.callsTo('/auth/v2/end-all')[0]!.headers.get('authorization')).toBe(`Bearer ${token}`);
+    expect(server.callsTo('/api/auth/logout-all')).toHaveLength(0);
+    expect(server.callsTo('/api/auth/logout')).toHaveLength(1);
+    expect(client.user).toBeNull();
+  });
+
+  it('stays signed in when logging out everywhere fails', async () => {
+    const server = createFakeAuthServer();
+    const auth = makeClient(server);
+    await auth.login({ email: 'ada@example.org', password: 'right' });
+    server.state.overrides.set('POST /api/auth/logout-all', () => problem(503, 'store_unavailable', { 'retry-after': '5' }));
+
+    await expect(auth.logoutEverywhere()).rejects.toMatchObject({
+      code: 'logout_all_failed',
+      status: 503,
+      retryAfter: 5,
+      serverCode: 'store_unavailable',
+    });
+    expect(auth.user).toEqual(USER);
+    expect(server.callsTo('/api/auth/logout')).toHaveLength(0);
+  });
+
+  it('keeps a problem code it does not know in serverCode, with the code for the status', async () => {
+    const server = createFakeAuthServer();
+    server.state.overrides.set('POST /api/auth/login', () => problem(403, 'brand_new_code'));
+    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject({
+      code: 'forbidden',
+      serverCode: 'brand_new_code',
+      status: 403,
+    });
+  });
+
   it('logs out locally even when the server cannot be reached', async () => {
     const server = createFakeAuthServer();
     const auth = makeClient(server);
