@@ -3,6 +3,7 @@ import { HttpTestingController, provideHttpClientTesting, type TestRequest } fro
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
 import { createAuthClient } from '@jotauth/client';
+import type { Observable } from 'rxjs';
 
 import { AuthService, authInterceptor, type JotAuthConfig, provideJotAuth } from '../src/index.js';
 import { createFakeAuthServer, type FakeAuthServer } from '../../test-support/fake-auth-server.js';
@@ -89,4 +90,11 @@ export function answerFromServer(backend: HttpTestingController, server: FakeAut
     }
   }
   return pending.length;
+}
+
+/** Subscribe to `request` and keep the error it fails with (undefined until then). */
+export function failureOf(request: Observable<unknown>): { error: unknown } {
+  const failed: { error: unknown } = { error: undefined };
+  request.subscribe({ error: (error: unknown) => (failed.error = error) });
+  return failed;
 }

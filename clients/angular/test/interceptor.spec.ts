@@ -3,7 +3,7 @@ import { TestBed } from '@angular/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { problem } from '../../test-support/fake-auth-server.js';
-import { settle, setUp, signedIn } from './harness.js';
+import { failureOf, settle, setUp, signedIn } from './harness.js';
 
 afterEach(() => {
   TestBed.resetTestingModule();
@@ -75,43 +75,37 @@ describe('authInterceptor, body delivery', () => {
   it('logs out and passes the 401 on when the refresh is refused', async () => {
     const { http, backend, auth, server } = await signedIn('body');
     server.state.refreshFailure = () => problem(401, 'session_revoked');
-    let failure: unknown;
-
-    http.get('/api/lessons').subscribe({ error: (error: unknown) => (failure = error) });
+    const failed = failureOf(http.get('/api/lessons'));
     backend.expectOne('/api/lessons').flush({}, { status: 401, statusText: 'Unauthorized' });
     await settle();
 
     backend.expectNone('/api/lessons');
-    expect(failure).toBeInstanceOf(HttpErrorResponse);
-    expect((failure as HttpErrorResponse).status).toBe(401);
+    expect(failed.error).toBeInstanceOf(HttpErrorResponse);
+    expect((failed.error as HttpErrorResponse).status).toBe(401);
     expect(auth.user()).toBeNull();
     expect(auth.isLoggedIn()).toBe(false);
   });
 
   it('gives up after a second 401 instead of refreshing in a loop', async () => {
     const { http, backend, server } = await signedIn('body');
-    let failure: unknown;
-
-    http.get('/api/lessons').subscribe({ error: (error: unknown) => (failure = error) });
+    const failed = failureOf(http.get('/api/lessons'));
     backend.expectOne('/api/lessons').flush({}, { status: 401, statusText: 'Unauthorized' });
     await settle();
     backend.expectOne('/api/lessons').flush({}, { status: 401, statusText: 'Unauthorized' });
     await settle();
 
     backend.expectNone('/api/lessons');
-    expect((failure as HttpErrorResponse).status).toBe(401);
+    expect((failed.error as HttpErrorResponse).status).toBe(401);
     expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
   });
 
   it('passes other errors on untouched, without refreshing', async () => {
     const { http, backend, server } = await signedIn('body');
-    let failure: unknown;
-
-    http.get('/api/admin/stats').subscribe({ error: (error: unknown) => (failure = error) });
+    const failed = failureOf(http.get('/api/admin/stats'));
     backend.expectOne('/api/admin/stats').flush({}, { status: 403, statusText: 'Forbidden' });
     await settle();
 
-    expect((failure as HttpErrorResponse).status).toBe(403);
+    expect((failed.error as HttpErrorResponse).status).toBe(403);
     expect(server.callsTo('/api/auth/refresh')).toHaveLength(0);
   });
 });

@@ -73,11 +73,17 @@ describe('$auth.getUser', () => {
   });
 });
 
+/** A harness whose start-up (`/me`, one refresh attempt) is over, with its broadcasts forgotten. */
+async function startedAnonymous(): Promise<Harness> {
+  const harness = createHarness();
+  await harness.drain();
+  harness.broadcasts.length = 0;
+  return harness;
+}
+
 describe('$auth.login and $auth.logout', () => {
   it('logs in, sets $rootScope.user and broadcasts $authenticated', async () => {
-    h = createHarness();
-    await h.drain();
-    h.broadcasts.length = 0;
+    h = await startedAnonymous();
 
     const result = outcome(h.$auth.login({ email: 'ada@example.org', password: 'right' }));
     await h.drain();
@@ -96,9 +102,7 @@ describe('$auth.login and $auth.logout', () => {
   });
 
   it('rejects a wrong password with invalid_credentials and broadcasts nothing new', async () => {
-    h = createHarness();
-    await h.drain();
-    h.broadcasts.length = 0;
+    h = await startedAnonymous();
 
     const result = outcome(h.$auth.login({ email: 'ada@example.org', password: 'wrong' }));
     await h.drain();

@@ -137,42 +137,33 @@ describe('login and logout', () => {
     expect(auth.authHeaders('/api/x')).toEqual({});
   });
 
-  it('reports throttling with Retry-After', async () => {
+  it.each([
+    [
+      'throttling with Retry-After',
+      () => problem(429, 'too_many_attempts', { 'retry-after': '30' }),
+      { code: 'too_many_attempts', status: 429, retryAfter: 30 },
+    ],
+    [
+      'a generic code when the error is not problem+json',
+      () => new Response('busy', { status: 429 }),
+      { code: 'throttled', retryAfter: null, serverCode: null },
+    ],
+    [
+      'an unknown problem code in serverCode, with the code for the status',
+      () => problem(403, 'brand_new_code'),
+      { code: 'forbidden', status: 403, serverCode: 'brand_new_code' },
+    ],
+    ['a body-delivery answer without an access token', () => json({ token_type: 'Bearer' }), { code: 'invalid_response' }],
+    [
+      'a network failure as network_error',
+      () => Promise.reject(new TypeError('Failed to fetch')),
+      { code: 'network_error', status: 0 },
+    ],
+  ] as const)('reports %s at login', async (_what, answer, expected) => {
     const server = createFakeAuthServer();
-    server.state.overrides.set('POST /api/auth/login', () => problem(429, 'too_many_attempts', { 'retry-after': '30' }));
-    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject({
-      code: 'too_many_attempts',
-      status: 429,
-      retryAfter: 30,
-    });
+    server.state.overrides.set('POST /api/auth/login', answer);
+    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject(expected);
   });
-
-  it('falls back to a generic code when the error is not problem+json', async () => {
-    const server = createFakeAuthServer();
-    server.state.overrides.set('POST /api/auth/login', () => new Response('busy', { status: 429 }));
-    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject({
-      code: 'throttled',
-      retryAfter: null,
-    });
-  });
-
-  it('rejects a body-delivery login answer without an access token', async () => {
-    const server = createFakeAuthServer();
-    server.state.overrides.set('POST /api/auth/login', () => json({ token_type: 'Bearer' }));
-    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject({
-      code: 'invalid_response',
-    });
-  });
-
-  it('reports a network failure as network_error', async () => {
-    const server = createFakeAuthServer();
-    server.state.overrides.set('POST /api/auth/login', () => Promise.reject(new TypeError('Failed to fetch')));
-    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject({
-      code: 'network_error',
-      status: 0,
-    });
-  });
-
   it('logs out on the server with the token, clears state and emits unauthenticated', async () => {
     const server = createFakeAuthServer();
     const auth = makeClient(server);
@@ -219,16 +210,6 @@ describe('login and logout', () => {
     });
     expect(auth.user).toEqual(USER);
     expect(server.callsTo('/api/auth/logout')).toHaveLength(0);
-  });
-
-  it('keeps a problem code it does not know in serverCode, with the code for the status', async () => {
-    const server = createFakeAuthServer();
-    server.state.overrides.set('POST /api/auth/login', () => problem(403, 'brand_new_code'));
-    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject({
-      code: 'forbidden',
-      serverCode: 'brand_new_code',
-      status: 403,
-    });
   });
 
   it('logs out locally even when the server cannot be reached', async () => {
