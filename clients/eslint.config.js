@@ -6,7 +6,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const strictPackages = ['client/**/*.ts', 'angularjs/**/*.ts'];
+const strictPackages = ['client/**/*.ts', 'angularjs/**/*.ts', 'test-support/**/*.ts'];
 
 export default tseslint.config(
   {
@@ -37,7 +37,7 @@ export default tseslint.config(
   },
   {
     // Tests build deliberately odd inputs (hostile URLs, malformed tokens) and stub fetch.
-    files: ['client/test/**/*.ts', 'angularjs/test/**/*.ts'],
+    files: ['client/test/**/*.ts', 'angularjs/test/**/*.ts', 'test-support/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/require-await': 'off',

@@ -2,14 +2,13 @@ import { computed, DestroyRef, inject, type Signal, signal } from '@angular/core
 import {
   type AuthClient,
   type AuthUser,
-  AuthError,
   type Credentials,
   type Delivery,
   hasRole,
   type UserState,
 } from '@jotauth/client';
 
-import { JOTAUTH_CLIENT, JOTAUTH_CONFIG, JOTAUTH_ROUTING } from './config.js';
+import { JOTAUTH_CLIENT } from './config.js';
 
 /**
  * The signed-in user and the session as Angular signals, over the shared @jotauth/client.
@@ -22,11 +21,10 @@ export class AuthService {
   /** The underlying framework-free client (its `fetch`, events, `refresh`). */
   readonly client: AuthClient = inject(JOTAUTH_CLIENT);
   /** How tokens travel: 'cookie' (HttpOnly cookies) or 'body' (Bearer header). */
-  readonly delivery: Delivery = inject(JOTAUTH_CONFIG).delivery ?? 'cookie';
+  readonly delivery: Delivery = this.client.delivery;
 
   private readonly userState = signal<UserState>(this.client.user);
   private readonly expiryMs = signal<number | null>(this.client.expiresAt);
-  private readonly routing = inject(JOTAUTH_ROUTING);
 
   /** `undefined` while resolving, `null` when logged out, the user when logged in. */
   readonly user: Signal<UserState> = this.userState.asReadonly();
@@ -68,15 +66,8 @@ export class AuthService {
   }
 
   /** End every session of the user (every device), then this tab's state and the other tabs'. */
-  async logoutEverywhere(): Promise<void> {
-    const response = await this.client.fetch(this.routing.logoutAllUrl, {
-      method: 'POST',
-      credentials: 'include',
-    });
-    if (!response.ok && response.status !== 401) {
-      throw new AuthError('logout_all_failed', response.status, `HTTP ${response.status}`);
-    }
-    await this.client.logout();
+  logoutEverywhere(): Promise<void> {
+    return this.client.logoutEverywhere();
   }
 
   /** The user (resolving `/me` once), or null when nobody is signed in. */

@@ -21,8 +21,6 @@ export interface JotAuthRouting {
   readonly loginRoute: string;
   readonly returnUrlParam: string;
   readonly forbiddenRoute: string | null;
-  /** Where "log out everywhere" posts: the auth server's `/api/auth/logout-all`. */
-  readonly logoutAllUrl: string;
 }
 
 /** The configuration given to provideJotAuth. */
@@ -36,12 +34,10 @@ export const JOTAUTH_ROUTING = new InjectionToken<JotAuthRouting>('jotauth.routi
 
 /** Fill in the Angular-side defaults. */
 export function resolveRouting(config: JotAuthConfig): JotAuthRouting {
-  const baseUrl = (config.baseUrl ?? '').replace(/\/+$/, '');
   return {
     loginRoute: config.loginRoute ?? '/login',
     returnUrlParam: config.returnUrlParam ?? 'returnUrl',
     forbiddenRoute: config.forbiddenRoute ?? null,
-    logoutAllUrl: `${baseUrl}/api/auth/logout-all`,
   };
 }
 

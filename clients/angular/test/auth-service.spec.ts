@@ -1,6 +1,7 @@
 import { TestBed } from '@angular/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { USER } from '../../test-support/fake-auth-server.js';
 import { settle, setUp } from './harness.js';
 
 afterEach(() => {
@@ -23,7 +24,7 @@ describe('AuthService', () => {
     await settle();
 
     await auth.login({ email: 'ada@example.com', password: 'pw' });
-    expect(auth.user()?.email).toBe('ada@example.com');
+    expect(auth.user()?.email).toBe(USER.email);
     expect(auth.isLoggedIn()).toBe(true);
 
     await auth.logout();
@@ -52,7 +53,7 @@ describe('AuthService', () => {
 
   it('answers hasRole from the signed-in user', async () => {
     const { auth, server } = setUp('cookie');
-    server.roles = ['admin'];
+    server.state.user = { ...USER, roles: ['admin'] };
     expect(auth.hasRole('admin')).toBe(false);
 
     await auth.login({ email: 'ada@example.com', password: 'pw' });
@@ -67,8 +68,8 @@ describe('AuthService', () => {
 
     await auth.logoutEverywhere();
 
-    expect(server.calls('/api/auth/logout-all')).toBe(1);
-    expect(server.calls('/api/auth/logout')).toBe(1);
+    expect(server.callsTo('/api/auth/logout-all')).toHaveLength(1);
+    expect(server.callsTo('/api/auth/logout')).toHaveLength(1);
     expect(auth.user()).toBeNull();
   });
 });

@@ -9,6 +9,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { authGuard, roleGuard } from '../src/index.js';
+import { USER } from '../../test-support/fake-auth-server.js';
 import { setUp } from './harness.js';
 
 afterEach(() => {
@@ -44,7 +45,7 @@ describe('authGuard', () => {
 
   it('treats an unreachable auth server as signed out', async () => {
     setUp('cookie', {}, (server) => {
-      server.offline = true;
+      server.state.offline = true;
     });
 
     expect(asUrl(await runGuard(authGuard, '/lessons'))).toBe('/signin?returnUrl=%2Flessons');
@@ -54,7 +55,7 @@ describe('authGuard', () => {
 describe('roleGuard', () => {
   it('lets a user holding the role through', async () => {
     const { auth, server } = setUp('cookie');
-    server.roles = ['admin'];
+    server.state.user = { ...USER, roles: ['admin'] };
     await auth.login({ email: 'ada@example.com', password: 'pw' });
 
     expect(await runGuard(roleGuard('admin'), '/admin')).toBe(true);
@@ -62,7 +63,7 @@ describe('roleGuard', () => {
 
   it('sends a signed-in user without the role to the forbidden route', async () => {
     const { auth, server } = setUp('cookie');
-    server.roles = ['editor'];
+    server.state.user = { ...USER, roles: ['editor'] };
     await auth.login({ email: 'ada@example.com', password: 'pw' });
 
     expect(asUrl(await runGuard(roleGuard('admin'), '/admin'))).toBe('/forbidden');
@@ -70,7 +71,7 @@ describe('roleGuard', () => {
 
   it('needs every role it names', async () => {
     const { auth, server } = setUp('cookie');
-    server.roles = ['admin'];
+    server.state.user = { ...USER, roles: ['admin'] };
     await auth.login({ email: 'ada@example.com', password: 'pw' });
 
     expect(asUrl(await runGuard(roleGuard('admin', 'auditor'), '/audit'))).toBe('/forbidden');

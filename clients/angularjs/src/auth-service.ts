@@ -47,6 +47,7 @@ export function createAuthService(client: AuthClient, $q: IQService, $rootScope:
     getUser,
     login: (credentials) => $q.when(client.login(credentials)),
     logout: () => $q.when(client.logout()),
+    logoutEverywhere: () => $q.when(client.logoutEverywhere()),
     requireUser: getUser,
     requireRole: (role) => () =>
       getUser().then((user) =>

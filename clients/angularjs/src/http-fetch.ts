@@ -28,8 +28,12 @@ export function createHttpFetch(getHttp: () => IHttpService): typeof fetch {
       transformResponse: (data: unknown) => data,
       jotauth: { skip: true },
     };
+    // Handlers go on at once: ngMock's flush() can settle $http before an `await` would attach them.
+    const sent = new Promise<IHttpResponse<unknown>>((resolve, reject) => {
+      getHttp()(config).then(resolve, reject);
+    });
     try {
-      return toResponse(await getHttp()(config));
+      return toResponse(await sent);
     } catch (rejection) {
       if (isHttpResponse(rejection) && rejection.status >= 200) return toResponse(rejection);
       throw new TypeError(`network error: ${method} ${url}`, { cause: rejection });

@@ -18,4 +18,4 @@ export type {
   RootScopeUser,
 } from './types.js';
 export { AuthError, decodeToken, isExpired } from '@jotauth/client';
-export type { AuthClientConfig, AuthUser, Credentials } from '@jotauth/client';
+export type { AuthClientConfig, AuthErrorCode, AuthUser, Credentials } from '@jotauth/client';

@@ -1,4 +1,5 @@
 import type { IHttpInterceptor, IHttpService, IPromise, IQService, IRootScopeService, auto } from 'angular';
+import type { RequestAuth, RequestPort } from '@jotauth/client';
 import type { AuthService, JotAuthRequestConfig, JotAuthUnauthenticated } from './types.js';
 
 interface Rejection {
@@ -6,59 +7,67 @@ interface Rejection {
   readonly config?: JotAuthRequestConfig;
 }
 
+/** An `$http` config as the shared request core of @jotauth/client sees it. */
+const configPort: RequestPort<JotAuthRequestConfig> = {
+  url: (config) => config.url,
+  method: (config) => config.method,
+  hasHeader: (config, name) => hasHeader(config.headers ?? {}, name),
+  authorize(config, added, withCookies) {
+    Object.assign((config.headers ??= {}), added);
+    config.withCredentials = config.withCredentials === true || withCookies;
+    config.jotauth = { ...config.jotauth, added: Object.keys(added) };
+    return config;
+  },
+};
+
 /**
- * The `$http` interceptor of the `jotauth` module. `request` adds the bearer token (body
- * delivery) or the XSRF header (cookie delivery, unsafe methods) for allowed URLs only, with the
- * same URL policy as @jotauth/client. `responseError` handles a 401 from an allowed URL: unless
- * it came from `/me` or was already the retry, it refreshes once — one refresh in flight for all
- * failing requests — and resends the request through `$http`; otherwise it broadcasts
- * `$unauthenticated`. `$auth` is looked up lazily, as `$http` and `$auth` depend on each other.
+ * The `$http` interceptor of the `jotauth` module, a thin adapter of @jotauth/client's request
+ * core (`client.requests`), so it decides as the client's own `fetch` and the Angular
+ * interceptor do. `request` adds the bearer token (body delivery) or the XSRF header (cookie
+ * delivery, unsafe methods) for allowed URLs only, after refreshing a token known to be
+ * expired. `responseError` asks the core about the status: a recoverable 401 is resent once
+ * through `$http` after one refresh shared by all failing requests; a 401 the session could
+ * not fix broadcasts `$unauthenticated` (reason `request_refused`). `$auth` is looked up
+ * lazily, as `$http` and `$auth` depend on each other.
  */
 export function createAuthInterceptor(
   $q: IQService,
   $injector: auto.IInjectorService,
   $rootScope: IRootScopeService,
 ): IHttpInterceptor {
-  const client = () => $injector.get<AuthService>('$auth').client;
-  const refused = (config: JotAuthRequestConfig): void => {
-    const event: JotAuthUnauthenticated = { reason: 'request_refused', status: 401, url: config.url };
-    $rootScope.$broadcast('$unauthenticated', event);
+  const core = (): RequestAuth => $injector.get<AuthService>('$auth').client.requests;
+
+  const authorize = (auth: RequestAuth, config: JotAuthRequestConfig): JotAuthRequestConfig => {
+    const marks = config.jotauth ?? {};
+    const headers = (config.headers ??= {}) as Record<string, unknown>;
+    for (const name of marks.added ?? []) Reflect.deleteProperty(headers, name); // the retry's stale token
+    const { request, attempt } = auth.authorize(configPort, config, marks.retried === true);
+    request.jotauth = { ...request.jotauth, attempt };
+    return request;
   };
 
   return {
-    request(config: JotAuthRequestConfig): JotAuthRequestConfig {
-      const marks = config.jotauth ?? {};
-      if (marks.skip) return config;
-      const auth = client();
-      const headers = (config.headers ??= {}) as Record<string, unknown>;
-      for (const name of marks.added ?? []) Reflect.deleteProperty(headers, name); // the retry's stale token
-      const added: string[] = [];
-      for (const [name, value] of Object.entries(auth.authHeaders(config.url, config.method))) {
-        if (!hasHeader(headers, name)) {
-          headers[name] = value; // a header the app set itself wins
-          added.push(name);
-        }
-      }
-      config.jotauth = { ...marks, added, generation: auth.generation };
-      return config;
+    request(config: JotAuthRequestConfig): JotAuthRequestConfig | IPromise<JotAuthRequestConfig> {
+      if (config.jotauth?.skip) return config; // the client's own call, made through $http
+      const auth = core();
+      if (!auth.covers(config.url)) return config;
+      const ready = auth.beforeSend();
+      return ready ? $q.when(ready).then(() => authorize(auth, config)) : authorize(auth, config);
     },
 
     responseError(rejection: Rejection): IPromise<never> {
       const config = rejection.config;
-      if (rejection.status !== 401 || !config || config.jotauth?.skip) return $q.reject(rejection);
-      const auth = client();
-      if (!auth.isAllowedUrl(config.url)) return $q.reject(rejection); // not our server's 401
-      const endpoint = auth.matchEndpoint(config.url);
-      if (endpoint !== null && endpoint !== 'me') return $q.reject(rejection); // e.g. a wrong password
-      if (endpoint === 'me' || config.jotauth?.retried) {
-        refused(config);
-        return $q.reject(rejection);
-      }
-      const retry = { ...config, jotauth: { ...config.jotauth, retried: true } };
-      return $q.when(auth.recoverFrom401(config.jotauth?.generation ?? -1)).then((recovered) => {
-        if (recovered) return $injector.get<IHttpService>('$http')(retry) as IPromise<never>;
-        // When the client ended the session it already announced it; otherwise announce here.
-        if (auth.user !== null) refused(config);
+      const attempt = config?.jotauth?.attempt;
+      if (!config || !attempt) return $q.reject(rejection);
+      return $q.when(core().settle(attempt, rejection.status ?? 0)).then((verdict) => {
+        if (verdict === 'retry') {
+          const retry = { ...config, jotauth: { ...config.jotauth, retried: true } };
+          return $injector.get<IHttpService>('$http')(retry) as IPromise<never>;
+        }
+        if (verdict === 'refused') {
+          const event: JotAuthUnauthenticated = { reason: 'request_refused', status: 401, url: config.url };
+          $rootScope.$broadcast('$unauthenticated', event);
+        }
         return $q.reject(rejection);
       });
     },

@@ -1,5 +1,5 @@
 import type { IPromise, IRequestConfig } from 'angular';
-import type { AuthClient, AuthClientConfig, AuthUser, Credentials, UnauthenticatedEvent } from '@jotauth/client';
+import type { Attempt, AuthClient, AuthClientConfig, AuthUser, Credentials, UnauthenticatedEvent } from '@jotauth/client';
 
 /** `$rootScope.user`: null while resolving, false when logged out, the user when logged in. */
 export type RootScopeUser = AuthUser | false | null;
@@ -20,8 +20,8 @@ export type JotAuthUnauthenticated =
 export interface JotAuthMarks {
   /** The request was made by @jotauth/client itself: the interceptor leaves it alone. */
   readonly skip?: boolean;
-  /** Token generation when the request left (see `AuthClient.recoverFrom401`). */
-  readonly generation?: number;
+  /** How the request left, for the request core to judge its response (see `RequestAuth.settle`). */
+  readonly attempt?: Attempt;
   /** Header names the interceptor added, replaced on the retry. */
   readonly added?: readonly string[];
   /** This is the one retry after a refresh: a 401 now is final. */
@@ -43,6 +43,8 @@ export interface AuthService {
   login(credentials: Credentials): IPromise<AuthUser>;
   /** Log out here and in every tab; local state is cleared even when the server is unreachable. */
   logout(): IPromise<void>;
+  /** End every session of the user (every device), then this one; rejects with `logout_all_failed`. */
+  logoutEverywhere(): IPromise<void>;
   /** A `resolve` function: the user, or rejection with code `unauthenticated`. Usable unbound. */
   readonly requireUser: () => IPromise<AuthUser>;
   /** A `resolve` function requiring `role`: rejects with code `forbidden` (403) when the user lacks it. */

@@ -35,7 +35,7 @@ describe('$rootScope.user and the auth events', () => {
     expect(h.$rootScope.user).toEqual(USER);
     const [first, second] = h.requestsTo('/api/auth/me');
     expect(header(first!.headers, 'authorization')).toBeUndefined();
-    expect(header(second!.headers, 'authorization')).toBe(`Bearer ${h.model.token!}`);
+    expect(header(second!.headers, 'authorization')).toBe(`Bearer ${h.server.state.currentToken!}`);
   });
 });
 
@@ -62,10 +62,10 @@ describe('$auth.getUser', () => {
 
   it('rejects with the server error when /me fails otherwise, and asks again next time', async () => {
     h = createHarness({ loggedIn: true });
-    h.model.overrides.set('GET /api/auth/me', () => problem(503, 'unavailable'));
+    h.server.state.overrides.set('GET /api/auth/me', () => problem(503, 'unavailable'));
     await h.drain();
     expect(h.$rootScope.user).toBeNull(); // still unknown, not "logged out"
-    h.model.overrides.clear();
+    h.server.state.overrides.clear();
     const result = outcome(h.$auth.getUser());
     await h.drain();
     expect(result.value).toEqual(USER);
@@ -73,11 +73,17 @@ describe('$auth.getUser', () => {
   });
 });
 
+/** A harness whose start-up (`/me`, one refresh attempt) is over, with its broadcasts forgotten. */
+async function startedAnonymous(): Promise<Harness> {
+  const harness = createHarness();
+  await harness.drain();
+  harness.broadcasts.length = 0;
+  return harness;
+}
+
 describe('$auth.login and $auth.logout', () => {
   it('logs in, sets $rootScope.user and broadcasts $authenticated', async () => {
-    h = createHarness();
-    await h.drain();
-    h.broadcasts.length = 0;
+    h = await startedAnonymous();
 
     const result = outcome(h.$auth.login({ email: 'ada@example.org', password: 'right' }));
     await h.drain();
@@ -85,7 +91,7 @@ describe('$auth.login and $auth.logout', () => {
     expect(result.value).toEqual(USER);
     expect(h.$rootScope.user).toEqual(USER);
     expect(h.broadcasts).toEqual([{ name: '$authenticated', args: [USER] }]);
-    expect(JSON.parse(String(h.requestsTo('/api/auth/login')[0]!.data))).toEqual({
+    expect(JSON.parse(String(h.requestsTo('/api/auth/login')[0]!.body))).toEqual({
       email: 'ada@example.org',
       password: 'right',
       delivery: 'cookie',
@@ -96,9 +102,7 @@ describe('$auth.login and $auth.logout', () => {
   });
 
   it('rejects a wrong password with invalid_credentials and broadcasts nothing new', async () => {
-    h = createHarness();
-    await h.drain();
-    h.broadcasts.length = 0;
+    h = await startedAnonymous();
 
     const result = outcome(h.$auth.login({ email: 'ada@example.org', password: 'wrong' }));
     await h.drain();
@@ -110,7 +114,7 @@ describe('$auth.login and $auth.logout', () => {
 
   it('passes throttling through with Retry-After', async () => {
     h = createHarness();
-    h.model.overrides.set('POST /api/auth/login', () => [429, { code: 'too_many_attempts', detail: 'slow down' }, { 'Content-Type': 'application/problem+json', 'Retry-After': '12' }]);
+    h.server.state.overrides.set('POST /api/auth/login', () => ({ status: 429, body: { code: 'too_many_attempts', detail: 'slow down' }, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '12' } }));
     const result = outcome(h.$auth.login({ email: 'ada@example.org', password: 'right' }));
     await h.drain();
     expect(result.error).toMatchObject({ code: 'too_many_attempts', status: 429, retryAfter: 12, message: 'slow down' });
@@ -139,7 +143,7 @@ describe('$auth.login and $auth.logout', () => {
   it('logs out locally even when the server cannot be reached', async () => {
     h = createHarness({ loggedIn: true });
     await h.drain();
-    h.model.overrides.set('POST /api/auth/logout', () => [-1]);
+    h.server.state.overrides.set('POST /api/auth/logout', () => 'network_error' as const);
     const result = outcome(h.$auth.logout());
     await h.drain();
     expect(result.error).toBeUndefined();

@@ -1,35 +1,22 @@
 /**
- * A real AngularJS 1.8 injector with ngMock's $httpBackend standing in for the jotauth server
- * and an API. Responders are driven by a small model (tokens, session), and `drain()` runs
- * native promises, digests and backend flushes until everything has settled.
+ * A real AngularJS 1.8 injector whose ngMock $httpBackend answers from the shared fake auth
+ * server (test-support/), and `drain()`, which runs native promises, digests and backend
+ * flushes until everything has settled.
  */
 import angular, { type IHttpService, type IRootScopeService, type auto } from 'angular';
 import 'angular-mocks';
 import type { AuthClientConfig } from '@jotauth/client';
+import { createFakeAuthServer, type FakeAuthServer, USER } from '../../test-support/fake-auth-server.js';
 import { registerJotAuth, type AuthService } from '../src/index.js';
 
 registerJotAuth(angular);
 
-export const USER = { id: 'u1', email: 'ada@example.org', name: 'Ada', roles: ['user'], scope: 'lessons' };
+export { problem, USER } from '../../test-support/fake-auth-server.js';
 export const ADMIN = { ...USER, id: 'a1', roles: ['user', 'admin'] };
 
-type Reply = [number, unknown?, Record<string, string>?];
-
-export interface RecordedRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: Record<string, unknown>;
-  readonly data: unknown;
-}
-
-/** A request header by case-insensitive name ($http keeps the case it was given). */
-export function header(headers: Record<string, unknown>, name: string): unknown {
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase());
-  return key === undefined ? undefined : headers[key];
-}
-
-export function problem(status: number, code: string): Reply {
-  return [status, { type: 'about:blank', title: code, status, detail: `${code}!`, code }, { 'Content-Type': 'application/problem+json' }];
+/** A request header by case-insensitive name, undefined when absent. */
+export function header(headers: Headers, name: string): string | undefined {
+  return headers.get(name) ?? undefined;
 }
 
 export interface HarnessOptions {
@@ -37,61 +24,17 @@ export interface HarnessOptions {
   /** A session exists before the app starts (cookies from an earlier visit). */
   readonly loggedIn?: boolean;
   readonly user?: typeof USER;
+  /** Turn off $http's own XSRF header, to see only what jotauth adds. */
+  readonly withoutNgXsrf?: boolean;
+  /** The fake server to answer from; default a new one for the options above. */
+  readonly server?: FakeAuthServer;
 }
 
 export function createHarness(options: HarnessOptions = {}) {
-  const delivery = options.config?.delivery ?? 'cookie';
-  let serial = 0;
-  const model = {
-    user: options.user ?? USER,
-    session: options.loggedIn ?? false,
-    accessValid: options.loggedIn ?? false,
-    token: null as string | null,
-    refreshReply: null as Reply | null,
-    overrides: new Map<string, () => Reply>(),
-  };
-  const requests: RecordedRequest[] = [];
-
-  const issue = (): Reply => {
-    serial += 1;
-    model.session = true;
-    model.accessValid = true;
-    model.token = `token-${serial}`;
-    if (delivery === 'cookie') return [204];
-    return [200, { access_token: model.token, token_type: 'Bearer', expires_in: 900, expires_at: Math.floor(Date.now() / 1000) + 900 }, { 'Content-Type': 'application/json' }];
-  };
-  if (model.session && delivery === 'body') model.token = null; // memory storage: new page, no token yet
-
-  const authorized = (headers: Record<string, unknown>): boolean =>
-    delivery === 'body'
-      ? model.token !== null && header(headers, 'authorization') === `Bearer ${model.token}`
-      : model.accessValid;
-
-  const respond = (method: string, url: string, data: unknown, headers: Record<string, unknown>): Reply => {
-    requests.push({ method, url, headers: { ...headers }, data });
-    const path = new URL(url, 'http://localhost:3000').pathname;
-    const override = model.overrides.get(`${method} ${path}`);
-    if (override) return override();
-    switch (`${method} ${path}`) {
-      case 'POST /api/auth/login': {
-        const body = JSON.parse(String(data)) as { password?: string };
-        return body.password === 'right' ? issue() : problem(401, 'invalid_credentials');
-      }
-      case 'POST /api/auth/refresh':
-        if (model.refreshReply) return model.refreshReply;
-        return model.session ? issue() : problem(401, 'session_expired');
-      case 'POST /api/auth/logout':
-        model.session = false;
-        model.accessValid = false;
-        model.token = null;
-        return [204];
-      case 'GET /api/auth/me':
-        return authorized(headers) ? [200, model.user, { 'Content-Type': 'application/json' }] : problem(401, 'invalid_token');
-      default:
-        if (!url.startsWith('/') && !url.startsWith('http://localhost:3000/')) return [401, 'third party says no'];
-        return authorized(headers) ? [200, { ok: true, path }, { 'Content-Type': 'application/json' }] : problem(401, 'invalid_token');
-    }
-  };
+  const server =
+    options.server ??
+    createFakeAuthServer({ delivery: options.config?.delivery ?? 'cookie', loggedIn: options.loggedIn ?? false });
+  if (options.user) server.state.user = options.user;
 
   const injector: auto.IInjectorService = angular.injector([
     'ng',
@@ -99,8 +42,11 @@ export function createHarness(options: HarnessOptions = {}) {
     'jotauth',
     [
       '$authProvider',
-      ($authProvider: { configure(config: AuthClientConfig): void }) => {
+      '$httpProvider',
+      ($authProvider: { configure(config: AuthClientConfig): void }, $httpProvider: angular.IHttpProvider) => {
         $authProvider.configure({ crossTab: false, ...options.config });
+        // $http's own XSRF header goes on every same-origin request, GET included.
+        if (options.withoutNgXsrf) $httpProvider.defaults.xsrfCookieName = 'no-such-cookie';
       },
     ],
   ], true); // strictDi, as ng-strict-di apps run: every injectable must be annotated
@@ -108,7 +54,7 @@ export function createHarness(options: HarnessOptions = {}) {
   for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']) {
     $httpBackend
       .when(method, /.*/)
-      .respond((m: string, url: string, data: unknown, headers: Record<string, unknown>) => respond(m, url, data, headers));
+      .respond((m: string, url: string, data: unknown, headers: Record<string, unknown>) => server.backendReply(m, url, data, headers));
   }
   const $rootScope = injector.get<IRootScopeService>('$rootScope');
   const $http = injector.get<IHttpService>('$http');
@@ -134,14 +80,24 @@ export function createHarness(options: HarnessOptions = {}) {
     }
   }
 
-  const requestsTo = (path: string): RecordedRequest[] =>
-    requests.filter((r) => new URL(r.url, 'http://localhost:3000').pathname === path);
 
   const destroy = (): void => {
     $rootScope.$destroy();
   };
 
-  return { injector, $httpBackend, $rootScope, $http, $auth, model, requests, requestsTo, broadcasts, drain, issue, destroy };
+  return {
+    injector,
+    $httpBackend,
+    $rootScope,
+    $http,
+    $auth,
+    server,
+    requests: server.calls,
+    requestsTo: (path: string) => server.callsTo(path),
+    broadcasts,
+    drain,
+    destroy,
+  };
 }
 
 export type Harness = ReturnType<typeof createHarness>;

@@ -33,7 +33,7 @@ describe('request: credentials only for allowed URLs', () => {
     const result = get(harness, '/api/lessons');
     await harness.drain();
     expect(result.value).toMatchObject({ status: 200 });
-    expect(header(harness.requestsTo('/api/lessons')[0]!.headers, 'authorization')).toBe(`Bearer ${harness.model.token!}`);
+    expect(header(harness.requestsTo('/api/lessons')[0]!.headers, 'authorization')).toBe(`Bearer ${harness.server.state.currentToken!}`);
   });
 
   it.each([
@@ -83,7 +83,7 @@ describe('request: credentials only for allowed URLs', () => {
 describe('responseError: refresh once on 401 and retry', () => {
   it('refreshes and retries through $http, so the caller only sees the success', async () => {
     const harness = await loggedInBody();
-    harness.model.token = 'rotated-away'; // the access token expired on the server side
+    harness.server.expireAccessToken(); // the access token expired on the server side
 
     const result = get(harness, '/api/lessons');
     await harness.drain();
@@ -92,13 +92,13 @@ describe('responseError: refresh once on 401 and retry', () => {
     expect(harness.requestsTo('/api/auth/refresh')).toHaveLength(1);
     const [first, retry] = harness.requestsTo('/api/lessons');
     expect(header(first!.headers, 'authorization')).not.toBe(header(retry!.headers, 'authorization'));
-    expect(header(retry!.headers, 'authorization')).toBe(`Bearer ${harness.model.token}`);
+    expect(header(retry!.headers, 'authorization')).toBe(`Bearer ${harness.server.state.currentToken!}`);
     expect(harness.broadcasts).toEqual([]);
   });
 
   it('sends exactly one refresh for ten concurrent 401s and retries every request', async () => {
     const harness = await loggedInBody();
-    harness.model.token = 'rotated-away';
+    harness.server.expireAccessToken();
 
     const results = Array.from({ length: 10 }, (_, i) => get(harness, `/api/lessons/${i}`));
     await harness.drain();
@@ -110,8 +110,8 @@ describe('responseError: refresh once on 401 and retry', () => {
 
   it('ends the session when the refresh is refused: $unauthenticated once, user false, requests rejected', async () => {
     const harness = await loggedInBody();
-    harness.model.token = 'rotated-away';
-    harness.model.refreshReply = problem(401, 'session_revoked');
+    harness.server.expireAccessToken();
+    harness.server.state.refreshFailure = () => problem(401, 'session_revoked');
 
     const results = [get(harness, '/api/a'), get(harness, '/api/b')];
     await harness.drain();
@@ -126,7 +126,7 @@ describe('responseError: refresh once on 401 and retry', () => {
 
   it('gives up after the retry: a second 401 is final and broadcast', async () => {
     const harness = await loggedInBody();
-    harness.model.overrides.set('GET /api/forbidden-ish', () => problem(401, 'invalid_token'));
+    harness.server.state.overrides.set('GET /api/forbidden-ish', () => problem(401, 'invalid_token'));
 
     const result = get(harness, '/api/forbidden-ish');
     await harness.drain();
@@ -140,16 +140,16 @@ describe('responseError: refresh once on 401 and retry', () => {
     expect(harness.$rootScope.user).toMatchObject({ id: 'u1' }); // one refused request is not a logout
   });
 
-  it('does not refresh for a 401 from /me: it broadcasts $unauthenticated', async () => {
+  it('treats a 401 from /me like any API call: refresh, retry, no broadcast', async () => {
     const harness = await loggedInBody();
-    harness.model.token = 'rotated-away';
+    harness.server.expireAccessToken();
 
     const result = get(harness, '/api/auth/me');
     await harness.drain();
 
-    expect((result.error as IHttpResponse<unknown>).status).toBe(401);
-    expect(harness.requestsTo('/api/auth/refresh')).toHaveLength(0);
-    expect(harness.broadcasts.map((b) => b.name)).toEqual(['$unauthenticated']);
+    expect(result.value).toMatchObject({ status: 200 });
+    expect(harness.requestsTo('/api/auth/refresh')).toHaveLength(1);
+    expect(harness.broadcasts).toEqual([]);
   });
 
   it('leaves a third-party 401 alone: no refresh, no broadcast', async () => {
@@ -163,8 +163,8 @@ describe('responseError: refresh once on 401 and retry', () => {
 
   it('keeps the session and reports the request when the refresh endpoint is down (503)', async () => {
     const harness = await loggedInBody();
-    harness.model.token = 'rotated-away';
-    harness.model.refreshReply = problem(503, 'unavailable');
+    harness.server.expireAccessToken();
+    harness.server.state.refreshFailure = () => problem(503, 'unavailable');
 
     const result = get(harness, '/api/lessons');
     await harness.drain();
@@ -178,7 +178,7 @@ describe('responseError: refresh once on 401 and retry', () => {
 
   it('passes other errors through untouched', async () => {
     const harness = await loggedInBody();
-    harness.model.overrides.set('GET /api/boom', () => [500, 'boom']);
+    harness.server.state.overrides.set('GET /api/boom', () => ({ status: 500, body: 'boom' }));
     const result = get(harness, '/api/boom');
     await harness.drain();
     expect((result.error as IHttpResponse<unknown>).status).toBe(500);
@@ -188,7 +188,7 @@ describe('responseError: refresh once on 401 and retry', () => {
   it('refreshes in cookie delivery too and retries with the XSRF header', async () => {
     h = createHarness({ loggedIn: true });
     await h.drain();
-    h.model.accessValid = false;
+    h.server.expireAccessToken();
 
     const result = outcome(h.$http.post('/api/lessons', { title: 'x' }));
     await h.drain();
@@ -197,6 +197,6 @@ describe('responseError: refresh once on 401 and retry', () => {
     expect(h.requestsTo('/api/auth/refresh')).toHaveLength(1);
     const [, retry] = h.requestsTo('/api/lessons');
     expect(header(retry!.headers, 'x-xsrf-token')).toBe('csrf-1');
-    expect(retry!.data).toBe('{"title":"x"}');
+    expect(retry!.body).toBe('{"title":"x"}');
   });
 });

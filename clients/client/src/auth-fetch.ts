@@ -1,45 +1,55 @@
-import type { UrlPolicy } from './url-policy.js';
+import type { RequestAuth, RequestPort } from './request-auth.js';
 
-/** What the auth-aware fetch needs from the client. */
-export interface AuthFetchDeps {
-  readonly fetch: typeof fetch;
-  readonly policy: UrlPolicy;
-  /** Credential headers for a method (see credentials.ts). */
-  readonly credentialHeaders: (method: string) => Record<string, string>;
-  /** The current token generation. */
-  readonly generation: () => number;
-  /** After a 401 for a request sent at a generation: true to retry, false to give up. */
-  readonly recoverFrom401: (sentGeneration: number) => Promise<boolean>;
-  /** Login, refresh and logout are never refreshed-and-retried. */
-  readonly isAuthEndpoint: (url: string) => boolean;
-  /** True when the held token is already known to be expired (refresh before sending). */
-  readonly tokenKnownExpired: () => boolean;
+/** A fetch call as the port sees it: the arguments, with the headers already a `Headers`. */
+interface FetchCall {
+  readonly input: RequestInfo | URL;
+  readonly init: RequestInit;
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Headers;
+}
+
+const fetchPort: RequestPort<FetchCall> = {
+  url: (call) => call.url,
+  method: (call) => call.method,
+  hasHeader: (call, name) => call.headers.has(name),
+  authorize(call, added, withCookies) {
+    const headers = new Headers(call.headers);
+    for (const [name, value] of Object.entries(added)) headers.set(name, value);
+    const credentials = call.init.credentials ?? (withCookies ? 'include' : undefined);
+    return { ...call, headers, init: credentials ? { ...call.init, credentials } : call.init };
+  },
+};
+
+function fetchCall(input: RequestInfo | URL, init: RequestInit): FetchCall {
+  const request = typeof input === 'string' || input instanceof URL ? null : input;
+  return {
+    input,
+    init,
+    url: typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+    method: (init.method ?? request?.method ?? 'GET').toUpperCase(),
+    headers: new Headers(init.headers ?? request?.headers),
+  };
 }
 
 /**
- * A `fetch` that adds credentials for allowed URLs only and, on a 401, recovers once (one
- * refresh for every request that fails at the same time) and resends. URLs that are not
- * allowed pass through untouched: no header, no refresh.
+ * The fetch adapter of {@link RequestAuth}: a `fetch` that adds credentials for covered URLs
+ * and, on a 401 the core calls recoverable, resends once. Other URLs pass through untouched.
  */
-export function createAuthFetch(deps: AuthFetchDeps): typeof fetch {
+export function createAuthFetch(auth: RequestAuth, fetchImpl: typeof fetch): typeof fetch {
+  const send = (call: FetchCall): Promise<Response> => {
+    const { input } = call;
+    // A Request body can be read once: send a clone so the original is there for the retry.
+    const body = typeof input === 'string' || input instanceof URL ? input : input.clone();
+    return fetchImpl(body, { ...call.init, headers: call.headers });
+  };
   return async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
-    const request = typeof input === 'string' || input instanceof URL ? null : input;
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!deps.policy.allows(url)) return deps.fetch(input, init);
-    const method = (init.method ?? request?.method ?? 'GET').toUpperCase();
-    if (deps.tokenKnownExpired()) await deps.recoverFrom401(deps.generation()); // skip a sure 401
-    const send = (): Promise<Response> => {
-      const headers = new Headers(init.headers ?? request?.headers);
-      for (const [name, value] of Object.entries(deps.credentialHeaders(method))) {
-        if (!headers.has(name)) headers.set(name, value); // an explicit header from the caller wins
-      }
-      // A Request body can be read once: send a clone so the original is there for the retry.
-      return deps.fetch(request ? request.clone() : input, { ...init, headers });
-    };
-    const sentGeneration = deps.generation();
-    const response = await send();
-    if (response.status !== 401 || deps.isAuthEndpoint(url)) return response;
-    if (!(await deps.recoverFrom401(sentGeneration))) return response;
-    return send(); // a second 401 is final: no refresh loop
+    const call = fetchCall(input, init);
+    if (!auth.covers(call.url)) return fetchImpl(input, init);
+    await auth.beforeSend();
+    const first = auth.authorize(fetchPort, call, false);
+    const response = await send(first.request);
+    if ((await auth.settle(first.attempt, response.status)) !== 'retry') return response;
+    return send(auth.authorize(fetchPort, call, true).request);
   };
 }

@@ -4,8 +4,9 @@ import { createCredentialHeaders } from './credentials.js';
 import { openTabChannel, type TabMessage } from './cross-tab.js';
 import { callSafely, createEmitter } from './emitter.js';
 import { AuthError, authErrorFrom, readJsonObject } from './errors.js';
+import { createRefreshLock } from './refresh-lock.js';
 import { proactiveRefreshDelay } from './refresh-timing.js';
-import { createRemoteRefresh } from './remote-refresh.js';
+import { createRequestAuth } from './request-auth.js';
 import { singleFlight } from './single-flight.js';
 import { createTokenStorage } from './storage.js';
 import { readTokenGrant, type TokenGrant } from './token-response.js';
@@ -27,11 +28,15 @@ const SESSION_REFUSED = new Set([400, 401, 403]);
 /** Retry delay of a proactive refresh that could not reach the server. */
 const RETRY_MS = 5000;
 
+/** The endpoints whose 401 is an answer (a wrong password, no session), never refreshed. */
+const AUTH_ENDPOINTS: ReadonlySet<keyof AuthEndpoints> = new Set(['login', 'refresh', 'logout']);
+
 /**
  * Create a client for one jotauth auth server (DESIGN.md §8). It keeps the user state, adds
  * credentials to requests for allowed URLs only, refreshes the access token once on 401 (one
- * refresh in flight however many requests fail together) and shortly before expiry, and keeps
- * the tabs of one origin in step over BroadcastChannel.
+ * refresh in flight however many requests fail together) and shortly before expiry, lets one
+ * tab of the origin refresh at a time (Web Locks) and tells the other tabs over
+ * BroadcastChannel.
  */
 export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
   const settings = resolveConfig(config);
@@ -49,11 +54,11 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     blocked: settings.blockedUrls,
     pageUrl: settings.pageUrl,
   });
-  const endpointNames: readonly (keyof AuthEndpoints)[] = ['login', 'refresh', 'logout', 'me'];
+  const endpointNames = Object.keys(endpoints) as (keyof AuthEndpoints)[];
   const endpointKeys = endpointNames.map((name) => [name, endpointKey(endpoints[name])] as const);
   const events = createEmitter<AuthEventMap>();
   const userListeners = new Set<(user: UserState) => void>();
-  const remote = createRemoteRefresh(clock, settings.crossTabWaitMs);
+  const exclusive = createRefreshLock(settings.locks, settings.refreshLockName);
   const tabs = settings.channelName ? openTabChannel(settings.channelName, onTabMessage) : null;
 
   let user: UserState = undefined;
@@ -165,6 +170,8 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
         throw new AuthError('invalid_response', response.status, 'refresh gave no access_token');
       }
       adopt(grant);
+      // Posted before the lock is released, so a waiting tab mostly has the token when it
+      // gets the lock; when the notice is late it refreshes again, one after the other: safe.
       tabs?.post({ type: 'refreshed', token: grant.token, expiresAt: grant.expiresAt });
       return true;
     }
@@ -177,46 +184,35 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     return false;
   }
 
-  const refresh = singleFlight(async (): Promise<boolean> => {
-    const elsewhere = await remote.wait();
-    if (elsewhere !== undefined) return elsewhere;
-    tabs?.post({ type: 'refreshing' });
-    try {
-      return await refreshHere();
-    } catch (error) {
-      tabs?.post({ type: 'refresh-failed' });
-      throw error;
-    }
+  const refresh = singleFlight((): Promise<boolean> => {
+    const askedAt = { generation, sessionEpoch };
+    return exclusive(async () => {
+      // Another tab held the lock and told us its outcome meanwhile: use it, send nothing.
+      if (generation !== askedAt.generation) return true;
+      if (sessionEpoch !== askedAt.sessionEpoch && user === null) return false;
+      return refreshHere();
+    });
   });
-
-  async function recoverFrom401(sentGeneration: number): Promise<boolean> {
-    if (sentGeneration !== generation) return true;
-    try {
-      return await refresh();
-    } catch {
-      return false;
-    }
-  }
 
   function matchEndpoint(url: string): keyof AuthEndpoints | null {
     const key = endpointKey(url);
     return endpointKeys.find(([, known]) => known === key)?.[0] ?? null;
   }
 
-  function isAuthEndpoint(url: string): boolean {
-    const name = matchEndpoint(url);
-    return name !== null && name !== 'me';
-  }
-
-  const authFetch = createAuthFetch({
-    fetch: fetchImpl,
+  const requests = createRequestAuth({
     policy,
+    withCookies: delivery === 'cookie',
     credentialHeaders,
     generation: () => generation,
-    recoverFrom401,
-    isAuthEndpoint,
+    isAuthEndpoint: (url) => {
+      const name = matchEndpoint(url);
+      return name !== null && AUTH_ENDPOINTS.has(name);
+    },
     tokenKnownExpired: () => Boolean(storage?.load()) && expiresAt !== null && expiresAt <= clock.now(),
+    refresh,
+    signedOut: () => user === null,
   });
+  const authFetch = createAuthFetch(requests, fetchImpl);
 
   async function loadUser(): Promise<AuthUser | null> {
     const epoch = sessionEpoch;
@@ -279,20 +275,27 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     endSession({ reason: 'logout' }, true);
   }
 
+  async function logoutEverywhere(): Promise<void> {
+    let response: Response;
+    try {
+      response = await authFetch(endpoints.logoutAll, { method: 'POST', credentials: 'include' });
+    } catch {
+      throw new AuthError('network_error', 0, `could not reach ${endpoints.logoutAll}`);
+    }
+    // 401: no session left to end here either; logging out locally is all that remains.
+    if (!response.ok && response.status !== 401) {
+      const { message, retryAfter, serverCode } = await authErrorFrom(response);
+      throw new AuthError('logout_all_failed', response.status, message, retryAfter, serverCode);
+    }
+    await logout();
+  }
+
   function onTabMessage(message: TabMessage): void {
     switch (message.type) {
-      case 'refreshing':
-        remote.started();
-        return;
       case 'refreshed':
         adopt(message);
-        remote.settle(true);
-        return;
-      case 'refresh-failed':
-        remote.settle(undefined);
         return;
       case 'logout':
-        remote.settle(false);
         if (user !== null) endSession({ reason: 'other_tab' }, false);
         return;
       case 'login':
@@ -313,11 +316,10 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     get expiresAt() {
       return expiresAt;
     },
-    get generation() {
-      return generation;
-    },
+    delivery,
     login,
     logout,
+    logoutEverywhere,
     getUser,
     subscribe(listener) {
       userListeners.add(listener);
@@ -327,15 +329,13 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     on: (event, listener) => events.on(event, listener),
     fetch: authFetch,
     refresh,
-    recoverFrom401,
+    requests,
     authHeaders: (url, method = 'GET') => (policy.allows(url) ? credentialHeaders(method) : {}),
     isAllowedUrl: (url) => policy.allows(url),
     endpoints,
     matchEndpoint,
-    isAuthEndpoint,
     dispose() {
       cancelTimer();
-      remote.settle(undefined);
       tabs?.close();
     },
   };

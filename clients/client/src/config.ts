@@ -1,3 +1,4 @@
+import { browserLocks, type LockManagerLike } from './refresh-lock.js';
 import type { AuthClientConfig, AuthEndpoints, Clock, Delivery, StorageKind, TokenStorage } from './types.js';
 
 /** The configuration with every default filled in and every URL resolved. */
@@ -16,7 +17,10 @@ export interface ResolvedConfig {
   readonly refreshJitterMs: number;
   /** BroadcastChannel name, or null when cross-tab coordination is off. */
   readonly channelName: string | null;
-  readonly crossTabWaitMs: number;
+  /** Web Locks name of the cross-tab refresh mutex, or null when cross-tab coordination is off. */
+  readonly refreshLockName: string | null;
+  /** The Web Locks manager, or null where there is none. */
+  readonly locks: LockManagerLike | null;
   readonly fetch: typeof fetch;
   readonly clock: Clock;
 }
@@ -26,6 +30,7 @@ const DEFAULT_ENDPOINTS: AuthEndpoints = {
   refresh: '/api/auth/refresh',
   logout: '/api/auth/logout',
   me: '/api/auth/me',
+  logoutAll: '/api/auth/logout-all',
 };
 
 /** The global timers and Date.now, looked up at call time so fake timers installed later apply. */
@@ -48,6 +53,7 @@ export function resolveConfig(config: AuthClientConfig): ResolvedConfig {
     refresh: join(paths.refresh),
     logout: join(paths.logout),
     me: join(paths.me),
+    logoutAll: join(paths.logoutAll),
   };
   const delivery: string = config.delivery ?? 'cookie'; // checked: plain-JS callers exist
   if (delivery !== 'cookie' && delivery !== 'body') {
@@ -56,6 +62,7 @@ export function resolveConfig(config: AuthClientConfig): ResolvedConfig {
   const pageOrigin = pageUrl ? [new URL(pageUrl).origin] : [];
   const authOrigin = baseUrl ? [new URL(baseUrl, pageUrl).origin] : pageOrigin;
   const crossTab = config.crossTab ?? true;
+  const channelName = crossTab === false ? null : crossTab === true ? 'jotauth' : crossTab;
   return {
     delivery,
     endpoints,
@@ -69,8 +76,9 @@ export function resolveConfig(config: AuthClientConfig): ResolvedConfig {
     xsrfHeaderName: config.xsrfHeaderName ?? 'X-XSRF-TOKEN',
     refreshBeforeMs: (config.refreshBeforeSeconds ?? 30) * 1000,
     refreshJitterMs: config.refreshJitterMs ?? 2000,
-    channelName: crossTab === false ? null : crossTab === true ? 'jotauth' : crossTab,
-    crossTabWaitMs: config.crossTabWaitMs ?? 5000,
+    channelName,
+    refreshLockName: channelName === null ? null : `${channelName}.refresh`,
+    locks: config.locks === undefined ? browserLocks() : config.locks,
     fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     clock: config.clock ?? systemClock,
   };

@@ -1,18 +1,17 @@
 import type { StoredToken } from './types.js';
 
 /**
- * Messages between tabs of the same origin. Tokens travel only in body delivery: the channel
- * is same-origin, the same trust boundary as the tab's own memory.
+ * Notices between tabs of the same origin: they say what happened, they coordinate nothing
+ * (the refresh lock, refresh-lock.ts, does that). Tokens travel only in body delivery: the
+ * channel is same-origin, the same trust boundary as the tab's own memory.
  */
 export type TabMessage =
   | { readonly type: 'login'; readonly token: StoredToken | null; readonly expiresAt: number | null }
-  | { readonly type: 'refreshing' }
   | {
       readonly type: 'refreshed';
       readonly token: StoredToken | null;
       readonly expiresAt: number | null;
     }
-  | { readonly type: 'refresh-failed' }
   | { readonly type: 'logout' };
 
 /** One tab's end of the cross-tab channel. */
@@ -21,7 +20,7 @@ export interface TabChannel {
   close(): void;
 }
 
-const TYPES = new Set(['login', 'refreshing', 'refreshed', 'refresh-failed', 'logout']);
+const TYPES = new Set(['login', 'refreshed', 'logout']);
 
 const NO_CHANNEL: TabChannel = { post: () => undefined, close: () => undefined };
 

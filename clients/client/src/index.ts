@@ -3,6 +3,9 @@
  */
 export { createAuthClient } from './client.js';
 export { AuthError } from './errors.js';
+export type { AuthErrorCode } from './errors.js';
+export type { Attempt, RequestAuth, RequestPort, Verdict } from './request-auth.js';
+export type { LockManagerLike } from './refresh-lock.js';
 export { decodeToken, isExpired, expiresAtMs } from './token.js';
 export type { DecodedToken, TokenClaims } from './token.js';
 export { createUrlPolicy } from './url-policy.js';

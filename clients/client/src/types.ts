@@ -1,3 +1,7 @@
+import type { AuthErrorCode } from './errors.js';
+import type { LockManagerLike } from './refresh-lock.js';
+import type { RequestAuth } from './request-auth.js';
+
 /** The signed-in user as returned by `GET /api/auth/me` (DESIGN.md §5). */
 export interface AuthUser {
   readonly id: string;
@@ -51,6 +55,8 @@ export interface AuthEndpoints {
   readonly refresh: string;
   readonly logout: string;
   readonly me: string;
+  /** Ends every session of the user (`logoutEverywhere`). */
+  readonly logoutAll: string;
 }
 
 /** Why the client considers the user logged out. */
@@ -68,7 +74,7 @@ export type UnauthenticatedReason =
 export interface UnauthenticatedEvent {
   readonly reason: UnauthenticatedReason;
   /** The server's problem `code` when it gave one (e.g. `session_revoked`). */
-  readonly code?: string;
+  readonly code?: AuthErrorCode;
 }
 
 /** Events of an {@link AuthClient} and their payloads. */
@@ -95,7 +101,7 @@ export interface AuthClientConfig {
   readonly allowedUrls?: readonly string[];
   /** Origins or URL prefixes that never get credentials, even when allowed. Wins over allowed. */
   readonly blockedUrls?: readonly string[];
-  /** Override endpoint paths; defaults are `/api/auth/{login,refresh,logout,me}`. */
+  /** Override endpoint paths; defaults are `/api/auth/{login,refresh,logout,me,logout-all}`. */
   readonly endpoints?: Partial<AuthEndpoints>;
   /** Body delivery only: where to keep the access token; default 'memory'. */
   readonly storage?: StorageKind | TokenStorage;
@@ -109,10 +115,14 @@ export interface AuthClientConfig {
   readonly refreshBeforeSeconds?: number;
   /** Random per-tab head start (ms) so tabs do not refresh at the same instant; default 2000. */
   readonly refreshJitterMs?: number;
-  /** Cross-tab coordination over BroadcastChannel; a string names the channel. Default true. */
+  /**
+   * Cross-tab coordination: one tab refreshes at a time (Web Locks) and the tabs hear of each
+   * other's login, refresh and logout (BroadcastChannel). A string names the channel (and the
+   * lock, `<name>.refresh`). Default true ('jotauth').
+   */
   readonly crossTab?: boolean | string;
-  /** How long (ms) to wait for another tab's refresh before refreshing here; default 5000. */
-  readonly crossTabWaitMs?: number;
+  /** The Web Locks manager; default `navigator.locks`, null for none (in-tab single flight only). */
+  readonly locks?: LockManagerLike | null;
   /** The fetch implementation; default the global fetch. */
   readonly fetch?: typeof fetch;
   /** Time source and timers; default Date.now and the global timers. */
@@ -129,6 +139,12 @@ export interface AuthClient {
   login(credentials: Credentials): Promise<AuthUser>;
   /** End the session on the server and in every tab. Local state is cleared even if the server is unreachable. */
   logout(): Promise<void>;
+  /**
+   * End every session of the user (every device) at the `logoutAll` endpoint, then this one
+   * as {@link AuthClient.logout} does. Rejects with `logout_all_failed` when the server
+   * refuses for another reason than "no session" (401); the local session then stays.
+   */
+  logoutEverywhere(): Promise<void>;
   /** The cached user from `/me` (refreshing once on 401): the user, or null when logged out. */
   getUser(options?: { readonly force?: boolean }): Promise<AuthUser | null>;
   /** Listen to user state changes; called at once with the current state. Returns an unsubscribe function. */
@@ -143,7 +159,14 @@ export interface AuthClient {
    * rejects with an `AuthError` when the server could not be reached or answered 5xx.
    */
   refresh(): Promise<boolean>;
-  /** Credential headers for a request to `url` (empty for URLs not allowed). For framework interceptors. */
+  /** How tokens travel: 'cookie' (HttpOnly cookies) or 'body' (Bearer header). */
+  readonly delivery: Delivery;
+  /**
+   * The request decisions the adapters share (credentials, refresh before sending, which 401s
+   * refresh, one retry): framework interceptors implement its small port and follow it.
+   */
+  readonly requests: RequestAuth;
+  /** Credential headers for a request to `url` (empty for URLs not allowed), for other HTTP libraries. */
   authHeaders(url: string, method?: string): Record<string, string>;
   /** Whether a request to `url` may carry credentials (allowed and not blocked). */
   isAllowedUrl(url: string): boolean;
@@ -151,20 +174,6 @@ export interface AuthClient {
   readonly endpoints: AuthEndpoints;
   /** Which auth endpoint `url` is (query and fragment ignored), or null. */
   matchEndpoint(url: string): keyof AuthEndpoints | null;
-  /** Whether `url` is login, refresh or logout: requests that are never refreshed-and-retried. */
-  isAuthEndpoint(url: string): boolean;
-  /**
-   * Counts access tokens: it changes on login, refresh and a token adopted from another tab.
-   * Interceptors record it when a request leaves and pass it to {@link AuthClient.recoverFrom401}.
-   */
-  readonly generation: number;
-  /**
-   * Decide what to do after a 401 for a request sent at `sentGeneration`: if a new token arrived
-   * since, resolve true at once (retry); otherwise refresh (single flight) and resolve true when
-   * refreshed. Resolves false when the request should fail (session ended, server unreachable).
-   * Never rejects.
-   */
-  recoverFrom401(sentGeneration: number): Promise<boolean>;
   /** Stop timers and close the cross-tab channel. */
   dispose(): void;
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthClient, type AuthClient } from '../src/index.js';
-import { createFakeServer } from './fake-server.js';
+import { createFakeAuthServer } from '../../test-support/fake-auth-server.js';
 
 let client: AuthClient | null = null;
 beforeEach(() => {
@@ -14,14 +14,14 @@ afterEach(() => {
   document.cookie = 'other=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/';
 });
 
-function cookieClient(server: ReturnType<typeof createFakeServer>, extra = {}): AuthClient {
+function cookieClient(server: ReturnType<typeof createFakeAuthServer>, extra = {}): AuthClient {
   client = createAuthClient({ delivery: 'cookie', fetch: server.fetch, crossTab: false, ...extra });
   return client;
 }
 
 describe('cookie delivery: XSRF header', () => {
   it.each(['POST', 'PUT', 'PATCH', 'DELETE', 'post'])('adds X-XSRF-TOKEN from the cookie on %s', async (method) => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     const auth = cookieClient(server);
     await auth.fetch('/api/lessons', { method });
     const sent = server.callsTo('/api/lessons')[0]!;
@@ -30,14 +30,14 @@ describe('cookie delivery: XSRF header', () => {
   });
 
   it.each(['GET', 'HEAD', 'OPTIONS'])('sends no XSRF header on safe method %s', async (method) => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     const auth = cookieClient(server);
     await auth.fetch('/api/lessons', { method });
     expect(server.callsTo('/api/lessons')[0]!.headers.has('x-xsrf-token')).toBe(false);
   });
 
   it('never sends the XSRF token to a third-party origin', async () => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     const auth = cookieClient(server);
     await auth.fetch('https://api.example.com.evil.com/api/lessons', { method: 'POST' });
     await auth.fetch('//evil.com/api/lessons', { method: 'POST' });
@@ -47,7 +47,7 @@ describe('cookie delivery: XSRF header', () => {
 
   it('honours custom cookie and header names', () => {
     document.cookie = 'csrf=abc; path=/';
-    const auth = cookieClient(createFakeServer({ delivery: 'cookie' }), {
+    const auth = cookieClient(createFakeAuthServer({ delivery: 'cookie' }), {
       xsrfCookieName: 'csrf',
       xsrfHeaderName: 'X-CSRF',
     });
@@ -57,12 +57,12 @@ describe('cookie delivery: XSRF header', () => {
 
   it('sends nothing when there is no XSRF cookie', () => {
     document.cookie = 'XSRF-TOKEN=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/';
-    const auth = cookieClient(createFakeServer({ delivery: 'cookie' }));
+    const auth = cookieClient(createFakeAuthServer({ delivery: 'cookie' }));
     expect(auth.authHeaders('/api/x', 'POST')).toEqual({});
   });
 
   it('logs in asking for cookie delivery and refreshes with the XSRF header', async () => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     const auth = cookieClient(server);
     await auth.login({ email: 'ada@example.org', password: 'right' });
     server.expireAccessToken();
@@ -80,7 +80,7 @@ describe('cookie delivery: XSRF header', () => {
   });
 
   it('takes the expiry from a JSON login response when the server sends one', async () => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     server.state.overrides.set('POST /api/auth/login', () => {
       server.issue();
       return new Response(JSON.stringify({ expires_at: 2_000_000_000 }), { headers: { 'content-type': 'application/json' } });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAuthClient, type AuthClient, type AuthClientConfig, type UnauthenticatedEvent } from '../src/index.js';
-import { createFakeServer, gate, settle, USER } from './fake-server.js';
+import { createFakeAuthServer, gate, problem, settle, USER } from '../../test-support/fake-auth-server.js';
+import { createFakeLocks } from './fake-locks.js';
 
 let channelSerial = 0;
 const open: AuthClient[] = [];
@@ -8,11 +9,25 @@ afterEach(() => {
   open.splice(0).forEach((c) => { c.dispose(); });
 });
 
-/** Two "tabs": two clients on one BroadcastChannel, talking to one server (one cookie jar). */
-function twoTabs(server: ReturnType<typeof createFakeServer>, config: AuthClientConfig = {}): [AuthClient, AuthClient] {
+/**
+ * Two "tabs": two clients on one BroadcastChannel and one lock manager, talking to one server
+ * (one cookie jar).
+ */
+function twoTabs(
+  server: ReturnType<typeof createFakeAuthServer>,
+  config: AuthClientConfig = {},
+): [AuthClient, AuthClient] {
   channelSerial += 1;
+  const locks = config.locks === undefined ? createFakeLocks(20) : config.locks;
   const make = (): AuthClient =>
-    createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: `jotauth-test-${channelSerial}`, refreshJitterMs: 0, ...config });
+    createAuthClient({
+      delivery: 'body',
+      fetch: server.fetch,
+      crossTab: `jotauth-test-${channelSerial}`,
+      refreshJitterMs: 0,
+      ...config,
+      locks,
+    });
   const tabs: [AuthClient, AuthClient] = [make(), make()];
   open.push(...tabs);
   return tabs;
@@ -23,9 +38,17 @@ async function until(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true);
 }
 
-describe('cross-tab coordination (BroadcastChannel)', () => {
+/** Two tabs after a login in the first has reached the second. */
+async function signedInTabs(server: ReturnType<typeof createFakeAuthServer>): Promise<[AuthClient, AuthClient]> {
+  const [a, b] = twoTabs(server);
+  await a.login({ email: 'ada@example.org', password: 'right' });
+  await until(() => Boolean(b.user));
+  return [a, b];
+}
+
+describe('cross-tab coordination (Web Locks for the refresh, BroadcastChannel for notices)', () => {
   it('logs every tab out when one tab logs out', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const [a, b] = twoTabs(server);
     await a.login({ email: 'ada@example.org', password: 'right' });
     await until(() => b.user !== undefined && b.user !== null);
@@ -41,7 +64,7 @@ describe('cross-tab coordination (BroadcastChannel)', () => {
   });
 
   it('shares a login: the other tab adopts the token and loads the user without refreshing', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const [a, b] = twoTabs(server);
     await a.login({ email: 'ada@example.org', password: 'right' });
     await until(() => b.user !== undefined && b.user !== null);
@@ -52,19 +75,18 @@ describe('cross-tab coordination (BroadcastChannel)', () => {
     expect(server.callsTo('/api/auth/refresh')).toHaveLength(0);
   });
 
-  it('lets one tab refresh while the other waits and adopts the new token', async () => {
-    const server = createFakeServer();
-    const [a, b] = twoTabs(server);
-    await a.login({ email: 'ada@example.org', password: 'right' });
-    await until(() => Boolean(b.user));
+  it('lets one tab refresh while the other waits on the lock and then uses the new token', async () => {
+    const server = createFakeAuthServer();
+    const [a, b] = await signedInTabs(server);
     server.expireAccessToken();
     const held = gate();
     server.state.refreshGate = held;
 
     const refreshA = a.refresh();
-    await settle(); // B hears "refreshing"
-    const requestB = b.fetch('/api/lessons');
     await settle();
+    const requestB = b.fetch('/api/lessons'); // 401, then B queues on the refresh lock
+    await settle();
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
     held.open();
 
     expect(await refreshA).toBe(true);
@@ -73,29 +95,71 @@ describe('cross-tab coordination (BroadcastChannel)', () => {
     expect(b.authHeaders('/api/x')).toEqual(a.authHeaders('/api/x'));
   });
 
-  it('refreshes itself when the other tab announced a refresh and then went silent', async () => {
-    const server = createFakeServer();
-    const [a, b] = twoTabs(server, { crossTabWaitMs: 1000 }); // roomy: the check below must run well before it
-    await a.login({ email: 'ada@example.org', password: 'right' });
-    await until(() => Boolean(b.user));
-    const silent = new BroadcastChannel(`jotauth-test-${channelSerial}`);
-    silent.postMessage({ type: 'refreshing' });
+  it('never lets two tabs refresh at once, even when the notice comes after the lock', async () => {
+    const server = createFakeAuthServer();
+    const locks = createFakeLocks(0);
+    const held = gate();
+    let inFlight = 0;
+    let most = 0;
+    const serverFetch = server.fetch;
+    const counting: typeof fetch = async (input, init) => {
+      const isRefresh = typeof input === 'string' && input.endsWith('/api/auth/refresh');
+      if (isRefresh) most = Math.max(most, (inFlight += 1));
+      try {
+        return await serverFetch(input, init);
+      } finally {
+        if (isRefresh) inFlight -= 1;
+      }
+    };
+    vi.stubGlobal('BroadcastChannel', undefined); // no notices at all: the lock alone must do
+    const c = createAuthClient({ delivery: 'body', fetch: counting, crossTab: 'jotauth-silent', locks });
+    const d = createAuthClient({ delivery: 'body', fetch: counting, crossTab: 'jotauth-silent', locks });
+    vi.unstubAllGlobals();
+    open.push(c, d);
+    await c.login({ email: 'ada@example.org', password: 'right' });
+
+    server.state.refreshGate = held;
+    const both = Promise.all([c.refresh(), d.refresh()]);
     await settle();
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(1); // the other waits on the lock
+    held.open();
 
-    const refreshed = b.refresh();
-    await settle(2);
-    expect(server.callsTo('/api/auth/refresh')).toHaveLength(0); // still waiting for the other tab
-    expect(await refreshed).toBe(true);
-    silent.close();
+    expect(await both).toEqual([true, true]);
+    expect(most).toBe(1);
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(2); // no notice between them: one after the other
+  });
 
+  it('gives up without refreshing when the tab holding the lock ended the session', async () => {
+    const server = createFakeAuthServer();
+    const [a, b] = await signedInTabs(server);
+    const held = gate();
+    server.state.refreshGate = held;
+    server.state.refreshFailure = () => problem(401, 'session_revoked');
+
+    const refreshA = a.refresh();
+    await settle();
+    const refreshB = b.refresh();
+    await settle();
+    held.open();
+
+    expect(await refreshA).toBe(false);
+    expect(await refreshB).toBe(false);
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
+    expect(b.user).toBeNull();
+  });
+
+  it('still sends one refresh for many callers in a tab without Web Locks', async () => {
+    const server = createFakeAuthServer();
+    const [a] = twoTabs(server, { locks: null });
+    await a.login({ email: 'ada@example.org', password: 'right' });
+
+    expect(await Promise.all([a.refresh(), a.refresh(), a.refresh()])).toEqual([true, true, true]);
     expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
   });
 
   it('does not log other tabs out when a page that never had a user finds no session', async () => {
-    const server = createFakeServer();
-    const [a, b] = twoTabs(server);
-    await a.login({ email: 'ada@example.org', password: 'right' });
-    await until(() => Boolean(b.user));
+    const server = createFakeAuthServer();
+    const [a, b] = await signedInTabs(server);
     const late = createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: `jotauth-test-${channelSerial}` });
     open.push(late);
     server.state.refreshFailure = () => new Response(null, { status: 401 }); // e.g. its refresh raced a login
@@ -108,10 +172,8 @@ describe('cross-tab coordination (BroadcastChannel)', () => {
   });
 
   it('ignores malformed messages on the channel', async () => {
-    const server = createFakeServer();
-    const [a, b] = twoTabs(server);
-    await a.login({ email: 'ada@example.org', password: 'right' });
-    await until(() => Boolean(b.user));
+    const server = createFakeAuthServer();
+    const [, b] = await signedInTabs(server);
     const stranger = new BroadcastChannel(`jotauth-test-${channelSerial}`);
     for (const junk of [null, 'logout', { type: 'nuke' }, { type: 'refreshed', token: { accessToken: 42 } }, [1]]) {
       stranger.postMessage(junk);
@@ -134,7 +196,7 @@ describe('cross-tab coordination (BroadcastChannel)', () => {
   ])('works on its own when BroadcastChannel is %s', async (_why, replacement) => {
     vi.stubGlobal('BroadcastChannel', replacement);
     try {
-      const server = createFakeServer();
+      const server = createFakeAuthServer();
       const auth = createAuthClient({ delivery: 'body', fetch: server.fetch });
       open.push(auth);
       expect(await auth.login({ email: 'ada@example.org', password: 'right' })).toEqual(USER);
@@ -146,7 +208,7 @@ describe('cross-tab coordination (BroadcastChannel)', () => {
   });
 
   it('runs without BroadcastChannel when cross-tab is off', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     channelSerial += 1;
     const a = createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: false });
     const b = createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: false });

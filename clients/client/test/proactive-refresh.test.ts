@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAuthClient, type AuthClient, type AuthClientConfig } from '../src/index.js';
 import { proactiveRefreshDelay } from '../src/refresh-timing.js';
-import { createFakeServer, problem } from './fake-server.js';
+import { createFakeAuthServer, problem } from '../../test-support/fake-auth-server.js';
 
 let client: AuthClient | null = null;
 beforeEach(() => {
@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 async function loggedIn(ttlSeconds: number, config: AuthClientConfig = {}) {
-  const server = createFakeServer({ ttlSeconds, delivery: config.delivery ?? 'body' });
+  const server = createFakeAuthServer({ ttlSeconds, delivery: config.delivery ?? 'body' });
   client = createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: false, refreshJitterMs: 0, ...config });
   await client.login({ email: 'ada@example.org', password: 'right' });
   return { server, auth: client, refreshes: () => server.callsTo('/api/auth/refresh').length };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuthClient, type AuthClient, type UnauthenticatedEvent } from '../src/index.js';
-import { createFakeServer, gate, problem, settle } from './fake-server.js';
+import { createFakeAuthServer, gate, problem, settle } from '../../test-support/fake-auth-server.js';
 
 let client: AuthClient | null = null;
 afterEach(() => {
@@ -8,7 +8,7 @@ afterEach(() => {
   client = null;
 });
 
-async function loggedInBodyClient(server: ReturnType<typeof createFakeServer>): Promise<AuthClient> {
+async function loggedInBodyClient(server: ReturnType<typeof createFakeAuthServer>): Promise<AuthClient> {
   client = createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: false });
   await client.login({ email: 'ada@example.org', password: 'right' });
   return client;
@@ -16,7 +16,7 @@ async function loggedInBodyClient(server: ReturnType<typeof createFakeServer>): 
 
 describe('auth-aware fetch: refresh on 401', () => {
   it('sends exactly one refresh for ten concurrent 401s and retries all ten', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
     server.expireAccessToken();
     const held = gate();
@@ -36,20 +36,21 @@ describe('auth-aware fetch: refresh on 401', () => {
   });
 
   it('retries once with the new token and returns the retry\'s response', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
-    const generation = auth.generation;
     server.expireAccessToken();
 
     const response = await auth.fetch('/api/lessons');
 
     expect(response.status).toBe(200);
-    expect(auth.generation).toBe(generation + 1);
-    expect(server.callsTo('/api/lessons')).toHaveLength(2);
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
+    const [first, retry] = server.callsTo('/api/lessons');
+    expect(retry!.headers.get('authorization')).toBe(`Bearer ${server.state.currentToken!}`);
+    expect(first!.headers.get('authorization')).not.toBe(retry!.headers.get('authorization'));
   });
 
   it('does not refresh again when a second 401 follows the retry', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
     server.state.overrides.set('GET /api/always-401', () => problem(401, 'invalid_token'));
 
@@ -61,7 +62,7 @@ describe('auth-aware fetch: refresh on 401', () => {
   });
 
   it('ends the session and emits unauthenticated when the refresh is refused', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
     const events: UnauthenticatedEvent[] = [];
     auth.on('unauthenticated', (event) => events.push(event));
@@ -80,7 +81,7 @@ describe('auth-aware fetch: refresh on 401', () => {
   });
 
   it('keeps the user logged in when the refresh endpoint is unavailable (503) and returns the 401', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
     let unauthenticated = 0;
     auth.on('unauthenticated', () => (unauthenticated += 1));
@@ -96,7 +97,7 @@ describe('auth-aware fetch: refresh on 401', () => {
   });
 
   it('treats a network failure of the refresh as transient, not as a logout', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
     server.state.overrides.set('POST /api/auth/refresh', () => Promise.reject(new TypeError('Failed to fetch')));
     server.expireAccessToken();
@@ -107,17 +108,25 @@ describe('auth-aware fetch: refresh on 401', () => {
   });
 
   it('retries without refreshing when another request already brought a new token', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
-    const sentAt = auth.generation;
-    await auth.refresh();
+    const held = gate();
+    server.state.overrides.set('GET /api/slow', async () => {
+      await held.wait();
+      server.state.overrides.delete('GET /api/slow'); // the retry meets the ordinary API
+      return problem(401, 'invalid_token'); // its token was replaced while it was out
+    });
+    const slow = auth.fetch('/api/slow'); // leaves with the first token
+    await settle();
+    await auth.refresh(); // a second token arrives while it is out
+    held.open();
 
-    expect(await auth.recoverFrom401(sentAt)).toBe(true);
-    expect(server.callsTo('/api/auth/refresh')).toHaveLength(1);
+    expect((await slow).status).toBe(200);
+    expect(server.callsTo('/api/auth/refresh')).toHaveLength(1); // the retry used the newer token
   });
 
   it('never refreshes-and-retries the auth endpoints themselves', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
     server.state.overrides.set('POST /api/auth/logout', () => problem(401, 'invalid_token'));
 
@@ -125,15 +134,15 @@ describe('auth-aware fetch: refresh on 401', () => {
 
     expect(response.status).toBe(401);
     expect(server.callsTo('/api/auth/refresh')).toHaveLength(0);
-    expect(auth.isAuthEndpoint('http://localhost:3000/api/auth/refresh?x=1')).toBe(true);
-    expect(auth.isAuthEndpoint('/api/auth/me')).toBe(false);
+    expect(await auth.requests.settle({ url: 'http://localhost:3000/api/auth/refresh?x=1', generation: 0, isRetry: false }, 401)).toBe('pass');
     expect(auth.matchEndpoint('/api/auth/me#x')).toBe('me');
+    expect(auth.matchEndpoint('/api/auth/logout-all')).toBe('logoutAll');
     expect(auth.matchEndpoint('/api/auth/mex')).toBeNull();
     expect(auth.matchEndpoint('https://evil.example/api/auth/me')).toBeNull();
   });
 
   it('neither sends the token to nor refreshes for a third-party origin', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
 
     const response = await auth.fetch('https://cdn.example.net/api/thing');
@@ -144,7 +153,7 @@ describe('auth-aware fetch: refresh on 401', () => {
   });
 
   it('resends a Request object with its body on the retry', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
     server.expireAccessToken();
 
@@ -157,7 +166,7 @@ describe('auth-aware fetch: refresh on 401', () => {
   });
 
   it('leaves an Authorization header set by the caller alone', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = await loggedInBodyClient(server);
 
     await auth.fetch('/api/lessons', { headers: { Authorization: 'Bearer mine' } });
@@ -168,7 +177,7 @@ describe('auth-aware fetch: refresh on 401', () => {
   it('refreshes before sending when the stored token is already known to be expired', async () => {
     let now = Date.now();
     const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => undefined };
-    const server = createFakeServer({ now: () => now, ttlSeconds: 60 });
+    const server = createFakeAuthServer({ now: () => now, ttlSeconds: 60 });
     client = createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: false, clock });
     await client.login({ email: 'ada@example.org', password: 'right' });
     now += 61_000;

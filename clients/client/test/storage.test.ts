@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthClient, createTokenStorage, type AuthClient, type StoredToken, type TokenStorage } from '../src/index.js';
-import { createFakeServer } from './fake-server.js';
+import { createFakeAuthServer } from '../../test-support/fake-auth-server.js';
 
 const clients: AuthClient[] = [];
 function track(client: AuthClient): AuthClient {
@@ -17,7 +17,7 @@ afterEach(() => {
 
 describe('token storage strategies (body delivery)', () => {
   it('keeps the token in memory by default: nothing in web storage, gone for a new instance', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = track(createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: false }));
     await auth.login({ email: 'ada@example.org', password: 'right' });
 
@@ -31,7 +31,7 @@ describe('token storage strategies (body delivery)', () => {
     ['session', () => sessionStorage],
     ['local', () => localStorage],
   ] as const)('persists the token in %sStorage across a reload', async (kind, area) => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = track(createAuthClient({ delivery: 'body', storage: kind, fetch: server.fetch, crossTab: false }));
     await auth.login({ email: 'ada@example.org', password: 'right' });
 
@@ -44,7 +44,7 @@ describe('token storage strategies (body delivery)', () => {
   });
 
   it('clears web storage on logout', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = track(createAuthClient({ delivery: 'body', storage: 'session', fetch: server.fetch, crossTab: false }));
     await auth.login({ email: 'ada@example.org', password: 'right' });
     await auth.logout();
@@ -68,14 +68,14 @@ describe('token storage strategies (body delivery)', () => {
     const saved: StoredToken[] = [];
     const custom: TokenStorage = { load: () => saved.at(-1) ?? null, save: (t) => saved.push(t), clear: () => undefined };
     expect(createTokenStorage(custom, 'ignored')).toBe(custom);
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = track(createAuthClient({ delivery: 'body', storage: custom, fetch: server.fetch, crossTab: false }));
     await auth.login({ email: 'ada@example.org', password: 'right' });
     expect(saved).toHaveLength(1);
   });
 
   it('never uses web storage in cookie delivery', async () => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     const auth = track(createAuthClient({ delivery: 'cookie', storage: 'local', fetch: server.fetch, crossTab: false }));
     await auth.login({ email: 'ada@example.org', password: 'right' });
     expect(localStorage.length).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeToken, expiresAtMs, isExpired } from '../src/index.js';
-import { makeToken } from './fake-server.js';
+import { makeToken } from '../../test-support/fake-auth-server.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 

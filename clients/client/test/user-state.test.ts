@@ -8,7 +8,7 @@ import {
   type UnauthenticatedEvent,
   type UserState,
 } from '../src/index.js';
-import { createFakeServer, gate, json, problem, USER } from './fake-server.js';
+import { createFakeAuthServer, gate, json, problem, USER } from '../../test-support/fake-auth-server.js';
 
 let client: AuthClient | null = null;
 afterEach(() => {
@@ -16,14 +16,14 @@ afterEach(() => {
   client = null;
 });
 
-function makeClient(server: ReturnType<typeof createFakeServer>, delivery: 'cookie' | 'body' = 'body'): AuthClient {
+function makeClient(server: ReturnType<typeof createFakeAuthServer>, delivery: 'cookie' | 'body' = 'body'): AuthClient {
   client = createAuthClient({ delivery, fetch: server.fetch, crossTab: false });
   return client;
 }
 
 describe('user state', () => {
   it('is undefined while resolving, then the user, with one /me call for many getUser calls', async () => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     server.issue(); // a session from an earlier visit
     const auth = makeClient(server, 'cookie');
     const states: UserState[] = [];
@@ -44,20 +44,20 @@ describe('user state', () => {
   });
 
   it('is null with an unauthenticated event when there is no session', async () => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     const auth = makeClient(server, 'cookie');
     const events: UnauthenticatedEvent[] = [];
     auth.on('unauthenticated', (event) => events.push(event));
 
     expect(await auth.getUser()).toBeNull();
     expect(auth.user).toBeNull();
-    expect(events).toEqual([{ reason: 'anonymous', code: 'session_expired' }]); // one event, not one per step
+    expect(events).toEqual([{ reason: 'anonymous', code: 'missing_refresh_token' }]); // one event, not one per step
     expect(await auth.getUser()).toBeNull();
     expect(server.callsTo('/api/auth/me')).toHaveLength(1); // the answer is cached
   });
 
   it('refetches /me with force', async () => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     server.issue();
     const auth = makeClient(server, 'cookie');
     await auth.getUser();
@@ -66,7 +66,7 @@ describe('user state', () => {
   });
 
   it('does not cache a failed /me: the next call asks again', async () => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     server.issue();
     server.state.overrides.set('GET /api/auth/me', () => problem(503, 'unavailable'));
     const auth = makeClient(server, 'cookie');
@@ -82,14 +82,14 @@ describe('user state', () => {
     ['without an id', () => json({ email: 'x@example.org', roles: [] })],
     ['with non-string roles', () => json({ ...USER, roles: [1] })],
   ])('rejects a /me answer %s', async (_why, answer) => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     server.issue();
     server.state.overrides.set('GET /api/auth/me', answer);
     await expect(makeClient(server, 'cookie').getUser()).rejects.toMatchObject({ code: 'invalid_response' });
   });
 
   it('ignores a /me answer that arrives after logout', async () => {
-    const server = createFakeServer({ delivery: 'cookie' });
+    const server = createFakeAuthServer({ delivery: 'cookie' });
     server.issue();
     const held = gate();
     server.state.overrides.set('GET /api/auth/me', async () => {
@@ -113,7 +113,7 @@ describe('user state', () => {
 
 describe('login and logout', () => {
   it('logs in, loads the user and emits authenticated', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = makeClient(server);
     const authenticated: AuthUser[] = [];
     auth.on('authenticated', (user) => authenticated.push(user));
@@ -128,7 +128,7 @@ describe('login and logout', () => {
   });
 
   it('rejects a wrong password with the server\'s code and stays logged out', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = makeClient(server);
     const error = await auth.login({ email: 'ada@example.org', password: 'wrong' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
@@ -137,44 +137,35 @@ describe('login and logout', () => {
     expect(auth.authHeaders('/api/x')).toEqual({});
   });
 
-  it('reports throttling with Retry-After', async () => {
-    const server = createFakeServer();
-    server.state.overrides.set('POST /api/auth/login', () => problem(429, 'too_many_attempts', { 'retry-after': '30' }));
-    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject({
-      code: 'too_many_attempts',
-      status: 429,
-      retryAfter: 30,
-    });
+  it.each([
+    [
+      'throttling with Retry-After',
+      () => problem(429, 'too_many_attempts', { 'retry-after': '30' }),
+      { code: 'too_many_attempts', status: 429, retryAfter: 30 },
+    ],
+    [
+      'a generic code when the error is not problem+json',
+      () => new Response('busy', { status: 429 }),
+      { code: 'throttled', retryAfter: null, serverCode: null },
+    ],
+    [
+      'an unknown problem code in serverCode, with the code for the status',
+      () => problem(403, 'brand_new_code'),
+      { code: 'forbidden', status: 403, serverCode: 'brand_new_code' },
+    ],
+    ['a body-delivery answer without an access token', () => json({ token_type: 'Bearer' }), { code: 'invalid_response' }],
+    [
+      'a network failure as network_error',
+      () => Promise.reject(new TypeError('Failed to fetch')),
+      { code: 'network_error', status: 0 },
+    ],
+  ] as const)('reports %s at login', async (_what, answer, expected) => {
+    const server = createFakeAuthServer();
+    server.state.overrides.set('POST /api/auth/login', answer);
+    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject(expected);
   });
-
-  it('falls back to a generic code when the error is not problem+json', async () => {
-    const server = createFakeServer();
-    server.state.overrides.set('POST /api/auth/login', () => new Response('busy', { status: 429 }));
-    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject({
-      code: 'throttled',
-      retryAfter: null,
-    });
-  });
-
-  it('rejects a body-delivery login answer without an access token', async () => {
-    const server = createFakeServer();
-    server.state.overrides.set('POST /api/auth/login', () => json({ token_type: 'Bearer' }));
-    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject({
-      code: 'invalid_response',
-    });
-  });
-
-  it('reports a network failure as network_error', async () => {
-    const server = createFakeServer();
-    server.state.overrides.set('POST /api/auth/login', () => Promise.reject(new TypeError('Failed to fetch')));
-    await expect(makeClient(server).login({ email: 'a@example.org', password: 'x' })).rejects.toMatchObject({
-      code: 'network_error',
-      status: 0,
-    });
-  });
-
   it('logs out on the server with the token, clears state and emits unauthenticated', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = makeClient(server);
     await auth.login({ email: 'ada@example.org', password: 'right' });
     const token = server.state.currentToken!;
@@ -190,8 +181,39 @@ describe('login and logout', () => {
     expect(await auth.getUser()).toBeNull();
   });
 
+  it('logs out everywhere at the configured logout-all endpoint, then here', async () => {
+    const server = createFakeAuthServer();
+    server.state.overrides.set('POST /auth/v2/end-all', () => ({ status: 204 }));
+    client = createAuthClient({ delivery: 'body', fetch: server.fetch, crossTab: false, endpoints: { logoutAll: '/auth/v2/end-all' } });
+    await client.login({ email: 'ada@example.org', password: 'right' });
+    const token = server.state.currentToken!;
+
+    await client.logoutEverywhere();
+
+    expect(server.callsTo('/auth/v2/end-all')[0]!.headers.get('authorization')).toBe(`Bearer ${token}`);
+    expect(server.callsTo('/api/auth/logout-all')).toHaveLength(0);
+    expect(server.callsTo('/api/auth/logout')).toHaveLength(1);
+    expect(client.user).toBeNull();
+  });
+
+  it('stays signed in when logging out everywhere fails', async () => {
+    const server = createFakeAuthServer();
+    const auth = makeClient(server);
+    await auth.login({ email: 'ada@example.org', password: 'right' });
+    server.state.overrides.set('POST /api/auth/logout-all', () => problem(503, 'store_unavailable', { 'retry-after': '5' }));
+
+    await expect(auth.logoutEverywhere()).rejects.toMatchObject({
+      code: 'logout_all_failed',
+      status: 503,
+      retryAfter: 5,
+      serverCode: 'store_unavailable',
+    });
+    expect(auth.user).toEqual(USER);
+    expect(server.callsTo('/api/auth/logout')).toHaveLength(0);
+  });
+
   it('logs out locally even when the server cannot be reached', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = makeClient(server);
     await auth.login({ email: 'ada@example.org', password: 'right' });
     server.state.overrides.set('POST /api/auth/logout', () => Promise.reject(new TypeError('offline')));
@@ -203,7 +225,7 @@ describe('login and logout', () => {
   });
 
   it('keeps other listeners running when one throws, and reports the error later', async () => {
-    const server = createFakeServer({ delivery: 'cookie' }); // no expiry, so no refresh timer
+    const server = createFakeAuthServer({ delivery: 'cookie' }); // no expiry, so no refresh timer
     const auth = makeClient(server, 'cookie');
     const seen: UserState[] = [];
     auth.subscribe((user) => {
@@ -221,7 +243,7 @@ describe('login and logout', () => {
   });
 
   it('stops notifying after unsubscribe', async () => {
-    const server = createFakeServer();
+    const server = createFakeAuthServer();
     const auth = makeClient(server);
     const seen: UserState[] = [];
     const unsubscribe = auth.subscribe((user) => seen.push(user));
