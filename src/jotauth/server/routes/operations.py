@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import JSONResponse, Response
 
+from jotauth.keys import SigningKeysError
 from jotauth.server.context import Context
 from jotauth.server.problems import FeatureDisabled, NotAuthenticated, NotFound
-from jotauth.server.signing_keys import SigningKeysError
 from jotauth.store import StoreUnavailable
 from jotauth.throttle import ThrottleUnavailable
 
