@@ -147,6 +147,7 @@ async def open_services(
             min_password_length=settings.password_min_length,
             clock=clock,
         )
+        administration = Administration(users=users, sessions=sessions)
         signed = (
             None
             if secret is None
@@ -163,11 +164,11 @@ async def open_services(
             throttle=throttle,
             sessions=sessions,
             users=users,
-            administration=Administration(users=users, sessions=sessions),
+            administration=administration,
             signing=signed,
             accounts=None
             if signed is None
-            else _accounts(users, sessions, signed, clock=clock, counters=counters),
+            else _accounts(users, sessions, signed, administration, clock=clock, counters=counters),
             revocations=RevocationFeed(
                 sessions.revoked_since,
                 keep_for=refuse_for,
@@ -181,6 +182,7 @@ def _accounts(
     users: UserService,
     sessions: SessionService,
     signing: Signing,
+    administration: Administration,
     *,
     clock: Callable[[], float],
     counters: SignInCounters | None,
@@ -189,7 +191,7 @@ def _accounts(
         sign_in=SignIn(users=users, sessions=sessions, tokens=signing.tokens, counters=counters),
         sign_out=SignOut(sessions=sessions, clock=clock),
         own_account=OwnAccount(users=users, sessions=sessions, clock=clock),
-        administration=Administration(users=users, sessions=sessions),
+        administration=administration,
     )
 
 

@@ -81,7 +81,42 @@ class RevocationList:
         self._until = live
 
 
-class PolledRevocations(RevocationList):
+class _FedInBackground(RevocationList):
+    """A list kept current by a background task, started with the first check (or
+    ``start()``) in the running event loop and stopped by :meth:`aclose`."""
+
+    _task_name = "jotauth-revocations"
+
+    def __init__(self, *, max_entries: int, clock: Callable[[], float]) -> None:
+        super().__init__(max_entries=max_entries, clock=clock)
+        self._task: asyncio.Task[None] | None = None
+
+    def is_revoked(self, session_id: str | None) -> bool:
+        """As :meth:`RevocationList.is_revoked`, starting the background task on first use."""
+        if self._task is None:
+            self._start_in_running_loop()
+        return super().is_revoked(session_id)
+
+    async def aclose(self) -> None:
+        """Stop the background task."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def _start_in_running_loop(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a sync caller): nothing to run it in yet
+        self._task = loop.create_task(self._run(), name=self._task_name)
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
+class PolledRevocations(_FedInBackground):
     """Polls the auth server's revocation document every ``interval`` seconds.
 
     Polling starts with the first request the guard checks (or :meth:`start`); a feed that
@@ -101,14 +136,7 @@ class PolledRevocations(RevocationList):
         super().__init__(max_entries=max_entries, clock=clock)
         self._reader = _FeedReader(url, into=self, timeout=timeout, http_client=http_client)
         self._interval = interval
-        self._task: asyncio.Task[None] | None = None
         self.polls = 0  # successful polls, for tests and metrics
-
-    def is_revoked(self, session_id: str | None) -> bool:
-        """As :meth:`RevocationList.is_revoked`, starting the poller on first use."""
-        if self._task is None:
-            self._start_in_running_loop()
-        return super().is_revoked(session_id)
 
     async def start(self) -> None:
         """Fetch once now (so the list is current before the first request), then poll."""
@@ -117,11 +145,7 @@ class PolledRevocations(RevocationList):
 
     async def aclose(self) -> None:
         """Stop polling and close the HTTP client this instance created."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().aclose()
         await self._reader.aclose()
 
     async def poll_once(self) -> bool:
@@ -130,20 +154,13 @@ class PolledRevocations(RevocationList):
         self.polls += read
         return read
 
-    def _start_in_running_loop(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop (a sync caller): nothing to poll with yet
-        self._task = loop.create_task(self._run(), name="jotauth-revocation-poll")
-
     async def _run(self) -> None:
         while True:
             await self.poll_once()
             await asyncio.sleep(self._interval)
 
 
-class RedisRevocations(RevocationList):
+class RedisRevocations(_FedInBackground):
     """Subscribes to the auth server's revocation channel on a shared Redis."""
 
     def __init__(
@@ -162,15 +179,8 @@ class RedisRevocations(RevocationList):
         self._redis_url = redis_url
         self._channel = channel
         self._reconnect_delay = reconnect_delay
-        self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self.messages = 0  # messages applied, for tests and metrics
-
-    def is_revoked(self, session_id: str | None) -> bool:
-        """As :meth:`RevocationList.is_revoked`, subscribing on first use."""
-        if self._task is None:
-            self._start_in_running_loop()
-        return super().is_revoked(session_id)
 
     async def start(self, *, timeout: float = 5.0) -> None:
         """Subscribe now and wait (up to ``timeout``) until the subscription is live."""
@@ -180,20 +190,9 @@ class RedisRevocations(RevocationList):
 
     async def aclose(self) -> None:
         """Unsubscribe."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().aclose()
         if self._catch_up is not None:
             await self._catch_up.aclose()
-
-    def _start_in_running_loop(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._task = loop.create_task(self._run(), name="jotauth-revocation-subscription")
 
     async def _run(self) -> None:
         import redis.asyncio as redis_asyncio
