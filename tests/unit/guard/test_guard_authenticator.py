@@ -27,7 +27,7 @@ AUTHENTICATOR = Authenticator(
 
 def token(**overrides: Any) -> str:
     now = int(time.time())
-    claims = {"iss": "iss", "sub": "u", "aud": "aud", "iat": now, "exp": now + 60, "sid": "s1"}
+    claims = {"iss": "iss", "sub": "u", "aud": "aud", "iat": now, "exp": now + 86400, "sid": "s1"}
     claims.update(overrides)
     return encode(claims, KEY)
 
