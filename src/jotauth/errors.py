@@ -93,6 +93,7 @@ class ErrorCode(enum.StrEnum):
     REFRESH_UNAVAILABLE = "refresh_unavailable"
     SESSION_ENDED = "session_ended"
     HASH_QUEUE_FULL = "hash_queue_full"
+    DUPLICATE_COOKIE = "duplicate_cookie"
     THROTTLE_UNAVAILABLE = "throttle_unavailable"
     # --- server ---------------------------------------------------------------------------
     BAD_REQUEST = "bad_request"

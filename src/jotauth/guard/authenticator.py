@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from jotauth.http import errors as http_errors
 from jotauth.http.cookies import cookie_value, is_cookie_value
 from jotauth.http.csrf import SAFE_METHODS
 from jotauth.jose import Claims, InvalidToken, KeySetUnavailable, TokenExpired
@@ -27,6 +28,7 @@ from .credentials import (
 )
 from .csrf import CsrfPolicy
 from .errors import (
+    DuplicateCookie,
     GuardError,
     KeysUnavailable,
     MissingCredentials,
@@ -109,8 +111,11 @@ class RequestView:
         return view
 
     def cookie_value(self, name: str) -> str | None:
-        """The first value of cookie ``name``."""
-        return cookie_value(self.cookie, name)
+        """The value of cookie ``name``; a cookie sent twice is refused (400)."""
+        try:
+            return cookie_value(self.cookie, name)
+        except http_errors.DuplicateCookie as error:
+            raise DuplicateCookie(error.name) from None
 
 
 class Authenticated(NamedTuple):

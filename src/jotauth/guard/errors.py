@@ -55,6 +55,10 @@ class KeysUnavailable(KeySetUnavailable, GuardError):
     default_detail = "The token verification keys are unavailable. Retry shortly."
 
 
+class DuplicateCookie(http_errors.DuplicateCookie, GuardError):
+    """An auth cookie sent twice (shared with the auth server, as a guard error)."""
+
+
 class CsrfFailed(http_errors.CsrfFailed, GuardError):
     """A failed CSRF check (shared with the auth server, as a guard error)."""
 

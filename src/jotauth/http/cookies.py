@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Literal, Protocol, Self
 
+from jotauth.http.errors import DuplicateCookie
+
 HOST_PREFIX = "__Host-"
 SECURE_PREFIX = "__Secure-"
 SameSite = Literal["lax", "strict", "none"]
@@ -38,18 +40,32 @@ def is_cookie_value(value: str) -> bool:
 
 
 def cookie_value(cookie_header: str | None, name: str) -> str | None:
-    """The first value of cookie ``name`` in a ``Cookie`` header (RFC 6265 §5.4 sends the
-    most specific path first), without its optional double quotes."""
+    """The value of cookie ``name`` in a ``Cookie`` header, without its optional double
+    quotes; raises :class:`~jotauth.http.errors.DuplicateCookie` when it is there twice.
+
+    The server and the guard both read auth cookies through this, so they cannot disagree
+    about which of two values counts (one took the first, the other the last: one request,
+    two users).
+    """
     if not cookie_header or name not in cookie_header:
         return None
+    found: str | None = None
+    seen = False
+    # The full scan is needed only when the name occurs more than once as a substring.
+    scan_all = cookie_header.count(name) > 1
     for pair in cookie_header.split(";"):
         key, sep, value = pair.partition("=")
         if sep and key.strip() == name:
+            if seen:
+                raise DuplicateCookie(name)
+            seen = True
             value = value.strip()
             if len(value) >= 2 and value[0] == value[-1] == '"':
                 value = value[1:-1]
-            return value or None
-    return None
+            found = value or None
+            if not scan_all:
+                break
+    return found
 
 
 def set_cookie_value(set_cookie: bytes, name: str) -> str | None:

@@ -33,3 +33,16 @@ class CsrfFailed(JotauthError):
 
     code = ErrorCode.CSRF_FAILED
     default_detail = "The X-XSRF-TOKEN header is missing or does not match this session."
+
+
+class DuplicateCookie(JotauthError):
+    """A request carrying one of the auth cookies twice (RFC 6265 lets a sibling subdomain
+    set a cookie of the same name for the parent domain: "cookie tossing"). The auth server
+    and the guard both refuse it rather than pick one, so one request is never two users."""
+
+    code = ErrorCode.DUPLICATE_COOKIE
+    default_detail = "The request carries the same authentication cookie twice."
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The request carries the cookie {name} twice. Clear this site's cookies.")
+        self.name = name

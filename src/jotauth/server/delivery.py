@@ -9,11 +9,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jotauth.accounts import ClientInfo, SignedIn
+from jotauth.http.cookies import cookie_value
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens
 from jotauth.server.schemas import TokenResponse
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def request_cookie(request: Request, name: str) -> str | None:
+    """The value of cookie ``name``, read as the guard reads it: a cookie sent twice is a
+    400 ``duplicate_cookie``, never one of the two picked (HTTP/2 may split ``Cookie``)."""
+    return cookie_value("; ".join(request.headers.getlist("cookie")), name)
 
 
 def client_of(request: Request) -> ClientInfo:

@@ -8,7 +8,13 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from jotauth import jose
-from tests.integration.server.server_harness import APP_ORIGIN, PASSWORD, Server
+from tests.integration.server.server_harness import (
+    APP_ORIGIN,
+    PASSWORD,
+    Server,
+    server_settings,
+    start_server,
+)
 from tests.support.problems import assert_problem
 
 
@@ -650,3 +656,48 @@ async def test_the_audit_trail_records_the_session_lifecycle(server: Server) -> 
         "refresh_reused",
         "key_rotated",
     ]
+
+
+# --- duplicate cookies (issue 10 item 8) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "path"),
+    [
+        ("__Host-jot_access", "GET", "/api/auth/me"),
+        ("__Host-jot_access", "POST", "/api/auth/logout"),
+        ("__Host-jot_refresh", "POST", "/api/auth/refresh"),
+        ("XSRF-TOKEN", "POST", "/api/auth/refresh"),
+        ("XSRF-TOKEN", "POST", "/api/auth/logout-all"),
+    ],
+)
+async def test_an_auth_cookie_sent_twice_is_400_and_changes_nothing(
+    server: Server, name: str, method: str, path: str
+) -> None:
+    """The auth server and the guard read cookies through one function: a request with the
+    same auth cookie twice (e.g. tossed from a sibling subdomain) is refused, never read as
+    whichever of the two one layer happens to take."""
+    await server.add_user()
+    await server.login()
+    jar = dict(server.client.cookies.items())
+    cookies = "; ".join(f"{k}={v}" for k, v in jar.items()) + f"; {name}=tossed-value"
+    async with server.browser() as tab:
+        response = await tab.request(method, path, headers={"Cookie": cookies, **server.xsrf()})
+    problem(response, 400, "duplicate_cookie")
+    # Nothing rotated: the untouched cookies still refresh.
+    assert (await server.client.post("/api/auth/refresh", headers=server.xsrf())).status_code == 204
+
+
+async def test_a_host_prefixed_xsrf_cookie_can_replace_angulars_default(
+    database_url: str,
+) -> None:
+    settings = server_settings(database_url, csrf_cookie_name="__Host-XSRF-TOKEN")
+    async for server in start_server(settings):
+        await server.add_user()
+        response = await server.login()
+        xsrf = set_cookies(response)["__Host-XSRF-TOKEN"]
+        assert xsrf.startswith("__Host-XSRF-TOKEN=") and "Domain" not in xsrf
+        assert "; Path=/;" in xsrf and xsrf.endswith("; Secure; SameSite=Lax")
+        token = server.client.cookies["__Host-XSRF-TOKEN"]
+        refreshed = await server.client.post("/api/auth/refresh", headers={"X-XSRF-TOKEN": token})
+        assert refreshed.status_code == 204

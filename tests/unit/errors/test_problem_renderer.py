@@ -37,6 +37,7 @@ INTERNAL_500 = {
 }  # fmt: skip
 PLAIN_STATUS = {
     C.MALFORMED_AUTHORIZATION: 400,  # with error="invalid_request"
+    C.DUPLICATE_COOKIE: 400,
     C.INSUFFICIENT_SCOPE: 403,  # with error="insufficient_scope"
     C.WRONG_PASSWORD: 403,
     C.CSRF_FAILED: 403,

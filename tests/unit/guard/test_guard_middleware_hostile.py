@@ -245,3 +245,14 @@ def test_request_view_reads_its_headers_among_many_others_including_a_custom_csr
     assert view.cookie == "a=1; b=2"
     assert view.authorization == [b"Bearer x"]
     assert view.preflight
+
+
+def test_an_access_cookie_sent_twice_is_refused_not_picked():
+    """One rule with the auth server (issue 10 item 8): two values for one auth cookie are
+    never read as one of two users."""
+    good, other = token(), token(sub="mallory")
+    cookie = f"jot={good}; other=1; jot={other}".encode()
+    status, headers = call("/api/x", [(b"cookie", cookie)])
+    assert status == 400
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert call("/api/x", [(b"cookie", f"jot={good}; xjot=1; jotx=2".encode())])[0] == 200

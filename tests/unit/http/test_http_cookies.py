@@ -111,3 +111,18 @@ def test_prefix_rules_accept_valid_cookies():
     CookieSpec("__Host-a", "/", True, "lax", True, None).check_prefix_rules()
     CookieSpec("__Secure-a", "/x", True, "lax", True, "example.org").check_prefix_rules()
     CookieSpec("a", "/x", True, "lax", False, "example.org").check_prefix_rules()
+
+
+def test_a_cookie_sent_twice_is_refused_whichever_the_values():
+    from jotauth.http.errors import DuplicateCookie
+
+    for header in ("a=1; a=2", "a=1; b=2; a=1", " a=1 ;a=3"):
+        with pytest.raises(DuplicateCookie) as caught:
+            cookie_value(header, "a")
+        assert caught.value.name == "a"
+
+
+def test_names_containing_the_name_are_other_cookies():
+    header = "__Host-jot_access=1; jot_access=2; jot_access_old=3"
+    assert cookie_value(header, "jot_access") == "2"
+    assert cookie_value(header, "__Host-jot_access") == "1"

@@ -13,7 +13,7 @@ from jotauth.accounts import SignedIn
 from jotauth.http.bearer import MalformedBearer, bearer_token
 from jotauth.http.csrf import double_submit_ok
 from jotauth.server.context import Context, ServerContext
-from jotauth.server.delivery import client_of
+from jotauth.server.delivery import client_of, request_cookie
 from jotauth.server.problems import (
     CsrfFailed,
     FeatureDisabled,
@@ -90,7 +90,7 @@ async def authenticated(request: Request, context: Context) -> Caller:
     if header_token is not None:
         token, via_cookie = header_token, False
     else:
-        token, via_cookie = request.cookies.get(context.cookies.access.name, ""), True
+        token, via_cookie = request_cookie(request, context.cookies.access.name) or "", True
     if not token:
         raise NotAuthenticated()
     claims = context.verifier.verify(token)
@@ -119,7 +119,7 @@ def _check_csrf(request: Request, context: ServerContext, caller: Caller) -> Non
     if caller.via_cookie:
         context.csrf.check_session_request(
             header=request.headers.get(context.settings.csrf_header_name),
-            cookie=request.cookies.get(context.cookies.csrf.name),
+            cookie=request_cookie(request, context.cookies.csrf.name),
             session_id=caller.session_id,
         )
 
@@ -177,12 +177,14 @@ async def refresh(
     if body is not None and body.refresh_token:
         token, from_cookie = body.refresh_token, False
     else:
-        token, from_cookie = request.cookies.get(context.cookies.refresh.name, ""), True
+        token, from_cookie = request_cookie(request, context.cookies.refresh.name) or "", True
     if not token:
         raise MissingRefreshToken()
     header = request.headers.get(context.settings.csrf_header_name)
     check_csrf = from_cookie and not _preflighted_body_refresh(request, context, body, header)
-    if check_csrf and not double_submit_ok(header, request.cookies.get(context.cookies.csrf.name)):
+    if check_csrf and not double_submit_ok(
+        header, request_cookie(request, context.cookies.csrf.name)
+    ):
         # The cheap half first, before any state changes: header present and equal to the
         # cookie, which a cross-site page can neither read nor set.
         raise CsrfFailed()
@@ -380,11 +382,11 @@ async def _end_requesting_session(request: Request, context: ServerContext) -> N
             await sign_out.logout(session_id=bearer.sid, user_id=bearer.sub, client=client)
         return
     header = request.headers.get(context.settings.csrf_header_name)
-    access_cookie = request.cookies.get(context.cookies.access.name)
-    refresh_cookie = request.cookies.get(context.cookies.refresh.name)
+    access_cookie = request_cookie(request, context.cookies.access.name)
+    refresh_cookie = request_cookie(request, context.cookies.refresh.name)
     if not access_cookie and not refresh_cookie:
         return
-    if not double_submit_ok(header, request.cookies.get(context.cookies.csrf.name)):
+    if not double_submit_ok(header, request_cookie(request, context.cookies.csrf.name)):
         raise CsrfFailed()
     claims = context.verifier.verify_or_none(access_cookie)
     if claims is not None and claims.sid:

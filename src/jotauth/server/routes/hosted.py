@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jotauth.errors import JotauthError
 from jotauth.server.context import Context, ServerContext
-from jotauth.server.delivery import client_of
+from jotauth.server.delivery import client_of, request_cookie
 from jotauth.server.problems import (
     CsrfFailed,
     InvalidReturnTo,
@@ -120,7 +120,7 @@ async def login_submit(
     """Check the form, sign in with cookie delivery, redirect to ``return_to``."""
     checked = _checked_return_to(context, return_to)
     context.origins.check_login_request(request)
-    nonce = request.cookies.get(context.cookies.login_form.name)
+    nonce = request_cookie(request, context.cookies.login_form.name)
     try:
         context.csrf.check_form(nonce=nonce, token=csrf_token)
         signed_in = await context.accounts.sign_in.login(
@@ -174,7 +174,7 @@ async def logout_submit(
 ) -> Response:
     """End the browser's session, clear every auth cookie, redirect to ``return_to``."""
     checked = _checked_return_to(context, return_to)
-    nonce = request.cookies.get(context.cookies.login_form.name)
+    nonce = request_cookie(request, context.cookies.login_form.name)
     if not context.origins.is_allowed(request.headers.get("origin") or context.origins.own_origin):
         raise CsrfFailed()
     context.csrf.check_form(nonce=nonce, token=csrf_token)
@@ -194,7 +194,7 @@ def _safe_echo(email: str) -> str:
 
 
 def _access_cookie(context: ServerContext, request: Request) -> str | None:
-    return request.cookies.get(context.cookies.access.name)
+    return request_cookie(request, context.cookies.access.name)
 
 
 async def _end_browser_session(context: ServerContext, request: Request) -> None:
@@ -205,7 +205,7 @@ async def _end_browser_session(context: ServerContext, request: Request) -> None
     if claims is not None and claims.sid:
         await sign_out.logout(session_id=claims.sid, user_id=claims.sub, client=client)
         return
-    refresh_cookie = request.cookies.get(context.cookies.refresh.name)
+    refresh_cookie = request_cookie(request, context.cookies.refresh.name)
     session = await sign_out.session_of_refresh_token(refresh_cookie) if refresh_cookie else None
     if session is not None:
         await sign_out.logout(session_id=session.id, user_id=session.user_id, client=client)
