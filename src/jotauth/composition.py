@@ -173,9 +173,23 @@ async def open_services(
                 sessions.revoked_since,
                 keep_for=refuse_for,
                 max_age=settings.revocations_max_age,
+                revoked_keys=(lambda: {}) if signed is None else _revoked_keys_of(signed.keys),
                 clock=clock,
             ),
         )
+
+
+def _revoked_keys_of(keys: SigningKeys) -> Callable[[], dict[str, float]]:
+    """The revoked keys of a key ring, by kid, with when they were revoked."""
+
+    def revoked() -> dict[str, float]:
+        return {
+            managed.kid: managed.revoked_at
+            for managed in keys.managed_keys()
+            if managed.revoked_at is not None
+        }
+
+    return revoked
 
 
 def _accounts(

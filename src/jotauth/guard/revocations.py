@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import httpx
@@ -38,19 +38,42 @@ class RevocationCheck(Protocol):
         """Whether tokens of ``session_id`` must be refused now."""
 
 
+class ForgetsKeys(Protocol):
+    """A key cache that can drop revoked keys at once (``JWKSClient``, ``SyncJWKSClient``)."""
+
+    def forget(self, kids: Iterable[str]) -> None:
+        """Drop these keys now."""
+
+
 class RevocationList:
-    """Ended sessions to refuse, each until its access tokens have expired."""
+    """Ended sessions to refuse, each until its access tokens have expired; revoked signing
+    keys are passed to ``keys`` (the verifier's JWKS client), which drops them at once."""
 
     def __init__(
-        self, *, max_entries: int = MAX_ENTRIES, clock: Callable[[], float] = time.time
+        self,
+        *,
+        keys: ForgetsKeys | None = None,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._until: dict[str, float] = {}
+        self._keys = keys
+        self._forgotten_keys: dict[str, float] = {}
         self._max_entries = max_entries
         self._clock = clock
 
     def apply(self, document: _Document) -> None:
-        """Remember the document's sessions (a later ``until`` wins)."""
+        """Remember the document's sessions (a later ``until`` wins) and drop its keys."""
         now = self._clock()
+        if document.keys and self._keys is not None:
+            fresh = [kid for kid in document.keys if kid not in self._forgotten_keys]
+            if fresh:
+                self._keys.forget(fresh)
+            self._forgotten_keys = {
+                kid: until
+                for kid, until in {**self._forgotten_keys, **document.keys}.items()
+                if until > now
+            }
         for sid, until in document.sessions.items():
             if until > now and until > self._until.get(sid, 0.0):
                 self._until[sid] = until
@@ -87,8 +110,10 @@ class _FedInBackground(RevocationList):
 
     _task_name = "jotauth-revocations"
 
-    def __init__(self, *, max_entries: int, clock: Callable[[], float]) -> None:
-        super().__init__(max_entries=max_entries, clock=clock)
+    def __init__(
+        self, *, keys: ForgetsKeys | None, max_entries: int, clock: Callable[[], float]
+    ) -> None:
+        super().__init__(keys=keys, max_entries=max_entries, clock=clock)
         self._task: asyncio.Task[None] | None = None
 
     def is_revoked(self, session_id: str | None) -> bool:
@@ -130,10 +155,11 @@ class PolledRevocations(_FedInBackground):
         interval: float = 1.0,
         timeout: float = 2.0,
         http_client: httpx.AsyncClient | None = None,
+        keys: ForgetsKeys | None = None,
         max_entries: int = MAX_ENTRIES,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(max_entries=max_entries, clock=clock)
+        super().__init__(keys=keys, max_entries=max_entries, clock=clock)
         self._reader = _FeedReader(url, into=self, timeout=timeout, http_client=http_client)
         self._interval = interval
         self.polls = 0  # successful polls, for tests and metrics
@@ -169,11 +195,12 @@ class RedisRevocations(_FedInBackground):
         *,
         channel: str = REDIS_CHANNEL,
         catch_up_url: str | None = None,
+        keys: ForgetsKeys | None = None,
         max_entries: int = MAX_ENTRIES,
         clock: Callable[[], float] = time.time,
         reconnect_delay: float = 0.5,
     ) -> None:
-        super().__init__(max_entries=max_entries, clock=clock)
+        super().__init__(keys=keys, max_entries=max_entries, clock=clock)
         # The catch-up reader shares this list: it applies the feed into it.
         self._catch_up = _FeedReader(catch_up_url, into=self) if catch_up_url is not None else None
         self._redis_url = redis_url

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 from jotauth.revocations.document import REDIS_CHANNEL, RevocationDocument
@@ -14,6 +14,12 @@ _log = logging.getLogger("jotauth.revocations")
 
 # ``since`` -> (session id, revoked at) of the sessions ended after it.
 RevokedSince = Callable[[float], Awaitable[list[tuple[str, float]]]]
+# kid -> revoked at, of the signing keys revoked (in memory: the server's key ring).
+RevokedKeys = Callable[[], Mapping[str, float]]
+
+
+def _no_keys() -> Mapping[str, float]:
+    return {}
 
 
 class RevocationFeed:
@@ -29,9 +35,11 @@ class RevocationFeed:
         *,
         keep_for: float,
         max_age: int,
+        revoked_keys: RevokedKeys = _no_keys,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._revoked_since = revoked_since
+        self._revoked_keys = revoked_keys
         self._keep_for = keep_for
         self.max_age = max_age
         self._clock = clock
@@ -46,9 +54,15 @@ class RevocationFeed:
         async with self._lock:
             now = self._clock()
             if now - self._built_at >= self.max_age:
-                ended = await self._revoked_since(now - self._keep_for)
+                since = now - self._keep_for
+                ended = await self._revoked_since(since)
                 self._document = RevocationDocument(
-                    sessions={sid: at + self._keep_for for sid, at in ended}
+                    sessions={sid: at + self._keep_for for sid, at in ended},
+                    keys={
+                        kid: at + self._keep_for
+                        for kid, at in self._revoked_keys().items()
+                        if at > since
+                    },
                 )
                 self._built_at = now
         return self._document

@@ -80,6 +80,11 @@ class _JWKSCache:
     def is_stale(self) -> bool:
         return self.keys is None or self.clock() >= self.expires_at
 
+    def forget(self, kids: frozenset[str]) -> None:
+        keys = self.keys
+        if keys is not None and any(keys.get(kid) is not None for kid in kids):
+            self.keys = KeySet([key for key in keys if key.kid not in kids])
+
     def may_fetch(self) -> bool:
         """Sliding-window limit on fetches: at most ``refetch_per_minute`` in 60 s, so a
         flood of random kids cannot become a flood of requests to the JWKS endpoint."""
@@ -218,6 +223,12 @@ class _RemoteKeySet:
     def lookup(self, kid: str | None) -> Key | None:
         """A cached key, without I/O (possibly stale)."""
         return self._cache.lookup(kid)
+
+    def forget(self, kids: Iterable[str]) -> None:
+        """Drop these keys from the cache now (the auth server revoked them): tokens they
+        signed stop verifying at once, cached verifications included, without waiting for
+        the JWKS max-age. A later fetch brings back only what is still published."""
+        self._cache.forget(frozenset(kids))
 
     def is_stale(self) -> bool:
         """Whether the cached keys are past their max-age (or absent)."""

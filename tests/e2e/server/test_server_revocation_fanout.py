@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from jotauth import jose
 from jotauth.guard import JWTAuthMiddleware
 from jotauth.guard.revocations import PolledRevocations
 from jotauth.verify import JWKSClient, TokenVerifier
@@ -96,3 +97,46 @@ async def test_an_ended_sessions_access_token_is_refused_by_the_guard_within_two
     other = await _token(server, f"bystander-{ending.replace(' ', '-')}@example.org")
     response = await guarded.get("/api/lessons", headers={"Authorization": f"Bearer {other}"})
     assert response.status_code == 200
+
+
+async def test_a_revoked_signing_key_is_dropped_by_the_guard_within_two_seconds(
+    tmp_path: Path,
+) -> None:
+    """``jotauth keys revoke``: the guard's JWKS cache would keep the key for its max-age (600 s
+    here); the feed makes it drop the key, and refuse tokens it signed, within 2 s."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/jotauth.db"
+    with running_server(url, tmp_path, JOTAUTH_JWKS_MAX_AGE="600") as server:
+        await signup(server.url, "keys@example.org")
+        token = await _token(server, "keys@example.org")
+        jwks = JWKSClient(f"{server.url}/.well-known/jwks.json")
+        feed = f"{server.url}/.well-known/jotauth-revocations"
+        revocations = PolledRevocations(feed, keys=jwks)
+        await revocations.start()
+        verifier = TokenVerifier(
+            issuer=server.url, audience="lessons", keys=jwks, algorithms=("RS256",)
+        )
+        app = JWTAuthMiddleware(
+            Starlette(routes=[Route("/api/lessons", _whoami)]),
+            verifier=verifier,
+            revocations=revocations,
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://api.test"
+        ) as guarded:
+            bearer = {"Authorization": f"Bearer {token}"}
+            assert (await guarded.get("/api/lessons", headers=bearer)).status_code == 200
+            kid = str(jose.decode_unverified(token)[0]["kid"])
+            result = await asyncio.to_thread(server.cli, "keys", "revoke", kid)
+            assert result.returncode == 0, result.stderr
+            started = time.monotonic()
+            while (await guarded.get("/api/lessons", headers=bearer)).status_code == 200:
+                assert time.monotonic() - started < DEADLINE, "the revoked key still verifies"
+                await asyncio.sleep(0.05)
+            refused = await guarded.get("/api/lessons", headers=bearer)
+            assert refused.status_code == 401
+        await revocations.aclose()
+        await jwks.aclose()
+
+
+async def _whoami(request: Request) -> JSONResponse:
+    return JSONResponse({"sub": request.user.identity})
