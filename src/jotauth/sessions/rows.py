@@ -1,0 +1,63 @@
+"""The SQL both the session service and the rotation use: token and session rows, revocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jotauth.sessions.models import SessionInfo
+from jotauth.store.schema import refresh_tokens, sessions
+
+
+async def token_row(conn: AsyncConnection, token_hash: str) -> RowMapping | None:
+    """The refresh-token row of this SHA-256, in any state, or None."""
+    result = await conn.execute(
+        select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
+    )
+    return result.mappings().first()
+
+
+async def revoke_in(
+    conn: AsyncConnection,
+    session_ids: list[str],
+    now: float,
+    reason: str,
+    *,
+    user_id: str | None = None,
+) -> list[str]:
+    """Mark sessions revoked and their tokens dead; returns the ids actually ended."""
+    statement = (
+        update(sessions)
+        .where(sessions.c.id.in_(session_ids), sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason[:64])
+        .returning(sessions.c.id)
+    )
+    if user_id is not None:
+        statement = statement.where(sessions.c.user_id == user_id)
+    ended = list((await conn.execute(statement)).scalars().all())
+    if ended:
+        await conn.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.session_id.in_(ended), refresh_tokens.c.state != "revoked")
+            .values(state="revoked", successor_nonce=None, successor_sealed=None)
+        )
+    return ended
+
+
+def session_from_row(row: RowMapping | Any) -> SessionInfo:
+    """A ``sessions`` row as the rest of the system sees it."""
+    return SessionInfo(
+        id=row["id"],
+        user_id=row["user_id"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        idle_expires_at=row["idle_expires_at"],
+        expires_at=row["expires_at"],
+        user_agent=row["user_agent"],
+        ip=row["ip"],
+        revoked_at=row["revoked_at"],
+        revoked_reason=row["revoked_reason"],
+    )
