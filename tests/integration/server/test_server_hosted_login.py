@@ -174,3 +174,27 @@ async def test_cookie_domain_sets_cookies_for_sibling_subdomains(sqlite_url: str
         names = sorted(c.split("=", 1)[0] for c in cookies)
         assert names == ["XSRF-TOKEN", "jot_access", "jot_refresh"]
         assert all("; Domain=example.test;" in c and "; Secure;" in c for c in cookies)
+
+
+async def test_a_browser_gets_an_html_error_page_and_an_api_client_problem_json(
+    sqlite_server: Server,
+) -> None:
+    browser = await sqlite_server.client.get(
+        "/login",
+        params={"return_to": "https://evil.example/"},
+        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+    )
+    assert browser.status_code == 400
+    assert browser.headers["content-type"].startswith("text/html")
+    assert "Redirect target not allowed" in browser.text and "<script" not in browser.text
+    api = await sqlite_server.client.get(
+        "/login", params={"return_to": "https://evil.example/"}, headers={"Accept": "*/*"}
+    )
+    assert api.status_code == 400 and api.json()["code"] == "invalid_return_to"
+
+
+async def test_hosted_pages_send_a_same_origin_referrer_policy(sqlite_server: Server) -> None:
+    # no-referrer made Chromium send Origin: null with the form POST (issue 11).
+    for path in ("/login", "/logout"):
+        page = await sqlite_server.client.get(path)
+        assert page.headers["referrer-policy"] == "same-origin"

@@ -15,20 +15,18 @@ from starlette.responses import RedirectResponse, Response
 
 from jotauth.server.context import LAYER_ERRORS, Context, ServerContext
 from jotauth.server.delivery import client_of
+from jotauth.server.pages import error_page, render_page, wants_html
 from jotauth.server.problems import (
-    CsrfFailed,
     InvalidReturnTo,
     Problem,
     ServerProblem,
     problem_for_layer_error,
 )
 from jotauth.server.schemas import MAX_PASSWORD_CHARS
-from jotauth.server.security_headers import hosted_page_csp
 
 router = APIRouter(tags=["hosted login"])
 
 _FORM_NONCE_MAX_AGE = 3600
-_STATIC_CSS = "/static/login.css"
 ReturnTo = Annotated[str | None, Query(max_length=2048)]
 
 
@@ -41,18 +39,24 @@ def _page(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    page_headers = {
-        "Content-Security-Policy": hosted_page_csp(tuple(sorted(context.origins.allowed))),
-        "Cache-Control": "no-store",
-        **(headers or {}),
-    }
-    return context.templates.TemplateResponse(
+    # form-action also governs where a form submission may redirect (CSP3), so the
+    # allowlisted return_to origins are listed.
+    return render_page(
+        context.templates,
         request,
         template,
-        {"static_url": _STATIC_CSS, **values},
-        status_code=status,
-        headers=page_headers,
+        values,
+        form_targets=context.origins.allowed,
+        status=status,
+        headers=headers,
     )
+
+
+def _refused(context: ServerContext, request: Request, error: ServerProblem) -> Response:
+    """A browser gets a readable error page; an API client the problem+json document."""
+    if not wants_html(request):
+        raise error
+    return error_page(context.templates, request, error.problem())
 
 
 def _checked_return_to(context: ServerContext, value: str | None) -> str | None:
@@ -101,7 +105,10 @@ async def login_page(
     A browser that already holds a valid access cookie (for example one set for the parent
     ``cookie_domain`` by a sign-in on a sibling app) goes straight to ``return_to``.
     """
-    checked = _checked_return_to(context, return_to)
+    try:
+        checked = _checked_return_to(context, return_to)
+    except ServerProblem as error:
+        return _refused(context, request, error)
     target = context.return_to.resolve(checked) if checked else None
     if target and context.verifier.verify_or_none(_access_cookie(context, request)) is not None:
         return RedirectResponse(target, status_code=303)
@@ -118,8 +125,11 @@ async def login_submit(
     return_to: Annotated[str | None, Form(max_length=2048)] = None,
 ) -> Response:
     """Check the form, sign in with cookie delivery, redirect to ``return_to``."""
-    checked = _checked_return_to(context, return_to)
-    context.origins.check_login_request(request)
+    try:
+        checked = _checked_return_to(context, return_to)
+        context.origins.check_form_submission(request)
+    except ServerProblem as error:
+        return _refused(context, request, error)
     nonce = request.cookies.get(context.cookies.login_form.name)
     try:
         context.csrf.check_form(nonce=nonce, token=csrf_token)
@@ -153,7 +163,14 @@ async def logout_page(
     return_to: ReturnTo = None,
 ) -> Response:
     """A confirmation form: a GET never ends a session (prefetchers, logout CSRF)."""
-    checked = _checked_return_to(context, return_to)
+    try:
+        checked = _checked_return_to(context, return_to)
+    except ServerProblem as error:
+        return _refused(context, request, error)
+    return _logout_form(context, request, return_to=checked)
+
+
+def _logout_form(context: ServerContext, request: Request, *, return_to: str | None) -> Response:
     nonce = context.csrf.new_form_nonce()
     response = _page(
         context,
@@ -162,7 +179,7 @@ async def logout_page(
         {
             "action": "/logout",
             "csrf_token": context.csrf.form_token(nonce),
-            "return_to": checked or "",
+            "return_to": return_to or "",
         },
     )
     context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
@@ -177,11 +194,13 @@ async def logout_submit(
     return_to: Annotated[str | None, Form(max_length=2048)] = None,
 ) -> Response:
     """End the browser's session, clear every auth cookie, redirect to ``return_to``."""
-    checked = _checked_return_to(context, return_to)
     nonce = request.cookies.get(context.cookies.login_form.name)
-    if not context.origins.is_allowed(request.headers.get("origin") or context.origins.own_origin):
-        raise CsrfFailed()
-    context.csrf.check_form(nonce=nonce, token=csrf_token)
+    try:
+        checked = _checked_return_to(context, return_to)
+        context.origins.check_form_submission(request)
+        context.csrf.check_form(nonce=nonce, token=csrf_token)
+    except ServerProblem as error:
+        return _refused(context, request, error)
     await _end_browser_session(context, request)
     target = context.return_to.resolve(checked) if checked else None
     if target:
