@@ -19,6 +19,7 @@ _SUBCOMMANDS = {
     "users": "jotauth.users.cli:users",
     "sessions": "jotauth.sessions.cli:sessions",
     "demo": "jotauth.demo:demo",
+    "clients": "jotauth.oauth.cli:clients",
 }
 
 

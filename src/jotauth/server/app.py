@@ -26,6 +26,7 @@ from jotauth.accounts import (
     SignInCounters,
     SignOut,
 )
+from jotauth.oauth import build_provider
 from jotauth.server.body_limit import BodySizeLimit
 from jotauth.server.context import LAYER_ERRORS, ServerContext
 from jotauth.server.cookies import CookiePolicy
@@ -33,9 +34,10 @@ from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.delivery import SessionDelivery
 from jotauth.server.maintenance import purge_expired_sessions
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
+from jotauth.server.oauth_cors import OAuthCors
 from jotauth.server.problems import install_problem_handlers
 from jotauth.server.redirects import ReturnToPolicy
-from jotauth.server.routes import auth_api, hosted, operations, well_known
+from jotauth.server.routes import auth_api, hosted, oauth, operations, well_known
 from jotauth.server.security_headers import SecurityHeaders
 from jotauth.server.signing_keys import SigningKeys
 from jotauth.server.startup import check_settings, public_origin, server_secret
@@ -110,6 +112,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.include_router(well_known.router)
     app.include_router(hosted.router)
     app.include_router(operations.router)
+    app.include_router(oauth.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     # Outermost last: metrics see every response, including 413s from the body limit.
     if settings.allowed_origins:
@@ -123,6 +126,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             allow_headers=["Authorization", "Content-Type", settings.csrf_header_name],
             max_age=600,
         )
+    app.add_middleware(OAuthCors, origins=lambda: app.state.context.oauth.clients.public_origins())
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeaders, hsts=not settings.dev)
     app.add_middleware(RequestMetrics, metrics=metrics, logger=logging.getLogger("jotauth.http"))
@@ -202,4 +206,15 @@ async def _compose(
         return_to=ReturnToPolicy(own_origin=origins.own_origin, allowed_origins=origins.allowed),
         templates=Jinja2Templates(directory=str(_HERE / "templates")),
         public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
+        oauth=build_provider(
+            store,
+            policy=token_policy,
+            sessions=sessions,
+            users=users,
+            access_tokens=tokens,
+            verifier=verifier,
+            signing_key=keys.signing_key,
+            key_set=keys.key_set,
+            clock=clock,
+        ),
     )

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from jotauth import jose
 from jotauth.accounts import AccessTokenIssuer, Accounts, OwnTokenVerifier
+from jotauth.oauth import OAuthProvider
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.delivery import SessionDelivery
@@ -49,6 +50,7 @@ class ServerContext:
     return_to: ReturnToPolicy
     templates: Jinja2Templates
     public_base_url: str
+    oauth: OAuthProvider
 
 
 def get_context(request: Request) -> ServerContext:

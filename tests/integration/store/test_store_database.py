@@ -39,7 +39,7 @@ async def test_opening_a_migrated_database_again_is_a_no_op(database_url: str) -
                 await conn.execute(text("SELECT version_num FROM jotauth_alembic_version"))
             ).scalar_one()
         await store.close()
-    assert version == "0002"
+    assert version == "0004"
 
 
 async def test_concurrent_first_starts_migrate_once(database_url: str) -> None:

@@ -32,6 +32,20 @@ ALLOWED: dict[str, frozenset[str]] = {
     "accounts": frozenset(
         {"errors", "settings", "jose", "keys", "verify", "store", "throttle", "users", "sessions"}
     ),
+    "oauth": frozenset(
+        {
+            "errors",
+            "settings",
+            "jose",
+            "keys",
+            "verify",
+            "store",
+            "throttle",
+            "users",
+            "sessions",
+            "accounts",
+        }
+    ),
     "composition": frozenset(
         {
             "errors",
@@ -61,6 +75,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "users",
             "sessions",
             "accounts",
+            "oauth",
             "composition",
             "(root)",
         }
@@ -88,6 +103,7 @@ FRAMEWORK_FREE = (
     "users",
     "sessions",
     "accounts",
+    "oauth",
     "composition",
 )
 # Only the storage side talks SQL.

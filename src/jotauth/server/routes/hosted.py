@@ -38,6 +38,7 @@ def _page(
     *,
     status: int = 200,
     headers: dict[str, str] | None = None,
+    extra_form_targets: tuple[str, ...] = (),
 ) -> Response:
     # form-action also governs where a form submission may redirect (CSP3), so the
     # allowlisted return_to origins are listed.
@@ -46,7 +47,7 @@ def _page(
         request,
         template,
         values,
-        form_targets=context.origins.allowed,
+        form_targets=(*context.origins.allowed, *extra_form_targets),
         status=status,
         headers=headers,
     )
@@ -67,7 +68,7 @@ def _checked_return_to(context: ServerContext, value: str | None) -> str | None:
     return value
 
 
-def _login_form(
+async def _login_form(
     context: ServerContext,
     request: Request,
     *,
@@ -76,6 +77,9 @@ def _login_form(
     problem: Problem | None = None,
 ) -> Response:
     nonce = context.csrf.new_form_nonce()
+    # After an OAuth sign-in the POST redirects on to the client, and CSP form-action
+    # governs every redirect of a form submission (CSP3 §6.4): allow that one origin.
+    client_origin = await context.oauth.authorization.redirect_origin(return_to)
     response = _page(
         context,
         request,
@@ -89,6 +93,7 @@ def _login_form(
         },
         status=problem.status if problem else 200,
         headers=problem.response_headers() if problem else None,
+        extra_form_targets=(client_origin,) if client_origin else (),
     )
     context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
     return response
@@ -99,20 +104,23 @@ async def login_page(
     request: Request,
     context: Context,
     return_to: ReturnTo = None,
+    prompt: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     """The sign-in form (works without JavaScript).
 
     A browser that already holds a valid access cookie (for example one set for the parent
-    ``cookie_domain`` by a sign-in on a sibling app) goes straight to ``return_to``.
+    ``cookie_domain`` by a sign-in on a sibling app) goes straight to ``return_to``, unless
+    ``prompt=login`` (an OpenID client asked for a fresh sign-in).
     """
     try:
         checked = _checked_return_to(context, return_to)
     except ServerProblem as error:
         return _refused(context, request, error)
     target = context.return_to.resolve(checked) if checked else None
-    if target and context.verifier.verify_or_none(_access_cookie(context, request)) is not None:
+    signed_in = context.verifier.verify_or_none(_access_cookie(context, request)) is not None
+    if target and signed_in and prompt != "login":
         return RedirectResponse(target, status_code=303)
-    return _login_form(context, request, return_to=checked)
+    return await _login_form(context, request, return_to=checked)
 
 
 @router.post("/login", summary="Hosted login form submission", response_model=None)
@@ -130,21 +138,21 @@ async def login_submit(
         context.origins.check_form_submission(request)
     except ServerProblem as error:
         return _refused(context, request, error)
-    nonce = request.cookies.get(context.cookies.login_form.name)
+    nonce = form_nonce_cookie(context, request)
     try:
         context.csrf.check_form(nonce=nonce, token=csrf_token)
         signed_in = await context.accounts.sign_in.login(
             email=email, password=password, client=client_of(request)
         )
     except ServerProblem as error:
-        return _login_form(
+        return await _login_form(
             context, request, return_to=checked, email=_safe_echo(email), problem=error.problem()
         )
     except LAYER_ERRORS as error:
         problem = problem_for_layer_error(error)
         if problem.status >= 500:
             raise
-        return _login_form(
+        return await _login_form(
             context, request, return_to=checked, email=_safe_echo(email), problem=problem
         )
     target = context.return_to.resolve(checked) if checked else None
@@ -194,14 +202,14 @@ async def logout_submit(
     return_to: Annotated[str | None, Form(max_length=2048)] = None,
 ) -> Response:
     """End the browser's session, clear every auth cookie, redirect to ``return_to``."""
-    nonce = request.cookies.get(context.cookies.login_form.name)
+    nonce = form_nonce_cookie(context, request)
     try:
         checked = _checked_return_to(context, return_to)
         context.origins.check_form_submission(request)
         context.csrf.check_form(nonce=nonce, token=csrf_token)
     except ServerProblem as error:
         return _refused(context, request, error)
-    await _end_browser_session(context, request)
+    await end_browser_session(context, request)
     target = context.return_to.resolve(checked) if checked else None
     if target:
         response: Response = RedirectResponse(target, status_code=303)
@@ -216,11 +224,16 @@ def _safe_echo(email: str) -> str:
     return email[:254]
 
 
+def form_nonce_cookie(context: ServerContext, request: Request) -> str | None:
+    """The pre-session nonce cookie a hosted form's token is bound to."""
+    return request.cookies.get(context.cookies.login_form.name)
+
+
 def _access_cookie(context: ServerContext, request: Request) -> str | None:
     return request.cookies.get(context.cookies.access.name)
 
 
-async def _end_browser_session(context: ServerContext, request: Request) -> None:
+async def end_browser_session(context: ServerContext, request: Request) -> None:
     """End the session of the browser's cookies (the form's CSRF token is already checked)."""
     client = client_of(request)
     sign_out = context.accounts.sign_out
