@@ -3,7 +3,8 @@
 Pure ASGI, outermost: the app-wide ``CORSMiddleware`` (credentialed, for the allowlisted
 first-party origins) would answer every other origin's preflight with a 400. Here the
 origins are those of the registered public clients' redirect URIs, looked up per request,
-and no credentials (cookies) are allowed: these endpoints take tokens, not cookies.
+and no credentials (cookies) are allowed: these endpoints take tokens, not cookies. The
+discovery documents and the JWKS are public and open to every origin.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CORS_PATHS = frozenset({"/oauth2/token", "/oauth2/userinfo", "/oauth2/revoke"})
+# Public documents every client library fetches from the browser before it knows anything.
+OPEN_PATHS = frozenset(
+    {
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/jwks.json",
+    }
+)
 _ALLOWED_HEADERS = "Authorization, Content-Type"
 
 
@@ -26,6 +35,9 @@ class OAuthCors:
         self.origins = origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, _open_to_every_origin(send))
+            return
         if scope["type"] != "http" or scope["path"] not in CORS_PATHS:
             await self.app(scope, receive, send)
             return
@@ -61,3 +73,14 @@ class OAuthCors:
             await send(message)
 
         await self.app(scope, receive, with_cors)
+
+
+def _open_to_every_origin(send: Send) -> Send:
+    """``Access-Control-Allow-Origin: *`` (no credentials) unless already answered."""
+
+    async def with_star(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            MutableHeaders(scope=message).setdefault("Access-Control-Allow-Origin", "*")
+        await send(message)
+
+    return with_star
