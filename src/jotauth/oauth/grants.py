@@ -1,6 +1,6 @@
 """The token endpoint's grants (RFC 6749 §4.1.3, §4.4, §6; OAuth 2.1 §4.1.3).
 
-A code exchange starts a session of the §6 machinery (``refresh_delivery="body"``) that
+A code exchange starts a session of the §6 machinery (``refresh_delivery="oauth"``) that
 an ``oauth_grants`` row ties to the client; the refresh grant rotates it with
 :meth:`SessionService.rotate_refresh_token` — reuse detection, grace and revocation are
 the first-party ones, not a second implementation.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from jotauth.accounts import AccessTokenIssuer
 from jotauth.oauth.client_tokens import ClientTokenIssuer
@@ -21,8 +21,14 @@ from jotauth.oauth.grant_records import GrantRecord, GrantRecords
 from jotauth.oauth.id_tokens import IdTokenIssuer, IdTokenSubject
 from jotauth.oauth.pkce import verifier_matches
 from jotauth.oauth.scopes import issues_refresh_token
-from jotauth.sessions import SessionError, SessionService
+from jotauth.sessions import RefreshDelivery, SessionError, SessionService
 from jotauth.users import User, UserService
+
+# How an OAuth session's refresh token travels: only to /oauth2/token. The first-party
+# refresh endpoint presents "body" or "cookie" and is refused (as an unknown token), so an
+# OAuth refresh token never skips client authentication there, nor trades the grant's scope
+# for the user's full scope. (RefreshDelivery should list "oauth"; until then, a cast.)
+OAUTH_DELIVERY = cast(RefreshDelivery, "oauth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +134,10 @@ class Grants:
         if browser is None or not browser.is_active(self._clock()):
             raise InvalidGrant("the sign-in behind this code has ended")
         issued = await self._sessions.create_session(
-            user.id, user_agent=user_agent or f"oauth:{client.name}", ip=ip, refresh_delivery="body"
+            user.id,
+            user_agent=user_agent or f"oauth:{client.name}",
+            ip=ip,
+            refresh_delivery=OAUTH_DELIVERY,
         )
         await self._codes.record_issued(code, issued.session.id)
         record = GrantRecord(
@@ -154,7 +163,9 @@ class Grants:
             raise InvalidGrant("the refresh token is unknown or was issued to another client")
         narrowed = _narrowed(record.scope, scope)
         try:
-            issued = await self._sessions.rotate_refresh_token(refresh_token, presented_in="body")
+            issued = await self._sessions.rotate_refresh_token(
+                refresh_token, presented_in=OAUTH_DELIVERY
+            )
         except SessionError as error:
             raise InvalidGrant(f"the refresh token is not valid ({error.code})") from None
         try:

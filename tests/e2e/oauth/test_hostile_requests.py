@@ -321,3 +321,22 @@ async def test_cors_answers_registered_public_client_origins_only(
                 headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
             )
             assert "access-control-allow-origin" not in evil.headers
+
+
+async def test_an_oauth_refresh_token_is_refused_by_the_first_party_refresh_endpoint(
+    provider: ServerProcess, browser: Browser, web_app: Client
+) -> None:
+    # Else it would skip client authentication and swap the grant's scope for the user's.
+    verifier = secrets.token_urlsafe(48)
+    code = await _code(provider, browser, web_app, verifier)
+    tokens = (await _token(provider, web_app, **_exchange(web_app, code, verifier))).json()
+    async with httpx.AsyncClient() as http:
+        first_party = await http.post(
+            f"{provider.url}/api/auth/refresh",
+            json={"refresh_token": tokens["refresh_token"], "delivery": "body"},
+        )
+    assert first_party.status_code == 401
+    own = await _token(
+        provider, web_app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
+    assert own.status_code == 200
