@@ -149,7 +149,7 @@ class Grants:
         )
         await self._records.add(record)
         refresh = issued.refresh_token if issues_refresh_token(client, grant.scope) else None
-        return self._respond(user, record, refresh_token=refresh, nonce=grant.nonce)
+        return self._respond(client, user, record, refresh_token=refresh, nonce=grant.nonce)
 
     async def refresh(
         self, client: OAuthClient, *, refresh_token: str, scope: str | None
@@ -174,6 +174,7 @@ class Grants:
             await self._sessions.revoke_session(issued.session.id, reason="user_disabled")
             raise
         return self._respond(
+            client,
             user,
             GrantRecord(
                 session_id=record.session_id,
@@ -201,10 +202,19 @@ class Grants:
         return user
 
     def _respond(
-        self, user: User, record: GrantRecord, *, refresh_token: str | None, nonce: str | None
+        self,
+        client: OAuthClient,
+        user: User,
+        record: GrantRecord,
+        *,
+        refresh_token: str | None,
+        nonce: str | None,
     ) -> TokenResponse:
+        # A third-party client acts within the scope the user approved; the user's roles
+        # (which resource servers may trust for authorisation) are not delegated to it.
+        roles = user.roles if client.first_party else ()
         access = self._access_tokens.issue(
-            user_id=user.id, session_id=record.session_id, roles=user.roles, scope=record.scope
+            user_id=user.id, session_id=record.session_id, roles=roles, scope=record.scope
         )
         id_token = None
         if "openid" in record.scope:

@@ -18,6 +18,7 @@ if _SERVER_TESTS not in sys.path:
     sys.path.append(_SERVER_TESTS)
 
 from server_process import (  # noqa: E402
+    JOTAUTH,
     PASSWORD,
     Browser,
     ServerProcess,
@@ -33,6 +34,7 @@ WEB_REDIRECT = "https://web.example.test/oauth/callback"
 WEB_LOGOUT = "https://web.example.test/bye"
 
 __all__ = [
+    "JOTAUTH",
     "PASSWORD",
     "SPA_LOGOUT",
     "SPA_ORIGIN",

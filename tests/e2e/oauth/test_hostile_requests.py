@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import re
 import secrets
+import subprocess
 from urllib.parse import urlencode
 
 import httpx
+import jwt
 import pytest
 from provider_harness import (
+    JOTAUTH,
+    PASSWORD,
     SPA_ORIGIN,
     WEB_LOGOUT,
     Browser,
@@ -340,3 +344,28 @@ async def test_an_oauth_refresh_token_is_refused_by_the_first_party_refresh_endp
         provider, web_app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
     )
     assert own.status_code == 200
+
+
+async def test_a_third_party_client_does_not_receive_the_users_roles(
+    provider: ServerProcess, browser: Browser, spa: Client, web_app: Client
+) -> None:
+    email = unique_email("admin")
+    added = subprocess.run(
+        [JOTAUTH, "users", "add", email, "--role", "admin", "--password-stdin"],
+        input=PASSWORD + "\n",
+        env=provider.env,
+        cwd=provider.workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    roles = {}
+    for client in (spa, web_app):
+        verifier = secrets.token_urlsafe(48)
+        response = await authorize(browser, _request(client, verifier), email=email)
+        code = query_of(response.headers["location"])["code"]
+        tokens = (await _token(provider, client, **_exchange(client, code, verifier))).json()
+        claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+        roles[client.client_id] = claims["roles"]
+    assert roles == {spa.client_id: [], web_app.client_id: ["admin"]}
