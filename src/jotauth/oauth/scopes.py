@@ -6,6 +6,18 @@ from jotauth.oauth.clients import OAuthClient
 from jotauth.oauth.errors import InvalidScope
 
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
+# What the consent page says each scope lets the application do.
+_DESCRIPTIONS = {
+    "openid": "Know who you are (your account id)",
+    "profile": "See your name",
+    "email": "See your email address",
+    "offline_access": "Stay signed in while you are away",
+}
+
+
+def describe(scope: str) -> str:
+    """A sentence for the consent page; API scopes are shown by name."""
+    return _DESCRIPTIONS.get(scope, f"Use the API permission “{scope}”")
 
 
 def granted_scopes(client: OAuthClient, requested: str | None) -> tuple[str, ...]:

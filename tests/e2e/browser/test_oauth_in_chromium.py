@@ -110,6 +110,7 @@ def test_a_spa_on_another_origin_signs_in_with_code_and_pkce(
     page.wait_for_url("**/login?**")
     _sign_in(page, email)
     expect(page.locator("h1")).to_have_text("Allow Lesson SPA?")
+    expect(page.locator("[data-test=scopes]")).to_contain_text("See your email address")
     page.screenshot(path=screenshots / f"oauth-consent-{width}.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.click("button[value=allow]")

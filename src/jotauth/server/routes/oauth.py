@@ -30,6 +30,7 @@ from jotauth.oauth import (
     RedirectToClient,
 )
 from jotauth.oauth.errors import AccessDenied, InvalidClient, InvalidRequest, UnsupportedGrantType
+from jotauth.oauth.scopes import describe
 from jotauth.server.context import Context, ServerContext
 from jotauth.server.delivery import client_of
 from jotauth.server.pages import render_page
@@ -137,7 +138,7 @@ def _consent_page(
         "consent.html",
         {
             "client_name": checked.client.name,
-            "scopes": checked.scope,
+            "scopes": [describe(scope) for scope in checked.scope],
             "fields": checked.form_fields(),
             "csrf_token": context.csrf.form_token(nonce),
         },
