@@ -69,7 +69,9 @@ async def consent_decision(
     params = await _hosted_form(context, request, csrf_token)
     if isinstance(params, Response):
         return params
-    return await _authorize(context, request, params, consented=decision == "allow")
+    # The form's own fields are not part of the authorization request (nor of a return_to).
+    request_params = {k: v for k, v in params.items() if k not in ("csrf_token", "decision")}
+    return await _authorize(context, request, request_params, consented=decision == "allow")
 
 
 async def _hosted_form(
