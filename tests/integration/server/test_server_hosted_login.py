@@ -198,3 +198,13 @@ async def test_hosted_pages_send_a_same_origin_referrer_policy(sqlite_server: Se
     for path in ("/login", "/logout"):
         page = await sqlite_server.client.get(path)
         assert page.headers["referrer-policy"] == "same-origin"
+
+
+async def test_the_login_page_says_who_is_signed_in_already(server: Server) -> None:
+    await server.add_user()
+    assert "signed in as" not in (await server.client.get("/login")).text
+    await server.login()
+    page = await server.client.get("/login")
+    assert page.status_code == 200
+    assert "You are signed in as <strong>ada@example.org</strong>" in page.text
+    assert '<form method="post" action="/login">' in page.text  # another account

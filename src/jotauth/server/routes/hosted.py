@@ -75,6 +75,7 @@ async def _login_form(
     return_to: str | None,
     email: str = "",
     problem: Problem | None = None,
+    signed_in_as: str | None = None,
 ) -> Response:
     nonce = context.csrf.new_form_nonce()
     # After an OAuth sign-in the POST redirects on to the client, and CSP form-action
@@ -90,6 +91,7 @@ async def _login_form(
             "return_to": return_to or "",
             "email": email,
             "error": problem.detail if problem else None,
+            "signed_in_as": signed_in_as,
         },
         status=problem.status if problem else 200,
         headers=problem.response_headers() if problem else None,
@@ -117,10 +119,17 @@ async def login_page(
     except ServerProblem as error:
         return _refused(context, request, error)
     target = context.return_to.resolve(checked) if checked else None
-    signed_in = context.verifier.verify_or_none(_access_cookie(context, request)) is not None
-    if target and signed_in and prompt != "login":
+    claims = context.verifier.verify_or_none(_access_cookie(context, request))
+    if target and claims is not None and prompt != "login":
         return RedirectResponse(target, status_code=303)
-    return await _login_form(context, request, return_to=checked)
+    # Signed in already: say as whom, above the form for signing in as someone else.
+    user = await context.users.get_user(claims.sub) if claims is not None else None
+    return await _login_form(
+        context,
+        request,
+        return_to=checked,
+        signed_in_as=user.email if user is not None and not user.disabled else None,
+    )
 
 
 @router.post("/login", summary="Hosted login form submission", response_model=None)
