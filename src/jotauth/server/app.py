@@ -35,6 +35,7 @@ from jotauth.server.delivery import SessionDelivery
 from jotauth.server.maintenance import purge_expired_sessions
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
 from jotauth.server.oauth_cors import OAuthCors
+from jotauth.server.pages import Branding, install_branding
 from jotauth.server.problems import install_problem_handlers
 from jotauth.server.redirects import ReturnToPolicy
 from jotauth.server.routes import auth_api, hosted, oauth, operations, well_known
@@ -133,6 +134,19 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     return app
 
 
+def _templates(settings: Settings) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(_HERE / "templates"))
+    install_branding(
+        templates,
+        Branding(
+            name=settings.brand_name,
+            logo_url=settings.brand_logo_url,
+            accent_color=settings.brand_accent_color,
+        ),
+    )
+    return templates
+
+
 async def _compose(
     settings: Settings,
     store: Store,
@@ -204,7 +218,7 @@ async def _compose(
         csrf=csrf,
         origins=origins,
         return_to=ReturnToPolicy(own_origin=origins.own_origin, allowed_origins=origins.allowed),
-        templates=Jinja2Templates(directory=str(_HERE / "templates")),
+        templates=_templates(settings),
         public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
         oauth=build_provider(
             store,

@@ -8,8 +8,12 @@ refuse; ``same-origin`` lets the browser name our origin to us and nobody else.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
@@ -20,6 +24,37 @@ from jotauth.server.security_headers import hosted_page_csp
 
 PAGE_REFERRER_POLICY = "same-origin"
 _STATIC_CSS = "/static/login.css"
+
+
+@dataclass(frozen=True)
+class Branding:
+    """Product name, logo and accent colour of the hosted pages (from the settings)."""
+
+    name: str = "jotauth"
+    logo_url: str | None = None
+    accent_color: str = "#3558d4"
+    style: str = field(init=False)
+    style_hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        # One inline rule, allowed by its hash: the pages still run under style-src 'self'.
+        style = f":root {{ --accent: {self.accent_color}; }}"
+        digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+        object.__setattr__(self, "style", style)
+        object.__setattr__(self, "style_hash", f"sha256-{digest}")
+
+    @property
+    def image_sources(self) -> tuple[str, ...]:
+        """The logo's origin when it lives elsewhere (CSP img-src)."""
+        if not self.logo_url or self.logo_url.startswith("/"):
+            return ()
+        parts = urlsplit(self.logo_url)
+        return (f"{parts.scheme}://{parts.netloc}",)
+
+
+def install_branding(templates: Jinja2Templates, branding: Branding) -> None:
+    """Make ``brand`` available to every template (set once, at start-up)."""
+    templates.env.globals["brand"] = branding
 
 
 def render_page(
@@ -33,8 +68,15 @@ def render_page(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """A hosted page; ``form_targets`` are the origins its forms may submit or redirect to."""
+    brand = templates.env.globals.get("brand")
+    branding = brand if isinstance(brand, Branding) else Branding()
+    csp = hosted_page_csp(
+        tuple(sorted(set(form_targets))),
+        image_sources=branding.image_sources,
+        style_hashes=(branding.style_hash,),
+    )
     page_headers = {
-        "Content-Security-Policy": hosted_page_csp(tuple(sorted(set(form_targets)))),
+        "Content-Security-Policy": csp,
         "Cache-Control": "no-store",
         "Referrer-Policy": PAGE_REFERRER_POLICY,
         **(headers or {}),

@@ -98,6 +98,8 @@ def test_the_right_password_signs_in_and_returns_to_the_allowed_origin(
     tab.screenshot(path=screenshots / f"hosted-login-{width}.png", full_page=True)
     # The form fits the viewport: nothing to scroll sideways on a 390 px phone.
     assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # The branding's inline accent rule passes the CSP by its hash (default #3558d4).
+    expect(tab.locator("button[type=submit]")).to_have_css("background-color", "rgb(53, 88, 212)")
 
     _submit_login(tab, email, PASSWORD)
 

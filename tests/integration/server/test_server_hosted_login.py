@@ -1,10 +1,14 @@
 """The hosted login page: no JavaScript, strict CSP, form CSRF, allowlisted redirects only."""
 
+import base64
+import hashlib
 import re
 
 import httpx
 import pytest
 from server_harness import APP_ORIGIN, BASE_URL, PASSWORD, Server, server_settings, start_server
+
+from jotauth.settings import Settings
 
 
 def form_token(page: httpx.Response) -> str:
@@ -208,3 +212,27 @@ async def test_the_login_page_says_who_is_signed_in_already(server: Server) -> N
     assert page.status_code == 200
     assert "You are signed in as <strong>ada@example.org</strong>" in page.text
     assert '<form method="post" action="/login">' in page.text  # another account
+
+
+async def test_branding_from_settings_is_shown_under_the_strict_csp(sqlite_url: str) -> None:
+    settings = server_settings(
+        sqlite_url,
+        brand_name="Acme Sign-in",
+        brand_logo_url="https://cdn.acme.test/logo.svg",
+        brand_accent_color="#aa3300",
+    )
+    async for running in start_server(settings):
+        page = await running.client.get("/login")
+        assert "Acme Sign-in" in page.text and 'src="https://cdn.acme.test/logo.svg"' in page.text
+        csp = page.headers["content-security-policy"]
+        assert "img-src 'self' https://cdn.acme.test;" in csp
+        style = re.search(r"<style>(.*?)</style>", page.text)
+        assert style and "#aa3300" in style.group(1)
+        digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+        assert f"style-src 'self' 'sha256-{digest}';" in csp  # the one inline rule, by hash
+
+
+def test_a_logo_url_that_could_break_out_is_refused() -> None:
+    for value in ("http://cdn.acme.test/l.png", "//evil.example/l.png", 'https://a.test/"x'):
+        with pytest.raises(ValueError):
+            Settings(brand_logo_url=value)
