@@ -53,7 +53,8 @@ class Branding:
 
 
 def install_branding(templates: Jinja2Templates, branding: Branding) -> None:
-    """Make ``brand`` available to every template (set once, at start-up)."""
+    """Use ``branding`` on every page of ``templates`` (set once, at start-up; pages of
+    templates without it show the defaults)."""
     templates.env.globals["brand"] = branding
 
 
@@ -84,7 +85,7 @@ def render_page(
     return templates.TemplateResponse(
         request,
         template,
-        {"static_url": _STATIC_CSS, **values},
+        {"static_url": _STATIC_CSS, "brand": branding, **values},
         status_code=status,
         headers=page_headers,
     )
