@@ -3,6 +3,7 @@ third-party SPA registered through the CLI."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,22 +18,31 @@ from provider_harness import (
     Browser,
     Client,
     ServerProcess,
+    fresh_postgres_database,
     register,
     running_server,
 )
 
 
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """``jotauth serve`` on SQLite in production mode."""
-    workdir: Path = tmp_path_factory.mktemp("oauth")
-    with running_server(
-        f"sqlite+aiosqlite:///{workdir}/jotauth.db",
-        workdir,
-        JOTAUTH_ALGORITHM="RS256",
-        JOTAUTH_ALLOWED_ORIGINS=json.dumps(["http://app.localhost:4200"]),
-    ) as server:
-        yield server
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def provider(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """``jotauth serve`` in production mode, on SQLite and on PostgreSQL."""
+    workdir: Path = tmp_path_factory.mktemp(f"oauth-{request.param}")
+    settings = {
+        "JOTAUTH_ALGORITHM": "RS256",
+        "JOTAUTH_ALLOWED_ORIGINS": json.dumps(["http://app.localhost:4200"]),
+    }
+    with contextlib.ExitStack() as stack:
+        url = (
+            f"sqlite+aiosqlite:///{workdir}/jotauth.db"
+            if request.param == "sqlite"
+            else stack.enter_context(fresh_postgres_database())
+        )
+        yield stack.enter_context(running_server(url, workdir, **settings))
 
 
 @pytest.fixture(scope="module")
