@@ -127,6 +127,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             allow_headers=["Authorization", "Content-Type", settings.csrf_header_name],
             max_age=600,
         )
+    # Outside the credentialed CORS above, which would refuse public clients' preflights.
     app.add_middleware(OAuthCors, origins=lambda: app.state.context.oauth.clients.public_origins())
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeaders, hsts=not settings.dev)
