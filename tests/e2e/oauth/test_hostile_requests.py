@@ -22,6 +22,7 @@ from provider_harness import (
     authorize,
     query_of,
     register,
+    sign_in,
     signup,
     unique_email,
 )
@@ -369,3 +370,34 @@ async def test_a_third_party_client_does_not_receive_the_users_roles(
         claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
         roles[client.client_id] = claims["roles"]
     assert roles == {spa.client_id: [], web_app.client_id: ["admin"]}
+
+
+@pytest.mark.parametrize(
+    ("headers", "forge_token"),
+    [
+        ({"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, False),
+        ({"Origin": "null"}, False),
+        ({}, True),
+    ],
+    ids=["cross-site", "origin-null", "forged-form-token"],
+)
+async def test_a_forged_consent_approval_gets_no_code(
+    provider: ServerProcess,
+    browser: Browser,
+    spa: Client,
+    headers: dict[str, str],
+    forge_token: bool,
+) -> None:
+    # Consent CSRF: another site must not approve a third-party client in the user's name.
+    email = unique_email("consent")
+    await signup(provider.url, email)
+    await sign_in(browser, email)
+    page = await browser.get(_request(spa, secrets.token_urlsafe(48)))
+    assert page.status_code == 200 and 'action="/oauth2/authorize"' in page.text
+    fields = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    if forge_token:
+        fields["csrf_token"] = "forged"
+    response = await browser.post(
+        "/oauth2/authorize", data={**fields, "decision": "allow"}, headers=headers
+    )
+    assert response.status_code == 403 and "location" not in response.headers
