@@ -150,3 +150,22 @@ async def test_userinfo_refuses_a_client_credentials_token_and_challenges_a_bare
         bare = await http.get(f"{provider.url}/oauth2/userinfo")
     assert refused.status_code == 401
     assert bare.status_code == 401 and bare.headers["www-authenticate"] == 'Bearer realm="jotauth"'
+
+
+async def test_an_expired_access_cookie_is_renewed_from_the_refresh_cookie(
+    provider: ServerProcess, browser: Browser, web_app: Client
+) -> None:
+    # The provider's sign-in lasts as long as the browser's session, not its access cookie.
+    await _signed_in(provider, browser)
+    old_refresh = browser.jar["__Host-jot_refresh"]
+    del browser.jar["__Host-jot_access"]  # what a browser does when the cookie expires
+    response = await browser.get(_url(web_app, secrets.token_urlsafe(48), prompt="none"))
+    assert response.status_code == 302 and query_of(response.headers["location"])["code"]
+    assert browser.jar["__Host-jot_access"] and browser.jar["__Host-jot_refresh"] != old_refresh
+
+    # A session that ended cannot be renewed: login_required.
+    await browser.post("/api/auth/logout", headers={**browser.xsrf(), "Origin": provider.url})
+    browser.jar.pop("__Host-jot_access", None)
+    browser.jar["__Host-jot_refresh"] = old_refresh
+    ended = await browser.get(_url(web_app, secrets.token_urlsafe(48), prompt="none"))
+    assert query_of(ended.headers["location"])["error"] == "login_required"

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from jotauth.accounts import SignedIn
 from jotauth.oauth import (
     Approved,
     AuthorizationRequest,
@@ -36,6 +37,7 @@ from jotauth.server.delivery import client_of
 from jotauth.server.pages import render_page
 from jotauth.server.problems import ServerProblem
 from jotauth.server.routes.hosted import end_browser_session, form_nonce_cookie
+from jotauth.sessions import SessionError
 
 router = APIRouter(tags=["OAuth 2.1 / OpenID Connect"])
 
@@ -95,29 +97,64 @@ async def _authorize(
 ) -> Response:
     authorization = context.oauth.authorization
     status = 302 if consented is None else 303
+    renewed: SignedIn | None = None
     try:
         checked = await authorization.check(params)
         if consented is False:
             return RedirectResponse(authorization.deny(checked, AccessDenied()), status_code=303)
-        browser = await _browser_session(context, request)
+        browser, renewed = await _browser_session(context, request)
         outcome = await authorization.authorize(checked, browser, consented=bool(consented))
     except NotRedirectable as error:
         return _not_redirectable(context, request, error.description)
     except RedirectToClient as redirect:
-        return RedirectResponse(redirect.location, status_code=status)
+        return _with_renewed_cookies(
+            context, RedirectResponse(redirect.location, status_code=status), renewed
+        )
     if isinstance(outcome, LoginNeeded):
-        return RedirectResponse(_login_url(params, force=outcome.force), status_code=status)
-    if isinstance(outcome, ConsentNeeded):
-        return _consent_page(context, request, outcome.request)
-    assert isinstance(outcome, Approved)
-    return RedirectResponse(outcome.location, status_code=status, headers=_NO_STORE)
+        response: Response = RedirectResponse(
+            _login_url(params, force=outcome.force), status_code=status
+        )
+    elif isinstance(outcome, ConsentNeeded):
+        response = _consent_page(context, request, outcome.request)
+    else:
+        assert isinstance(outcome, Approved)
+        response = RedirectResponse(outcome.location, status_code=status, headers=_NO_STORE)
+    return _with_renewed_cookies(context, response, renewed)
 
 
-async def _browser_session(context: ServerContext, request: Request) -> BrowserSession | None:
+def _with_renewed_cookies(
+    context: ServerContext, response: Response, renewed: SignedIn | None
+) -> Response:
+    if renewed is not None:
+        context.delivery.set_cookies(response, renewed, with_access=True)
+    return response
+
+
+async def _browser_session(
+    context: ServerContext, request: Request
+) -> tuple[BrowserSession | None, SignedIn | None]:
+    """The browser's sign-in, from its access cookie, else by rotating its refresh cookie.
+
+    The provider's sign-in is the browser's session (DESIGN §6), not its 15-minute access
+    cookie: a browser whose access cookie expired is renewed here through the first-party
+    refresh use case (reuse detection included), and the renewed cookies go with the answer.
+    """
     claims = context.verifier.verify_or_none(request.cookies.get(context.cookies.access.name))
-    if claims is None:
-        return None
-    return await context.oauth.authorization.browser_session(claims.sub, claims.sid)
+    if claims is not None:
+        return await context.oauth.authorization.browser_session(claims.sub, claims.sid), None
+    refresh_cookie = request.cookies.get(context.cookies.refresh.name)
+    if not refresh_cookie:
+        return None, None
+    try:
+        renewed = await context.accounts.sign_in.refresh(
+            refresh_token=refresh_cookie, presented_in="cookie"
+        )
+    except SessionError:
+        return None, None  # ended, expired or reused: sign in again
+    browser = BrowserSession(
+        user_id=renewed.user.id, session_id=renewed.session_id, auth_time=renewed.session.created_at
+    )
+    return browser, renewed
 
 
 def _login_url(params: dict[str, str], *, force: bool) -> str:
