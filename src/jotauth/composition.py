@@ -37,6 +37,8 @@ from jotauth.keys import (
     SigningKeys,
     StoredSigningKeys,
 )
+from jotauth.oauth import OAuthProvider, build_provider
+from jotauth.oauth.clients import ClientRegistry
 from jotauth.revocations.feed import RevocationAnnouncer, RevocationFeed
 from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.settings import Settings, StartupRefused
@@ -86,12 +88,21 @@ class Services:
     # The use cases that sign tokens (login, refresh, …): only with the signing services.
     accounts: Accounts | None
     revocations: RevocationFeed
+    oauth_clients: ClientRegistry
+    # The OAuth 2.1 / OpenID Connect provider: it signs tokens, so only with signing.
+    oauth: OAuthProvider | None
 
     def require_signing(self) -> Signing:
         """The signing services; a programming error when opened without them."""
         if self.signing is None:
             raise RuntimeError("these services were opened with signing=False")
         return self.signing
+
+    def require_oauth(self) -> OAuthProvider:
+        """The OAuth provider; a programming error when opened without signing."""
+        if self.oauth is None:
+            raise RuntimeError("these services were opened with signing=False")
+        return self.oauth
 
     def require_accounts(self) -> Accounts:
         """The token-signing use cases; a programming error when opened without signing."""
@@ -174,6 +185,20 @@ async def open_services(
                 keep_for=refuse_for,
                 max_age=settings.revocations_max_age,
                 revoked_keys=(lambda: {}) if signed is None else _revoked_keys_of(signed.keys),
+                clock=clock,
+            ),
+            oauth_clients=ClientRegistry(store, reserved_ids=settings.audience, clock=clock),
+            oauth=None
+            if signed is None
+            else build_provider(
+                store,
+                policy=AccessTokenPolicy.from_settings(settings),
+                sessions=sessions,
+                users=users,
+                access_tokens=signed.tokens,
+                verifier=signed.verifier,
+                signing_key=signed.keys.signing_key,
+                key_set=signed.keys.key_set,
                 clock=clock,
             ),
         )

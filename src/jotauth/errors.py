@@ -94,6 +94,7 @@ class ErrorCode(enum.StrEnum):
     SESSION_ENDED = "session_ended"
     HASH_QUEUE_FULL = "hash_queue_full"
     DUPLICATE_COOKIE = "duplicate_cookie"
+    NOT_FIRST_PARTY = "not_first_party"
     THROTTLE_UNAVAILABLE = "throttle_unavailable"
     # --- server ---------------------------------------------------------------------------
     BAD_REQUEST = "bad_request"

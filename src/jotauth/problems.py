@@ -160,6 +160,7 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ),
         ErrorCode.REFRESH_FAILED: _token("Session ended"),
         ErrorCode.SESSION_ENDED: _token("Session ended"),
+        ErrorCode.NOT_FIRST_PARTY: _token("Not a first-party token"),
         # Two values for one auth cookie (cookie tossing from a sibling subdomain, or stale
         # cookies of another Domain): which one is meant is unknowable, so neither is used.
         ErrorCode.DUPLICATE_COOKIE: ProblemSpec(400, "Duplicate cookie"),

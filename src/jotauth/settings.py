@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     signup_enabled: bool = False
     password_min_length: int = Field(12, ge=8, le=256)
 
+    # --- branding of the hosted pages (login, consent, logout, errors) ----------------------
+    brand_name: str = Field("jotauth", min_length=1, max_length=80)
+    brand_logo_url: str | None = None  # https URL or a path on this server
+    brand_accent_color: str = Field("#3558d4", pattern=r"^#[0-9a-fA-F]{6}$")
+
     # --- password hashing and throttling ----------------------------------------------------
     argon2_time_cost: int = Field(2, ge=1)
     argon2_memory_cost: int = Field(19 * 1024, ge=8)  # KiB; OWASP: m=19 MiB, t=2, p=1
@@ -182,6 +187,20 @@ class Settings(BaseSettings):
                 "(e.g. example.com)"
             )
         return name
+
+    @field_validator("brand_logo_url")
+    @classmethod
+    def _logo_is_https_or_a_path(cls, value: str | None) -> str | None:
+        # Rendered into an <img src> and the pages' CSP img-src: only https or a local path.
+        if not value:
+            return None
+        if not (
+            value.startswith("https://") or (value.startswith("/") and not value.startswith("//"))
+        ):
+            raise ValueError("brand_logo_url must be an https:// URL or a path on this server")
+        if any(ord(c) <= 0x20 or ord(c) >= 0x7F or c in "\\\"'<>;" for c in value):
+            raise ValueError("brand_logo_url contains characters that are not allowed")
+        return value
 
     @field_validator("allowed_origins", mode="after")
     @classmethod

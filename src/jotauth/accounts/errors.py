@@ -20,3 +20,14 @@ class InvalidCredentials(UserError):
 
     code = ErrorCode.INVALID_CREDENTIALS
     default_detail = "The email or password is incorrect."
+
+
+class NotFirstParty(UserError):
+    """An access token of an OAuth client's session at the auth server's own account
+    endpoints: a third-party app may act within its granted scope at resource servers, never
+    manage the account (its sessions, its password)."""
+
+    code = ErrorCode.NOT_FIRST_PARTY
+    default_detail = (
+        "This access token was issued to an OAuth client; sign in to manage the account."
+    )

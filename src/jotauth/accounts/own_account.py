@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from jotauth import jose
-from jotauth.accounts.errors import UserInactive
+from jotauth.accounts.errors import NotFirstParty, UserInactive
 from jotauth.accounts.results import ClientInfo, OwnSessions, Profile
 from jotauth.sessions import SessionInfo, SessionRevoked, SessionService
 from jotauth.users import UserService
@@ -38,6 +38,8 @@ class OwnAccount:
         session = await self._sessions.get_session(claims.sid)
         if session is None or session.user_id != claims.sub or not session.is_active(self._clock()):
             raise SessionRevoked()
+        if session.refresh_delivery == "oauth":
+            raise NotFirstParty()
         return session
 
     async def profile(self, claims: jose.Claims) -> Profile:

@@ -15,6 +15,7 @@ import click
 
 # name -> the "module:attribute" of a click command or group, tried in order.
 _SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    "clients": ("jotauth.cli.clients:clients",),
     "demo": ("jotauth_demo.command:demo", "jotauth.cli.demo:demo"),
     "keys": ("jotauth.cli.keys:keys",),
     "serve": ("jotauth.cli.serve:serve",),

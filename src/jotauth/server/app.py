@@ -30,9 +30,11 @@ from jotauth.server.maintenance import (
     rotate_keys_periodically,
 )
 from jotauth.server.metrics import RequestMetrics, ServerMetrics
+from jotauth.server.oauth_cors import OAuthCors
+from jotauth.server.pages import Branding, install_branding
 from jotauth.server.problems import install_problem_handlers
 from jotauth.server.redirects import ReturnToPolicy
-from jotauth.server.routes import auth_api, hosted, operations, revocations, well_known
+from jotauth.server.routes import auth_api, hosted, oauth, operations, revocations, well_known
 from jotauth.server.security_headers import SecurityHeaders
 from jotauth.server.startup import check_settings, public_origin
 from jotauth.settings import Settings
@@ -123,6 +125,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.include_router(revocations.router)
     app.include_router(hosted.router)
     app.include_router(operations.router)
+    app.include_router(oauth.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     # Outermost last: metrics see every response, including 413s from the body limit.
     if settings.allowed_origins:
@@ -136,10 +139,25 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             allow_headers=["Authorization", "Content-Type", settings.csrf_header_name],
             max_age=600,
         )
+    # Outside the credentialed CORS above, which would refuse public clients' preflights.
+    app.add_middleware(OAuthCors, origins=lambda: app.state.context.oauth.clients.public_origins())
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeaders, hsts=not settings.dev)
     app.add_middleware(RequestMetrics, metrics=metrics, logger=logging.getLogger("jotauth.http"))
     return app
+
+
+def _templates(settings: Settings) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(_HERE / "templates"))
+    install_branding(
+        templates,
+        Branding(
+            name=settings.brand_name,
+            logo_url=settings.brand_logo_url,
+            accent_color=settings.brand_accent_color,
+        ),
+    )
+    return templates
 
 
 async def _serve(
@@ -173,7 +191,8 @@ async def _serve(
         csrf=csrf,
         origins=origins,
         return_to=ReturnToPolicy(own_origin=origins.own_origin, allowed_origins=origins.allowed),
-        templates=Jinja2Templates(directory=str(_HERE / "templates")),
+        templates=_templates(settings),
         public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
         throttle=services.throttle,
+        oauth=services.require_oauth(),
     )

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from jotauth.accounts import AccessTokenIssuer, Accounts, OwnTokenVerifier
 from jotauth.keys import SigningKeys
+from jotauth.oauth import OAuthProvider
 from jotauth.revocations.feed import RevocationFeed
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
@@ -48,6 +49,7 @@ class ServerContext:
     templates: Jinja2Templates
     public_base_url: str
     throttle: LoginThrottle  # readiness: login needs it as much as the store
+    oauth: OAuthProvider
 
 
 def get_context(request: Request) -> ServerContext:

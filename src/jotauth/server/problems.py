@@ -53,6 +53,11 @@ class Problem:
         """The detail a client may be shown."""
         return self.rendered.detail
 
+    @property
+    def title(self) -> str:
+        """The short human-readable summary (RFC 9457 ``title``)."""
+        return self.rendered.title
+
     def response_headers(self) -> dict[str, str]:
         """The headers of this problem that do not describe its JSON body."""
         return {

@@ -10,15 +10,23 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 HSTS = "max-age=31536000"
 
 
-def hosted_page_csp(form_targets: tuple[str, ...]) -> str:
-    """The strict CSP of the hosted login page: no script at all, our stylesheet only.
+def hosted_page_csp(
+    form_targets: tuple[str, ...],
+    *,
+    image_sources: tuple[str, ...] = (),
+    style_hashes: tuple[str, ...] = (),
+) -> str:
+    """The strict CSP of the hosted pages: no script at all, our stylesheet only.
 
     ``form-action`` also governs where a form submission may redirect (CSP3 §6.4.1), so
-    the allowlisted ``return_to`` origins are listed there.
+    the allowlisted ``return_to`` origins are listed there. ``image_sources`` (a branding
+    logo's origin) and ``style_hashes`` (the branding's one inline rule) widen nothing else.
     """
     form_action = " ".join(("'self'", *form_targets))
+    img_src = " ".join(("'self'", *image_sources))
+    style_src = " ".join(("'self'", *(f"'{digest}'" for digest in style_hashes)))
     return (
-        "default-src 'none'; style-src 'self'; img-src 'self'; "
+        f"default-src 'none'; style-src {style_src}; img-src {img_src}; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
 

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from jotauth.settings import Settings
 
-# Where a session's refresh token travels: an HttpOnly cookie (browsers) or a JSON body
-# (native clients). Recorded at login; a refresh presenting it the other way is refused.
-RefreshDelivery = Literal["cookie", "body"]
+# Where a session's refresh token travels: an HttpOnly cookie (browsers), a JSON body (native
+# clients) or the OAuth token endpoint (clients of the provider). Recorded at login; a refresh
+# presenting it another way is refused.
+RefreshDelivery = Literal["cookie", "body", "oauth"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,9 @@ class SessionInfo:
     ip: str
     revoked_at: float | None = None
     revoked_reason: str | None = None
+    # How its refresh token travels: "cookie", "body" (first-party) or "oauth" (a client of
+    # the provider, at /oauth2/token); None for sessions from before it was recorded.
+    refresh_delivery: RefreshDelivery | None = None
 
     def is_active(self, now: float) -> bool:
         """Not revoked and not expired at ``now``."""

@@ -60,4 +60,5 @@ def session_from_row(row: RowMapping | Any) -> SessionInfo:
         ip=row["ip"],
         revoked_at=row["revoked_at"],
         revoked_reason=row["revoked_reason"],
+        refresh_delivery=row["refresh_delivery"],
     )

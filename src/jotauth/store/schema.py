@@ -133,3 +133,62 @@ throttled_attempts = Table(
     Column("last_at", Double, nullable=False),
     Index("ix_throttled_attempts_window_start", "window_start"),
 )
+
+# --- OAuth 2.1 / OpenID Connect provider (DESIGN §11, migration 0004) ----------------------
+
+# Registered clients. A confidential client's secret is stored as its SHA-256 only: secrets
+# are 256-bit random values, so a fast hash loses nothing against guessing.
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("client_type", String(16), nullable=False),
+    Column("secret_hash", String(64), nullable=True),
+    Column("redirect_uris", JSON, nullable=False),
+    Column("post_logout_redirect_uris", JSON, nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("first_party", Boolean, nullable=False),
+    Column("created_at", Double, nullable=False),
+    CheckConstraint("client_type IN ('public', 'confidential')", name="client_type"),
+)
+
+# Authorization codes (RFC 6749 §4.1.2): only the SHA-256 of the code is stored; a code is
+# used once (``used_at``), and ``issued_session_id`` names what its exchange issued so a
+# second use can revoke it (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("browser_session_id", String(32), nullable=False),
+    Column("redirect_uri", String(2048), nullable=False),
+    Column("code_challenge", String(128), nullable=False),
+    Column("scope", String(1000), nullable=False),
+    Column("nonce", String(512), nullable=True),
+    Column("auth_time", Double, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Column("used_at", Double, nullable=True),
+    Column("issued_session_id", String(32), nullable=True),
+    Index("ix_oauth_codes_expires_at", "expires_at"),
+)
+
+# An OAuth grant is a session (the §6 refresh-token family) owned by one client: a refresh
+# token presented by another client is refused before anything rotates.
+oauth_grants = Table(
+    "oauth_grants",
+    metadata,
+    Column(
+        "session_id",
+        String(32),
+        ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("client_id", String(64), nullable=False),
+    Column("scope", String(1000), nullable=False),
+    Column("auth_time", Double, nullable=False),
+    Column("browser_session_id", String(32), nullable=False),
+    Index("ix_oauth_grants_client_id", "client_id"),
+)

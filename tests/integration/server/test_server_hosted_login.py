@@ -1,10 +1,13 @@
 """The hosted login page: no JavaScript, strict CSP, form CSRF, allowlisted redirects only."""
 
+import base64
+import hashlib
 import re
 
 import httpx
 import pytest
 
+from jotauth.settings import Settings
 from tests.integration.server.server_harness import (
     APP_ORIGIN,
     BASE_URL,
@@ -182,3 +185,61 @@ async def test_cookie_domain_sets_cookies_for_sibling_subdomains(sqlite_url: str
         names = sorted(c.split("=", 1)[0] for c in cookies)
         assert names == ["XSRF-TOKEN", "jot_access", "jot_refresh"]
         assert all("; Domain=example.test;" in c and "; Secure;" in c for c in cookies)
+
+
+async def test_a_browser_gets_an_html_error_page_and_an_api_client_problem_json(
+    sqlite_server: Server,
+) -> None:
+    browser = await sqlite_server.client.get(
+        "/login",
+        params={"return_to": "https://evil.example/"},
+        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+    )
+    assert browser.status_code == 400
+    assert browser.headers["content-type"].startswith("text/html")
+    assert "Redirect target not allowed" in browser.text and "<script" not in browser.text
+    api = await sqlite_server.client.get(
+        "/login", params={"return_to": "https://evil.example/"}, headers={"Accept": "*/*"}
+    )
+    assert api.status_code == 400 and api.json()["code"] == "invalid_return_to"
+
+
+async def test_hosted_pages_send_a_same_origin_referrer_policy(sqlite_server: Server) -> None:
+    # no-referrer made Chromium send Origin: null with the form POST (issue 11).
+    for path in ("/login", "/logout"):
+        page = await sqlite_server.client.get(path)
+        assert page.headers["referrer-policy"] == "same-origin"
+
+
+async def test_the_login_page_says_who_is_signed_in_already(server: Server) -> None:
+    await server.add_user()
+    assert "signed in as" not in (await server.client.get("/login")).text
+    await server.login()
+    page = await server.client.get("/login")
+    assert page.status_code == 200
+    assert "You are signed in as <strong>ada@example.org</strong>" in page.text
+    assert '<form method="post" action="/login">' in page.text  # another account
+
+
+async def test_branding_from_settings_is_shown_under_the_strict_csp(sqlite_url: str) -> None:
+    settings = server_settings(
+        sqlite_url,
+        brand_name="Acme Sign-in",
+        brand_logo_url="https://cdn.acme.test/logo.svg",
+        brand_accent_color="#aa3300",
+    )
+    async for running in start_server(settings):
+        page = await running.client.get("/login")
+        assert "Acme Sign-in" in page.text and 'src="https://cdn.acme.test/logo.svg"' in page.text
+        csp = page.headers["content-security-policy"]
+        assert "img-src 'self' https://cdn.acme.test;" in csp
+        style = re.search(r"<style>(.*?)</style>", page.text)
+        assert style and "#aa3300" in style.group(1)
+        digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+        assert f"style-src 'self' 'sha256-{digest}';" in csp  # the one inline rule, by hash
+
+
+def test_a_logo_url_that_could_break_out_is_refused() -> None:
+    for value in ("http://cdn.acme.test/l.png", "//evil.example/l.png", 'https://a.test/"x'):
+        with pytest.raises(ValueError):
+            Settings(brand_logo_url=value)

@@ -45,7 +45,9 @@ async def test_openid_configuration_points_at_the_jwks(sqlite_server: Server) ->
     assert metadata["issuer"] == BASE_URL
     assert metadata["jwks_uri"] == f"{BASE_URL}/.well-known/jwks.json"
     assert metadata["id_token_signing_alg_values_supported"] == ["ES256"]
-    assert metadata["token_endpoint"] == f"{BASE_URL}/api/auth/refresh"
+    # The standard token endpoint, not the first-party refresh endpoint (issue 11).
+    assert metadata["token_endpoint"] == f"{BASE_URL}/oauth2/token"
+    assert "password" not in metadata["grant_types_supported"]
 
 
 METRICS_TOKEN = "scrape-token-0123456789"

@@ -33,6 +33,20 @@ ALLOWED: dict[str, frozenset[str]] = {
     "accounts": frozenset(
         {"errors", "settings", "jose", "keys", "verify", "store", "throttle", "users", "sessions"}
     ),
+    "oauth": frozenset(
+        {
+            "errors",
+            "settings",
+            "jose",
+            "keys",
+            "verify",
+            "store",
+            "throttle",
+            "users",
+            "sessions",
+            "accounts",
+        }
+    ),
     "composition": frozenset(
         {
             "errors",
@@ -46,6 +60,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "sessions",
             "accounts",
             "revocations",
+            "oauth",
         }
     ),
     "server": frozenset(
@@ -63,6 +78,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "users",
             "sessions",
             "accounts",
+            "oauth",
             "composition",
             "revocations",
             "(root)",
@@ -91,6 +107,7 @@ FRAMEWORK_FREE = (
     "users",
     "sessions",
     "accounts",
+    "oauth",
     "composition",
     "revocations",
 )

@@ -16,19 +16,18 @@ from starlette.responses import RedirectResponse, Response
 from jotauth.errors import JotauthError
 from jotauth.server.context import Context, ServerContext
 from jotauth.server.delivery import client_of, request_cookie
+from jotauth.server.pages import error_page, render_page, wants_html
 from jotauth.server.problems import (
-    CsrfFailed,
     InvalidReturnTo,
     Problem,
+    ServerProblem,
     problem_for_layer_error,
 )
 from jotauth.server.schemas import MAX_PASSWORD_CHARS
-from jotauth.server.security_headers import hosted_page_csp
 
 router = APIRouter(tags=["hosted login"])
 
 _FORM_NONCE_MAX_AGE = 3600
-_STATIC_CSS = "/static/login.css"
 ReturnTo = Annotated[str | None, Query(max_length=2048)]
 
 
@@ -40,19 +39,26 @@ def _page(
     *,
     status: int = 200,
     headers: dict[str, str] | None = None,
+    extra_form_targets: tuple[str, ...] = (),
 ) -> Response:
-    page_headers = {
-        "Content-Security-Policy": hosted_page_csp(tuple(sorted(context.origins.allowed))),
-        "Cache-Control": "no-store",
-        **(headers or {}),
-    }
-    return context.templates.TemplateResponse(
+    # form-action also governs where a form submission may redirect (CSP3), so the
+    # allowlisted return_to origins are listed.
+    return render_page(
+        context.templates,
         request,
         template,
-        {"static_url": _STATIC_CSS, **values},
-        status_code=status,
-        headers=page_headers,
+        values,
+        form_targets=(*context.origins.allowed, *extra_form_targets),
+        status=status,
+        headers=headers,
     )
+
+
+def _refused(context: ServerContext, request: Request, error: ServerProblem) -> Response:
+    """A browser gets a readable error page; an API client the problem+json document."""
+    if not wants_html(request):
+        raise error
+    return error_page(context.templates, request, error.problem())
 
 
 def _checked_return_to(context: ServerContext, value: str | None) -> str | None:
@@ -63,15 +69,19 @@ def _checked_return_to(context: ServerContext, value: str | None) -> str | None:
     return value
 
 
-def _login_form(
+async def _login_form(
     context: ServerContext,
     request: Request,
     *,
     return_to: str | None,
     email: str = "",
     problem: Problem | None = None,
+    signed_in_as: str | None = None,
 ) -> Response:
     nonce = context.csrf.new_form_nonce()
+    # After an OAuth sign-in the POST redirects on to the client, and CSP form-action
+    # governs every redirect of a form submission (CSP3 §6.4): allow that one origin.
+    client_origin = await context.oauth.authorization.redirect_origin(return_to)
     response = _page(
         context,
         request,
@@ -82,9 +92,11 @@ def _login_form(
             "return_to": return_to or "",
             "email": email,
             "error": problem.detail if problem else None,
+            "signed_in_as": signed_in_as,
         },
         status=problem.status if problem else 200,
         headers=problem.response_headers() if problem else None,
+        extra_form_targets=(client_origin,) if client_origin else (),
     )
     context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
     return response
@@ -95,17 +107,30 @@ async def login_page(
     request: Request,
     context: Context,
     return_to: ReturnTo = None,
+    prompt: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     """The sign-in form (works without JavaScript).
 
     A browser that already holds a valid access cookie (for example one set for the parent
-    ``cookie_domain`` by a sign-in on a sibling app) goes straight to ``return_to``.
+    ``cookie_domain`` by a sign-in on a sibling app) goes straight to ``return_to``, unless
+    ``prompt=login`` (an OpenID client asked for a fresh sign-in).
     """
-    checked = _checked_return_to(context, return_to)
+    try:
+        checked = _checked_return_to(context, return_to)
+    except ServerProblem as error:
+        return _refused(context, request, error)
     target = context.return_to.resolve(checked) if checked else None
-    if target and context.verifier.verify_or_none(_access_cookie(context, request)) is not None:
+    claims = context.verifier.verify_or_none(_access_cookie(context, request))
+    if target and claims is not None and prompt != "login":
         return RedirectResponse(target, status_code=303)
-    return _login_form(context, request, return_to=checked)
+    # Signed in already: say as whom, above the form for signing in as someone else.
+    user = await context.users.get_user(claims.sub) if claims is not None else None
+    return await _login_form(
+        context,
+        request,
+        return_to=checked,
+        signed_in_as=user.email if user is not None and not user.disabled else None,
+    )
 
 
 @router.post("/login", summary="Hosted login form submission", response_model=None)
@@ -118,19 +143,26 @@ async def login_submit(
     return_to: Annotated[str | None, Form(max_length=2048)] = None,
 ) -> Response:
     """Check the form, sign in with cookie delivery, redirect to ``return_to``."""
-    checked = _checked_return_to(context, return_to)
-    context.origins.check_login_request(request)
-    nonce = request_cookie(request, context.cookies.login_form.name)
+    try:
+        checked = _checked_return_to(context, return_to)
+        context.origins.check_form_submission(request)
+    except ServerProblem as error:
+        return _refused(context, request, error)
+    nonce = form_nonce_cookie(context, request)
     try:
         context.csrf.check_form(nonce=nonce, token=csrf_token)
         signed_in = await context.accounts.sign_in.login(
             email=email, password=password, client=client_of(request)
         )
+    except ServerProblem as error:
+        return await _login_form(
+            context, request, return_to=checked, email=_safe_echo(email), problem=error.problem()
+        )
     except JotauthError as error:
         problem = problem_for_layer_error(error)
         if problem.status >= 500:
             raise
-        return _login_form(
+        return await _login_form(
             context, request, return_to=checked, email=_safe_echo(email), problem=problem
         )
     target = context.return_to.resolve(checked) if checked else None
@@ -149,7 +181,14 @@ async def logout_page(
     return_to: ReturnTo = None,
 ) -> Response:
     """A confirmation form: a GET never ends a session (prefetchers, logout CSRF)."""
-    checked = _checked_return_to(context, return_to)
+    try:
+        checked = _checked_return_to(context, return_to)
+    except ServerProblem as error:
+        return _refused(context, request, error)
+    return _logout_form(context, request, return_to=checked)
+
+
+def _logout_form(context: ServerContext, request: Request, *, return_to: str | None) -> Response:
     nonce = context.csrf.new_form_nonce()
     response = _page(
         context,
@@ -158,7 +197,7 @@ async def logout_page(
         {
             "action": "/logout",
             "csrf_token": context.csrf.form_token(nonce),
-            "return_to": checked or "",
+            "return_to": return_to or "",
         },
     )
     context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
@@ -173,12 +212,14 @@ async def logout_submit(
     return_to: Annotated[str | None, Form(max_length=2048)] = None,
 ) -> Response:
     """End the browser's session, clear every auth cookie, redirect to ``return_to``."""
-    checked = _checked_return_to(context, return_to)
-    nonce = request_cookie(request, context.cookies.login_form.name)
-    if not context.origins.is_allowed(request.headers.get("origin") or context.origins.own_origin):
-        raise CsrfFailed()
-    context.csrf.check_form(nonce=nonce, token=csrf_token)
-    await _end_browser_session(context, request)
+    nonce = form_nonce_cookie(context, request)
+    try:
+        checked = _checked_return_to(context, return_to)
+        context.origins.check_form_submission(request)
+        context.csrf.check_form(nonce=nonce, token=csrf_token)
+    except ServerProblem as error:
+        return _refused(context, request, error)
+    await end_browser_session(context, request)
     target = context.return_to.resolve(checked) if checked else None
     if target:
         response: Response = RedirectResponse(target, status_code=303)
@@ -193,11 +234,16 @@ def _safe_echo(email: str) -> str:
     return email[:254]
 
 
+def form_nonce_cookie(context: ServerContext, request: Request) -> str | None:
+    """The pre-session nonce cookie a hosted form's token is bound to."""
+    return request_cookie(request, context.cookies.login_form.name)
+
+
 def _access_cookie(context: ServerContext, request: Request) -> str | None:
     return request_cookie(request, context.cookies.access.name)
 
 
-async def _end_browser_session(context: ServerContext, request: Request) -> None:
+async def end_browser_session(context: ServerContext, request: Request) -> None:
     """End the session of the browser's cookies (the form's CSRF token is already checked)."""
     client = client_of(request)
     sign_out = context.accounts.sign_out

@@ -1,4 +1,4 @@
-"""``/.well-known/jwks.json`` and ``/.well-known/openid-configuration`` (DESIGN §4)."""
+"""``/.well-known/jwks.json`` (DESIGN §4) and the provider metadata documents (DESIGN §11)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from jotauth.server.context import Context
+from jotauth.oauth import provider_metadata
+from jotauth.server.context import Context, ServerContext
 
 router = APIRouter(tags=["keys"])
 
@@ -32,24 +33,25 @@ def jwks(context: Context) -> Response:
 
 @router.get(
     "/.well-known/openid-configuration",
-    summary="Issuer metadata (OpenID Connect Discovery 1.0 / RFC 8414)",
+    summary="Provider metadata (OpenID Connect Discovery 1.0)",
 )
 def openid_configuration(context: Context) -> dict[str, Any]:
-    """Enough metadata for standard libraries to configure themselves from the issuer URL."""
-    settings = context.settings
-    base = context.public_base_url
-    return {
-        "issuer": settings.issuer,
-        "jwks_uri": f"{base}/.well-known/jwks.json",
-        "token_endpoint": f"{base}/api/auth/refresh",
-        "authorization_endpoint": f"{base}/login",
-        "end_session_endpoint": f"{base}/logout",
-        "userinfo_endpoint": f"{base}/api/auth/me",
-        "response_types_supported": ["token"],
-        "grant_types_supported": ["password", "refresh_token"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [settings.algorithm],
-        "token_endpoint_auth_methods_supported": ["none"],
-        "access_token_signing_alg_values_supported": [settings.algorithm],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "jti", "sid", "scope", "roles"],
-    }
+    """What the provider implements, and nothing it does not (DESIGN §11)."""
+    return _metadata(context)
+
+
+@router.get(
+    "/.well-known/oauth-authorization-server",
+    summary="Authorization server metadata (RFC 8414)",
+)
+def oauth_authorization_server(context: Context) -> dict[str, Any]:
+    """The same metadata at the RFC 8414 well-known URI."""
+    return _metadata(context)
+
+
+def _metadata(context: ServerContext) -> dict[str, Any]:
+    return provider_metadata(
+        issuer=context.settings.issuer,
+        base_url=context.public_base_url,
+        id_token_algorithms=[context.settings.algorithm],
+    )
