@@ -12,9 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_demo import ForeignOrigin
-from live_auth_server import PASSWORD, ServerProcess, running_server, unique_email
 from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.browser.browser_demo import ForeignOrigin
+from tests.e2e.server.server_process import PASSWORD, ServerProcess, running_server, unique_email
 
 pytestmark = pytest.mark.browser
 
