@@ -259,7 +259,8 @@ async def introspect(request: Request, context: Context) -> Response:
     return JSONResponse(status, headers=_NO_STORE)
 
 
-@router.api_route("/oauth2/userinfo", methods=["GET", "POST"], summary="UserInfo (OIDC Core §5.3)")
+@router.get("/oauth2/userinfo", summary="UserInfo (OIDC Core §5.3)", operation_id="userinfo_get")
+@router.post("/oauth2/userinfo", summary="UserInfo (OIDC Core §5.3)", operation_id="userinfo_post")
 async def userinfo(request: Request, context: Context) -> Response:
     """``sub``, and ``email``/``email_verified``/``name`` as the token's scope allows."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
