@@ -71,20 +71,30 @@ class AccessTokenIssuer:
         scope: Iterable[str],
     ) -> IssuedAccessToken:
         """A signed ``at+jwt`` for ``user_id`` in ``session_id``; nothing personal in it."""
+        return self._sign(
+            sub=user_id,
+            sid=session_id,
+            scope=" ".join(sorted(set(scope))),
+            roles=sorted(set(roles)),
+        )
+
+    def issue_for_client(self, *, client_id: str, scope: Iterable[str]) -> IssuedAccessToken:
+        """A token for a client acting on its own behalf (``client_credentials``): RFC 9068
+        §2.2 makes ``sub`` the ``client_id`` when no user is involved; no ``sid``, no roles."""
+        return self._sign(sub=client_id, client_id=client_id, scope=" ".join(sorted(set(scope))))
+
+    def _sign(self, *, sub: str, **claims: object) -> IssuedAccessToken:
         now = int(self._clock())
         expires_at = now + self._policy.ttl
-        claims = {
+        registered = {
             "iss": self._policy.issuer,
-            "sub": user_id,
+            "sub": sub,
             "aud": self._audience,
             "exp": expires_at,
             "iat": now,
             "jti": secrets.token_urlsafe(16),
-            "sid": session_id,
-            "scope": " ".join(sorted(set(scope))),
-            "roles": sorted(set(roles)),
         }
-        token = jose.encode(claims, self._signing_key(), typ="at+jwt")
+        token = jose.encode({**registered, **claims}, self._signing_key(), typ="at+jwt")
         return IssuedAccessToken(token=token, expires_at=expires_at, expires_in=self._policy.ttl)
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from jotauth.accounts import AccessTokenIssuer
-from jotauth.oauth.client_tokens import ClientTokenIssuer
 from jotauth.oauth.clients import ClientRegistry, OAuthClient
 from jotauth.oauth.codes import AuthorizationCodes
 from jotauth.oauth.errors import InvalidClient, InvalidGrant, InvalidScope, UnauthorizedClient
@@ -77,7 +76,6 @@ class Grants:
         sessions: SessionService,
         users: UserService,
         access_tokens: AccessTokenIssuer,
-        client_tokens: ClientTokenIssuer,
         id_tokens: IdTokenIssuer,
         clock: Callable[[], float],
     ) -> None:
@@ -87,7 +85,6 @@ class Grants:
         self._sessions = sessions
         self._users = users
         self._access_tokens = access_tokens
-        self._client_tokens = client_tokens
         self._id_tokens = id_tokens
         self._clock = clock
 
@@ -192,7 +189,7 @@ class Grants:
         if client.is_public:
             raise UnauthorizedClient("client_credentials needs a confidential client")
         granted = _narrowed(client.scopes, scope)
-        issued = self._client_tokens.issue(client_id=client.client_id, scope=granted)
+        issued = self._access_tokens.issue_for_client(client_id=client.client_id, scope=granted)
         return TokenResponse(access_token=issued.token, expires_in=issued.expires_in, scope=granted)
 
     async def _active_user(self, user_id: str) -> User:

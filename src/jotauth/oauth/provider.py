@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from jotauth import jose
 from jotauth.accounts import AccessTokenIssuer, AccessTokenPolicy, OwnTokenVerifier
 from jotauth.oauth.authorization import Authorization
-from jotauth.oauth.client_tokens import ClientTokenIssuer
 from jotauth.oauth.clients import ClientRegistry
 from jotauth.oauth.codes import AuthorizationCodes
 from jotauth.oauth.grant_records import GrantRecords
@@ -60,7 +59,6 @@ def build_provider(
             sessions=sessions,
             users=users,
             access_tokens=access_tokens,
-            client_tokens=ClientTokenIssuer(policy, signing_key=signing_key, clock=clock),
             id_tokens=IdTokenIssuer(
                 issuer=policy.issuer, ttl=policy.ttl, signing_key=signing_key, clock=clock
             ),
