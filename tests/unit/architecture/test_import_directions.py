@@ -49,7 +49,7 @@ WEB_FRAMEWORKS = ("starlette", "fastapi", "flask", "uvicorn", "jinja2")
 # Layers that know nothing of HTTP frameworks (the guard and the server adapt them).
 FRAMEWORK_FREE = tuple(sorted(_COMPOSITION | {"composition", "problems", "http", "csrf"}))
 # Only the storage side talks SQL.
-SQL_FREE = tuple(sorted(ALLOWED["guard"] | {"keys", "accounts"}))
+SQL_FREE = tuple(sorted(ALLOWED["guard"] | {"guard", "keys", "accounts"}))
 
 
 def _modules() -> Iterator[tuple[str, str, Path]]:
