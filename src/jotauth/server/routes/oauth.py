@@ -33,7 +33,7 @@ from jotauth.oauth import (
 from jotauth.oauth.errors import AccessDenied, InvalidClient, InvalidRequest, UnsupportedGrantType
 from jotauth.oauth.scopes import describe
 from jotauth.server.context import Context, ServerContext
-from jotauth.server.delivery import client_of
+from jotauth.server.delivery import client_of, request_cookie
 from jotauth.server.pages import render_page
 from jotauth.server.problems import ServerProblem
 from jotauth.server.routes.hosted import end_browser_session, form_nonce_cookie
@@ -139,10 +139,10 @@ async def _browser_session(
     cookie: a browser whose access cookie expired is renewed here through the first-party
     refresh use case (reuse detection included), and the renewed cookies go with the answer.
     """
-    claims = context.verifier.verify_or_none(request.cookies.get(context.cookies.access.name))
+    claims = context.verifier.verify_or_none(request_cookie(request, context.cookies.access.name))
     if claims is not None:
         return await context.oauth.authorization.browser_session(claims.sub, claims.sid), None
-    refresh_cookie = request.cookies.get(context.cookies.refresh.name)
+    refresh_cookie = request_cookie(request, context.cookies.refresh.name)
     if not refresh_cookie:
         return None, None
     try:
