@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal, ParamSpec, TypeVar, cast
+from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.local import LocalProxy
@@ -108,13 +108,32 @@ def _extension() -> JotAuth:
     return extension
 
 
+@overload
+def jwt_required(view: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
 def jwt_required(
     *, scopes: Iterable[str] = (), roles: Iterable[str] = (), optional: bool = False
-) -> Callable[[Callable[P, R]], Callable[P, R]]:
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def jwt_required(
+    view: Callable[P, R] | None = None,
+    /,
+    *,
+    scopes: Iterable[str] = (),
+    roles: Iterable[str] = (),
+    optional: bool = False,
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: the view needs a valid access token (and ``scopes``/``roles`` if given).
 
+    Usable bare (``@jwt_required``) or with options (``@jwt_required(roles=["admin"])``).
     ``optional=True``: no token runs the view with ``current_user`` None; a bad one is 401.
     """
+    if view is not None:
+        decorate_bare: Callable[[Callable[P, R]], Callable[P, R]] = jwt_required()
+        return decorate_bare(view)
     needed_scopes = tuple(scopes)
     needed_roles = tuple(roles)
 

@@ -37,6 +37,11 @@ def create_flask_app(jwks_url: str) -> Flask:
     def stats():
         return jsonify(admin=True)
 
+    @app.get("/api/bare")
+    @jwt_required  # without parentheses, as flask-jwt-extended users write it
+    def bare():
+        return jsonify(sub=current_user.sub)
+
     @app.get("/home")
     @jwt_required(optional=True)
     def home():
@@ -60,6 +65,12 @@ def flask_server(jwks_url: str) -> Iterator[str]:
 def test_valid_token_sets_current_user(flask_server, mint):
     response = httpx.get(flask_server + "/api/lessons", headers=bearer(mint.token(sub="flask")))
     assert response.json() == {"sub": "flask"}
+
+
+def test_the_decorator_works_without_parentheses(flask_server, mint):
+    response = httpx.get(flask_server + "/api/bare", headers=bearer(mint.token(sub="bare")))
+    assert response.json() == {"sub": "bare"}
+    assert httpx.get(flask_server + "/api/bare").status_code == 401
 
 
 def test_missing_token_is_401_problem_with_a_bare_challenge(flask_server):
