@@ -198,3 +198,27 @@ async def assert_sessions_alive(clients: Sequence[NativeClient], base_url: str) 
     for client in clients:
         assert await client.refresh(base_url) == 200, client.email
         assert await client.me(base_url) == 200, client.email
+
+
+async def storm_for(clients: Sequence[NativeClient], base_url: str, seconds: float) -> Outcomes:
+    """A refresh storm of ``seconds`` (every request sent finished), counted on its own;
+    afterwards the clients count into their own outcomes again."""
+    phase = Outcomes()
+    kept = [client.outcomes for client in clients]
+    for client in clients:
+        client.outcomes = phase
+    stop = asyncio.Event()
+    storm = asyncio.create_task(refresh_storm(clients, base_url, stop, pause_s=0.1))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await storm
+    for client, outcomes in zip(clients, kept, strict=True):
+        client.outcomes = outcomes
+    return phase
+
+
+def assert_only_503_meanwhile(during: Outcomes) -> None:
+    """During an outage every refresh got 503 + Retry-After: never a 401, 500 or a hang-up."""
+    during.assert_nothing_a_user_should_not_see()
+    assert set(during.statuses) == {503}, during.statuses
+    assert during.lost == 0
