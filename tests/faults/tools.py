@@ -121,6 +121,28 @@ class NativeClient:
             self._take(response)
         return response.status_code
 
+    async def log_in(self, base_url: str) -> int | None:
+        """A fresh login (a new session); the tokens are kept when it succeeds."""
+        response = await self._send(
+            "POST",
+            f"{base_url}/api/auth/login",
+            json={"email": self.email, "password": PASSWORD, "client": "native"},
+        )
+        if response is None:
+            return None
+        if response.status_code == 200:
+            self._take(response)
+        return response.status_code
+
+    async def session_ids(self, base_url: str) -> list[str]:
+        """The ids of the user's active sessions, as the account page lists them."""
+        response = await self.http.get(
+            f"{base_url}/api/auth/sessions",
+            headers={"Authorization": f"Bearer {self.access_token}"},
+        )
+        assert response.status_code == 200, response.text
+        return [session["id"] for session in response.json()["sessions"]]
+
     async def me(self, base_url: str) -> int | None:
         response = await self._send(
             "GET",
