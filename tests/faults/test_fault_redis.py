@@ -27,7 +27,10 @@ CLIENTS = 4
 
 
 async def _time_until_login_and_ready(
-    http: httpx.AsyncClient, log_in: Callable[[str], Awaitable[int | None]], base_url: str, since: float
+    http: httpx.AsyncClient,
+    log_in: Callable[[str], Awaitable[int | None]],
+    base_url: str,
+    since: float,
 ) -> float:
     """Seconds from ``since`` until both ``/readyz`` and a login answer 200."""
     deadline = since + 15
@@ -46,8 +49,11 @@ async def test_d_redis_stopped_or_reset(fault: str, tmp_path: Path) -> None:
         redis_url = redis.url if fault == "stopped" else f"redis://127.0.0.1:{proxy.port}/0"
         try:
             with started(
-                fault_server(f"sqlite+aiosqlite:///{tmp_path}/jotauth.db", tmp_path,
-                             JOTAUTH_REDIS_URL=redis_url)
+                fault_server(
+                    f"sqlite+aiosqlite:///{tmp_path}/jotauth.db",
+                    tmp_path,
+                    JOTAUTH_REDIS_URL=redis_url,
+                )
             ) as server:
                 async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S) as http:
                     outcomes = Outcomes()

@@ -67,8 +67,10 @@ async def test_e_sqlite_locked_by_another_process(tmp_path: Path) -> None:
                 client.outcomes = after
             recovery_s = await time_until_all_refresh(clients, server.url, since=released_at)
             await assert_sessions_alive(clients, server.url)
-    print(f"\nSQLite locked: during {dict(during.statuses)} (slowest 503 "
-          f"{during.slowest_503_s:.3f}s), recovery {recovery_s:.3f}s")
+    print(
+        f"\nSQLite locked: during {dict(during.statuses)} (slowest 503 "
+        f"{during.slowest_503_s:.3f}s), recovery {recovery_s:.3f}s"
+    )
     assert results == [503] * (2 * CLIENTS)
     during.assert_nothing_a_user_should_not_see()
     after.assert_nothing_a_user_should_not_see()
