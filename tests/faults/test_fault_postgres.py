@@ -25,6 +25,9 @@ from tests.faults.tools import (
 from tests.support.faults import TcpProxy, ThrowAwayPostgres, throw_away_postgres
 from tests.support.serve import started
 
+# A private cluster (not the shared server), but PostgreSQL must be installed all the same.
+pytestmark = pytest.mark.postgres
+
 CLIENTS = 6
 OUTAGE_S = 1.5
 # An unanswered database must turn into a 503 this fast (the connect timeout, plus slack for
