@@ -178,7 +178,16 @@ class SimulatedUser:
             "/api/auth/logout",
             headers={"Authorization": f"Bearer {self.access_token}"},
         )
-        if response is not None and response.status_code in (200, 204):
+        if response is not None and response.status_code == 401 and await self.refresh() == 200:
+            response = await self.send(  # the access token had expired: refreshed, once more
+                "logout",
+                "POST",
+                "/api/auth/logout",
+                headers={"Authorization": f"Bearer {self.access_token}"},
+            )
+        # Ended, or perhaps ended (no answer arrived): either way the app starts afresh, so a
+        # later 401 on the old token is never counted as a false logout.
+        if response is None or response.status_code in (200, 204):
             await self.relogin()
 
     async def relogin(self) -> None:
@@ -335,9 +344,10 @@ def run(duration: float, users: int, workers: int, think_s: float, seed: int) ->
         started = time.time()
         go.set()
         outages: list[Outage] = []
+        samples: list[str] = []
 
         # One instance killed (-9) and restarted after longer than the grace window.
-        _sleep_until(started + duration * 0.35)
+        _sleep_sampling(started + duration * 0.35, servers, started, samples)
         killed_rss = rss_mb(servers[0])
         began = time.time()
         kill_hard(servers[0])
@@ -353,7 +363,7 @@ def run(duration: float, users: int, workers: int, think_s: float, seed: int) ->
         )
 
         # PostgreSQL crashed (immediate stop) and started again.
-        _sleep_until(started + duration * 0.65)
+        _sleep_sampling(started + duration * 0.65, servers, started, samples)
         began = time.time()
         cluster.stop()
         time.sleep(POSTGRES_OUTAGE_S)
@@ -363,8 +373,9 @@ def run(duration: float, users: int, workers: int, think_s: float, seed: int) ->
         ready_s = outages[-1].ready_after_s
         print(f"PostgreSQL restarted: both ready {ready_s:.3f}s after", flush=True)
 
-        _sleep_until(started + duration)
+        _sleep_sampling(started + duration, servers, started, samples)
         rss_end = [rss_mb(server) for server in servers]
+        print(f"RSS MiB (a/b) every {RSS_SAMPLE_EVERY_S:.0f}s: {', '.join(samples)}", flush=True)
         stop.set()
         tallies = [json.loads(results.get(timeout=120)) for _ in processes]
         for process in processes:
@@ -379,8 +390,17 @@ def run(duration: float, users: int, workers: int, think_s: float, seed: int) ->
         cluster.destroy()
 
 
-def _sleep_until(wall: float) -> None:
-    time.sleep(max(0.0, wall - time.time()))
+RSS_SAMPLE_EVERY_S = 30.0
+
+
+def _sleep_sampling(
+    wall: float, servers: list[ServerProcess], started: float, samples: list[str]
+) -> None:
+    """Sleep until ``wall``, noting both servers' RSS every 30 s (to tell warm-up from a leak)."""
+    while (left := wall - time.time()) > 0:
+        time.sleep(min(left, RSS_SAMPLE_EVERY_S))
+        sizes = "/".join(f"{rss_mb(server):.0f}" for server in servers)
+        samples.append(f"{time.time() - started:.0f}s {sizes}")
 
 
 def report(
