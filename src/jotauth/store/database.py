@@ -33,6 +33,10 @@ _BUSY_BUDGET_STEP_MS = 100
 # PostgreSQL: connect and statement timeouts, so an unreachable server fails fast as a 503.
 PG_CONNECT_TIMEOUT_S = 5.0
 PG_COMMAND_TIMEOUT_S = 15.0
+# Getting a PostgreSQL connection (a pool slot, the pre-ping of a pooled connection, a new
+# connection) in all: the pre-ping alone would otherwise wait the whole command timeout on a
+# blackholed server, and then the connect timeout on top (17 s per request, issue 10).
+PG_ACQUIRE_TIMEOUT_S = PG_CONNECT_TIMEOUT_S
 
 # Errors meaning "the database is not reachable right now", as opposed to a bug or a constraint
 # violation (IntegrityError stays what it is).
@@ -59,6 +63,7 @@ class Store:
         # the busy timeout.
         self._sqlite_writer = asyncio.Lock() if self._is_sqlite else None
         self._busy_timeout = sqlite_busy_timeout
+        self._acquire_timeout = None if self._is_sqlite else PG_ACQUIRE_TIMEOUT_S
 
     @property
     def engine(self) -> AsyncEngine:
@@ -83,7 +88,7 @@ class Store:
         with _outages_as_unavailable():
             async with contextlib.AsyncExitStack() as stack:
                 if self._sqlite_writer is None:
-                    conn = await stack.enter_async_context(self._engine.connect())
+                    conn = await self._connect(stack)
                 else:
                     loop = asyncio.get_running_loop()
                     deadline = loop.time() + self._busy_timeout
@@ -103,8 +108,16 @@ class Store:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (a consistent snapshot; never takes SQLite's write lock)."""
         with _outages_as_unavailable():
-            async with self._engine.connect() as conn, conn.begin():
-                yield conn
+            async with contextlib.AsyncExitStack() as stack:
+                conn = await self._connect(stack)
+                async with conn.begin():
+                    yield conn
+
+    async def _connect(self, stack: contextlib.AsyncExitStack) -> AsyncConnection:
+        """A pooled connection, closed with ``stack``; on PostgreSQL bounded in all by
+        ``PG_ACQUIRE_TIMEOUT_S`` (TimeoutError is an OSError: an outage like the rest)."""
+        async with asyncio.timeout(self._acquire_timeout):
+            return await stack.enter_async_context(self._engine.connect())
 
     async def ping(self) -> None:
         """Raise :class:`StoreUnavailable` unless the database answers a trivial query."""
