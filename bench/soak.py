@@ -262,7 +262,7 @@ def load_generator(
 # --- the orchestrator ----------------------------------------------------------------------
 
 
-def server_env(database_url: str, port: int) -> dict[str, str]:
+def server_env(database_url: str, port: int, **overrides: str) -> dict[str, str]:
     return serve_env(
         database_url,
         port,
@@ -271,6 +271,7 @@ def server_env(database_url: str, port: int) -> dict[str, str]:
         JOTAUTH_ISSUER=ISSUER,
         JOTAUTH_REFRESH_GRACE_PERIOD=str(GRACE_PERIOD_S),
         JOTAUTH_LOGIN_ATTEMPTS_PER_ACCOUNT="100000",
+        **overrides,
     )
 
 
@@ -310,7 +311,14 @@ class Outage:
     ready_after_s: float  # from ``ended`` until every instance's /readyz is 200 again
 
 
-def run(duration: float, users: int, workers: int, think_s: float, seed: int) -> int:
+def run(
+    duration: float,
+    users: int,
+    workers: int,
+    think_s: float,
+    seed: int,
+    server_settings: dict[str, str] | None = None,
+) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="jotauth-soak-"))
     cluster = ThrowAwayPostgres()
     servers: list[ServerProcess] = []
@@ -321,7 +329,8 @@ def run(duration: float, users: int, workers: int, think_s: float, seed: int) ->
         for name in ("a", "b"):
             (workdir / name).mkdir()
             port = free_port()
-            servers.append(ServerProcess(server_env(url, port), port, workdir / name))
+            env = server_env(url, port, **(server_settings or {}))
+            servers.append(ServerProcess(env, port, workdir / name))
             servers[-1].wait_ready(timeout=60)  # one at a time: the first one migrates
         urls = [server.url for server in servers]
 
@@ -477,8 +486,16 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="load generator processes")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between steps")
     parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument(
+        "--server-setting",
+        action="append",
+        default=[],
+        metavar="JOTAUTH_NAME=VALUE",
+        help="a setting for both servers (repeatable), e.g. to compare cache sizes",
+    )
     args = parser.parse_args()
-    return run(args.duration, args.users, args.workers, args.think, args.seed)
+    settings = dict(item.split("=", 1) for item in args.server_setting)
+    return run(args.duration, args.users, args.workers, args.think, args.seed, settings)
 
 
 if __name__ == "__main__":

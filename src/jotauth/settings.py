@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     refresh_grace_period: int = Field(10, ge=0, le=120)
     leeway: int = Field(30, ge=0, le=300)
     max_token_bytes: int = Field(8192, ge=512, le=65536)
+    # Verified access tokens the auth server remembers (its own /me, sessions, …): about
+    # 1.8 KB each, so the default bounds the cache near 18 MB.
+    verified_token_cache_size: int = Field(10_000, ge=0, le=1_000_000)
 
     # Cache-Control max-age of /.well-known/jotauth-revocations (guards poll it this often).
     revocations_max_age: int = Field(1, ge=0, le=60)

@@ -21,6 +21,7 @@ class AccessTokenPolicy:
     leeway: int
     max_token_bytes: int
     algorithm: str
+    verified_cache_size: int = 10_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AccessTokenPolicy:
@@ -32,6 +33,7 @@ class AccessTokenPolicy:
             leeway=settings.leeway,
             max_token_bytes=settings.max_token_bytes,
             algorithm=settings.algorithm,
+            verified_cache_size=settings.verified_token_cache_size,
         )
 
 
@@ -142,6 +144,7 @@ class OwnTokenVerifier:
                 algorithms=sorted(algorithms),
                 leeway=self._policy.leeway,
                 max_token_bytes=self._policy.max_token_bytes,
+                cache_size=self._policy.verified_cache_size,
                 clock=self._clock,
             )
             self._built_for = key_set
