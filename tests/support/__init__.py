@@ -25,6 +25,10 @@
   ``wait_until_ready(process, url, log_path)`` serves any other server command.
 - ``tests.support.databases``: ``fresh_postgres_database(prefix)`` creates and drops a
   uniquely named PostgreSQL database; ``run_coroutine`` runs async set-up even inside a loop.
+- ``tests.support.faults``: the fault injectors of ``tests/faults`` and ``bench/soak.py``:
+  ``TcpProxy(host, port)`` (``forward()``, ``reset()``, ``blackhole()``), a throw-away
+  PostgreSQL cluster and Redis one can really stop (``throw_away_postgres()``,
+  ``throw_away_redis()``), ``kill_hard(server)`` and ``restarted(server)``.
 - ``tests.support.keys`` and ``tests.support.store`` are pytest plugins that
   ``tests/conftest.py`` registers for every suite: the session-scoped ``signing_keys`` (one
   key per algorithm; ``one_key_per_algorithm()`` makes another set) and ``store``, an opened
