@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import click
-from pydantic import ValidationError
 
 from jotauth.cli.options import load_settings
 
@@ -38,10 +37,7 @@ def run_with_services(
     from jotauth.store import StoreError
     from jotauth.users import UserError
 
-    try:
-        settings = load_settings(config)
-    except ValidationError as error:
-        raise click.ClickException(f"invalid settings: {error}") from error
+    settings = load_settings(config)
 
     async def main() -> T:
         async with open_services(settings, signing=signing) as services:

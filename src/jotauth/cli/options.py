@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from jotauth.settings import Settings
 
@@ -19,12 +20,28 @@ config_option = click.option(
 
 
 def load_settings(config: Path | None, **overrides: Any) -> Settings:
-    """Settings from arguments, ``JOTAUTH_*`` variables and the TOML file, in that order."""
+    """Settings from arguments, ``JOTAUTH_*`` variables and the TOML file, in that order.
+
+    Invalid settings are one line per setting (a ``click.ClickException``, exit 1), never a
+    pydantic traceback: ``invalid setting access_token_ttl (JOTAUTH_ACCESS_TOKEN_TTL): …``.
+    """
     values = {name: value for name, value in overrides.items() if value is not None}
-    if config is None:
-        return Settings(**values)
+    try:
+        if config is None:
+            return Settings(**values)
 
-    class FileSettings(Settings):
-        model_config = {**Settings.model_config, "toml_file": str(config)}
+        class FileSettings(Settings):
+            model_config = {**Settings.model_config, "toml_file": str(config)}
 
-    return FileSettings(**values)
+        return FileSettings(**values)
+    except ValidationError as error:
+        raise click.ClickException(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in item.get("loc", ())) or "settings"
+        where = f" (JOTAUTH_{name.upper()})" if name != "settings" else ""
+        problems.append(f"invalid setting {name}{where}: {item.get('msg', 'invalid')}")
+    return "; ".join(problems) or "invalid settings"

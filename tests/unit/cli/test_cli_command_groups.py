@@ -101,3 +101,16 @@ def test_demo_with_the_examples_on_the_path_is_the_real_command() -> None:
     result = _run("demo", "--help", pythonpath=EXAMPLES)
     assert "--data-dir" in result.stdout
     assert "--lessons-api" in result.stdout
+
+
+def test_an_invalid_setting_is_one_line_naming_it_never_a_traceback(monkeypatch) -> None:
+    monkeypatch.setenv("JOTAUTH_ACCESS_TOKEN_TTL", "soon")
+    for args in (["serve", "--dev"], ["users", "list"], ["keys", "list"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, (args, result.output)
+        lines = result.output.strip().splitlines()
+        assert lines == [
+            "Error: invalid setting access_token_ttl (JOTAUTH_ACCESS_TOKEN_TTL): Input should "
+            "be a valid integer, unable to parse string as an integer"
+        ], (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
