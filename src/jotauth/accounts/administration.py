@@ -23,10 +23,6 @@ class Administration:
         await self._sessions.revoke_user_sessions(user_id, reason="user_disabled")
         return user
 
-    async def end_user_sessions(self, user_id: str) -> int:
-        """End every session of a user; returns how many ended."""
-        return await self._sessions.revoke_user_sessions(user_id, reason="admin")
-
     async def end_session(self, session_id: str) -> bool:
         """End one session by id; False when it was unknown or had already ended."""
         return await self._sessions.revoke_session(session_id, reason="admin")

@@ -67,10 +67,6 @@ class RevocationFeed:
                 self._built_at = now
         return self._document
 
-    def until(self, revoked_at: float) -> float:
-        """Until when a session ended at ``revoked_at`` must be refused."""
-        return revoked_at + self._keep_for
-
 
 class Publisher(Protocol):
     """Where announcements go (a Redis client's ``publish``)."""
