@@ -246,6 +246,7 @@ def _optional(params: Mapping[str, str], name: str) -> str | None:
 def _max_age(value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 9:
+    # isascii first: str.isdigit() also accepts "²" and other digits int() refuses.
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise InvalidRequest("max_age must be a non-negative integer")
     return int(value)
