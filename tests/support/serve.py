@@ -128,9 +128,9 @@ Server = TypeVar("Server", bound=ServerProcess)
 
 
 @contextmanager
-def started(server: Server) -> Iterator[Server]:
+def started(server: Server, *, timeout: float = 30) -> Iterator[Server]:
     """Wait until ``server`` is ready, and stop it when the block ends (also on failure)."""
     try:
-        yield server.wait_ready()
+        yield server.wait_ready(timeout)
     finally:
         server.stop()
