@@ -1,5 +1,5 @@
 # The two commands a new user needs are `make demo` and `make test` (see README.md).
-.PHONY: demo test bootstrap lint bench
+.PHONY: demo test bootstrap lint bench docs
 
 VENV := .venv/bin
 
@@ -23,3 +23,6 @@ bench: bootstrap
 	$(VENV)/python bench/verify.py
 	$(VENV)/python bench/guard.py
 	$(VENV)/python bench/server.py
+
+docs: bootstrap
+	@bash scripts/docs.sh build

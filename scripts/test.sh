@@ -10,6 +10,7 @@ step .venv/bin/ruff check src tests bench examples
 step .venv/bin/ruff format --check src tests bench examples
 step .venv/bin/mypy
 step .venv/bin/pytest -q -p no:cacheprovider tests
+step bash scripts/docs.sh check
 if [ -f clients/package.json ]; then
   step npm --prefix clients test --silent
 fi

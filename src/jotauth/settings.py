@@ -50,18 +50,18 @@ class Settings(BaseSettings):
     )
 
     # --- identity of the issuer -------------------------------------------------------
-    issuer: str = "http://127.0.0.1:8000"
-    audience: Annotated[tuple[str, ...], NoDecode] = ("jotauth",)
+    issuer: str = "http://127.0.0.1:8000"  # the `iss` of every token; the public URL by default
+    audience: Annotated[tuple[str, ...], NoDecode] = ("jotauth",)  # `aud` of access tokens
     public_url: str | None = None  # base URL of the auth server as browsers see it
 
     # --- development mode: plain HTTP on localhost, loud about it ---------------------
-    dev: bool = False
+    dev: bool = False  # `serve --dev`: plain HTTP, no Secure cookies, a loud warning
     # Production refuses non-Secure cookies unless this is set explicitly.
     allow_insecure_cookies: bool = False
 
     # --- storage ----------------------------------------------------------------------
-    database_url: str = "sqlite+aiosqlite:///./jotauth.db"
-    redis_url: str | None = None
+    database_url: str = "sqlite+aiosqlite:///./jotauth.db"  # or postgresql+asyncpg://…
+    redis_url: str | None = None  # shared login throttle and revocation fan-out
     # Audit events (and throttled-attempt counts) older than this are purged hourly.
     audit_retention_days: int = Field(90, ge=1, le=36500)
     # SQLite: the longest a write waits for the database lock (another process, or this one's
@@ -70,13 +70,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None  # key-encryption key source for private keys, CSRF HMAC
 
     # --- tokens -------------------------------------------------------------------------
-    algorithm: Algorithm = "RS256"
+    algorithm: Algorithm = "RS256"  # RS256, PS256, ES256 or EdDSA for access tokens
     access_token_ttl: int = Field(900, ge=10)  # seconds
-    refresh_idle_ttl: int = Field(14 * 24 * 3600, ge=60)
-    session_absolute_ttl: int = Field(30 * 24 * 3600, ge=60)
-    refresh_grace_period: int = Field(10, ge=0, le=120)
-    leeway: int = Field(30, ge=0, le=300)
-    max_token_bytes: int = Field(8192, ge=512, le=65536)
+    refresh_idle_ttl: int = Field(14 * 24 * 3600, ge=60)  # a session unused this long ends
+    session_absolute_ttl: int = Field(30 * 24 * 3600, ge=60)  # however much it is used
+    refresh_grace_period: int = Field(10, ge=0, le=120)  # s a used token still refreshes
+    leeway: int = Field(30, ge=0, le=300)  # seconds of clock skew allowed on exp/nbf/iat
+    max_token_bytes: int = Field(8192, ge=512, le=65536)  # longer tokens are refused unread
     # Verified access tokens the auth server remembers (its own /me, sessions, …): about
     # 1.8 KB each, so the default bounds the cache near 18 MB.
     verified_token_cache_size: int = Field(10_000, ge=0, le=1_000_000)
@@ -92,50 +92,52 @@ class Settings(BaseSettings):
     ] = ()  # PEM files instead of keys in the store
 
     # --- cookies --------------------------------------------------------------------------
+    # Cookie names; --dev and cookie_domain drop the __Host- prefix (it forbids both).
     access_cookie_name: str = "__Host-jot_access"
-    refresh_cookie_name: str = "__Host-jot_refresh"
-    refresh_cookie_path: str = "/"
-    csrf_cookie_name: str = "XSRF-TOKEN"
-    csrf_header_name: str = "X-XSRF-TOKEN"
+    refresh_cookie_name: str = "__Host-jot_refresh"  # HttpOnly, like the access cookie
+    refresh_cookie_path: str = "/"  # narrow it to /api/auth to send it only there
+    csrf_cookie_name: str = "XSRF-TOKEN"  # the double-submit cookie (Angular's default name)
+    csrf_header_name: str = "X-XSRF-TOKEN"  # the header that must echo it
     cookie_domain: str | None = None  # parent domain for the hosted login ("best of both")
 
     # --- browsers and redirects -------------------------------------------------------------
     allowed_origins: Annotated[
         tuple[str, ...], NoDecode
     ] = ()  # login CSRF (Origin) and return_to allowlist
-    signup_enabled: bool = False
-    password_min_length: int = Field(12, ge=8, le=256)
+    signup_enabled: bool = False  # public POST /api/auth/signup
+    password_min_length: int = Field(12, ge=8, le=256)  # characters (NIST SP 800-63B: 8+)
 
     # --- branding of the hosted pages (login, consent, logout, errors) ----------------------
-    brand_name: str = Field("jotauth", min_length=1, max_length=80)
+    brand_name: str = Field("jotauth", min_length=1, max_length=80)  # the pages' title
     brand_logo_url: str | None = None  # https URL or a path on this server
     brand_accent_color: str = Field("#3558d4", pattern=r"^#[0-9a-fA-F]{6}$")
 
     # --- password hashing and throttling ----------------------------------------------------
-    argon2_time_cost: int = Field(2, ge=1)
+    argon2_time_cost: int = Field(2, ge=1)  # argon2id passes
     argon2_memory_cost: int = Field(19 * 1024, ge=8)  # KiB; OWASP: m=19 MiB, t=2, p=1
-    argon2_parallelism: int = Field(1, ge=1)
+    argon2_parallelism: int = Field(1, ge=1)  # argon2id lanes
     hash_workers: int = Field(2, ge=1, le=64)  # bounded pool so a login storm cannot starve others
     # Hashes that may wait for a worker; past it login, sign-up and password change answer 503
     # with Retry-After instead of queueing without bound. None: 8 x hash_workers.
     hash_queue_limit: int | None = Field(None, ge=1)
+    # Failed logins allowed per account and per client address within login_window seconds.
     login_attempts_per_account: int = Field(10, ge=1)
-    login_attempts_per_ip: int = Field(50, ge=1)
-    login_window: int = Field(300, ge=1)
+    login_attempts_per_ip: int = Field(50, ge=1)  # per client address
+    login_window: int = Field(300, ge=1)  # seconds
     # Memory bound of the in-process throttle (the counters whose window ends soonest go first).
     login_throttle_max_counters: int = Field(100_000, ge=100)
 
     # --- server -------------------------------------------------------------------------------
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    host: str = "127.0.0.1"  # interface `jotauth serve` binds
+    port: int = Field(8000, ge=0, le=65535)  # port `jotauth serve` binds
     # Request heads past these bounds get 431 and a closed connection (nothing buffered more).
     max_request_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
-    max_request_headers: int = Field(100, ge=10, le=1000)
-    log_level: str = "info"
+    max_request_headers: int = Field(100, ge=10, le=1000)  # header lines per request
+    log_level: str = "info"  # JSON log lines at this level and above
     # /metrics answers only `Authorization: Bearer <metrics_token>`; without a token it is open
     # in --dev and 404 elsewhere.
     metrics_enabled: bool = True
-    metrics_token: SecretStr | None = None
+    metrics_token: SecretStr | None = None  # the Bearer token /metrics asks for
 
     @classmethod
     def settings_customise_sources(
