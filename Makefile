@@ -6,8 +6,9 @@ VENV := .venv/bin
 bootstrap:
 	@bash scripts/bootstrap.sh
 
+# `make demo PORT=8080` serves on another port.
 demo: bootstrap
-	@bash scripts/demo.sh
+	@bash scripts/demo.sh $(if $(PORT),--port $(PORT))
 
 test: bootstrap
 	@bash scripts/services.sh

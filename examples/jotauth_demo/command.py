@@ -63,13 +63,27 @@ def _print_banner(settings: Settings, accounts: Sequence[DemoAccount], app_dir: 
     help="A Python file whose create_app(settings) builds the lessons API "
     "(default: examples/lessons_api.py).",
 )
-def demo(host: str, port: int, data_dir: Path, app_dir: Path, lessons_api: Path | None) -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="The demo is quiet so its banner stays readable; 'info' logs every request.",
+)
+def demo(
+    host: str,
+    port: int,
+    data_dir: Path,
+    app_dir: Path,
+    lessons_api: Path | None,
+    log_level: str,
+) -> None:
     """Run the auth server, the lessons API and the Angular demo on one origin."""
     import uvicorn
 
     from jotauth.server.jsonlog import configure_json_logging
 
-    settings = demo_settings(data_dir=data_dir, host=host, port=port)
+    settings = demo_settings(data_dir=data_dir, host=host, port=port, log_level=log_level)
     configure_json_logging(settings.log_level)
     try:
         asyncio.run(ensure_demo_accounts(settings, DEMO_ACCOUNTS))

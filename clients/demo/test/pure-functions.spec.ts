@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { lessonsFrom } from '../src/app/lessons/lesson';
-import { describeLoginError } from '../src/app/login/login-error';
+import { describeStats } from '../src/app/admin/stats';
+import { formatDuration } from '../src/app/lessons/lesson';
+import { describeLoginError, describeThrottle, retryAfterOf } from '../src/app/login/login-error';
+import { describeDevice } from '../src/app/sessions/device';
 import { safeReturnUrl } from '../src/app/login/return-url';
 import { formatRemaining } from '../src/app/format-remaining';
 import { sessionsFrom } from '../src/app/sessions/session-row';
@@ -67,5 +70,63 @@ describe('API answers', () => {
     expect(row?.createdAt?.toISOString()).toBe('2023-11-14T22:13:20.000Z');
     expect(row?.lastUsedAt).toBeNull();
     expect(row?.current).toBe(true);
+  });
+});
+
+describe('describeDevice', () => {
+  it('names the browser and the system a person recognises', () => {
+    const chrome =
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.8078.73 Safari/537.36';
+    expect(describeDevice(chrome)).toBe('Chrome 156 on Linux');
+    const iphone =
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+    expect(describeDevice(iphone)).toBe('Safari 17 on iOS');
+  });
+
+  it('falls back to the product token of other clients, and to nothing without a header', () => {
+    expect(describeDevice('python-httpx/0.28.1')).toBe('python-httpx 0.28.1');
+    expect(describeDevice('x'.repeat(300))?.length).toBeLessThanOrEqual(40);
+    expect(describeDevice(null)).toBeNull();
+    expect(describeDevice('')).toBeNull();
+  });
+});
+
+describe('throttle messages', () => {
+  it('counts in minutes from a minute up, in seconds below', () => {
+    expect(describeThrottle(293)).toBe('Too many attempts. Try again in 5 minutes.');
+    expect(describeThrottle(60)).toBe('Too many attempts. Try again in 1 minute.');
+    expect(describeThrottle(59)).toBe('Too many attempts. Try again in 59 seconds.');
+    expect(describeThrottle(1)).toBe('Too many attempts. Try again in 1 second.');
+  });
+
+  it('reads the wait only from a 429 that names one', () => {
+    expect(retryAfterOf({ status: 429, retryAfter: 12.2 })).toBe(13);
+    expect(retryAfterOf({ status: 429, retryAfter: null })).toBe(0);
+    expect(retryAfterOf({ status: 401, retryAfter: 30 })).toBe(0);
+    expect(retryAfterOf({ status: 429, retryAfter: Number.NaN })).toBe(0);
+    expect(retryAfterOf(undefined)).toBe(0);
+  });
+});
+
+describe('formatDuration', () => {
+  it('labels minutes and seconds', () => {
+    expect(formatDuration('12:05')).toBe('12 min 5 s');
+    expect(formatDuration('10:00')).toBe('10 min');
+    expect(formatDuration('0:42')).toBe('42 s');
+    expect(formatDuration('about an hour')).toBe('about an hour');
+  });
+});
+
+describe('describeStats', () => {
+  const me = { id: 'a1b2c3', email: 'admin@example.com', name: null, roles: ['admin'], scope: '' };
+
+  it('labels the figures and never shows a raw user id', () => {
+    const rows = describeStats({ lessons: 4, authors: 1, requested_by: 'a1b2c3' }, me);
+    expect(rows).toEqual([
+      ['Lessons', '4'],
+      ['Authors', '1'],
+      ['Requested by', 'you (admin@example.com)'],
+    ]);
+    expect(describeStats({ requested_by: 'ffff' }, me)).toEqual([['Requested by', 'another user']]);
   });
 });

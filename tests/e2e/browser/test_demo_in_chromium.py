@@ -68,7 +68,12 @@ def test_repeated_failures_are_throttled_with_the_time_to_wait(
 
     sign_in.submit(page, ("someone@example.com", "guessing-passwords"))
 
-    expect(error).to_have_text(re.compile(r"Too many attempts\. Try again in \d+ seconds\."))
+    # The login window is 5 minutes: the wait reads in minutes, and the button stays
+    # disabled while it lasts (no pointless attempts that only extend it).
+    expect(error).to_have_text(re.compile(r"Too many attempts\. Try again in [1-5] minutes?\."))
+    expect(page.locator("[data-test=sign-in]")).to_be_disabled()
+    page.fill("input[name=password]", "another-guess")
+    expect(page.locator("[data-test=sign-in]")).to_be_disabled()
     page.screenshot(path=screenshots / "signin-throttled.png")
 
 
@@ -150,7 +155,10 @@ def test_the_admin_page_is_for_admins_only(
         admin_page = admin_context.new_page()
         sign_in(admin_page, ADMIN)
         admin_page.click("a[href='/admin']")
-        expect(admin_page.locator("[data-test=admin-stats]")).to_be_visible()
+        stats = admin_page.locator("[data-test=admin-stats]")
+        expect(stats.locator("dd").last).to_have_text(f"you ({ADMIN[0]})")
+        # Labels a person reads, never the raw user id the API returns.
+        assert not re.search(r"[0-9a-f]{16,}", stats.inner_text()), stats.inner_text()
         admin_page.screenshot(path=screenshots / "admin.png")
     finally:
         admin_context.close()
@@ -286,6 +294,10 @@ def test_log_out_everywhere_ends_the_session_of_another_browser(
         page.click("[data-test=logout-all]")
 
         page.wait_for_url("**/signin**")
+        expect(page.locator("[data-test=notice]")).to_have_text(
+            "You were signed out on every device, this one included."
+        )
+        page.screenshot(path=screenshots / "signed-out-everywhere.png")
         # The other browser's access token stays valid until it expires (stateless by
         # design); its next refresh is refused and it lands on the login page.
         time.sleep(ACCESS_TOKEN_TTL + 1)
@@ -375,3 +387,42 @@ def test_one_other_session_can_be_revoked_from_the_sessions_page(
         expect(page.locator("[role=alert]")).to_have_count(0)
     finally:
         other_context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_page_fits_the_screen_with_readable_devices_and_durations(
+    browser: Browser, sign_in: SignIn, demo_server: DemoServer, screenshots: Path, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    try:
+        page = context.new_page()
+        sign_in(page, ADMIN)
+        expect(page.locator("[data-test=duration]").first).to_have_text(
+            re.compile(r"· \d+ min( \d+ s)? long")
+        )
+        for path in ("/lessons", "/sessions", "/admin"):
+            page.goto(f"{demo_server.url}{path}")
+            page.locator("main section").first.wait_for()
+            # Nothing to scroll sideways, and the user's email and "Sign out" stay on screen.
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            for item in ("[data-test=user-email]", "[data-test=logout]"):
+                box = page.locator(item).bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+            if path == "/sessions":
+                # Chromium's own user agent, as a person would name it.
+                device = page.locator("[data-test=session].current [data-test=device]")
+                expect(device).to_have_text(re.compile(r"^Chrom(e|ium)( Headless)? \d+ on Linux$"))
+            page.screenshot(
+                path=screenshots / f"demo{path.replace('/', '-')}-{width}.png", full_page=True
+            )
+    finally:
+        context.close()
+
+
+def test_signing_out_says_so_on_the_sign_in_page(page: Page, sign_in: SignIn) -> None:
+    sign_in(page)
+    page.click("[data-test=logout]")
+    page.wait_for_url("**/signin**")
+    expect(page.locator("[data-test=notice]")).to_have_text("You signed out.")
+    sign_in(page)
+    expect(page.locator("[data-test=notice]")).to_have_count(0)

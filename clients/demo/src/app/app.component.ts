@@ -2,6 +2,7 @@ import { Component, effect, inject } from '@angular/core';
 import { Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { AuthService } from '@jotauth/angular';
 
+import { Notice } from './notice';
 import { SessionTimerComponent } from './session-timer.component';
 
 /** The shell: navigation, who is signed in, the session's remaining time, sign out. */
@@ -21,7 +22,7 @@ import { SessionTimerComponent } from './session-timer.component';
         </nav>
         <div class="who">
           <demo-session-timer />
-          <span class="email" data-test="user-email">{{ user.email }}</span>
+          <span class="email" data-test="user-email" [title]="user.email">{{ user.email }}</span>
           <button type="button" class="link" data-test="logout" (click)="logout()">Sign out</button>
         </div>
       }
@@ -38,6 +39,7 @@ import { SessionTimerComponent } from './session-timer.component';
 export class AppComponent {
   protected readonly auth = inject(AuthService);
   private readonly router = inject(Router);
+  private readonly notice = inject(Notice);
 
   constructor() {
     // A sign-out elsewhere (another tab, "log out everywhere", a failed refresh) must not
@@ -56,6 +58,7 @@ export class AppComponent {
   }
 
   protected async logout(): Promise<void> {
+    this.notice.show('You signed out.');
     await this.auth.logout();
   }
 }

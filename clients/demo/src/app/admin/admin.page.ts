@@ -1,5 +1,8 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { Component, inject, signal } from '@angular/core';
+import { AuthService } from '@jotauth/angular';
+
+import { describeStats } from './stats';
 
 /** Admin-only statistics; the route is guarded by roleGuard('admin') and the API by the role. */
 @Component({
@@ -27,14 +30,11 @@ export class AdminPage {
   protected readonly error = signal<string | null>(null);
 
   constructor() {
+    const auth = inject(AuthService);
     inject(HttpClient)
       .get<Record<string, unknown>>('/api/admin/stats')
       .subscribe({
-        next: (body) => {
-          this.stats.set(
-            Object.entries(body).map(([key, value]) => [key, typeof value === 'object' ? JSON.stringify(value) : String(value)] as const),
-          );
-        },
+        next: (body) => this.stats.set(describeStats(body, auth.user() ?? null)),
         error: (error: HttpErrorResponse) => {
           this.error.set(`The statistics could not be loaded (HTTP ${error.status}).`);
         },

@@ -22,3 +22,17 @@ export function lessonsFrom(body: unknown): Lesson[] {
     duration: typeof item['duration'] === 'string' ? item['duration'] : null,
   }));
 }
+
+/** "12:05" (minutes:seconds, as the API gives it) as "12 min 5 s"; other text unchanged. */
+export function formatDuration(duration: string): string {
+  const match = /^(\d{1,3}):([0-5]\d)$/.exec(duration);
+  if (!match) {
+    return duration;
+  }
+  const minutes = Number(match[1]);
+  const seconds = Number(match[2]);
+  if (minutes === 0) {
+    return `${seconds} s`;
+  }
+  return seconds === 0 ? `${minutes} min` : `${minutes} min ${seconds} s`;
+}

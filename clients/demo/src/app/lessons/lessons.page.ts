@@ -2,7 +2,7 @@ import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { Component, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 
-import { type Lesson, lessonsFrom } from './lesson';
+import { formatDuration, type Lesson, lessonsFrom } from './lesson';
 
 /** The lessons list (any signed-in user) and a form to add one (scope lessons:write). */
 @Component({
@@ -20,7 +20,7 @@ import { type Lesson, lessonsFrom } from './lesson';
             <li data-test="lesson">
               {{ lesson.title }}
               @if (lesson.duration) {
-                <span class="muted">· {{ lesson.duration }}</span>
+                <span class="muted" data-test="duration">· {{ formatDuration(lesson.duration) }} long</span>
               }
             </li>
           } @empty {
@@ -41,6 +41,7 @@ import { type Lesson, lessonsFrom } from './lesson';
   `,
 })
 export class LessonsPage {
+  protected readonly formatDuration = formatDuration;
   protected readonly lessons = signal<readonly Lesson[] | null>(null);
   protected readonly loadError = signal<string | null>(null);
   protected readonly addMessage = signal<string | null>(null);

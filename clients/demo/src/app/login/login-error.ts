@@ -12,13 +12,28 @@ export function describeLoginError(error: unknown): string {
     return 'Wrong email or password.';
   }
   if (failure.status === 429) {
-    const wait = failure.retryAfter;
-    return typeof wait === 'number' && wait > 0
-      ? `Too many attempts. Try again in ${Math.ceil(wait)} seconds.`
-      : 'Too many attempts. Try again later.';
+    const wait = retryAfterOf(error);
+    return wait > 0 ? describeThrottle(wait) : 'Too many attempts. Try again later.';
   }
   if (failure.status === 0 || failure.status === undefined) {
     return 'The server cannot be reached. Check your connection and try again.';
   }
   return 'Signing in failed. Please try again.';
+}
+
+/** Seconds to wait before the next attempt (0 when the failure names none). */
+export function retryAfterOf(error: unknown): number {
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as FailedRequest;
+  const wait = failure.status === 429 ? failure.retryAfter : null;
+  return typeof wait === 'number' && Number.isFinite(wait) && wait > 0 ? Math.ceil(wait) : 0;
+}
+
+/** "Too many attempts. Try again in 5 minutes." — minutes from a minute up, else seconds. */
+export function describeThrottle(seconds: number): string {
+  const wait = Math.ceil(seconds);
+  if (wait >= 60) {
+    const minutes = Math.ceil(wait / 60);
+    return `Too many attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+  }
+  return `Too many attempts. Try again in ${wait} second${wait === 1 ? '' : 's'}.`;
 }

@@ -1,9 +1,10 @@
-import { Component, inject, input, signal } from '@angular/core';
+import { Component, DestroyRef, inject, input, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { Router } from '@angular/router';
 import { AuthService } from '@jotauth/angular';
 
-import { describeLoginError } from './login-error';
+import { Notice } from '../notice';
+import { describeLoginError, describeThrottle, retryAfterOf } from './login-error';
 import { safeReturnUrl } from './return-url';
 
 /** Email and password form; shows why a login failed (wrong password, throttled). */
@@ -13,6 +14,9 @@ import { safeReturnUrl } from './return-url';
   template: `
     <section class="card narrow">
       <h1>Sign in</h1>
+      @if (notice.message(); as message) {
+        <p class="notice" role="status" data-test="notice">{{ message }}</p>
+      }
       <form (ngSubmit)="submit()" #form="ngForm">
         <label>
           Email
@@ -25,7 +29,9 @@ import { safeReturnUrl } from './return-url';
         @if (error(); as message) {
           <p class="error" role="alert" data-test="login-error">{{ message }}</p>
         }
-        <button type="submit" [disabled]="busy() || form.invalid">Sign in</button>
+        <button type="submit" data-test="sign-in" [disabled]="busy() || form.invalid || waitSeconds() > 0">
+          Sign in
+        </button>
       </form>
     </section>
   `,
@@ -38,9 +44,17 @@ export class LoginPage {
   protected password = '';
   protected readonly busy = signal(false);
   protected readonly error = signal<string | null>(null);
+  /** Seconds until the server takes another attempt (429 Retry-After), counted down. */
+  protected readonly waitSeconds = signal(0);
+  protected readonly notice = inject(Notice);
 
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
+  private countdown: ReturnType<typeof setInterval> | undefined;
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => clearInterval(this.countdown));
+  }
 
   protected async submit(): Promise<void> {
     this.busy.set(true);
@@ -48,11 +62,33 @@ export class LoginPage {
     try {
       await this.auth.login({ email: this.email, password: this.password });
       this.password = '';
+      this.notice.clear();
       await this.router.navigateByUrl(safeReturnUrl(this.returnUrl()));
     } catch (error: unknown) {
-      this.error.set(describeLoginError(error));
+      const wait = retryAfterOf(error);
+      if (wait > 0) {
+        this.waitFor(wait);
+      } else {
+        this.error.set(describeLoginError(error));
+      }
     } finally {
       this.busy.set(false);
     }
+  }
+
+  /** Keeps the button disabled and the message current until the throttle lets go. */
+  private waitFor(seconds: number): void {
+    clearInterval(this.countdown);
+    const until = Date.now() + seconds * 1000;
+    const tick = (): void => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      this.waitSeconds.set(Math.max(left, 0));
+      this.error.set(left > 0 ? describeThrottle(left) : null);
+      if (left <= 0) {
+        clearInterval(this.countdown);
+      }
+    };
+    tick();
+    this.countdown = setInterval(tick, 1000);
   }
 }

@@ -1,3 +1,5 @@
+import { describeDevice } from './device';
+
 /** One session of the signed-in user, as the sessions page shows it. */
 export interface SessionRow {
   readonly id: string;
@@ -5,6 +7,8 @@ export interface SessionRow {
   readonly lastUsedAt: Date | null;
   readonly expiresAt: Date | null;
   readonly userAgent: string | null;
+  /** What the user-agent header names, readable ("Chrome 156 on Linux"). */
+  readonly device: string | null;
   readonly current: boolean;
 }
 
@@ -31,12 +35,16 @@ export function sessionsFrom(body: unknown): SessionRow[] {
   if (!Array.isArray(items)) {
     return [];
   }
-  return items.filter(isRecord).map((item) => ({
-    id: String(item['id']),
-    createdAt: time(item['created_at']),
-    lastUsedAt: time(item['last_used_at']),
-    expiresAt: time(item['expires_at']),
-    userAgent: text(item['user_agent']),
-    current: item['current'] === true,
-  }));
+  return items.filter(isRecord).map((item) => {
+    const userAgent = text(item['user_agent']);
+    return {
+      id: String(item['id']),
+      createdAt: time(item['created_at']),
+      lastUsedAt: time(item['last_used_at']),
+      expiresAt: time(item['expires_at']),
+      userAgent,
+      device: describeDevice(userAgent),
+      current: item['current'] === true,
+    };
+  });
 }

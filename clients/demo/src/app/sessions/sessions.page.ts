@@ -3,6 +3,7 @@ import { Component, inject, signal } from '@angular/core';
 import { DatePipe } from '@angular/common';
 import { AuthService } from '@jotauth/angular';
 
+import { Notice } from '../notice';
 import { type SessionRow, sessionsFrom } from './session-row';
 
 /** The signed-in user's sessions: revoke one, or log out everywhere. */
@@ -22,11 +23,11 @@ import { type SessionRow, sessionsFrom } from './session-row';
         <tbody>
           @for (session of sessions(); track session.id) {
             <tr data-test="session" [class.current]="session.current">
-              <td>{{ session.createdAt | date: 'MMM d, HH:mm' }}</td>
-              <td>{{ session.lastUsedAt | date: 'MMM d, HH:mm' }}</td>
-              <td>{{ session.expiresAt | date: 'MMM d, HH:mm' }}</td>
-              <td class="agent">{{ session.userAgent || '—' }}</td>
-              <td>
+              <td data-label="Signed in">{{ session.createdAt | date: 'MMM d, HH:mm' }}</td>
+              <td data-label="Last used">{{ session.lastUsedAt | date: 'MMM d, HH:mm' }}</td>
+              <td data-label="Ends">{{ session.expiresAt | date: 'MMM d, HH:mm' }}</td>
+              <td data-label="Device" class="agent" data-test="device" [title]="session.userAgent ?? ''">{{ session.device || '—' }}</td>
+              <td class="actions">
                 @if (session.current) {
                   <span class="badge">this browser</span>
                 } @else {
@@ -49,6 +50,7 @@ export class SessionsPage {
 
   private readonly http = inject(HttpClient);
   private readonly auth = inject(AuthService);
+  private readonly notice = inject(Notice);
 
   constructor() {
     this.load();
@@ -62,7 +64,14 @@ export class SessionsPage {
   }
 
   protected async logoutEverywhere(): Promise<void> {
-    await this.auth.logoutEverywhere();
+    // Set before the sign-out: the shell moves to the sign-in page as soon as the user is gone.
+    this.notice.show('You were signed out on every device, this one included.');
+    try {
+      await this.auth.logoutEverywhere();
+    } catch {
+      this.notice.clear();
+      this.error.set('Logging out everywhere failed. Please try again.');
+    }
   }
 
   private load(): void {
