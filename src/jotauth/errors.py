@@ -73,6 +73,9 @@ class ErrorCode(enum.StrEnum):
     PASSWORD_TOO_LONG = "password_too_long"
     WRONG_PASSWORD = "wrong_password"
     INVALID_PROFILE = "invalid_profile"
+    UNSUPPORTED_PASSWORD_HASH = "unsupported_password_hash"
+    INVALID_PASSWORD_HASH = "invalid_password_hash"
+    INVALID_IMPORT_ROW = "invalid_import_row"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     # --- sessions -------------------------------------------------------------------------
     SESSION_ERROR = "session_error"

@@ -137,6 +137,10 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         # or log the user out (RFC 6750 §3.1), while only the form input was wrong.
         ErrorCode.WRONG_PASSWORD: ProblemSpec(403, "Wrong password"),
         ErrorCode.INVALID_PROFILE: ProblemSpec(422, "Invalid profile"),
+        # users import (CLI): a row of the import file that cannot become an account.
+        ErrorCode.UNSUPPORTED_PASSWORD_HASH: ProblemSpec(422, "Unsupported password hash"),
+        ErrorCode.INVALID_PASSWORD_HASH: ProblemSpec(422, "Invalid password hash"),
+        ErrorCode.INVALID_IMPORT_ROW: ProblemSpec(422, "Invalid import row"),
         ErrorCode.TOO_MANY_ATTEMPTS: ProblemSpec(429, "Too many attempts"),
         # sessions: the refresh token no longer gets an access token.
         ErrorCode.SESSION_ERROR: _token("Session error"),

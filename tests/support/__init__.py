@@ -19,6 +19,11 @@
 - ``tests.support.jwks``: ``running_jwks_server()`` yields a loopback ``JwksServer``:
   ``serve_keys(keys, cache_control=…)`` or ``serve(status, body, …)``, ``delay``, ``requests``,
   ``stop()`` for an endpoint that is down; its ``url`` is the full JWKS URL.
+- ``tests.support.idp``: ``running_idp(issuer_path=…, jwks_path=…, metadata="openid" |
+  "oauth", jwks_alg=…)`` yields a ``LocalIdp``, another identity provider's metadata and JWKS
+  on loopback, whose ``sign(claims, header=…)`` makes RS256 tokens with PyJWT.
+- ``tests.support.foreign_hashes``: ``PRODUCERS``, password hashes made by passlib,
+  pyca/bcrypt and Django's ``make_password``, for ``jotauth users import``.
 - ``tests.support.serve``: ``ServerProcess(serve_env(database_url, port, secret_key=…,
   allowed_origin=…, **JOTAUTH_overrides), port, workdir)`` runs ``jotauth serve``; ``with
   started(server) as server:`` waits for ``/readyz`` and stops it afterwards;

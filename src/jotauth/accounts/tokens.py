@@ -143,6 +143,9 @@ class OwnTokenVerifier:
                 keys=key_set,
                 algorithms=sorted(algorithms),
                 leeway=self._policy.leeway,
+                # DESIGN §11, RFC 8725 §3.11: the server's own endpoints take only its own
+                # access tokens (typ at+jwt), never an ID token or another issuer's JWT.
+                typ="at+jwt",
                 max_token_bytes=self._policy.max_token_bytes,
                 cache_size=self._policy.verified_cache_size,
                 clock=self._clock,

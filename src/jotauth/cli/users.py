@@ -1,4 +1,4 @@
-"""``jotauth users add|list|disable|enable|set-roles``: account administration.
+"""``jotauth users add|list|disable|enable|set-roles|import``: account administration.
 
 Passwords come from an interactive prompt or standard input, never from the command line
 (argv is visible to every user of the machine through ``ps`` and lands in shell history).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -17,6 +18,7 @@ from jotauth.cli.admin import run_with_services, user_by_email
 
 if TYPE_CHECKING:
     from jotauth.composition import Services
+    from jotauth.users.importing import ImportReport
     from jotauth.users.models import User
 
 
@@ -100,3 +102,35 @@ def set_roles(email: str, roles: tuple[str, ...]) -> None:
 
     user = run_with_services(action)
     click.echo(f"{user.email}: roles={','.join(user.roles) or '-'}")
+
+
+@users.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every line and report; write nothing.")
+def import_users(file: Path, dry_run: bool) -> None:
+    """Create users from a JSON Lines file of {email, name?, roles?, password_hash}.
+
+    Hashes from other systems (bcrypt, Django PBKDF2-SHA256, argon2i/argon2id, scrypt) are
+    kept as they are and replaced by argon2id at each user's next login. Addresses that
+    already have an account are skipped (never updated), so a re-run changes nothing; lines
+    that cannot be imported are listed with their numbers, and the exit status is then 1.
+    """
+    from jotauth.users.importing import read_lines
+
+    async def action(services: Services) -> ImportReport:
+        with file.open("rb") as stream:
+            return await services.users.import_users(read_lines(stream), dry_run=dry_run)
+
+    report = run_with_services(action)
+    for problem in report.problems:
+        click.echo(f"line {problem.line}: {problem.code}: {problem.detail}", err=True)
+    schemes = ", ".join(f"{name} {count:,}" for name, count in report.schemes().items())
+    verb = "would import" if dry_run else "imported"
+    created = len(report.created)
+    summary = f"{verb} {created:,} user{'' if created == 1 else 's'}"
+    summary += f" ({schemes})" if schemes else ""
+    summary += f"; skipped {len(report.existing):,} already registered"
+    summary += f"; refused {len(report.problems):,} lines"
+    click.echo(summary + ("; dry run: nothing was written" if dry_run else ""))
+    if report.problems:
+        sys.exit(1)

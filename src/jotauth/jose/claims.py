@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from .errors import (
     BadAudience,
@@ -18,6 +18,18 @@ from .errors import (
 )
 
 DEFAULT_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
+# The header types a resource server accepts by default: RFC 9068's ``at+jwt`` and the
+# ``JWT`` that Keycloak, Auth0 (its default profile) and Entra ID put in access tokens.
+# ``typ="at+jwt"`` alone is RFC 9068's strict mode (DESIGN §7, §11).
+DEFAULT_ACCESS_TOKEN_TYPES = ("at+jwt", "JWT")
+# What ``typ=`` accepts: one media type, a set of them (``None`` in the set admits a token
+# with no ``typ`` header, as Okta and Cognito send), or ``None`` for no check at all.
+TokenTypes: TypeAlias = str | Iterable[str | None] | None
+# Where the roles are: a claim name, a dotted path into nested objects
+# (``realm_access.roles``), or an explicit sequence of names. A name containing ``://`` is a
+# collision-resistant URI claim name (RFC 7519 §4.2, Auth0's namespaced claims) and is never
+# split at its dots.
+ClaimPath: TypeAlias = str | Sequence[str]
 # NumericDates beyond ±2**53 seconds (285 million years) are refused: they are no real
 # dates, and ints too large for a float overflow in arithmetic with a float leeway or clock.
 _MAX_NUMERIC_DATE = 2**53
@@ -42,6 +54,7 @@ class Claims(NamedTuple):
     scope: frozenset[str]
     roles: frozenset[str]
     raw: Mapping[str, Any]
+    azp: str | None = None  # OIDC Core §2: the authorised party (the client the token went to)
 
     def has_scopes(self, *scopes: str) -> bool:
         """Whether every one of ``scopes`` was granted."""
@@ -81,20 +94,58 @@ def _string_set(value: object, name: str, *, split: bool) -> frozenset[str]:
     raise ClaimsError(f"{name} must be a string or an array of strings", claim=name)
 
 
+def _media_type(value: str) -> str:
+    return value.lower().removeprefix("application/")
+
+
 def typ_matches(header_typ: object, expected: str) -> bool:
     """RFC 9068 §4 / RFC 8725 §3.11: compare media types case-insensitively, with or
     without the ``application/`` prefix."""
     if not isinstance(header_typ, str):
         return False
-    value = header_typ.lower()
-    value = value.removeprefix("application/")
-    return value == expected.lower().removeprefix("application/")
+    return _media_type(header_typ) == _media_type(expected)
+
+
+def claim_path(path: ClaimPath) -> tuple[str, ...]:
+    """The claim names leading to a nested claim (see :data:`ClaimPath`)."""
+    if isinstance(path, str):
+        names = (path,) if "://" in path else tuple(path.split("."))
+    else:
+        names = tuple(path)
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise ValueError(f"invalid claim path {path!r}")
+    return names
+
+
+def _scope_value(claims: Mapping[str, Any]) -> tuple[object, str]:
+    """The granted scopes as sent: RFC 9068's ``scope`` (space-separated), or ``scp`` (a
+    string, as Entra ID sends, or an array, as Okta sends). Both at once is ambiguous."""
+    scope, scp = claims.get("scope"), claims.get("scp")
+    if scp is None:
+        return scope, "scope"
+    if scope is not None:
+        raise ClaimsError("the token carries both scope and scp", claim="scp")
+    return scp, "scp"
 
 
 class ClaimsPolicy:
     """What a verifier requires of a token's claims, checked explicitly one by one."""
 
-    __slots__ = ("_required_set", "_sets", "audiences", "issuer", "leeway", "required", "typ")
+    __slots__ = (
+        "_required_set",
+        "_sets",
+        "_typ_missing_ok",
+        "_types",
+        "audience_claim",
+        "audiences",
+        "authorized_parties",
+        "expected",
+        "issuer",
+        "leeway",
+        "required",
+        "roles_path",
+        "typ",
+    )
 
     def __init__(
         self,
@@ -103,8 +154,21 @@ class ClaimsPolicy:
         audience: str | Iterable[str],
         leeway: float = 30,
         required: Iterable[str] = DEFAULT_REQUIRED_CLAIMS,
-        typ: str | None = "at+jwt",
+        typ: TokenTypes = "at+jwt",
+        roles_claim: ClaimPath = "roles",
+        audience_claim: str = "aud",
+        authorized_parties: Iterable[str] | None = None,
+        expected_claims: Mapping[str, str] | None = None,
     ) -> None:
+        """``typ``: see :data:`TokenTypes`; ``roles_claim``: see :data:`ClaimPath`.
+
+        ``audience_claim`` names the claim checked against ``audience`` (``client_id`` for
+        Cognito access tokens, which carry no ``aud``); it replaces ``aud`` in ``required``.
+        ``authorized_parties``, when given, is the allowlist for ``azp`` (then required).
+        ``expected_claims`` are string claims that must have exactly these values, which is
+        how an IdP's ID token is told from its access token when both share a ``typ``
+        (Cognito ``token_use: access``, Keycloak ``typ: Bearer``).
+        """
         if not issuer:
             raise ValueError("an issuer is required: tokens from anyone must not be accepted")
         audiences = (audience,) if isinstance(audience, str) else tuple(audience)
@@ -112,9 +176,13 @@ class ClaimsPolicy:
             raise ValueError("at least one non-empty audience is required")
         if leeway < 0:
             raise ValueError("leeway cannot be negative")
+        if not audience_claim:
+            raise ValueError("audience_claim must name a claim")
         self.issuer = issuer
         self.audiences = frozenset(audiences)
+        self.audience_claim = audience_claim
         self.leeway = leeway
+        required = (audience_claim if name == "aud" else name for name in required)
         self.required = tuple(dict.fromkeys(("exp", *required)))  # exp is never optional
         self._required_set = frozenset(self.required)
         # One table per claim: the same string means one scope per word but one role.
@@ -123,8 +191,17 @@ class ClaimsPolicy:
             "roles": {},
         }
         self.typ = typ
+        self._types, self._typ_missing_ok = _type_set(typ)
+        self.roles_path = claim_path(roles_claim)
+        parties = None if authorized_parties is None else frozenset(authorized_parties)
+        if parties is not None and (not parties or not all(parties)):
+            raise ValueError("authorized_parties must list at least one non-empty client id")
+        self.authorized_parties = parties
+        self.expected = tuple((expected_claims or {}).items())
+        if not all(isinstance(value, str) for _, value in self.expected):
+            raise ValueError("expected_claims values must be strings")
 
-    def _interned_set(self, value: object, name: str) -> frozenset[str]:
+    def _interned_set(self, value: object, name: str, *, claim: str = "") -> frozenset[str]:
         # Scope strings and role lists repeat across tokens: sharing one frozenset per
         # distinct value keeps cached claims small and skips re-splitting (bounded).
         if value is None:
@@ -135,7 +212,8 @@ class ClaimsPolicy:
         elif type(value) is list and all(type(item) is str for item in value):
             cache_key = tuple(value)
         else:
-            return _string_set(value, name, split=name == "scope")  # raises for bad types
+            # raises for bad types, naming the claim as sent (scp for scope, the roles path)
+            return _string_set(value, claim or self._claim_name(name), split=name == "scope")
         sets = self._sets[name]
         interned = sets.get(cache_key)
         if interned is None:
@@ -145,10 +223,19 @@ class ClaimsPolicy:
             sets[cache_key] = interned
         return interned
 
+    def _claim_name(self, name: str) -> str:
+        return ".".join(self.roles_path) if name == "roles" else name
+
     def check_type(self, header: Mapping[str, Any]) -> None:
         """Reject a token of another type (an ID token replayed as an access token)."""
-        if self.typ is not None and not typ_matches(header.get("typ"), self.typ):
-            raise BadTokenType(f"expected typ {self.typ!r}")
+        types = self._types
+        if types is None:
+            return
+        value = header.get("typ")
+        if value is None and self._typ_missing_ok:
+            return
+        if not isinstance(value, str) or _media_type(value) not in types:
+            raise BadTokenType(f"expected typ {_describe_types(self.typ)}")
 
     def check(self, claims: dict[str, Any], now: float) -> Claims:
         """Validate ``claims`` at time ``now``; return them typed or raise a ClaimsError."""
@@ -179,22 +266,28 @@ class ClaimsPolicy:
             raise IssuedInFuture()
         if get("iss") != self.issuer:
             raise BadIssuer()
-        aud = get("aud")
+        aud = get(self.audience_claim)
         if type(aud) is str:
             if aud not in self.audiences:
                 raise BadAudience()
             audiences: tuple[str, ...] = (aud,)
         else:
-            audiences = tuple(_string_set(aud, "aud", split=False))
+            audiences = tuple(_string_set(aud, self.audience_claim, split=False))
             if self.audiences.isdisjoint(audiences):
                 raise BadAudience()
         sub = get("sub", "")
         if type(sub) is not str:
             raise ClaimsError("sub must be a string", claim="sub")
-        jti, sid, scope, roles = get("jti"), get("sid"), get("scope"), get("roles")
-        if (jti is not None and type(jti) is not str) or (sid is not None and type(sid) is not str):
-            bad = "jti" if jti is not None and type(jti) is not str else "sid"
-            raise ClaimsError("jti and sid must be strings", claim=bad)
+        jti, sid, azp = get("jti"), get("sid"), get("azp")
+        for name, value in (("jti", jti), ("sid", sid), ("azp", azp)):
+            if value is not None and type(value) is not str:
+                raise ClaimsError(f"{name} must be a string", claim=name)
+        if self.authorized_parties is not None and azp not in self.authorized_parties:
+            raise ClaimsError("the token was issued to another client (azp)", claim="azp")
+        for name, expected in self.expected:
+            if get(name) != expected:
+                raise ClaimsError(f"{name} must be {expected!r}", claim=name)
+        scope, scope_claim = _scope_value(claims)
         return Claims(
             sub,
             self.issuer,
@@ -204,7 +297,37 @@ class ClaimsPolicy:
             nbf,
             jti,
             sid,
-            self._interned_set(scope, "scope"),
-            self._interned_set(roles, "roles"),
+            self._interned_set(scope, "scope", claim=scope_claim),
+            self._interned_set(self._roles_value(claims), "roles"),
             MappingProxyType(claims),
+            azp,
         )
+
+    def _roles_value(self, claims: Mapping[str, Any]) -> object:
+        path = self.roles_path
+        value: object = claims.get(path[0])
+        for name in path[1:]:
+            if value is None:
+                return None
+            if type(value) is not dict:
+                raise ClaimsError(f"{'.'.join(path)} must lead through JSON objects", claim=path[0])
+            value = value.get(name)
+        return value
+
+
+def _type_set(typ: TokenTypes) -> tuple[frozenset[str] | None, bool]:
+    if typ is None:
+        return None, True
+    values = (typ,) if isinstance(typ, str) else tuple(typ)
+    names = frozenset(_media_type(value) for value in values if value is not None)
+    if not names and None not in values:
+        raise ValueError("typ must name at least one type (typ=None turns the check off)")
+    if not all(names):
+        raise ValueError("an empty typ is not a media type")
+    return names, None in values
+
+
+def _describe_types(typ: TokenTypes) -> str:
+    if isinstance(typ, str) or typ is None:
+        return repr(typ)
+    return " or ".join("no typ" if value is None else repr(value) for value in typ)

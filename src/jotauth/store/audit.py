@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -32,6 +32,7 @@ AuditEventName = Literal[
     "password_change_failed",
     "session_revoked",
     "user_created",
+    "user_imported",
     "signup_failed",
     "user_disabled",
     "roles_changed",
@@ -153,6 +154,32 @@ class AuditLog:
         _log.info(
             "audit %s", event, extra={"event": event, "user_id": user_id, "session_id": session_id}
         )
+
+    async def record_many_in(
+        self,
+        conn: AsyncConnection,
+        event: AuditEventName,
+        *,
+        user_ids: Sequence[str],
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """One event per user inside the caller's transaction, in one statement (a bulk
+        import writes thousands)."""
+        if event not in AUDIT_EVENTS:
+            raise ValueError(f"unknown audit event {event!r}")
+        if not user_ids:
+            return
+        at = self._clock()
+        values = dict(detail) if detail else None
+        await conn.execute(
+            insert(audit_events),
+            [
+                {"event": event, "at": at, "user_id": user_id, "session_id": None, "ip": None,
+                 "detail": values}
+                for user_id in user_ids
+            ],
+        )  # fmt: skip
+        _log.info("audit %s x%d", event, len(user_ids), extra={"event": event})
 
     async def list_events(
         self,

@@ -60,6 +60,27 @@ class InvalidProfile(UserError, ValueError):
     default_detail = "invalid name, role or scope"
 
 
+class UnsupportedPasswordHash(UserError, ValueError):
+    """An imported password hash of a scheme jotauth cannot verify."""
+
+    code = ErrorCode.UNSUPPORTED_PASSWORD_HASH
+    default_detail = "the password hash scheme is not supported"
+
+
+class InvalidPasswordHash(UserError, ValueError):
+    """An imported password hash that is malformed or whose cost is out of bounds."""
+
+    code = ErrorCode.INVALID_PASSWORD_HASH
+    default_detail = "the password hash is malformed or too costly to verify"
+
+
+class InvalidImportRow(UserError, ValueError):
+    """A line of a user-import file that is not a usable row (JSON, fields, duplicates)."""
+
+    code = ErrorCode.INVALID_IMPORT_ROW
+    default_detail = "the import row is not valid"
+
+
 class LoginThrottled(UserError):
     """Too many login attempts for this account or client address; retry later."""
 

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from jotauth.settings import Settings
 from jotauth.users.errors import HashQueueFull, PasswordTooLong, WeakPassword
+from jotauth.users.foreign_hashes import IMPORTED_PREFIX, verify_stored
 
 _T = TypeVar("_T")
 # Default bound of the hash queue, per worker: enough to absorb a burst of real logins,
@@ -80,6 +81,9 @@ def check_password_policy(password: str, *, min_length: int, email: str = "") ->
 class PasswordHasher:
     """argon2id with the parameters from Settings, run in a bounded thread pool.
 
+    It also verifies the foreign hashes ``jotauth users import`` stored (``imported$…``,
+    :mod:`jotauth.users.foreign_hashes`), which always need a rehash.
+
     At most ``settings.hash_workers`` hashes run at once, so a login storm queues behind the
     pool instead of starving the event loop (argon2-cffi releases the GIL while hashing), and
     at most ``settings.hash_queue_limit`` wait behind them: past that, :class:`HashQueueFull`.
@@ -116,11 +120,17 @@ class PasswordHasher:
         :class:`HashQueueFull`."""
         return await self._run(self._hasher.hash, password)
 
-    async def verify(self, password_hash: str, password: str) -> bool:
+    async def verify(
+        self, password_hash: str, password: str, *, as_typed: str | None = None
+    ) -> bool:
         """Whether ``password`` matches ``password_hash``; a corrupt hash never matches.
 
-        Raises :class:`HashQueueFull` when the queue is full (nothing is checked then).
+        ``password`` is prepared (:func:`prepare_password`); an imported hash is checked
+        against ``as_typed``, the password before NFKC, since the other system hashed what the
+        user typed. Raises :class:`HashQueueFull` when the queue is full (nothing is checked).
         """
+        if password_hash.startswith(IMPORTED_PREFIX):
+            return await self._run(verify_stored, password_hash, as_typed or password)
         return await self._run(self._verify_sync, password_hash, password)
 
     async def verify_dummy(self, password: str) -> None:
@@ -132,7 +142,9 @@ class PasswordHasher:
         await self.verify(self._dummy_hash, password)
 
     def check_needs_rehash(self, password_hash: str) -> bool:
-        """Whether a stored hash uses other parameters than the configured ones."""
+        """Whether a stored hash is foreign or uses other parameters than the configured ones."""
+        if password_hash.startswith(IMPORTED_PREFIX):
+            return True
         try:
             return self._hasher.check_needs_rehash(password_hash)
         except InvalidHashError:

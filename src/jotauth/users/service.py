@@ -8,7 +8,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc, insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -27,6 +27,9 @@ from jotauth.users.errors import (
 )
 from jotauth.users.models import User
 from jotauth.users.passwords import PasswordHasher, check_password_policy, prepare_password
+
+if TYPE_CHECKING:
+    from jotauth.users.importing import ImportReport
 
 _log = logging.getLogger("jotauth.users")
 
@@ -146,7 +149,7 @@ class UserService:
             await self._hasher.verify_dummy(prepared)
             await self._audit.record("login_failed", ip=ip, detail={"reason": "unknown_user"})
             return None
-        matches = await self._hasher.verify(row["password_hash"], prepared)
+        matches = await self._hasher.verify(row["password_hash"], prepared, as_typed=password)
         if not matches or row["disabled"]:
             reason = "wrong_password" if not matches else "disabled"
             await self._audit.record(
@@ -230,7 +233,7 @@ class UserService:
             old_hash = (
                 await conn.execute(select(users.c.password_hash).where(users.c.id == user_id))
             ).scalar_one()
-        if not await self._hasher.verify(old_hash, prepared_current):
+        if not await self._hasher.verify(old_hash, prepared_current, as_typed=current):
             await self._audit.record(
                 "password_change_failed",
                 user_id=user_id,
@@ -251,6 +254,32 @@ class UserService:
                 conn, "password_changed", user_id=user_id, session_id=current_session_id, ip=ip
             )
 
+    async def import_users(
+        self, lines: Iterable[tuple[int, bytes | None]], *, dry_run: bool = False
+    ) -> ImportReport:
+        """Create accounts from import-file lines with foreign password hashes (see
+        :mod:`jotauth.users.importing`): refused lines reported by number, existing addresses
+        skipped, nothing written with ``dry_run``. Audits ``user_imported`` per account."""
+        # importing builds on this module's profile rules, so it is imported on use.
+        from jotauth.users import importing
+
+        rows, problems = importing.parse_rows(
+            lines, clean_name=_clean_name, clean_roles=lambda roles: _clean_tokens(roles, "role")
+        )
+        report = importing.ImportReport(dry_run=dry_run, problems=problems)
+        taken = await importing.existing_emails(self._store, [row.email for row in rows])
+        fresh = [row for row in rows if row.email not in taken]
+        report.existing = [row for row in rows if row.email in taken]
+        if dry_run:
+            report.created = fresh
+            return report
+        created, raced = await importing.insert_rows(
+            self._store, self._audit, fresh, now=self._clock()
+        )
+        report.created = created
+        report.existing = sorted([*report.existing, *raced], key=lambda row: row.line)
+        return report
+
     async def _row_by_email(self, address: str) -> RowMapping | None:
         async with self._store.read() as conn:
             result = await conn.execute(select(users).where(users.c.email == address))
@@ -269,7 +298,7 @@ class UserService:
                 .where(users.c.id == user_id, users.c.password_hash == old_hash)
                 .values(password_hash=new_hash)
             )
-        _log.info("password hash upgraded to the current argon2 parameters")
+        _log.info("password hash upgraded to argon2id with the current parameters")
 
     async def _update(self, user_id: str, **values: Any) -> User:
         async with self._store.transaction() as conn:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from hashlib import sha256
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict, Unpack
+
+import httpx
 
 from ..jose import (
     ALGORITHMS,
@@ -23,7 +25,13 @@ from ..jose import (
     UnknownKey,
     UnsupportedAlgorithm,
 )
-from ..jose.claims import DEFAULT_REQUIRED_CLAIMS, ClaimsPolicy
+from ..jose.claims import (
+    DEFAULT_ACCESS_TOKEN_TYPES,
+    DEFAULT_REQUIRED_CLAIMS,
+    ClaimPath,
+    ClaimsPolicy,
+    TokenTypes,
+)
 from ..jose.jws import (
     DEFAULT_MAX_TOKEN_BYTES,
     HeaderCache,
@@ -33,9 +41,26 @@ from ..jose.jws import (
     verify_signature,
 )
 from .cache import VerifiedTokenCache
-from .jwks_client import JWKSClient, SyncJWKSClient
+from .discovery import discover
+from .jwks_client import JWKSClient, JWKSOptions, SyncJWKSClient
 
 KeySource = Mapping[str, Any] | KeySet | JWKSClient | SyncJWKSClient
+
+
+class VerifierOptions(TypedDict, total=False):
+    """The keyword options of :class:`TokenVerifier` besides issuer, audience and keys."""
+
+    algorithms: Iterable[Algorithm]
+    leeway: float
+    typ: TokenTypes
+    required_claims: Iterable[str]
+    roles_claim: ClaimPath
+    audience_claim: str
+    authorized_parties: Iterable[str] | None
+    expected_claims: Mapping[str, str] | None
+    max_token_bytes: int
+    cache_size: int
+    clock: Callable[[], float]
 
 
 class TokenVerifier:
@@ -45,6 +70,13 @@ class TokenVerifier:
     ``keys`` is a JWKS document, a :class:`KeySet`, a :class:`JWKSClient` (use
     :meth:`averify`) or a :class:`SyncJWKSClient`. Successful verifications are cached by
     exact token text; a hit still checks ``exp``/``nbf`` and that its key is still published.
+
+    Other issuers' tokens (DESIGN §7): ``typ`` is a set (default ``at+jwt`` and ``JWT``;
+    ``typ="at+jwt"`` is RFC 9068's strict mode; ``None`` in the set admits a token without
+    ``typ``); scopes come from ``scope`` or ``scp``; roles from ``roles_claim`` (a dotted
+    path such as ``realm_access.roles``); ``azp`` is checked against ``authorized_parties``
+    when given; ``audience_claim`` and ``expected_claims`` fit issuers whose access tokens
+    are told apart by other claims (see :class:`jotauth.jose.claims.ClaimsPolicy`).
     """
 
     def __init__(
@@ -55,8 +87,12 @@ class TokenVerifier:
         keys: KeySource,
         algorithms: Iterable[Algorithm] = ("RS256",),
         leeway: float = 30,
-        typ: str | None = "at+jwt",
+        typ: TokenTypes = DEFAULT_ACCESS_TOKEN_TYPES,
         required_claims: Iterable[str] = DEFAULT_REQUIRED_CLAIMS,
+        roles_claim: ClaimPath = "roles",
+        audience_claim: str = "aud",
+        authorized_parties: Iterable[str] | None = None,
+        expected_claims: Mapping[str, str] | None = None,
         max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
         cache_size: int = 10_000,
         clock: Callable[[], float] = time.time,
@@ -66,7 +102,15 @@ class TokenVerifier:
         if unknown or not self.algorithms:
             raise ValueError(f"unsupported algorithms: {sorted(unknown) or 'none given'}")
         self.policy = ClaimsPolicy(
-            issuer=issuer, audience=audience, leeway=leeway, required=required_claims, typ=typ
+            issuer=issuer,
+            audience=audience,
+            leeway=leeway,
+            required=required_claims,
+            typ=typ,
+            roles_claim=roles_claim,
+            audience_claim=audience_claim,
+            authorized_parties=authorized_parties,
+            expected_claims=expected_claims,
         )
         if isinstance(keys, Mapping):
             keys = KeySet.from_jwks(keys, algorithms=self.algorithms)
@@ -79,6 +123,37 @@ class TokenVerifier:
         self._cache = VerifiedTokenCache(cache_size)
         self._header_cache: HeaderCache = {}
         self._clock = clock
+
+    @classmethod
+    def from_issuer(
+        cls,
+        issuer: str,
+        *,
+        audience: str | Iterable[str],
+        sync: bool = False,
+        http_client: httpx.Client | None = None,
+        discovery_timeout: float = 5.0,
+        jwks: JWKSOptions | None = None,
+        **options: Unpack[VerifierOptions],
+    ) -> TokenVerifier:
+        """A verifier for ``issuer``'s tokens, its keys found through the issuer's metadata.
+
+        Reads ``{issuer}/.well-known/openid-configuration`` (else RFC 8414's
+        ``oauth-authorization-server`` document) once, now, blocking; the metadata must name
+        exactly ``issuer``, which every token must then carry in ``iss``. Its ``jwks_uri``
+        feeds a :class:`JWKSClient` (``sync=True``: a :class:`SyncJWKSClient`, for WSGI apps
+        and :meth:`verify`) with the usual cache, refetch limit and stale-if-error, built with
+        ``jwks`` options and the verifier's algorithms. Plain http only on loopback.
+        """
+        metadata = discover(issuer, http_client=http_client, timeout=discovery_timeout)
+        key_options: JWKSOptions = {**(jwks or {})}
+        key_options.setdefault("algorithms", tuple(options.get("algorithms", ("RS256",))))
+        keys: JWKSClient | SyncJWKSClient = (
+            SyncJWKSClient(metadata.jwks_uri, **key_options)
+            if sync
+            else JWKSClient(metadata.jwks_uri, **key_options)
+        )
+        return cls(issuer=metadata.issuer, audience=audience, keys=keys, **options)
 
     @property
     def cache(self) -> VerifiedTokenCache:

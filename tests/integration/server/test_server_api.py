@@ -99,6 +99,23 @@ async def test_body_login_returns_the_access_token_and_keeps_refresh_in_an_httpo
     assert claims["exp"] - claims["iat"] == 900 == body["expires_at"] - claims["iat"]
 
 
+async def test_the_servers_own_endpoints_take_only_at_jwt_even_with_its_own_key(
+    server: Server,
+) -> None:
+    # DESIGN §11, RFC 8725 §3.11: guards accept typ JWT from other issuers; the auth server's
+    # endpoints do not, so an ID token (typ JWT) signed by the same key is never an access token.
+    await server.add_user()
+    token = (await server.login(delivery="body")).json()["access_token"]
+    _, claims = jose.decode_unverified(token)
+    key = server.context.keys.signing_key()
+    for typ in ("JWT", None):
+        retyped = jose.encode(claims, key, typ=typ)
+        me = await server.client.get("/api/auth/me", headers={"Authorization": f"Bearer {retyped}"})
+        assert_problem(me, 401, "bad_type")
+    me = await server.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+
+
 async def test_access_tokens_verify_with_a_standard_library_from_the_jwks(server: Server) -> None:
     await server.add_user()
     token = (await server.login(delivery="body")).json()["access_token"]

@@ -24,9 +24,11 @@ class CountingHasher(PasswordHasher):
 
     verifications = 0
 
-    async def verify(self, password_hash: str, password: str) -> bool:
+    async def verify(
+        self, password_hash: str, password: str, *, as_typed: str | None = None
+    ) -> bool:
         CountingHasher.verifications += 1
-        return await super().verify(password_hash, password)
+        return await super().verify(password_hash, password, as_typed=as_typed)
 
 
 def _settings(database_url: str, **overrides: object) -> Settings:

@@ -18,16 +18,7 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.chdir(tmp_path)  # no stray jotauth.toml
-    values = {
-        "JOTAUTH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
-        "JOTAUTH_SECRET_KEY": "cli-test-secret-0123456789abcdef",
-        "JOTAUTH_ARGON2_TIME_COST": "1",
-        "JOTAUTH_ARGON2_MEMORY_COST": "64",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
+def env(cli_database: Path) -> Settings:
     return Settings()
 
 

@@ -188,26 +188,26 @@ def test_joserfc_token_verifies_with_jotauth(alg: str, private_keys: dict[str, K
 
 
 @pytest.mark.parametrize("alg", ALGORITHMS)
-def test_pyjwt_token_with_default_jwt_typ_is_refused_as_access_token(
+def test_pyjwt_token_with_default_jwt_typ_is_refused_in_rfc9068_strict_mode(
     alg: str, private_keys: dict[str, Key]
 ) -> None:
-    # PyJWT writes typ "JWT" by default: an ID token or generic JWT is not an access token
-    # (RFC 9068 §4), but the same verifier configured with typ=None accepts it.
+    # PyJWT writes typ "JWT" by default, as Keycloak, Auth0 and Entra ID do in access tokens:
+    # the default typ set accepts it (DESIGN §7); strict RFC 9068 (typ="at+jwt", §4) does not.
     key = private_keys[alg]
     claims = _access_claims()
     token = pyjwt.encode(claims, _pyjwt_signing_key(key), algorithm=alg, headers={"kid": key.kid})
 
-    with pytest.raises(BadTokenType) as raised:
-        _verifier_for(key).verify(token)
-    assert raised.value.code == "bad_type"
-    lenient = TokenVerifier(
+    strict = TokenVerifier(
         issuer=ISSUER,
         audience=AUDIENCE,
         keys=KeySet([key.public_key()]),
         algorithms=(alg,),
-        typ=None,
+        typ="at+jwt",
     )
-    assert dict(lenient.verify(token).raw) == claims
+    with pytest.raises(BadTokenType) as raised:
+        strict.verify(token)
+    assert raised.value.code == "bad_type"
+    assert dict(_verifier_for(key).verify(token).raw) == claims
 
 
 # --- JWK: jotauth -> joserfc / PyJWT ----------------------------------------------------------

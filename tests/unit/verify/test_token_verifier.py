@@ -112,13 +112,24 @@ def test_malformed_jwks_document_is_refused_at_construction() -> None:
         _verifier({"keys": "not a list"})
 
 
-def test_typ_defaults_to_access_tokens_and_can_be_relaxed(signing_keys: dict[str, Key]) -> None:
+def test_typ_defaults_to_at_jwt_and_jwt_and_strict_mode_is_one_setting(
+    signing_keys: dict[str, Key],
+) -> None:
     key = signing_keys["EdDSA"]
-    token = encode(_claims(), key, typ="JWT")
+    keys = KeySet([key])
+    jwt, at_jwt = encode(_claims(), key, typ="JWT"), encode(_claims(), key, typ="at+jwt")
+    untyped, id_typ = encode(_claims(), key, typ=None), encode(_claims(), key, typ="id+jwt")
+    default = _verifier(keys, algorithms=("EdDSA",))
+    assert default.verify(jwt) and default.verify(at_jwt)
+    for refused in (untyped, id_typ):
+        with pytest.raises(BadTokenType):
+            default.verify(refused)
+    strict = _verifier(keys, algorithms=("EdDSA",), typ="at+jwt")  # RFC 9068 §4
+    assert strict.verify(at_jwt)
     with pytest.raises(BadTokenType):
-        _verifier(KeySet([key]), algorithms=("EdDSA",)).verify(token)
-    assert _verifier(KeySet([key]), algorithms=("EdDSA",), typ=None).verify(token)
-    assert _verifier(KeySet([key]), algorithms=("EdDSA",), typ="JWT").verify(token)
+        strict.verify(jwt)
+    assert _verifier(keys, algorithms=("EdDSA",), typ=None).verify(untyped)
+    assert _verifier(keys, algorithms=("EdDSA",), typ=("JWT", None)).verify(untyped)
 
 
 def test_leeway_and_clock_are_the_verifiers_own(signing_keys: dict[str, Key]) -> None:
