@@ -1,4 +1,4 @@
-"""The README's identity-provider recipes, run as written: for Auth0, Keycloak, Entra ID,
+"""The docs' identity-provider recipes (docs/guides/identity-providers.md), run as written: for Auth0, Keycloak, Entra ID,
 Okta, Cognito and Google, a verifier built by the recipe's ``TokenVerifier.from_issuer(...)``
 (the issuer swapped for a local stand-in serving discovery + JWKS on loopback) guards a
 FastAPI app served by uvicorn, and tokens shaped like that provider's (claims as its
@@ -32,7 +32,7 @@ from tests.support.idp import LocalIdp, running_idp
 from tests.support.problems import assert_problem
 from tests.support.tokens import bearer
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+RECIPES = Path(__file__).resolve().parents[3] / "docs" / "guides" / "identity-providers.md"
 Claims = dict[str, Any]
 
 
@@ -40,7 +40,7 @@ Claims = dict[str, Any]
 class Shape:
     """What one provider's tokens look like, and where it publishes its metadata and keys."""
 
-    name: str  # the README heading
+    name: str  # the recipe's heading
     issuer_path: str
     jwks_path: str
     access_header: dict[str, Any]
@@ -229,14 +229,14 @@ SHAPES = {shape.name: shape for shape in (AUTH0, KEYCLOAK, ENTRA, OKTA, COGNITO,
 
 
 def recipe(name: str, issuer: str) -> TokenVerifier:
-    """The README's recipe for ``name``, run with the local issuer in place of the real one."""
+    """The docs' recipe for ``name``, run with the local issuer in place of the real one."""
     match = re.search(
-        rf"^### {re.escape(name)}\n+```python\n(.*?)```", README.read_text(), re.M | re.S
+        rf"^## {re.escape(name)}\n+```python\n(.*?)```", RECIPES.read_text(), re.M | re.S
     )
-    assert match, f"no recipe for {name} in README.md"
+    assert match, f"no recipe for {name} in {RECIPES.name}"
     code = re.sub(r'from_issuer\(\s*"[^"]*"', f"from_issuer({issuer!r}", match.group(1), count=1)
     namespace: dict[str, Any] = {"TokenVerifier": TokenVerifier}
-    exec(code, namespace)  # the README's own text: a recipe that does not run fails here
+    exec(code, namespace)  # the docs' own text: a recipe that does not run fails here
     verifier = namespace["verifier"]
     assert isinstance(verifier, TokenVerifier)
     return verifier
