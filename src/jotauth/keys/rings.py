@@ -62,6 +62,8 @@ class SigningKeyRings:
 
     def id_token_key_set(self) -> jose.KeySet:
         """Every published key that may have signed an ID token (for ``id_token_hint``)."""
+        if self._rs256 is None:
+            return self._access.key_set()
         sets = tuple(ring.key_set() for ring in self._rings)
         if sets != self._id_key_set_for:
             # Rebuilt only when a ring published a new snapshot (the hot path stays a lookup).
