@@ -10,7 +10,8 @@ interpreter. Each phase runs for the same duration with the same connections:
 
 * ``POST /api/auth/refresh`` (first party, JSON ``refresh_token``): every request rotates
   the session's refresh token; each wrk connection chains its own session (the Lua reads
-  the new token from the response), so no token is ever presented twice.
+  the new token from the response), so no token is ever presented twice. It runs first and
+  again last (on fresh sessions), bracketing the OAuth phases.
 * ``POST /oauth2/token`` ``grant_type=refresh_token`` (a confidential first-party client,
   ``client_secret_basic``, scope ``openid``): the same rotation machinery plus the client
   check, the grant record and an ID token.
@@ -335,6 +336,14 @@ def run(database_url: str, *, duration: int, connections: int, workdir: Path) ->
         )
         minted = sum(len(p.read_text().split()) for p in workdir.glob("codes-*.txt"))
         phases.append(mint)
+        # The first-party endpoint once more at the end, on fresh sessions: the two runs
+        # bracket the OAuth phases, so a drift of the machine shows instead of skewing one side.
+        again = _write_per_thread(
+            workdir, "first-party-again", _first_party_refresh_tokens(provider, connections)
+        )
+        phases.append(
+            phase("POST /api/auth/refresh (first party, again)", "refresh", [again, "first"])
+        )
         print(f"  ({minted} codes minted for the exchange phase)")
     return phases
 
