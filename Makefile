@@ -24,6 +24,7 @@ bench: bootstrap
 	$(VENV)/python bench/verify.py
 	$(VENV)/python bench/guard.py
 	$(VENV)/python bench/server.py
+	$(VENV)/python bench/oauth_token.py
 
 docs: bootstrap
 	@bash scripts/docs.sh build

@@ -45,3 +45,12 @@ if [ -f clients/package.json ]; then
     echo "$js_inputs" > "$stamps/npm"
   fi
 fi
+
+# The example SPA on a second origin (examples/oidc_spa: the demo's second app, driven by the
+# oidc-client-ts browser test) loads oidc-client-ts from its own lockfile.
+spa_inputs=$(cat examples/oidc_spa/package.json examples/oidc_spa/package-lock.json | sha256sum | cut -c1-16)
+if [ ! -d examples/oidc_spa/node_modules ] || [ "$(cat "$stamps/npm-oidc-spa" 2>/dev/null)" != "$spa_inputs" ]; then
+  echo "bootstrap: installing npm packages (examples/oidc_spa/)"
+  (cd examples/oidc_spa && flock /tmp/jotauth-npm.lock npm ci --no-audit --no-fund --loglevel=error)
+  echo "$spa_inputs" > "$stamps/npm-oidc-spa"
+fi

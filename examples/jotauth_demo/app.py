@@ -15,6 +15,7 @@ AUTH_SERVER_PREFIXES = (
     "/.well-known/",
     "/login",
     "/logout",
+    "/oauth2/",
     "/static/",
     "/healthz",
     "/readyz",

@@ -13,6 +13,7 @@ throttle).
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -31,11 +32,14 @@ from jotauth.accounts import (
     SignOut,
 )
 from jotauth.keys import (
+    ID_TOKEN_DEFAULT_ALGORITHM,
     KeyAudit,
     PemFileSigningKeys,
     RotationPolicy,
+    SigningKeyRings,
     SigningKeys,
     StoredSigningKeys,
+    id_token_algorithms,
 )
 from jotauth.oauth import OAuthProvider, build_provider
 from jotauth.oauth.clients import ClientRegistry
@@ -64,7 +68,7 @@ def server_secret(settings: Settings) -> bytes:
 class Signing:
     """The signing keys and what is built on them (only where the server secret is known)."""
 
-    keys: SigningKeys
+    keys: SigningKeyRings  # the access-token ring and the RS256 ID-token ring beside it
     tokens: AccessTokenIssuer
     verifier: OwnTokenVerifier
     secret_key: bytes = field(repr=False)  # also keys the CSRF HMAC of the HTTP layer
@@ -187,7 +191,12 @@ async def open_services(
                 revoked_keys=(lambda: {}) if signed is None else _revoked_keys_of(signed.keys),
                 clock=clock,
             ),
-            oauth_clients=ClientRegistry(store, reserved_ids=settings.audience, clock=clock),
+            oauth_clients=ClientRegistry(
+                store,
+                reserved_ids=settings.audience,
+                id_token_algorithms=id_token_algorithms(settings.algorithm),
+                clock=clock,
+            ),
             oauth=None
             if signed is None
             else build_provider(
@@ -197,8 +206,7 @@ async def open_services(
                 users=users,
                 access_tokens=signed.tokens,
                 verifier=signed.verifier,
-                signing_key=signed.keys.signing_key,
-                key_set=signed.keys.key_set,
+                keys=signed.keys,
                 clock=clock,
             ),
         )
@@ -259,8 +267,14 @@ def _signing(
     audit: KeyAudit,
     on_transition: Callable[[str], None] | None,
 ) -> Signing:
-    keys = signing_keys_for(
-        settings, store, secret_key, clock=clock, audit=audit, on_transition=on_transition
+    keys = SigningKeyRings(
+        signing_keys_for(
+            settings, store, secret_key, clock=clock, audit=audit, on_transition=on_transition
+        ),
+        access_algorithm=settings.algorithm,
+        rs256=None
+        if settings.algorithm == ID_TOKEN_DEFAULT_ALGORITHM
+        else _id_token_keys(settings, store, secret_key, clock=clock, audit=audit),
     )
     policy = AccessTokenPolicy.from_settings(settings)
     return Signing(
@@ -291,6 +305,25 @@ def signing_keys_for(
         clock=clock,
         audit=audit,
         on_transition=on_transition,
+    )
+
+
+def _id_token_keys(
+    settings: Settings,
+    store: Store,
+    secret_key: bytes,
+    *,
+    clock: Callable[[], float],
+    audit: KeyAudit | None,
+) -> SigningKeys:
+    """The RS256 ring for ID tokens, stored and rotated like the access ring (also when the
+    access keys come from PEM files: RS256 is promised to every OIDC client, DESIGN §11)."""
+    policy = dataclasses.replace(rotation_policy(settings), algorithm=ID_TOKEN_DEFAULT_ALGORITHM)
+    return StoredSigningKeys(
+        KeyRepository(store, secret_key=secret_key, ring="id_token"),
+        policy,
+        clock=clock,
+        audit=audit,
     )
 
 

@@ -71,13 +71,20 @@ class AccessTokenIssuer:
         session_id: str,
         roles: Iterable[str],
         scope: Iterable[str],
+        client_id: str | None = None,
     ) -> IssuedAccessToken:
-        """A signed ``at+jwt`` for ``user_id`` in ``session_id``; nothing personal in it."""
+        """A signed ``at+jwt`` for ``user_id`` in ``session_id``; nothing personal in it.
+
+        ``client_id`` names the OAuth client it was issued to (RFC 9068 §2.2); first-party
+        sign-ins (``/api/auth/login``) have none.
+        """
+        extra: dict[str, object] = {} if client_id is None else {"client_id": client_id}
         return self._sign(
             sub=user_id,
             sid=session_id,
             scope=" ".join(sorted(set(scope))),
             roles=sorted(set(roles)),
+            **extra,
         )
 
     def issue_for_client(self, *, client_id: str, scope: Iterable[str]) -> IssuedAccessToken:

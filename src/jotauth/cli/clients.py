@@ -35,6 +35,7 @@ def _public_view(client: OAuthClient) -> dict[str, object]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "scopes": list(client.scopes),
         "first_party": client.first_party,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
     }
 
 
@@ -55,6 +56,13 @@ def clients() -> None:
 @click.option("--post-logout-redirect-uri", "post_logout", multiple=True, help="Exact URI.")
 @click.option("--scope", "scopes", multiple=True, help="An API scope it may ask for.")
 @click.option("--first-party", is_flag=True, help="The operator's own app: no consent page.")
+@click.option(
+    "--id-token-alg",
+    "id_token_alg",
+    default="RS256",
+    show_default=True,
+    help="How its ID tokens are signed: RS256, or the access tokens' JOTAUTH_ALGORITHM.",
+)
 def add(
     name: str,
     redirect_uris: tuple[str, ...],
@@ -62,6 +70,7 @@ def add(
     post_logout: tuple[str, ...],
     scopes: tuple[str, ...],
     first_party: bool,
+    id_token_alg: str,
 ) -> None:
     """Register a client; prints its id and (confidential only, shown once) its secret."""
     client_type: ClientType = "public" if public else "confidential"
@@ -75,6 +84,7 @@ def add(
                 post_logout_redirect_uris=post_logout,
                 scopes=scopes,
                 first_party=first_party,
+                id_token_signed_response_alg=id_token_alg,
             )
         except ValueError as error:
             raise click.UsageError(str(error)) from error
@@ -96,7 +106,7 @@ def list_clients() -> None:
 @clients.command("remove")
 @click.argument("client_id")
 def remove(client_id: str) -> None:
-    """Delete a client (its codes and grants can no longer be used)."""
+    """Delete a client (its codes and grants can no longer be used, its consents are gone)."""
     if not _run(lambda registry: registry.remove(client_id)):
         raise click.ClickException(f"no client with the id {client_id!r}")
     click.echo(f"removed client {client_id}")

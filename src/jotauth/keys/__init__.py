@@ -10,11 +10,13 @@ from .files import PemFileSigningKeys
 from .lifecycle import KeyLifecycleError, KeyRing, KeyState, ManagedKey
 from .pem import generate_signing_key, load_pem_file, save_private_pem
 from .repository import KEY_STATES, SigningKeyRepository, StoredKey
+from .rings import ID_TOKEN_DEFAULT_ALGORITHM, SigningKeyRings, id_token_algorithms
 from .signing import RotationOutcome, RotationResult, SigningKeys
 from .stored import KeyAudit, RotationPolicy, StoredSigningKeys
 from .x509 import self_signed_certificate, with_x5c
 
 __all__ = [
+    "ID_TOKEN_DEFAULT_ALGORITHM",
     "KEY_STATES",
     "KeyAudit",
     "KeyLifecycleError",
@@ -26,11 +28,13 @@ __all__ = [
     "RotationPolicy",
     "RotationResult",
     "SigningKeyRepository",
+    "SigningKeyRings",
     "SigningKeys",
     "SigningKeysError",
     "StoredKey",
     "StoredSigningKeys",
     "generate_signing_key",
+    "id_token_algorithms",
     "load_pem_file",
     "save_private_pem",
     "self_signed_certificate",

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from jotauth.oauth.clients import ClientRegistry, OAuthClient, origin_of
 from jotauth.oauth.codes import AuthorizationCodes, CodeGrant
+from jotauth.oauth.consents import Consents
 from jotauth.oauth.errors import (
     ConsentRequired,
     InvalidRequest,
@@ -112,12 +113,14 @@ class Authorization:
         issuer: str,
         clients: ClientRegistry,
         codes: AuthorizationCodes,
+        consents: Consents,
         sessions: SessionService,
         clock: Callable[[], float],
     ) -> None:
         self._issuer = issuer
         self._clients = clients
         self._codes = codes
+        self._consents = consents
         self._sessions = sessions
         self._clock = clock
 
@@ -185,7 +188,11 @@ class Authorization:
     async def authorize(
         self, request: AuthorizationRequest, browser: BrowserSession | None, *, consented: bool
     ) -> Outcome:
-        """Decide: log in first, ask for consent, or approve with a code."""
+        """Decide: log in first, ask for consent, or approve with a code.
+
+        ``consented``: the user just approved on the consent page (remembered, so a later
+        request within the same scopes skips the page).
+        """
         stale = (
             browser is not None
             and request.max_age is not None
@@ -196,10 +203,18 @@ class Authorization:
                 raise self._to_client(request, LoginRequired())
             return LoginNeeded(force=browser is not None)
         # First-party clients are the operator's own apps: no consent screen (DESIGN §11).
-        if not (request.client.first_party or consented):
-            if "none" in request.prompt:
-                raise self._to_client(request, ConsentRequired())
-            return ConsentNeeded(request)
+        if not request.client.first_party:
+            user_id, client_id = browser.user_id, request.client.client_id
+            if consented:
+                await self._consents.remember(
+                    user_id=user_id, client_id=client_id, scope=request.scope
+                )
+            elif "consent" in request.prompt or not await self._consents.covers(
+                user_id=user_id, client_id=client_id, scope=request.scope
+            ):
+                if "none" in request.prompt:
+                    raise self._to_client(request, ConsentRequired())
+                return ConsentNeeded(request)
         code = await self._codes.issue(
             CodeGrant(
                 client_id=request.client.client_id,

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import RowMapping
 
+from jotauth.keys import ID_TOKEN_DEFAULT_ALGORITHM
 from jotauth.store import Store
-from jotauth.store.schema import oauth_clients
+from jotauth.store.schema import oauth_clients, oauth_consents
 
 ClientType = Literal["public", "confidential"]
 _MAX_URI = 2048
@@ -33,6 +34,8 @@ class OAuthClient:
     first_party: bool
     created_at: float
     secret_hash: str | None = None
+    # OIDC Dynamic Client Registration §2's name; RS256 unless registered otherwise.
+    id_token_signed_response_alg: str = ID_TOKEN_DEFAULT_ALGORITHM
 
     @property
     def is_public(self) -> bool:
@@ -98,13 +101,16 @@ class ClientRegistry:
         store: Store,
         *,
         reserved_ids: Iterable[str],
+        id_token_algorithms: Iterable[str] = (ID_TOKEN_DEFAULT_ALGORITHM,),
         clock: Callable[[], float],
     ) -> None:
         """``reserved_ids`` are the resource audiences: an ID token's ``aud`` is its client
         id, so a client named like an API would mint ID tokens that API accepts (RFC 8725
-        §3.11, DESIGN §11)."""
+        §3.11, DESIGN §11). ``id_token_algorithms``: what a client may register for its ID
+        tokens (the ones the server has keys for)."""
         self._store = store
         self._reserved = frozenset(reserved_ids)
+        self._id_token_algorithms = tuple(id_token_algorithms)
         self._clock = clock
 
     async def add(
@@ -117,8 +123,15 @@ class ClientRegistry:
         scopes: Iterable[str] = (),
         first_party: bool = False,
         client_id: str | None = None,
+        id_token_signed_response_alg: str = ID_TOKEN_DEFAULT_ALGORITHM,
     ) -> RegisteredClient:
-        """Register a client; raises ``ValueError`` for a bad URI or a reserved id."""
+        """Register a client; raises ``ValueError`` for a bad URI, a reserved id or an ID
+        token algorithm the server has no key for."""
+        if id_token_signed_response_alg not in self._id_token_algorithms:
+            supported = ", ".join(self._id_token_algorithms)
+            raise ValueError(
+                f"ID tokens can be signed with {supported}, not {id_token_signed_response_alg!r}"
+            )
         redirects = tuple(check_redirect_uri(uri) for uri in redirect_uris)
         if not redirects:
             raise ValueError("at least one --redirect-uri is required")
@@ -137,6 +150,7 @@ class ClientRegistry:
             first_party=first_party,
             created_at=self._clock(),
             secret_hash=hash_secret(secret) if secret else None,
+            id_token_signed_response_alg=id_token_signed_response_alg,
         )
         async with self._store.transaction() as conn:
             await conn.execute(
@@ -150,6 +164,10 @@ class ClientRegistry:
                     scopes=list(client.scopes),
                     first_party=client.first_party,
                     created_at=client.created_at,
+                    # NULL for the default, so a later default stays the default.
+                    id_token_signed_response_alg=None
+                    if id_token_signed_response_alg == ID_TOKEN_DEFAULT_ALGORITHM
+                    else id_token_signed_response_alg,
                 )
             )
         return RegisteredClient(client=client, client_secret=secret)
@@ -179,8 +197,13 @@ class ClientRegistry:
             return [_client_from_row(row) for row in rows]
 
     async def remove(self, client_id: str) -> bool:
-        """Delete a client; False when there was none."""
+        """Delete a client and the consents users gave it; False when there was none."""
         async with self._store.transaction() as conn:
+            # Explicit, not only the foreign key's cascade: a consent must never outlive its
+            # client (a client registered again under the id would inherit it).
+            await conn.execute(
+                delete(oauth_consents).where(oauth_consents.c.client_id == client_id)
+            )
             result = await conn.execute(
                 delete(oauth_clients).where(oauth_clients.c.client_id == client_id)
             )
@@ -207,4 +230,6 @@ def _client_from_row(row: RowMapping) -> OAuthClient:
         first_party=bool(row["first_party"]),
         created_at=row["created_at"],
         secret_hash=row["secret_hash"],
+        id_token_signed_response_alg=row["id_token_signed_response_alg"]
+        or ID_TOKEN_DEFAULT_ALGORITHM,
     )

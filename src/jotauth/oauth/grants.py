@@ -211,7 +211,11 @@ class Grants:
         # (which resource servers may trust for authorisation) are not delegated to it.
         roles = user.roles if client.first_party else ()
         access = self._access_tokens.issue(
-            user_id=user.id, session_id=record.session_id, roles=roles, scope=record.scope
+            user_id=user.id,
+            session_id=record.session_id,
+            roles=roles,
+            scope=record.scope,
+            client_id=record.client_id,  # RFC 9068 §2.2: the client the token was issued to
         )
         id_token = None
         if "openid" in record.scope:
@@ -224,6 +228,7 @@ class Grants:
                     nonce=nonce,
                 ),
                 access_token=access.token,
+                alg=client.id_token_signed_response_alg,
             )
         return TokenResponse(
             access_token=access.token,

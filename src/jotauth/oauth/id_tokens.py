@@ -47,17 +47,19 @@ class IdTokenIssuer:
         *,
         issuer: str,
         ttl: int,
-        signing_key: Callable[[], jose.Key],
+        signing_key: Callable[[str], jose.Key],
         clock: Callable[[], float],
     ) -> None:
+        """``signing_key(alg)``: the key signing ID tokens with ``alg`` now."""
         self._issuer = issuer
         self._ttl = ttl
         self._signing_key = signing_key
         self._clock = clock
 
-    def issue(self, subject: IdTokenSubject, *, access_token: str) -> str:
-        """An ID token bound to ``access_token`` by ``at_hash``."""
-        key = self._signing_key()
+    def issue(self, subject: IdTokenSubject, *, access_token: str, alg: str) -> str:
+        """An ID token signed with ``alg`` (the client's registered algorithm, RS256 unless
+        it asked otherwise) and bound to ``access_token`` by ``at_hash``."""
+        key = self._signing_key(alg)
         now = int(self._clock())
         claims: dict[str, object] = {
             "iss": self._issuer,

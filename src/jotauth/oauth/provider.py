@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jotauth import jose
 from jotauth.accounts import AccessTokenIssuer, AccessTokenPolicy, OwnTokenVerifier
+from jotauth.keys import SigningKeyRings
 from jotauth.oauth.authorization import Authorization
 from jotauth.oauth.clients import ClientRegistry
 from jotauth.oauth.codes import AuthorizationCodes
+from jotauth.oauth.consents import Consents
 from jotauth.oauth.grant_records import GrantRecords
 from jotauth.oauth.grants import Grants
 from jotauth.oauth.id_tokens import IdTokenIssuer
@@ -29,6 +30,8 @@ class OAuthProvider:
     grants: Grants
     status: TokenStatus
     end_session: EndSession
+    # What discovery lists: exactly the algorithms there are keys for.
+    id_token_algorithms: tuple[str, ...]
 
 
 def build_provider(
@@ -39,18 +42,27 @@ def build_provider(
     users: UserService,
     access_tokens: AccessTokenIssuer,
     verifier: OwnTokenVerifier,
-    signing_key: Callable[[], jose.Key],
-    key_set: Callable[[], jose.KeySet],
+    keys: SigningKeyRings,
     clock: Callable[[], float],
 ) -> OAuthProvider:
     """Compose the provider on an open store with the server's sessions, users and keys."""
-    clients = ClientRegistry(store, reserved_ids=policy.audience, clock=clock)
+    clients = ClientRegistry(
+        store,
+        reserved_ids=policy.audience,
+        id_token_algorithms=keys.id_token_algorithms,
+        clock=clock,
+    )
     codes = AuthorizationCodes(store, clock=clock)
     records = GrantRecords(store)
     return OAuthProvider(
         clients=clients,
         authorization=Authorization(
-            issuer=policy.issuer, clients=clients, codes=codes, sessions=sessions, clock=clock
+            issuer=policy.issuer,
+            clients=clients,
+            codes=codes,
+            consents=Consents(store, clock=clock),
+            sessions=sessions,
+            clock=clock,
         ),
         grants=Grants(
             clients=clients,
@@ -60,7 +72,7 @@ def build_provider(
             users=users,
             access_tokens=access_tokens,
             id_tokens=IdTokenIssuer(
-                issuer=policy.issuer, ttl=policy.ttl, signing_key=signing_key, clock=clock
+                issuer=policy.issuer, ttl=policy.ttl, signing_key=keys.id_token_key, clock=clock
             ),
             clock=clock,
         ),
@@ -72,5 +84,8 @@ def build_provider(
             users=users,
             clock=clock,
         ),
-        end_session=EndSession(issuer=policy.issuer, clients=clients, key_set=key_set),
+        end_session=EndSession(
+            issuer=policy.issuer, clients=clients, key_set=keys.id_token_key_set
+        ),
+        id_token_algorithms=keys.id_token_algorithms,
     )

@@ -32,9 +32,12 @@ class KeyRepository:
     The store's implementation of :class:`jotauth.keys.SigningKeyRepository`.
     """
 
-    def __init__(self, store: Store, *, secret_key: bytes) -> None:
+    def __init__(self, store: Store, *, secret_key: bytes, ring: str = "access") -> None:
+        """``ring`` names the key ring this repository keeps: ``access`` (access tokens) or
+        ``id_token`` (the RS256 ID-token keys beside non-RS256 access-token keys)."""
         self._store = store
         self._sealer = Sealer(secret_key, purpose=_PURPOSE)
+        self._ring = ring
 
     async def list_keys(self) -> list[StoredKey]:
         """Every stored key, oldest first, private keys decrypted.
@@ -44,7 +47,9 @@ class KeyRepository:
         async with self._store.read() as conn:
             rows = (
                 await conn.execute(
-                    select(signing_keys).order_by(signing_keys.c.created_at, signing_keys.c.kid)
+                    select(signing_keys)
+                    .where(signing_keys.c.ring == self._ring)
+                    .order_by(signing_keys.c.created_at, signing_keys.c.kid)
                 )
             ).mappings()
             return [self._from_row(row) for row in rows]
@@ -91,6 +96,7 @@ class KeyRepository:
                 insert(signing_keys).values(
                     kid=key.kid,
                     alg=key.alg,
+                    ring=self._ring,
                     created_at=key.created_at,
                     public_jwk=dict(key.public_jwk),
                     private_key_nonce=nonce,

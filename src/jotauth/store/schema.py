@@ -95,6 +95,9 @@ signing_keys = Table(
     Column("retired_at", Double, nullable=True),
     Column("revoked_at", Double, nullable=True),
     Column("not_after", Double, nullable=True),
+    # "access" signs access tokens; "id_token" holds the RS256 keys kept beside them for ID
+    # tokens when access tokens use another algorithm (DESIGN §11: RS256 always offered).
+    Column("ring", String(16), nullable=False, server_default="access"),
     Column("public_jwk", JSON, nullable=False),
     Column("private_key_nonce", LargeBinary, nullable=False),
     Column("private_key_sealed", LargeBinary, nullable=False),
@@ -150,7 +153,26 @@ oauth_clients = Table(
     Column("scopes", JSON, nullable=False),
     Column("first_party", Boolean, nullable=False),
     Column("created_at", Double, nullable=False),
+    # NULL: RS256, which every OpenID Connect client can verify.
+    Column("id_token_signed_response_alg", String(16), nullable=True),
     CheckConstraint("client_type IN ('public', 'confidential')", name="client_type"),
+)
+
+# What a user approved for a third-party client: the consent page is not shown again for
+# a request within these scopes. Removing the client (or the user) removes it.
+oauth_consents = Table(
+    "oauth_consents",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("oauth_clients.client_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("scope", String(1000), nullable=False),
+    Column("granted_at", Double, nullable=False),
+    Index("ix_oauth_consents_client_id", "client_id"),
 )
 
 # Authorization codes (RFC 6749 §4.1.2): only the SHA-256 of the code is stored; a code is

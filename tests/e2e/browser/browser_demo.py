@@ -34,6 +34,7 @@ class DemoServer:
     url: str
     data_dir: Path
     log: Path
+    spa_url: str  # the second app (examples/oidc_spa) on another origin
 
 
 class ForeignPageHandler(BaseHTTPRequestHandler):

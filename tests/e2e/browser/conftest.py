@@ -60,7 +60,7 @@ def demo_server(
     """`python -m jotauth_demo` on a free port with a fresh database."""
     data_dir = tmp_path_factory.mktemp("jotauth-demo")
     log = data_dir / "server.log"
-    port = free_port()
+    port, spa_port = free_port(), free_port()
     env = {
         **os.environ,
         "JOTAUTH_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL),
@@ -83,6 +83,8 @@ def demo_server(
         str(data_dir),
         "--app-dir",
         str(demo_app_dir),
+        "--spa-port",
+        str(spa_port),
     ]
     if os.environ.get("JOTAUTH_E2E_LESSONS_API"):  # run against another lessons API file
         command += ["--lessons-api", os.environ["JOTAUTH_E2E_LESSONS_API"]]
@@ -91,7 +93,9 @@ def demo_server(
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(process, f"{url}/healthz", log, timeout=60)
-        yield DemoServer(url=url, data_dir=data_dir, log=log)
+        yield DemoServer(
+            url=url, data_dir=data_dir, log=log, spa_url=f"http://127.0.0.1:{spa_port}"
+        )
     finally:
         stop_process(process)
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from jotauth.oauth.pkce import s256_challenge
 from tests.e2e.server.server_process import (
     PASSWORD,
     Browser,
@@ -39,6 +41,8 @@ __all__ = [
     "Browser",
     "Client",
     "ServerProcess",
+    "authorization_url",
+    "exchange_code",
     "fresh_postgres_database",
     "running_server",
     "signup",
@@ -61,6 +65,40 @@ def register(server: ServerProcess, name: str, redirect_uri: str, *flags: str) -
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     return Client(printed["client_id"], printed.get("client_secret"), redirect_uri)
+
+
+def authorization_url(client: Client, verifier: str, **extra: str) -> str:
+    """``/oauth2/authorize?…`` for ``client`` (scope ``openid`` unless ``extra`` says)."""
+    query = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uri,
+        "scope": "openid",
+        "code_challenge": s256_challenge(verifier),
+        "code_challenge_method": "S256",
+        **extra,
+    }
+    return "/oauth2/authorize?" + urlencode(query)
+
+
+async def exchange_code(
+    server: ServerProcess, client: Client, code: str, verifier: str
+) -> dict[str, Any]:
+    """The token response of a code exchange (200 asserted)."""
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{server.url}/oauth2/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": client.redirect_uri,
+                "code_verifier": verifier,
+            },
+            auth=(client.client_id, client.client_secret or ""),
+        )
+    assert response.status_code == 200, response.text
+    tokens: dict[str, Any] = response.json()
+    return tokens
 
 
 def query_of(location: str) -> dict[str, str]:
@@ -92,7 +130,7 @@ async def authorize(browser: Browser, url: str, *, email: str | None = None) -> 
                 response = await browser.get(location)
             continue
         if response.status_code == 200 and 'action="/oauth2/authorize"' in response.text:
-            response = await _consent(browser, response, "allow")
+            response = await consent(browser, response, "allow")
             continue
         if response.status_code == 200 and 'action="/login"' in response.text and email:
             response = await _submit_login_page(browser, response, email)
@@ -118,7 +156,8 @@ async def _submit_login_page(browser: Browser, page: httpx.Response, email: str)
     )
 
 
-async def _consent(browser: Browser, page: httpx.Response, decision: str) -> httpx.Response:
+async def consent(browser: Browser, page: httpx.Response, decision: str) -> httpx.Response:
+    """Answer the consent page ``page`` with ``decision`` (``allow`` or ``deny``)."""
     fields = dict(
         (name, _unescape(value))
         for name, value in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import secrets
 import time
-from urllib.parse import urlencode
 
 import httpx
 import jwt
 
-from jotauth.oauth.pkce import s256_challenge
 from tests.e2e.oauth.provider_harness import (
     Browser,
     Client,
     ServerProcess,
+    authorization_url,
     authorize,
+    exchange_code,
     query_of,
     sign_in,
     signup,
@@ -23,16 +23,7 @@ from tests.e2e.oauth.provider_harness import (
 
 
 def _url(client: Client, verifier: str, **extra: str) -> str:
-    query = {
-        "response_type": "code",
-        "client_id": client.client_id,
-        "redirect_uri": client.redirect_uri,
-        "scope": "openid",
-        "code_challenge": s256_challenge(verifier),
-        "code_challenge_method": "S256",
-        **extra,
-    }
-    return "/oauth2/authorize?" + urlencode(query)
+    return authorization_url(client, verifier, **extra)
 
 
 async def _signed_in(provider: ServerProcess, browser: Browser) -> str:
@@ -43,19 +34,7 @@ async def _signed_in(provider: ServerProcess, browser: Browser) -> str:
 
 
 async def _id_token(provider: ServerProcess, client: Client, code: str, verifier: str) -> str:
-    async with httpx.AsyncClient() as http:
-        response = await http.post(
-            f"{provider.url}/oauth2/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": client.redirect_uri,
-                "code_verifier": verifier,
-            },
-            auth=(client.client_id, client.client_secret or ""),
-        )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["id_token"]
+    token: str = (await exchange_code(provider, client, code, verifier))["id_token"]
     return token
 
 

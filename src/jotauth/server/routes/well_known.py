@@ -53,5 +53,5 @@ def _metadata(context: ServerContext) -> dict[str, Any]:
     return provider_metadata(
         issuer=context.settings.issuer,
         base_url=context.public_base_url,
-        id_token_algorithms=[context.settings.algorithm],
+        id_token_algorithms=list(context.oauth.id_token_algorithms),
     )
