@@ -1,6 +1,6 @@
 """The identity-provider recipes of docs/guides/identity-providers.md, run as written: for
-Auth0, Keycloak, Entra ID,
-Okta, Cognito and Google, a verifier built by the recipe's ``TokenVerifier.from_issuer(...)``
+Auth0, Keycloak, Entra ID, Okta, Cognito and Google, a verifier built by the recipe's
+``TokenVerifier.from_issuer(...)``
 (the issuer swapped for a local stand-in serving discovery + JWKS on loopback) guards a
 FastAPI app served by uvicorn, and tokens shaped like that provider's (claims as its
 documentation shows them, signed by PyJWT) get through or are refused over real HTTP."""
