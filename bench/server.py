@@ -44,7 +44,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -363,20 +363,28 @@ def argon2_per_second(duration: float, threads: int) -> float:
 _SEED_USER = "u" * 32
 
 
-def _refresh_statements(placeholder: Callable[[int], str]) -> list[str]:
-    p = placeholder
-    return [
-        f"SELECT * FROM refresh_tokens WHERE token_hash = {p(1)}",
-        f"SELECT * FROM sessions WHERE id = {p(2)}",
-        f"UPDATE refresh_tokens SET state = 'rotated', rotated_at = {p(3)}, successor_hash = {p(4)}"
-        f" WHERE token_hash = {p(1)} AND state = 'active'",
-        f"INSERT INTO refresh_tokens (token_hash, session_id, state, created_at)"
-        f" VALUES ({p(4)}, {p(2)}, 'active', {p(3)})",
-        f"UPDATE sessions SET last_used_at = {p(3)}, idle_expires_at = {p(3)} WHERE id = {p(2)}",
-        f"INSERT INTO audit_events (event, at, user_id, session_id)"
-        f" VALUES ('refresh', {p(3)}, '{_SEED_USER}', {p(2)})",
-        f"SELECT * FROM users WHERE id = '{_SEED_USER}'",
-    ]
+_REFRESH_STATEMENTS = (
+    "SELECT * FROM refresh_tokens WHERE token_hash = :token",
+    "SELECT * FROM sessions WHERE id = :sid",
+    "UPDATE refresh_tokens SET state = 'rotated', rotated_at = :now, successor_hash = :succ"
+    " WHERE token_hash = :token AND state = 'active'",
+    "INSERT INTO refresh_tokens (token_hash, session_id, state, created_at)"
+    " VALUES (:succ, :sid, 'active', :now)",
+    "UPDATE sessions SET last_used_at = :now, idle_expires_at = :now WHERE id = :sid",
+    "INSERT INTO audit_events (event, at, user_id, session_id)"
+    f" VALUES ('refresh', :now, '{_SEED_USER}', :sid)",
+    f"SELECT * FROM users WHERE id = '{_SEED_USER}'",
+)
+
+
+def _numbered(statement: str) -> tuple[str, list[str]]:
+    """``:name`` placeholders as asyncpg's ``$n``, and the names in their order."""
+    names: list[str] = []
+    for name in ("token", "sid", "now", "succ"):
+        if f":{name}" in statement:
+            names.append(name)
+            statement = statement.replace(f":{name}", f"${len(names)}")
+    return statement, names
 
 
 def _migrated_sqlite(path: Path) -> None:
@@ -422,27 +430,21 @@ def sqlite_transactions_per_second(workdir: Path, duration: float) -> float:
     conn.execute("BEGIN")
     heads = _seed_sqlite(conn, 16)
     conn.execute("COMMIT")
-    statements = _refresh_statements(lambda i: f"?{i}")
     count, deadline = 0, time.perf_counter() + duration
     started = time.perf_counter()
     while time.perf_counter() < deadline:
         index = count % len(heads)
         sid, token = heads[index]
         successor = secrets.token_hex(32)
-        params = (token, sid, time.time(), successor)
+        params = {"token": token, "sid": sid, "now": time.time(), "succ": successor}
         conn.execute("BEGIN IMMEDIATE")
-        for statement in statements:
-            conn.execute(statement, params[: _max_param(statement)]).fetchall()
+        for statement in _REFRESH_STATEMENTS:
+            conn.execute(statement, params).fetchall()
         conn.execute("COMMIT")
         heads[index] = (sid, successor)
         count += 1
     conn.close()
     return count / (time.perf_counter() - started)
-
-
-def _max_param(statement: str) -> int:
-    """The highest numbered placeholder (``?4`` or ``$4``) of a statement, 0 without any."""
-    return max((int(statement[i + 1]) for i, c in enumerate(statement) if c in "?$"), default=0)
 
 
 async def _asyncpg_transactions(dsn: str, duration: float, connections: int) -> float:
@@ -458,8 +460,8 @@ async def _asyncpg_transactions(dsn: str, duration: float, connections: int) -> 
                 _SEED_USER,
             )
         chains = [[row["id"], row["token_hash"]] for row in heads]
-        statements = _refresh_statements(lambda i: f"${i}")
-        statements[1] += " FOR UPDATE"
+        statements = [_numbered(statement) for statement in _REFRESH_STATEMENTS]
+        statements[1] = (statements[1][0] + " FOR UPDATE", statements[1][1])
         done = [0]
         deadline = time.perf_counter() + duration
 
@@ -468,10 +470,10 @@ async def _asyncpg_transactions(dsn: str, duration: float, connections: int) -> 
                 while time.perf_counter() < deadline:
                     sid, token = chain
                     successor = secrets.token_hex(32)
-                    params = (token, sid, time.time(), successor)
+                    params = {"token": token, "sid": sid, "now": time.time(), "succ": successor}
                     async with conn.transaction():
-                        for statement in statements:
-                            await conn.fetch(statement, *params[: _max_param(statement)])
+                        for statement, names in statements:
+                            await conn.fetch(statement, *(params[n] for n in names))
                     chain[1] = successor
                     done[0] += 1
 
@@ -505,8 +507,9 @@ def _seed_postgres(sqlalchemy_url: str, sessions: int) -> str:
             )
             await conn.execute(
                 "INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at,"
-                " expires_at, user_agent, ip) SELECT md5(random()::text || g), $1, $2, $2,"
-                " $2 + 1e6, $2 + 1e6, '', '' FROM generate_series(1, $3) g",
+                " expires_at, user_agent, ip) SELECT md5(random()::text || g), $1,"
+                " $2::float8, $2::float8, $2::float8 + 1e6, $2::float8 + 1e6, '', ''"
+                " FROM generate_series(1, $3) g",
                 _SEED_USER,
                 now,
                 sessions,
