@@ -1,38 +1,60 @@
-"""Auth-server figures over real HTTP against ``jotauth serve`` (prints numbers, asserts nothing).
+"""Auth-server figures over real HTTP, each next to its limit measured in the same run.
 
-    .venv/bin/python bench/server.py            # SQLite and PostgreSQL
-    .venv/bin/python bench/server.py --sqlite-only
+    .venv/bin/python bench/server.py                         # the table (SQLite, PostgreSQL, peer)
+    .venv/bin/python bench/server.py --before ../perf-before # ... and another tree, side by side
+    .venv/bin/python bench/server.py growth --before DIR     # 1k -> 1M sessions, 100k rotations
+    .venv/bin/python bench/server.py memory --before DIR     # RSS idle and under a 20 s storm
+    .venv/bin/python bench/server.py count --before DIR      # statements / round trips per request
 
-Measures, with the production argon2id parameters of Settings (OWASP: t=2, m=19 MiB, p=1,
-``hash_workers`` threads):
+The load generator is wrk with the Lua scripts in ``bench/wrk/``: a separate, compiled process,
+so the Python interpreter measured is the server's alone. ``jotauth serve`` runs with the
+production argon2id parameters of Settings (t=2, m=19 MiB, p=1, ``hash_workers`` threads).
 
-* logins per second (every login is one argon2id verification),
-* refreshes per second and their p50/p99 latency, on SQLite and on PostgreSQL,
-* p99 latency of ``GET /api/auth/me`` alone and during a login storm (the bounded hashing
-  pool should keep the ratio under 2x).
+Every figure is measured in interleaved rounds (round 1: every figure of every target, then
+round 2, ...) and the median is printed, next to what bounds it measured in the same rounds:
 
-The load generator runs in this process and competes with the server for the same cores,
-so the figures are conservative and machine-dependent.
+* RSA-2048 PKCS#1 v1.5 signatures per second (``cryptography``, one thread),
+* raw ``sqlite3`` transactions per second of a refresh's statements (one thread, the WAL file
+  and pragmas of the server), and ``asyncpg`` transactions per second of the same statements
+  over 16 connections,
+* argon2id verifications per second on ``hash_workers`` threads,
+* the Express peer (``bench/peers/express``: express + jsonwebtoken + argon2 + better-sqlite3,
+  the same argon2 parameters, rotation on; its node_modules are installed on first use).
+
+``--before DIR`` starts a second jotauth from another checkout's ``src`` (same venv) and
+measures it in the same rounds: before/after ratios that share the machine's noise.
+
+The machine is shared: read ratios, not absolute figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import hashlib
+import json
 import os
 import secrets
 import socket
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 JOTAUTH = str(Path(sys.executable).parent / "jotauth")
+WRK = HERE / "wrk"
+PEER = HERE / "peers" / "express"
 PASSWORD = "correct horse battery staple"
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -43,49 +65,114 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def serve(database_url: str, workdir: Path, **extra_env: str) -> Iterator[str]:
-    """``jotauth serve`` with production hashing parameters and a permissive throttle."""
-    port = _free_port()
+# --- targets: the servers measured ------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """One running server."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    database: str  # a SQLite path or a PostgreSQL DSN
+    kind: str  # "jotauth" or "peer"
+    emails: list[str] = field(default_factory=list)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"server did not start; see {log}")
+        time.sleep(0.1)
+
+
+def _tree_env(tree: Path | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOTAUTH_")}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree / "src")
+    return env
+
+
+@contextlib.contextmanager
+def serve_jotauth(
+    name: str, database_url: str, workdir: Path, tree: Path | None = None, **extra: str
+) -> Iterator[Target]:
+    """``jotauth serve`` (from ``tree``'s src when given) with a permissive throttle."""
+    port = _free_port()
+    env = _tree_env(tree)
     env.update(
         {
             "JOTAUTH_DATABASE_URL": database_url,
             "JOTAUTH_SECRET_KEY": secrets.token_urlsafe(32),
             "JOTAUTH_ISSUER": f"http://127.0.0.1:{port}",
             "JOTAUTH_SIGNUP_ENABLED": "true",
-            "JOTAUTH_LOGIN_ATTEMPTS_PER_ACCOUNT": "1000000",
-            "JOTAUTH_LOGIN_ATTEMPTS_PER_IP": "1000000",
+            "JOTAUTH_LOGIN_ATTEMPTS_PER_ACCOUNT": "100000000",
+            "JOTAUTH_LOGIN_ATTEMPTS_PER_IP": "100000000",
             "JOTAUTH_LOG_LEVEL": "warning",
-            **extra_env,
+            **extra,
         }
     )
-    log = (workdir / f"server-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [JOTAUTH, "serve", "--port", str(port)], env=env, cwd=workdir, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
+    log = workdir / f"{name.replace(' ', '_')}-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [JOTAUTH, "serve", "--port", str(port)], env=env, cwd=workdir, stdout=out, stderr=out
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(url, process, log)
+            database = database_url.split("///", 1)[-1] if "sqlite" in database_url else ""
+            yield Target(name, url, process, database or database_url, "jotauth")
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"server did not start; see {log.name}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
-@contextmanager
+def install_peer() -> None:
+    """``npm install`` in bench/peers/express the first time (node_modules is not committed)."""
+    if (PEER / "node_modules" / "better-sqlite3").exists():
+        return
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PEER, check=True
+    )
+
+
+@contextlib.contextmanager
+def serve_peer(workdir: Path) -> Iterator[Target]:
+    install_peer()
+    port = _free_port()
+    database = str(workdir / f"peer-{port}.db")
+    log = workdir / f"peer-{port}.log"
+    env = {**os.environ, "PORT": str(port), "PEER_DB": database}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["node", str(PEER / "server.js")], env=env, cwd=workdir, stdout=out, stderr=out
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(url, process, log)
+            yield Target("express peer", url, process, database, "peer")
+        finally:
+            _stop(process)
+
+
+@contextlib.contextmanager
 def fresh_postgres() -> Iterator[str]:
-    """A throw-away PostgreSQL database."""
+    """A throw-away PostgreSQL database (its asyncpg SQLAlchemy URL)."""
     import asyncpg
 
     name = f"jotauth_bench_{secrets.token_hex(4)}"
@@ -104,163 +191,711 @@ def fresh_postgres() -> Iterator[str]:
         asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+# --- wrk ---------------------------------------------------------------------------------------
 
 
-async def _timed_loop(
-    duration: float,
-    concurrency: int,
-    operation: Callable[[int], Awaitable[None]],
-    *,
-    pause: float = 0.0,
-) -> tuple[int, list[float]]:
-    """Run ``operation`` from ``concurrency`` workers for ``duration`` s; count and latencies.
-
-    ``pause`` (not timed) spaces a worker's calls out, for a steady rate below capacity.
-    """
-    latencies: list[float] = []
-    deadline = time.perf_counter() + duration
-
-    async def worker(index: int) -> None:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            await operation(index)
-            latencies.append(time.perf_counter() - started)
-            if pause:
-                await asyncio.sleep(pause)
-
-    await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    return len(latencies), latencies
+@dataclass(frozen=True)
+class Run:
+    rate: float  # requests per second
+    p50_ms: float
+    p99_ms: float
+    failed: int
 
 
-async def _signup(http: httpx.AsyncClient, count: int) -> list[str]:
-    emails = [f"bench-{i}-{secrets.token_hex(3)}@example.org" for i in range(count)]
-    for email in emails:
-        response = await http.post(
-            "/api/auth/signup", json={"email": email, "password": PASSWORD, "delivery": "body"}
-        )
-        response.raise_for_status()
+def wrk(url: str, script: str, *, connections: int, duration: float, env: dict[str, str]) -> Run:
+    """One wrk run, one thread per connection (so a thread's Lua state is one client)."""
+    result = subprocess.run(
+        [
+            "wrk",
+            f"-t{connections}",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(WRK / script),
+            url,
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = [row for row in result.stdout.splitlines() if row.startswith("{")][-1]
+    data = json.loads(line)
+    seconds = data["duration_us"] / 1e6
+    return Run(
+        rate=data["requests"] / seconds,
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        failed=data["non2xx"] + data["socket_errors"],
+    )
+
+
+def _signup(url: str, count: int) -> list[str]:
+    emails = [f"bench-{i}-{secrets.token_hex(4)}@example.org" for i in range(count)]
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for email in emails:
+            answer = http.post(
+                "/api/auth/signup", json={"email": email, "password": PASSWORD, "delivery": "body"}
+            )
+            answer.raise_for_status()
     return emails
 
 
-async def bench_logins(url: str, duration: float) -> tuple[float, float, float]:
-    """Logins/s with 8 concurrent clients (the server hashes on ``hash_workers`` threads)."""
+async def _login_many(url: str, emails: list[str], count: int) -> list[dict[str, str]]:
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        emails = await _signup(http, 8)
 
-        async def login(index: int) -> None:
-            response = await http.post(
+        async def one(index: int) -> dict[str, str]:
+            answer = await http.post(
                 "/api/auth/login",
-                json={"email": emails[index], "password": PASSWORD, "delivery": "body"},
+                json={
+                    "email": emails[index % len(emails)],
+                    "password": PASSWORD,
+                    "client": "native",
+                },
             )
-            response.raise_for_status()
+            answer.raise_for_status()
+            return dict(answer.json())
 
-        count, latencies = await _timed_loop(duration, 8, login)
-    return count / duration, _percentile(latencies, 0.5), _percentile(latencies, 0.99)
-
-
-async def bench_refresh(
-    url: str, duration: float, sessions: int = 16
-) -> tuple[float, float, float]:
-    """Refreshes/s and p50/p99 (ms): ``sessions`` native clients rotating back to back."""
-    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        emails = await _signup(http, 2)
-        tokens: list[str] = []
-        for index in range(sessions):
-            response = await http.post(
-                "/api/auth/login",
-                json={"email": emails[index % 2], "password": PASSWORD, "client": "native"},
-            )
-            tokens.append(response.json()["refresh_token"])
-
-        async def refresh(index: int) -> None:
-            response = await http.post("/api/auth/refresh", json={"refresh_token": tokens[index]})
-            response.raise_for_status()
-            tokens[index] = response.json()["refresh_token"]
-
-        count, latencies = await _timed_loop(duration, sessions, refresh)
-    return count / duration, _percentile(latencies, 0.5), _percentile(latencies, 0.99)
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
 
 
-async def bench_me_under_login_storm(url: str, duration: float) -> tuple[float, float, float, int]:
-    """p50 and p99 (ms) of GET /api/auth/me alone, then p99 while 16 clients log in."""
-    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        emails = await _signup(http, 4)
-        login = await http.post(
-            "/api/auth/login", json={"email": emails[0], "password": PASSWORD, "delivery": "body"}
-        )
-        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
-
-        async def me(_: int) -> None:
-            (await http.get("/api/auth/me", headers=bearer)).raise_for_status()
-
-        # A steady trickle (~70/s from 2 clients), far below capacity: the figure is
-        # latency, not queueing behind our own sampler.
-        _, quiet = await _timed_loop(duration, 2, me, pause=0.025)
-
-        async def storm(index: int) -> None:
-            await http.post(
-                "/api/auth/login", json={"email": emails[index % 4], "password": PASSWORD}
-            )
-
-        storm_task = asyncio.create_task(_timed_loop(duration + 1, 16, storm))
-        await asyncio.sleep(0.5)  # let the storm fill the hashing pool first
-        _, stormy = await _timed_loop(duration, 2, me, pause=0.025)
-        logins, _ = await storm_task
-    return _percentile(quiet, 0.5), _percentile(quiet, 0.99), _percentile(stormy, 0.99), logins
+def login_sessions(target: Target, count: int) -> list[dict[str, str]]:
+    """``count`` fresh native sessions (their access and refresh tokens)."""
+    if not target.emails:
+        target.emails = _signup(target.url, 8)
+    return asyncio.run(_login_many(target.url, target.emails, count))
 
 
-async def run_suite(label: str, url: str, duration: float, with_logins: bool) -> None:
-    if with_logins:
-        rate, p50, p99 = await bench_logins(url, duration)
-        print(f"{label:<11} login x8        {rate:8.1f} /s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
-    for clients in (1, 16):
-        rate, p50, p99 = await bench_refresh(url, duration, sessions=clients)
-        print(
-            f"{label:<11} refresh x{clients:<2}     {rate:8.1f} /s   p50 {p50:7.1f} ms"
-            f"   p99 {p99:7.1f} ms"
-        )
-
-
-async def run_storm(label: str, url: str, duration: float) -> None:
-    quiet_p50, quiet_p99, storm_p99, storm_logins = await bench_me_under_login_storm(url, duration)
-    print(
-        f"{label:<11} GET /me  p50 {quiet_p50:6.1f} ms  p99 alone {quiet_p99:6.1f} ms"
-        f"  p99 in login storm {storm_p99:6.1f} ms ({storm_p99 / quiet_p99:.2f}x,"
-        f" {storm_logins / (duration + 1):.1f} logins/s)"
+def refresh_run(target: Target, workdir: Path, clients: int, duration: float) -> Run:
+    tokens = [s["refresh_token"] for s in login_sessions(target, clients)]
+    path = workdir / f"tokens-{secrets.token_hex(4)}"
+    path.write_text("\n".join(tokens) + "\n")
+    return wrk(
+        target.url,
+        "refresh.lua",
+        connections=clients,
+        duration=duration,
+        env={"BENCH_TOKENS": str(path)},
     )
+
+
+def me_run(target: Target, duration: float, *, refused: bool = False) -> Run:
+    """GET /api/auth/me with one client; ``refused``: without credentials (401 before any
+    database work), the ceiling of the HTTP stack."""
+    header = ""
+    if not refused:
+        header = f"Authorization: Bearer {login_sessions(target, 1)[0]['access_token']}"
+    run = wrk(
+        target.url,
+        "get.lua",
+        connections=1,
+        duration=duration,
+        env={"BENCH_PATH": "/api/auth/me", "BENCH_HEADER": header},
+    )
+    return run if not refused else Run(run.rate, run.p50_ms, run.p99_ms, 0)
+
+
+def login_run(target: Target, workdir: Path, duration: float) -> Run:
+    if not target.emails:
+        target.emails = _signup(target.url, 8)
+    path = workdir / "emails"
+    path.write_text("\n".join(target.emails) + "\n")
+    return wrk(
+        target.url,
+        "login.lua",
+        connections=8,
+        duration=duration,
+        env={"BENCH_EMAILS": str(path), "BENCH_PASSWORD": PASSWORD},
+    )
+
+
+# --- the limits --------------------------------------------------------------------------------
+
+
+def rsa_signs_per_second(duration: float) -> float:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    message = b"x" * 400
+    count, deadline = 0, time.perf_counter() + duration
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+def argon2_per_second(duration: float, threads: int) -> float:
+    """argon2id verifications/s with the server's parameters on ``threads`` threads."""
+    from argon2 import PasswordHasher
+
+    from jotauth.settings import Settings
+
+    defaults = Settings()
+    hasher = PasswordHasher(
+        time_cost=defaults.argon2_time_cost,
+        memory_cost=defaults.argon2_memory_cost,
+        parallelism=defaults.argon2_parallelism,
+    )
+    digest = hasher.hash(PASSWORD)
+    counts = [0] * threads
+    deadline = time.perf_counter() + duration
+
+    def work(index: int) -> None:
+        while time.perf_counter() < deadline:
+            hasher.verify(digest, PASSWORD)
+            counts[index] += 1
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+# The statements of one refresh, as the schema has them: find the token, lock the session,
+# rotate (conditional UPDATE), insert the successor, slide the session, audit, read the user.
+_SEED_USER = "u" * 32
+
+
+_REFRESH_STATEMENTS = (
+    "SELECT * FROM refresh_tokens WHERE token_hash = :token",
+    "SELECT * FROM sessions WHERE id = :sid",
+    "UPDATE refresh_tokens SET state = 'rotated', rotated_at = :now, successor_hash = :succ"
+    " WHERE token_hash = :token AND state = 'active'",
+    "INSERT INTO refresh_tokens (token_hash, session_id, state, created_at)"
+    " VALUES (:succ, :sid, 'active', :now)",
+    "UPDATE sessions SET last_used_at = :now, idle_expires_at = :now WHERE id = :sid",
+    "INSERT INTO audit_events (event, at, user_id, session_id)"
+    f" VALUES ('refresh', :now, '{_SEED_USER}', :sid)",
+    f"SELECT * FROM users WHERE id = '{_SEED_USER}'",
+)
+
+
+def _numbered(statement: str) -> tuple[str, list[str]]:
+    """``:name`` placeholders as asyncpg's ``$n``, and the names in their order."""
+    names: list[str] = []
+    for name in ("token", "sid", "now", "succ"):
+        if f":{name}" in statement:
+            names.append(name)
+            statement = statement.replace(f":{name}", f"${len(names)}")
+    return statement, names
+
+
+def _migrated_sqlite(path: Path) -> None:
+    """A SQLite file at the schema's head (through the project's own migrations)."""
+    from jotauth.settings import Settings
+    from jotauth.store import open_store
+
+    async def migrate() -> None:
+        store = await open_store(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
+        await store.close()
+
+    asyncio.run(migrate())
+
+
+def _seed_sqlite(conn: sqlite3.Connection, sessions: int) -> list[tuple[str, str]]:
+    now = time.time()
+    conn.execute(
+        "INSERT OR IGNORE INTO users VALUES (?, ?, '', 'x', '[]', '[]', 0, ?, ?)",
+        (_SEED_USER, "limit@example.org", now, now),
+    )
+    pairs = [(secrets.token_hex(16), secrets.token_hex(32)) for _ in range(sessions)]
+    conn.executemany(
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at,"
+        " expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, '', '')",
+        [(sid, _SEED_USER, now, now, now + 1e6, now + 1e6) for sid, _ in pairs],
+    )
+    conn.executemany(
+        "INSERT INTO refresh_tokens (token_hash, session_id, state, created_at)"
+        " VALUES (?, ?, 'active', ?)",
+        [(token, sid, now) for sid, token in pairs],
+    )
+    return pairs
+
+
+def sqlite_transactions_per_second(workdir: Path, duration: float) -> float:
+    """Raw ``sqlite3`` (no pool, no ORM, one thread): refresh transactions per second."""
+    path = workdir / f"limit-{secrets.token_hex(4)}.db"
+    _migrated_sqlite(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("BEGIN")
+    heads = _seed_sqlite(conn, 16)
+    conn.execute("COMMIT")
+    count, deadline = 0, time.perf_counter() + duration
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        index = count % len(heads)
+        sid, token = heads[index]
+        successor = secrets.token_hex(32)
+        params = {"token": token, "sid": sid, "now": time.time(), "succ": successor}
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in _REFRESH_STATEMENTS:
+            conn.execute(statement, params).fetchall()
+        conn.execute("COMMIT")
+        heads[index] = (sid, successor)
+        count += 1
+    conn.close()
+    return count / (time.perf_counter() - started)
+
+
+async def _asyncpg_transactions(dsn: str, duration: float, connections: int) -> float:
+    import asyncpg
+
+    pool = await asyncpg.create_pool(dsn, min_size=connections, max_size=connections)
+    assert pool is not None
+    try:
+        async with pool.acquire() as conn:
+            heads = await conn.fetch(
+                "SELECT s.id, t.token_hash FROM sessions s JOIN refresh_tokens t"
+                " ON t.session_id = s.id WHERE t.state = 'active' AND s.user_id = $1",
+                _SEED_USER,
+            )
+        chains = [[row["id"], row["token_hash"]] for row in heads]
+        statements = [_numbered(statement) for statement in _REFRESH_STATEMENTS]
+        statements[1] = (statements[1][0] + " FOR UPDATE", statements[1][1])
+        done = [0]
+        deadline = time.perf_counter() + duration
+
+        async def worker(chain: list[str]) -> None:
+            async with pool.acquire() as conn:
+                while time.perf_counter() < deadline:
+                    sid, token = chain
+                    successor = secrets.token_hex(32)
+                    params = {"token": token, "sid": sid, "now": time.time(), "succ": successor}
+                    async with conn.transaction():
+                        for statement, names in statements:
+                            await conn.fetch(statement, *(params[n] for n in names))
+                    chain[1] = successor
+                    done[0] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(chain) for chain in chains[:connections]))
+        return done[0] / (time.perf_counter() - started)
+    finally:
+        await pool.close()
+
+
+def asyncpg_transactions_per_second(dsn: str, duration: float, connections: int = 16) -> float:
+    return asyncio.run(_asyncpg_transactions(dsn, duration, connections))
+
+
+def _seed_postgres(sqlalchemy_url: str, sessions: int) -> str:
+    """Seed ``sessions`` sessions of one user (one active token each); returns an asyncpg DSN."""
+    import asyncpg
+
+    dsn = sqlalchemy_url.replace("postgresql+asyncpg", "postgresql")
+
+    async def seed() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            now = time.time()
+            await conn.execute(
+                "INSERT INTO users VALUES ($1, $2, '', 'x', '[]', '[]', false, $3, $3)"
+                " ON CONFLICT DO NOTHING",
+                _SEED_USER,
+                f"limit-{secrets.token_hex(3)}@example.org",
+                now,
+            )
+            await conn.execute(
+                "INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at,"
+                " expires_at, user_agent, ip) SELECT md5(random()::text || g), $1,"
+                " $2::float8, $2::float8, $2::float8 + 1e6, $2::float8 + 1e6, '', ''"
+                " FROM generate_series(1, $3) g",
+                _SEED_USER,
+                now,
+                sessions,
+            )
+            await conn.execute(
+                "INSERT INTO refresh_tokens (token_hash, session_id, state, created_at)"
+                " SELECT md5(random()::text || id) || md5(id), id, 'active', $1 FROM sessions"
+                " WHERE user_id = $2 AND NOT EXISTS (SELECT 1 FROM refresh_tokens t"
+                " WHERE t.session_id = sessions.id)",
+                now,
+                _SEED_USER,
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(seed())
+    return dsn
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+class Figures:
+    """Samples per (figure, target), medians at the end."""
+
+    def __init__(self) -> None:
+        self.samples: dict[tuple[str, str], list[float]] = {}
+        self.failures: dict[tuple[str, str], int] = {}
+
+    def add(self, figure: str, target: str, value: float, failed: int = 0) -> None:
+        self.samples.setdefault((figure, target), []).append(value)
+        self.failures[(figure, target)] = self.failures.get((figure, target), 0) + failed
+
+    def get(self, figure: str, target: str) -> float:
+        return _median(self.samples.get((figure, target), []))
+
+    def note(self, figure: str, target: str) -> str:
+        failed = self.failures.get((figure, target), 0)
+        return f" ({failed} failed)" if failed else ""
+
+
+def run_table(args: argparse.Namespace) -> None:
+    from jotauth.settings import Settings
+
+    defaults = Settings()
+    duration = args.duration
+    trees: list[tuple[str, Path | None]] = [("after", None)]
+    if args.before:
+        trees.insert(0, ("before", Path(args.before).resolve()))
+    print(
+        f"argon2id t={defaults.argon2_time_cost} m={defaults.argon2_memory_cost} KiB"
+        f" p={defaults.argon2_parallelism}, hash_workers={defaults.hash_workers},"
+        f" {os.cpu_count()} CPUs, {args.rounds} interleaved rounds of {duration:.0f} s, medians"
+    )
+    figures = Figures()
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        workdir = Path(tmp)
+        targets: list[Target] = []
+        pg_dsn = ""
+        for label, tree in trees:
+            targets.append(
+                stack.enter_context(
+                    serve_jotauth(
+                        f"{label} SQLite",
+                        f"sqlite+aiosqlite:///{workdir}/{label}.db",
+                        workdir,
+                        tree,
+                    )
+                )
+            )
+            if not args.sqlite_only:
+                database = stack.enter_context(fresh_postgres())
+                targets.append(
+                    stack.enter_context(
+                        serve_jotauth(f"{label} PostgreSQL", database, workdir, tree)
+                    )
+                )
+                pg_dsn = pg_dsn or _seed_postgres(database, 16)
+        if not args.no_peer:
+            targets.append(stack.enter_context(serve_peer(workdir)))
+        for target in targets:  # warm up: imports, statement caches, the JIT of the peer
+            refresh_run(target, workdir, 4, 1)
+            me_run(target, 1)
+        for round_number in range(args.rounds):
+            print(f"round {round_number + 1}/{args.rounds}", file=sys.stderr, flush=True)
+            figures.add("rsa", "limit", rsa_signs_per_second(min(duration, 2)))
+            figures.add(
+                "sqlite_tx", "limit", sqlite_transactions_per_second(workdir, min(duration, 3))
+            )
+            if pg_dsn:
+                figures.add(
+                    "pg_tx", "limit", asyncpg_transactions_per_second(pg_dsn, min(duration, 3))
+                )
+            figures.add(
+                "argon2", "limit", argon2_per_second(min(duration, 3), defaults.hash_workers)
+            )
+            order = targets if round_number % 2 == 0 else targets[::-1]
+            for target in order:
+                run = refresh_run(target, workdir, 16, duration)
+                figures.add("refresh16", target.name, run.rate, run.failed)
+                figures.add("refresh16_p50", target.name, run.p50_ms)
+                run = refresh_run(target, workdir, 1, duration)
+                figures.add("refresh1", target.name, run.rate, run.failed)
+                figures.add("refresh1_p50", target.name, run.p50_ms)
+                run = me_run(target, duration)
+                figures.add("me1", target.name, run.rate, run.failed)
+                figures.add("me_refused", target.name, me_run(target, duration, refused=True).rate)
+                if "PostgreSQL" not in target.name:
+                    run = login_run(target, workdir, duration)
+                    figures.add("login8", target.name, run.rate, run.failed)
+        print_table(figures, targets)
+
+
+def print_table(figures: Figures, targets: list[Target]) -> None:
+    names = [t.name for t in targets]
+    rsa, sqlite_tx, pg_tx, argon = (
+        figures.get("rsa", "limit"),
+        figures.get("sqlite_tx", "limit"),
+        figures.get("pg_tx", "limit"),
+        figures.get("argon2", "limit"),
+    )
+    print(
+        f"\nlimits: RSA-2048 sign {rsa:,.0f}/s, raw sqlite3 refresh tx {sqlite_tx:,.0f}/s,"
+        f" asyncpg refresh tx x16 {pg_tx:,.0f}/s, argon2id x{2} {argon:,.1f}/s"
+    )
+    peer = figures.get("refresh16", "express peer") if "express peer" in names else float("nan")
+    print("\n| figure | target | value | limit or peer, same run | ratio |\n|---|---|---|---|---|")
+    for name in names:
+        if name == "express peer":
+            continue
+        sqlite = "SQLite" in name
+        limit = min(rsa, sqlite_tx) if sqlite else pg_tx
+        label = "min(RSA sign, sqlite3 tx)" if sqlite else "asyncpg tx x16"
+        rows = [
+            ("refresh16", "refresh/s x16", limit, label),
+            ("refresh16", "refresh/s x16", peer, "express peer"),
+            ("refresh1", "refresh/s x1", float("nan"), ""),
+            ("refresh1_p50", "refresh p50 x1 (ms)", float("nan"), ""),
+            (
+                "me1",
+                "/me/s x1",
+                figures.get("me_refused", name),
+                "same request refused before any DB work",
+            ),
+        ]
+        if sqlite:
+            rows.append(("login8", "login/s x8", argon, "argon2id limit"))
+        for key, figure, bound, bound_label in rows:
+            got = figures.get(key, name)
+            ratio = f"{got / bound:.2f}" if bound == bound and bound else "—"
+            shown = f"{bound:,.1f} ({bound_label})" if bound == bound else "—"
+            print(
+                f"| {figure} | {name} | {got:,.1f}{figures.note(key, name)} | {shown} | {ratio} |"
+            )
+    if "express peer" in names:
+        for figure in ("refresh16", "refresh1", "refresh1_p50", "me1", "login8"):
+            print(f"| {figure} | express peer | {figures.get(figure, 'express peer'):,.1f} | | |")
+    befores = [n for n in names if n.startswith("before ")]
+    if befores:
+        print("\n| figure | backend | before | after | after / before |\n|---|---|---|---|---|")
+        for before in befores:
+            after = "after " + before.removeprefix("before ")
+            for figure in ("refresh16", "refresh1", "refresh1_p50", "me1", "login8"):
+                b, a = figures.get(figure, before), figures.get(figure, after)
+                if b == b and a == a and b:
+                    print(
+                        f"| {figure} | {before.removeprefix('before ')} | {b:,.2f} | {a:,.2f}"
+                        f" | {a / b:.2f} |"
+                    )
+    failures = {k: v for k, v in figures.failures.items() if v}
+    if failures:
+        print(f"\nnon-2xx or socket errors: {failures}")
+
+
+# --- growth ------------------------------------------------------------------------------------
+
+
+def _bulk_sessions_sqlite(path: str, count: int) -> None:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    conn.execute("BEGIN IMMEDIATE")
+    batch = 100_000
+    for start in range(0, count, batch):
+        _seed_sqlite(conn, min(batch, count - start))
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def _bulk_history_sqlite(path: str, session_id: str, count: int) -> None:
+    """``count`` rotated rows in the session's history, used long ago (as a long-lived
+    session has them)."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    conn.execute("BEGIN IMMEDIATE")
+    old = time.time() - 86400
+    hashes = [secrets.token_hex(32) for _ in range(count + 1)]
+    conn.executemany(
+        "INSERT INTO refresh_tokens (token_hash, session_id, state, created_at, rotated_at,"
+        " successor_hash) VALUES (?, ?, 'rotated', ?, ?, ?)",
+        [(hashes[i], session_id, old, old, hashes[i + 1]) for i in range(count)],
+    )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def _session_of(path: str, refresh_token: str) -> str:
+    digest = hashlib.sha256(refresh_token.encode()).hexdigest()
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute(
+            "SELECT session_id FROM refresh_tokens WHERE token_hash = ?", (digest,)
+        ).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        raise RuntimeError("refresh token digest not found: the bench's hash differs")
+    return str(row[0])
+
+
+def run_growth(args: argparse.Namespace) -> None:
+    trees: list[tuple[str, Path | None]] = [("after", None)]
+    if args.before:
+        trees.insert(0, ("before", Path(args.before).resolve()))
+    duration = args.duration
+    results: dict[tuple[str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        workdir = Path(tmp)
+        targets = [
+            stack.enter_context(
+                serve_jotauth(
+                    f"{label} SQLite", f"sqlite+aiosqlite:///{workdir}/{label}.db", workdir, tree
+                )
+            )
+            for label, tree in trees
+        ]
+        for target in targets:
+            refresh_run(target, workdir, 4, 1)
+        seeded = dict.fromkeys((t.name for t in targets), 0)
+        for size in args.sizes:
+            for round_number in range(args.rounds):
+                for target in targets if round_number % 2 == 0 else targets[::-1]:
+                    if seeded[target.name] < size:
+                        _bulk_sessions_sqlite(target.database, size - seeded[target.name])
+                        seeded[target.name] = size
+                    run = refresh_run(target, workdir, 16, duration)
+                    results.setdefault(
+                        (f"refresh/s x16 @{size:,} sessions", target.name), []
+                    ).append(run.rate)
+                    run = me_run(target, duration)
+                    results.setdefault((f"/me/s x1 @{size:,} sessions", target.name), []).append(
+                        run.rate
+                    )
+        for history in args.rotations:
+            for round_number in range(args.rounds):
+                for target in targets if round_number % 2 == 0 else targets[::-1]:
+                    session = login_sessions(target, 1)[0]
+                    sid = _session_of(target.database, session["refresh_token"])
+                    _bulk_history_sqlite(target.database, sid, history)
+                    path = workdir / f"tokens-{secrets.token_hex(4)}"
+                    path.write_text(session["refresh_token"] + "\n")
+                    run = wrk(
+                        target.url,
+                        "refresh.lua",
+                        connections=1,
+                        duration=2,
+                        env={"BENCH_TOKENS": str(path)},
+                    )
+                    results.setdefault(
+                        (f"refresh p50 x1 (ms) @{history:,} rotations", target.name), []
+                    ).append(run.p50_ms)
+        purge = {
+            t.name: purge_probe(t.database, trees[i][1], workdir) for i, t in enumerate(targets)
+        }
+    print("\n| figure | " + " | ".join(t.name for t in targets) + " |")
+    print("|---|" + "---|" * len(targets))
+    for figure in dict.fromkeys(f for f, _ in results):
+        row = [_median(results[(figure, t.name)]) for t in targets]
+        print(f"| {figure} | " + " | ".join(f"{v:,.2f}" for v in row) + " |")
+    for name, line in purge.items():
+        print(f"purge, {name}: {line}")
+
+
+def purge_probe(database: str, tree: Path | None, workdir: Path, expired: int = 100_000) -> str:
+    """Expire ``expired`` sessions, purge them with the tree's code while a writer probes the
+    lock every millisecond: the longest a writer was kept waiting."""
+    result = subprocess.run(
+        [sys.executable, str(HERE / "probes" / "purge.py"), database, str(expired)],
+        env=_tree_env(tree),
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+    )
+    return result.stdout.strip() or result.stderr.strip().splitlines()[-1]
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _sample_rss(pid: int, stop: threading.Event, samples: list[float]) -> None:
+    while not stop.is_set():
+        samples.append(_rss_mib(pid))
+        time.sleep(0.25)
+
+
+def run_memory(args: argparse.Namespace) -> None:
+    trees: list[tuple[str, Path | None]] = [("after", None)]
+    if args.before:
+        trees.insert(0, ("before", Path(args.before).resolve()))
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for label, tree in trees:
+            with serve_jotauth(
+                f"{label} SQLite", f"sqlite+aiosqlite:///{workdir}/{label}.db", workdir, tree
+            ) as target:
+                refresh_run(target, workdir, 4, 2)
+                time.sleep(1)
+                idle = _rss_mib(target.process.pid)
+                peak = [idle]
+                stop = threading.Event()
+
+                sampler = threading.Thread(
+                    target=_sample_rss, args=(target.process.pid, stop, peak)
+                )
+                sampler.start()
+                run = refresh_run(target, workdir, 16, 20)
+                stop.set()
+                sampler.join()
+                time.sleep(1)
+                after = _rss_mib(target.process.pid)
+                print(
+                    f"{label}: RSS idle {idle:.1f} MiB, peak during a 20 s refresh storm x16"
+                    f" {max(peak):.1f} MiB ({run.rate:,.0f}/s), 1 s after {after:.1f} MiB"
+                )
+
+
+# --- statements and round trips ----------------------------------------------------------------
+
+
+def run_count(args: argparse.Namespace) -> None:
+    trees: list[tuple[str, Path | None]] = [("after", None)]
+    if args.before:
+        trees.insert(0, ("before", Path(args.before).resolve()))
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, tree in trees:
+            urls = [("SQLite", f"sqlite+aiosqlite:///{tmp}/{label}-count.db")]
+            with contextlib.ExitStack() as stack:
+                if not args.sqlite_only:
+                    urls.append(("PostgreSQL", stack.enter_context(fresh_postgres())))
+                for backend, url in urls:
+                    result = subprocess.run(
+                        [sys.executable, str(HERE / "probes" / "count.py"), url],
+                        env=_tree_env(tree),
+                        capture_output=True,
+                        text=True,
+                        cwd=tmp,
+                    )
+                    out = result.stdout.strip() or result.stderr.strip()
+                    for line in out.splitlines():
+                        print(f"{label} {backend} {line}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
-    parser.add_argument("--sqlite-only", action="store_true")
-    args = parser.parse_args()
-    from jotauth.settings import Settings
-
-    defaults = Settings()
-    print(
-        f"argon2id t={defaults.argon2_time_cost} m={defaults.argon2_memory_cost} KiB "
-        f"p={defaults.argon2_parallelism}, hash_workers={defaults.hash_workers}, "
-        f"{os.cpu_count()} CPUs, {args.duration:.0f} s per figure"
+    parser.add_argument(
+        "command", nargs="?", default="table", choices=("table", "growth", "memory", "count")
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        with serve(f"sqlite+aiosqlite:///{workdir}/bench.db", workdir) as url:
-            asyncio.run(run_suite("SQLite", url, args.duration, with_logins=True))
-            asyncio.run(run_storm("SQLite", url, args.duration))
-        # The same storm with one hashing thread: on a 2-core machine the event loop then
-        # keeps a core of its own.
-        with serve(
-            f"sqlite+aiosqlite:///{workdir}/bench1.db", workdir, JOTAUTH_HASH_WORKERS="1"
-        ) as url:
-            asyncio.run(run_storm("SQLite hw=1", url, args.duration))
-        if not args.sqlite_only:
-            with fresh_postgres() as database, serve(database, workdir) as url:
-                asyncio.run(run_suite("PostgreSQL", url, args.duration, with_logins=False))
-    print("(figures, not assertions: the load generator shares the CPUs with the server)")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per figure")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", help="another checkout whose src/ runs as 'before'")
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 1_000_000])
+    parser.add_argument("--rotations", type=int, nargs="+", default=[10, 100_000])
+    args = parser.parse_args()
+    {"table": run_table, "growth": run_growth, "memory": run_memory, "count": run_count}[
+        args.command
+    ](args)
 
 
 if __name__ == "__main__":

@@ -83,13 +83,13 @@ class SignIn:
         ``session_revoked``). Raises the sessions layer's errors and ``StoreUnavailable``.
         """
         try:
-            issued = await self._sessions.rotate_refresh_token(
-                refresh_token, presented_in=presented_in
+            # One unit of work: the rotation and the read of the session's owner.
+            issued, user = await self._sessions.rotate_and_read_owner(
+                refresh_token, presented_in=presented_in, owner=self._users.user_in
             )
         except SessionError as error:
             self._counters.refresh(error.code)
             raise
-        user = await self._users.get_user(issued.session.user_id)
         if user is None or user.disabled:
             await self._sessions.revoke_session(issued.session.id, reason="user_disabled")
             self._counters.refresh("session_revoked")

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jotauth.sessions.models import SessionInfo
+from jotauth.sessions.statements import TOKEN_BY_HASH
 from jotauth.store.schema import refresh_tokens, sessions
 
 
-async def token_row(conn: AsyncConnection, token_hash: str) -> RowMapping | None:
+def token_row(conn: Connection, token_hash: str) -> RowMapping | None:
     """The refresh-token row of this SHA-256, in any state, or None."""
-    result = await conn.execute(
-        select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
-    )
-    return result.mappings().first()
+    return conn.execute(TOKEN_BY_HASH, {"hash": token_hash}).mappings().first()
 
 
 async def revoke_in(
@@ -29,6 +27,18 @@ async def revoke_in(
     user_id: str | None = None,
 ) -> list[str]:
     """Mark sessions revoked and their tokens dead; returns the ids actually ended."""
+    return await conn.run_sync(revoke_now, session_ids, now, reason, user_id=user_id)
+
+
+def revoke_now(
+    conn: Connection,
+    session_ids: list[str],
+    now: float,
+    reason: str,
+    *,
+    user_id: str | None = None,
+) -> list[str]:
+    """:func:`revoke_in` inside a unit of work."""
     statement = (
         update(sessions)
         .where(sessions.c.id.in_(session_ids), sessions.c.revoked_at.is_(None))
@@ -37,9 +47,9 @@ async def revoke_in(
     )
     if user_id is not None:
         statement = statement.where(sessions.c.user_id == user_id)
-    ended = list((await conn.execute(statement)).scalars().all())
+    ended = list(conn.execute(statement).scalars().all())
     if ended:
-        await conn.execute(
+        conn.execute(
             update(refresh_tokens)
             .where(refresh_tokens.c.session_id.in_(ended), refresh_tokens.c.state != "revoked")
             .values(state="revoked", successor_nonce=None, successor_sealed=None)

@@ -14,9 +14,11 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, delete, insert, select
 
+from jotauth.sessions import statements as sql
 from jotauth.sessions.errors import (
     InvalidRefreshToken,
     RefreshConflict,
@@ -35,7 +37,12 @@ _log = logging.getLogger("jotauth.sessions")
 _SUCCESSOR_PURPOSE = b"jotauth refresh-token successor v1"
 # A presentation that loses the rotation race re-reads once and takes the grace path.
 _MAX_ATTEMPTS = 3
+# Expired sessions deleted per purge transaction: the SQLite write lock is held for a few
+# milliseconds at a time, so refreshes queue behind a purge for no longer than that.
+PURGE_BATCH = 200
 
+
+T = TypeVar("T")
 
 # Told the ids of sessions that just ended (after commit); must not raise.
 RevocationListener = Callable[[Sequence[str]], Awaitable[None]]
@@ -138,13 +145,25 @@ class SessionService:
         :class:`RefreshConflict` (retry), and
         :class:`jotauth.store.StoreUnavailable` when the database is down.
         """
+        issued, _ = await self.rotate_and_read_owner(token, presented_in=presented_in)
+        return issued
+
+    async def rotate_and_read_owner(
+        self,
+        token: str,
+        *,
+        presented_in: RefreshDelivery | None = None,
+        owner: Callable[[Connection, str], T] | None = None,
+    ) -> tuple[IssuedRefresh, T | None]:
+        """:meth:`rotate_refresh_token`, also reading the session's owner with ``owner(conn,
+        user_id)`` in the rotation's transaction (one unit of work for a whole refresh)."""
         if not is_well_formed(token):
             raise InvalidRefreshToken()
         presented = hash_refresh_token(token)
         for _ in range(_MAX_ATTEMPTS):
-            outcome = await self._rotation.attempt(presented, presented_in)
+            outcome, owned = await self._rotation.attempt(presented, presented_in, owner)
             if isinstance(outcome, IssuedRefresh):
-                return outcome
+                return outcome, owned
             if isinstance(outcome, ReuseDetected):
                 await self._announce([outcome.session_id])
                 raise RefreshReused()
@@ -234,12 +253,11 @@ class SessionService:
 
     async def get_session(self, session_id: str) -> SessionInfo | None:
         """A session in any state (active, expired or revoked), or ``None``."""
-        async with self._store.read() as conn:
-            row = (
-                (await conn.execute(select(sessions).where(sessions.c.id == session_id)))
-                .mappings()
-                .first()
-            )
+        return await self._store.read_unit(lambda conn: self.session_in(conn, session_id))
+
+    def session_in(self, conn: Connection, session_id: str) -> SessionInfo | None:
+        """:meth:`get_session` inside a unit of work (``Store.read_unit``)."""
+        row = conn.execute(sql.SESSION_BY_ID, {"b_sid": session_id}).mappings().first()
         return None if row is None else session_from_row(row)
 
     async def session_of_refresh_token(self, token: str) -> SessionInfo | None:
@@ -280,27 +298,36 @@ class SessionService:
             await self._on_revoked(list(ended))
 
     async def purge_expired(self) -> int:
-        """Delete sessions past their absolute expiry with their token history; returns count."""
+        """Delete sessions past their absolute expiry with their token history; returns count.
+
+        In batches of :data:`PURGE_BATCH` sessions, each its own short transaction, found on
+        ``ix_sessions_expires_at`` (0010): writers never wait long behind a purge.
+        """
         now = self._clock()
-        async with self._store.transaction() as conn:
-            ids = list(
-                (
-                    await conn.execute(
-                        # Session rows first, then their tokens: the lock order of rotation.
-                        select(sessions.c.id).where(sessions.c.expires_at <= now).with_for_update()
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if ids:
-                await conn.execute(
-                    refresh_tokens.delete().where(refresh_tokens.c.session_id.in_(ids))
-                )
-                await conn.execute(sessions.delete().where(sessions.c.id.in_(ids)))
-        return len(ids)
+        purged = 0
+        while True:
+            batch = await self._store.write_unit(lambda conn: _purge_batch(conn, now))
+            purged += batch
+            if batch < PURGE_BATCH:
+                return purged
 
     # --- rotation ---------------------------------------------------------------------------
+
+
+def _purge_batch(conn: Connection, now: float) -> int:
+    ids = list(
+        conn.execute(
+            # Session rows first, then their tokens: the lock order of rotation.
+            select(sessions.c.id)
+            .where(sessions.c.expires_at <= now)
+            .limit(PURGE_BATCH)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    if ids:
+        conn.execute(delete(refresh_tokens).where(refresh_tokens.c.session_id.in_(ids)))
+        conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
+    return len(ids)
 
 
 def _printable(value: str, limit: int) -> str:

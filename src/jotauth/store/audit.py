@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jotauth.store.database import Store
@@ -47,6 +47,8 @@ ThrottledEventName = Literal["login_failed", "signup_failed", "password_change_f
 PURGE_BATCH = 5000
 
 _log = logging.getLogger("jotauth.audit")
+
+_INSERT_EVENT = insert(audit_events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,17 +141,39 @@ class AuditLog:
         detail: Mapping[str, Any] | None = None,
     ) -> None:
         """Append one event inside the caller's transaction (so it commits with the change)."""
+        await conn.run_sync(
+            self.write_in, event, user_id=user_id, session_id=session_id, ip=ip, detail=detail
+        )
+
+    def write_in(
+        self,
+        conn: Connection,
+        event: AuditEventName,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        ip: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """:meth:`record_in` inside a unit of work (``Store.write_unit``).
+
+        Audit rows stay synchronous, in the transaction of the change they describe: they
+        commit or vanish with it, so a crash can neither lose the trail of a committed refresh
+        nor leave a trail of one that never happened; on the hot path that costs one INSERT
+        in the same thread hop (SQLite) or round trip (PostgreSQL), not a transaction.
+        """
         if event not in AUDIT_EVENTS:
             raise ValueError(f"unknown audit event {event!r}")
-        await conn.execute(
-            insert(audit_events).values(
-                event=event,
-                at=self._clock(),
-                user_id=user_id,
-                session_id=session_id,
-                ip=ip[:64] if ip else None,
-                detail=dict(detail) if detail else None,
-            )
+        conn.execute(
+            _INSERT_EVENT,
+            {
+                "event": event,
+                "at": self._clock(),
+                "user_id": user_id,
+                "session_id": session_id,
+                "ip": ip[:64] if ip else None,
+                "detail": dict(detail) if detail else None,
+            },
         )
         _log.info(
             "audit %s", event, extra={"event": event, "user_id": user_id, "session_id": session_id}

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, exc, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -49,14 +52,36 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 
 _BEGIN_MODE = "jotauth_sqlite_begin"
 _BUSY_MS = "jotauth_sqlite_busy_ms"  # execution option: this transaction's lock budget
+# SQLite readers of units of work (Store.read_unit): WAL lets them run beside the writer.
+_SQLITE_READ_THREADS = 2
+
+T = TypeVar("T")
+# A unit of work: plain synchronous SQLAlchemy Core on one connection, inside one transaction.
+Work = Callable[[Connection], T]
 
 
 class Store:
     """A connection pool to the jotauth database. Build it with :func:`open_store`."""
 
-    def __init__(self, engine: AsyncEngine, *, sqlite_busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        sqlite_busy_timeout: float = 5.0,
+        sqlite_units: Engine | None = None,
+    ) -> None:
+        """``sqlite_units``: the same SQLite file through the plain ``sqlite3`` driver, where
+        :meth:`write_unit` and :meth:`read_unit` run a whole transaction in one thread hop."""
         self._engine = engine
         self._is_sqlite = engine.dialect.name == "sqlite"
+        self._units = sqlite_units
+        self._unit_writer: Executor | None = None
+        self._unit_readers: Executor | None = None
+        if sqlite_units is not None:
+            self._unit_writer = ThreadPoolExecutor(1, thread_name_prefix="jotauth-sqlite-write")
+            self._unit_readers = ThreadPoolExecutor(
+                _SQLITE_READ_THREADS, thread_name_prefix="jotauth-sqlite-read"
+            )
         # SQLite has one writer at a time. Queueing this process's writers here (FIFO) instead
         # of letting them poll the file lock in SQLite's busy handler, which sleeps with growing
         # back-off, keeps the tail latency of a refresh storm flat. Other processes still meet
@@ -104,6 +129,72 @@ class Store:
                 async with conn.begin():
                     yield conn
 
+    async def write_unit(self, work: Work[T]) -> T:
+        """Run ``work(connection)`` as one read-write transaction and return its result.
+
+        The hot paths (a refresh, the reads of ``/me``) are units of work: plain synchronous
+        Core statements, so the transaction costs one thread hop on SQLite (``BEGIN
+        IMMEDIATE``, the statements and ``COMMIT`` in the writer thread, under the same FIFO
+        queue and lock budget as :meth:`transaction`) and one ``run_sync`` on PostgreSQL, where
+        a pooled connection that turns out dead is replaced and the unit retried once, instead
+        of pinging every connection before use. ``work`` must therefore be safe to run again
+        after a rollback (it re-reads what it decides on).
+        """
+        with _outages_as_unavailable():
+            if self._units is None:
+                return await self._unit_on_postgres(work)
+            assert self._sqlite_writer is not None and self._unit_writer is not None
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self._busy_timeout
+            async with asyncio.timeout_at(deadline):
+                await self._sqlite_writer.acquire()
+            try:
+                budget_ms = int((deadline - loop.time()) * 1000)
+                budget_ms -= budget_ms % _BUSY_BUDGET_STEP_MS
+                if budget_ms <= 0:
+                    raise TimeoutError("no time left to wait for the SQLite write lock")
+                return await _in_thread(
+                    self._unit_writer, self._sqlite_unit, work, "IMMEDIATE", budget_ms
+                )
+            finally:
+                self._sqlite_writer.release()
+
+    async def read_unit(self, work: Work[T]) -> T:
+        """Run ``work(connection)`` as one read-only transaction (see :meth:`write_unit`)."""
+        with _outages_as_unavailable():
+            if self._units is None:
+                return await self._unit_on_postgres(work)
+            assert self._unit_readers is not None
+            budget_ms = int(self._busy_timeout * 1000)
+            return await _in_thread(
+                self._unit_readers, self._sqlite_unit, work, "DEFERRED", budget_ms
+            )
+
+    def _sqlite_unit(self, work: Work[T], mode: str, budget_ms: int) -> T:
+        assert self._units is not None
+        with self._units.connect() as conn:
+            conn.execution_options(**{_BEGIN_MODE: mode, _BUSY_MS: budget_ms})
+            with conn.begin():
+                return work(conn)
+
+    async def _unit_on_postgres(self, work: Work[T]) -> T:
+        # A connection is pinged on checkout only when it sat idle in the pool (see
+        # _install_postgres_hooks); one that died under traffic fails its first statement,
+        # invalidating the pool, and the unit runs once more on a fresh connection.
+        for attempt in (1, 2):
+            try:
+                async with asyncio.timeout(PG_UNIT_TIMEOUT_S):
+                    async with contextlib.AsyncExitStack() as stack:
+                        stack.enter_context(_hot_checkout())
+                        conn = await stack.enter_async_context(self._engine.connect())
+                        async with conn.begin():
+                            return await conn.run_sync(work)
+            except exc.DBAPIError as error:
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+                _log.info("retrying a unit of work on a fresh connection")
+        raise AssertionError("unreachable")
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (a consistent snapshot; never takes SQLite's write lock)."""
@@ -127,6 +218,67 @@ class Store:
     async def close(self) -> None:
         """Close every pooled connection."""
         await self._engine.dispose()
+        if self._units is not None:
+            for executor in (self._unit_writer, self._unit_readers):
+                assert executor is not None
+                executor.shutdown(wait=True)
+            self._units.dispose()
+
+
+async def _in_thread(executor: Executor, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` on ``executor``; a cancelled caller still waits for it to finish (a
+    started transaction runs to its end and the SQLite writer queue stays held until then)."""
+    future = asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise
+
+
+# PostgreSQL: a pooled connection idle longer than this is pinged before use (HikariCP's
+# "alive bypass window" idea): one that served a request a moment ago is used as it is.
+_IDLE_PING_S = 1.0
+_CHECKED_IN_AT = "jotauth_checked_in_at"
+# Whether this checkout may skip the ping of a recently used connection (the units of work,
+# which retry on a dead one); every other caller keeps the ping on each checkout.
+_SKIP_RECENT_PING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "jotauth_skip_recent_ping", default=False
+)
+# A unit of work on PostgreSQL in all (acquire, statements, commit): an unanswered database
+# is a 503 within this, as the ping bounded it before (issue 10).
+PG_UNIT_TIMEOUT_S = PG_ACQUIRE_TIMEOUT_S
+
+
+@contextlib.contextmanager
+def _hot_checkout() -> Iterator[None]:
+    token = _SKIP_RECENT_PING.set(True)
+    try:
+        yield
+    finally:
+        _SKIP_RECENT_PING.reset(token)
+
+
+def _install_postgres_hooks(engine: AsyncEngine) -> None:
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        checked_in_at = record.info.get(_CHECKED_IN_AT)
+        if checked_in_at is None:
+            return  # a connection made for this checkout
+        if _SKIP_RECENT_PING.get() and time.monotonic() - checked_in_at < _IDLE_PING_S:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            # The pool then discards this connection and checks out (or makes) another.
+            raise exc.DisconnectionError() from error
 
 
 # PostgreSQL SQLSTATEs that mean "try again later", not "your statement is wrong": connection
@@ -173,7 +325,10 @@ async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     """
     url = make_url(settings.database_url)
     engine = _create_engine(url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
-    store = Store(engine, sqlite_busy_timeout=settings.sqlite_busy_timeout)
+    units = None
+    if engine.dialect.name == "sqlite":
+        units = _sqlite_units_engine(url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
+    store = Store(engine, sqlite_busy_timeout=settings.sqlite_busy_timeout, sqlite_units=units)
     try:
         if migrate:
             try:
@@ -187,7 +342,7 @@ async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
         else:
             await store.ping()
     except BaseException:
-        await engine.dispose()
+        await store.close()
         raise
     return store
 
@@ -204,15 +359,31 @@ def _create_engine(url: URL, *, sqlite_busy_timeout: float) -> AsyncEngine:
     if backend == "postgresql":
         if url.get_driver_name() != "asyncpg":
             raise UnsupportedDatabase("use postgresql+asyncpg://user@host/database")
-        return create_async_engine(
+        engine = create_async_engine(
             url,
-            pool_pre_ping=True,  # a restarted server leaves dead pooled connections behind
+            # A restarted server leaves dead pooled connections behind: _install_postgres_hooks
+            # pings on checkout, except a just-used connection taken by a unit of work.
             pool_size=10,
             max_overflow=10,
             pool_timeout=10,
             connect_args={"timeout": PG_CONNECT_TIMEOUT_S, "command_timeout": PG_COMMAND_TIMEOUT_S},
         )
+        _install_postgres_hooks(engine)
+        return engine
     raise UnsupportedDatabase(f"unsupported database backend {backend!r}")
+
+
+def _sqlite_units_engine(url: URL, *, sqlite_busy_timeout: float) -> Engine:
+    """The same file through the plain ``sqlite3`` driver, for units of work run in threads
+    (the pragmas and ``BEGIN`` modes of the async engine, installed by the same hooks)."""
+    engine = create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        connect_args={"timeout": sqlite_busy_timeout, "check_same_thread": False},
+        pool_size=1 + _SQLITE_READ_THREADS,
+        max_overflow=0,
+    )
+    _install_sqlite_hooks(engine, busy_ms=int(sqlite_busy_timeout * 1000))
+    return engine
 
 
 def _prepare_sqlite_file(url: URL, *, busy_timeout: float) -> None:
@@ -238,10 +409,12 @@ def _prepare_sqlite_file(url: URL, *, busy_timeout: float) -> None:
         raw.close()
 
 
-def _install_sqlite_hooks(engine: AsyncEngine, *, busy_ms: int) -> None:
+def _install_sqlite_hooks(engine: AsyncEngine | Engine, *, busy_ms: int) -> None:
     # SQLAlchemy's documented recipe: take transaction control away from the sqlite3 driver
     # (which would not BEGIN before a SELECT) and emit BEGIN ourselves, IMMEDIATE for writes.
-    @event.listens_for(engine.sync_engine, "connect")
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+
+    @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
         record.info[_BUSY_MS] = busy_ms
@@ -253,7 +426,7 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, busy_ms: int) -> None:
         finally:
             cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         options = conn.get_execution_options()
         # A writer that already waited in this process waits for the lock only for what is

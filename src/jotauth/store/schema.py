@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    text,
 )
 
 metadata = MetaData(
@@ -64,6 +65,8 @@ sessions = Table(
     Index("ix_sessions_user_id", "user_id"),
     # The revocation feed reads the sessions ended within the access-token lifetime (0005).
     Index("ix_sessions_revoked_at", "revoked_at"),
+    # The purge of expired sessions (0010).
+    Index("ix_sessions_expires_at", "expires_at"),
 )
 
 # One row per refresh token ever issued; only the SHA-256 of the token is stored (DESIGN §6).
@@ -82,6 +85,13 @@ refresh_tokens = Table(
     Column("successor_sealed", LargeBinary, nullable=True),
     CheckConstraint("state IN ('active', 'rotated', 'revoked')", name="state"),
     Index("ix_refresh_tokens_session_id", "session_id"),
+    # The rows still keeping a sealed successor, which each rotation re-examines (0010).
+    Index(
+        "ix_refresh_tokens_sealed",
+        "session_id",
+        sqlite_where=text("successor_sealed IS NOT NULL"),
+        postgresql_where=text("successor_sealed IS NOT NULL"),
+    ),
 )
 
 signing_keys = Table(

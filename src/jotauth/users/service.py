@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exc, insert, select, update
+from sqlalchemy import Connection, bindparam, exc, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from jotauth.store import AuditLog, Store
@@ -163,10 +163,12 @@ class UserService:
 
     async def get_user(self, user_id: str) -> User | None:
         """The user with this id, or ``None``."""
-        async with self._store.read() as conn:
-            row = (
-                (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
-            )
+        return await self._store.read_unit(lambda conn: self.user_in(conn, user_id))
+
+    def user_in(self, conn: Connection, user_id: str) -> User | None:
+        """:meth:`get_user` inside a unit of work (``Store.read_unit``/``write_unit``): a
+        refresh reads its session's owner in the rotation's own transaction."""
+        row = conn.execute(_USER_BY_ID, {"user_id": user_id}).mappings().first()
         return None if row is None else _user_from_row(row)
 
     async def get_user_by_email(self, email: str) -> User | None:
@@ -333,6 +335,9 @@ def _clean_tokens(values: Iterable[str], kind: str) -> tuple[str, ...]:
         if not isinstance(value, str) or not _TOKEN_CHARS.fullmatch(value):
             raise InvalidProfile(f"invalid {kind} {value!r}: use 1-64 printable ASCII characters")
     return cleaned
+
+
+_USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
 
 
 def _user_from_row(row: RowMapping) -> User:

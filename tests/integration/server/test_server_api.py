@@ -396,10 +396,11 @@ async def test_refresh_answers_503_not_401_when_the_store_is_unreachable(server:
     await server.add_user()
     await server.login()
     store = server.context.store
-    working = store._engine
+    working, units = store._engine, store._units
     store._engine = create_async_engine(
         "postgresql+asyncpg://postgres@127.0.0.1:1/none", connect_args={"timeout": 1}
     )
+    store._units = None  # the units of work then go through the (unreachable) engine too
     try:
         response = await server.client.post("/api/auth/refresh", headers=server.xsrf())
         body = problem(response, 503, "store_unavailable")
@@ -408,7 +409,7 @@ async def test_refresh_answers_503_not_401_when_the_store_is_unreachable(server:
         assert (await server.client.get("/readyz")).status_code == 503
     finally:
         await store._engine.dispose()
-        store._engine = working
+        store._engine, store._units = working, units
     assert (await server.client.post("/api/auth/refresh", headers=server.xsrf())).status_code == 204
 
 

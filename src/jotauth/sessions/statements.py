@@ -1,0 +1,80 @@
+"""The statements of the session hot paths, built once (SQLAlchemy Core, compiled and cached on
+first use): a refresh or a ``/me`` only binds parameters.
+
+A new ``sessions`` column is added to ``store/schema.py`` (and a migration); ``select(sessions)``
+below and :func:`jotauth.sessions.rows.session_from_row` pick it up, and :data:`TOUCH` lists
+what a rotation changes on the session row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, exists, insert, select, update
+
+from jotauth.store.schema import refresh_tokens, sessions
+
+_successor = refresh_tokens.alias("successor")
+
+# The refresh-token row of one SHA-256, in any state.
+TOKEN_BY_HASH = select(refresh_tokens).where(refresh_tokens.c.token_hash == bindparam("hash"))
+
+# The session a token belongs to, locked (FOR UPDATE renders as nothing on SQLite, whose write
+# transaction is already exclusive). A token's session never changes, so the sub-select is as
+# good as a previous read; lock order stays session row, then token rows, as in revocation.
+LOCK_SESSION_OF_TOKEN = (
+    select(sessions)
+    .where(
+        sessions.c.id
+        == select(refresh_tokens.c.session_id)
+        .where(refresh_tokens.c.token_hash == bindparam("hash"))
+        .scalar_subquery()
+    )
+    .with_for_update(of=sessions)
+)
+
+SESSION_BY_ID = select(sessions).where(sessions.c.id == bindparam("b_sid"))
+
+# The single winner: only the presentation that still finds the token active rotates it.
+ROTATE = (
+    update(refresh_tokens)
+    .where(refresh_tokens.c.token_hash == bindparam("hash"), refresh_tokens.c.state == "active")
+    .values(
+        state="rotated",
+        rotated_at=bindparam("now"),
+        successor_hash=bindparam("b_successor"),
+        successor_nonce=bindparam("nonce"),
+        successor_sealed=bindparam("sealed"),
+    )
+)
+
+INSERT_TOKEN = insert(refresh_tokens).values(
+    token_hash=bindparam("b_token"),
+    session_id=bindparam("b_sid"),
+    state="active",
+    created_at=bindparam("now"),
+)
+
+# What a rotation changes on the session row.
+TOUCH = (
+    update(sessions)
+    .where(sessions.c.id == bindparam("b_sid"))
+    .values(last_used_at=bindparam("now"), idle_expires_at=bindparam("b_idle"))
+)
+
+# A rotated row whose successor was used more than the grace window ago is never redeemed
+# again: forget its sealed successor. Only rows still holding one are visited (the partial
+# index ix_refresh_tokens_sealed, migration 0010), so a session with 100k rotations behind it
+# costs what a new one does.
+FORGET_SUCCESSORS = (
+    update(refresh_tokens)
+    .where(
+        refresh_tokens.c.session_id == bindparam("b_sid"),
+        refresh_tokens.c.successor_sealed.is_not(None),
+        refresh_tokens.c.state == "rotated",
+        exists().where(
+            _successor.c.token_hash == refresh_tokens.c.successor_hash,
+            _successor.c.state == "rotated",
+            _successor.c.rotated_at <= bindparam("cutoff"),
+        ),
+    )
+    .values(successor_nonce=None, successor_sealed=None)
+)
