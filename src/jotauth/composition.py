@@ -23,10 +23,17 @@ from dataclasses import dataclass, field
 from jotauth.accounts import (
     AccessTokenIssuer,
     AccessTokenPolicy,
+    AccountMail,
     Accounts,
     Administration,
+    EmailVerification,
+    LinkLifetimes,
+    MailRate,
     OwnAccount,
     OwnTokenVerifier,
+    PasswordRecovery,
+    QuietWork,
+    Registration,
     SignIn,
     SignInCounters,
     SignOut,
@@ -41,14 +48,24 @@ from jotauth.keys import (
     StoredSigningKeys,
     id_token_algorithms,
 )
+from jotauth.mail import (
+    DEFAULT_SENDER,
+    DeliveryOutcome,
+    MailBranding,
+    MailTemplates,
+    MailTransport,
+    OutboxDelivery,
+    RetryPolicy,
+    mail_transport_for,
+)
 from jotauth.oauth import OAuthProvider, build_provider
 from jotauth.oauth.clients import ClientRegistry
 from jotauth.revocations.feed import RevocationAnnouncer, RevocationFeed
 from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.settings import Settings, StartupRefused
-from jotauth.store import AuditLog, KeyRepository, Store, open_store
-from jotauth.throttle import LoginThrottle, login_throttle_for
-from jotauth.users import PasswordHasher, UserService
+from jotauth.store import AuditLog, KeyRepository, Outbox, Store, open_store
+from jotauth.throttle import LoginThrottle, login_throttle_for, mail_throttle_for
+from jotauth.users import AccountTokens, PasswordHasher, UserService
 
 # Only for --dev without JOTAUTH_SECRET_KEY: a fixed, publicly known value, so a dev server
 # restarted on the same SQLite file can still open its keys. Never used otherwise.
@@ -95,6 +112,10 @@ class Services:
     oauth_clients: ClientRegistry
     # The OAuth 2.1 / OpenID Connect provider: it signs tokens, so only with signing.
     oauth: OAuthProvider | None
+    # The durable mail outbox and its delivery (None when no mail can go out: no SMTP URL
+    # outside --dev). The server's lifespan runs the delivery loop.
+    outbox: Outbox
+    mail: OutboxDelivery | None
 
     def require_signing(self) -> Signing:
         """The signing services; a programming error when opened without them."""
@@ -124,6 +145,7 @@ async def open_services(
     signing: bool = True,
     on_key_transition: Callable[[str], None] | None = None,
     counters: SignInCounters | None = None,
+    mail_outcomes: Callable[[DeliveryOutcome], None] | None = None,
 ) -> AsyncIterator[Services]:
     """Open the store (migrating it unless ``migrate=False``) and the services on it.
 
@@ -154,6 +176,7 @@ async def open_services(
             clock=clock,
             on_revoked=await _revocation_announcer(settings, exits, keep_for=refuse_for),
         )
+        outbox = Outbox(store, clock=clock)
         users = UserService(
             store,
             hasher,
@@ -161,7 +184,11 @@ async def open_services(
             audit=audit,
             min_password_length=settings.password_min_length,
             clock=clock,
+            account_tokens=AccountTokens(store, outbox, clock=clock),
         )
+        mail = _mail_delivery(settings, outbox, clock=clock, on_outcome=mail_outcomes)
+        mail_throttle = mail_throttle_for(settings)
+        exits.push_async_callback(mail_throttle.close)
         administration = Administration(users=users, sessions=sessions)
         signed = (
             None
@@ -183,7 +210,20 @@ async def open_services(
             signing=signed,
             accounts=None
             if signed is None
-            else _accounts(users, sessions, signed, administration, clock=clock, counters=counters),
+            else _accounts(
+                settings,
+                users,
+                sessions,
+                signed,
+                administration,
+                clock=clock,
+                counters=counters,
+                account_mail=None if mail is None else _account_mail(settings, users, outbox, mail),
+                mail_throttle=mail_throttle,
+                audit=audit,
+            ),
+            outbox=outbox,
+            mail=mail,
             revocations=RevocationFeed(
                 sessions.revoked_since,
                 keep_for=refuse_for,
@@ -226,6 +266,7 @@ def _revoked_keys_of(keys: SigningKeys) -> Callable[[], dict[str, float]]:
 
 
 def _accounts(
+    settings: Settings,
     users: UserService,
     sessions: SessionService,
     signing: Signing,
@@ -233,12 +274,99 @@ def _accounts(
     *,
     clock: Callable[[], float],
     counters: SignInCounters | None,
+    account_mail: AccountMail | None,
+    mail_throttle: LoginThrottle,
+    audit: AuditLog,
 ) -> Accounts:
+    sign_in = SignIn(
+        users=users,
+        sessions=sessions,
+        tokens=signing.tokens,
+        counters=counters,
+        require_verified_email=settings.require_verified_email,
+    )
+    quiet = QuietWork()
+    rate = MailRate(mail_throttle, audit)
     return Accounts(
-        sign_in=SignIn(users=users, sessions=sessions, tokens=signing.tokens, counters=counters),
+        sign_in=sign_in,
         sign_out=SignOut(sessions=sessions, clock=clock),
         own_account=OwnAccount(users=users, sessions=sessions, clock=clock),
         administration=administration,
+        registration=Registration(
+            sign_in=sign_in,
+            users=users,
+            mail=account_mail,
+            rate=rate,
+            audit=audit,
+            quiet_work=quiet,
+            quiet=settings.signup_enumeration_safe,
+            hold_session=settings.require_verified_email,
+        ),
+        recovery=None
+        if account_mail is None
+        else PasswordRecovery(
+            users=users,
+            sessions=sessions,
+            mail=account_mail,
+            rate=rate,
+            audit=audit,
+            quiet=quiet,
+        ),
+        verification=None
+        if account_mail is None
+        else EmailVerification(users=users, mail=account_mail, rate=rate, audit=audit, quiet=quiet),
+        quiet_work=quiet,
+    )
+
+
+def _mail_delivery(
+    settings: Settings,
+    outbox: Outbox,
+    *,
+    clock: Callable[[], float],
+    on_outcome: Callable[[DeliveryOutcome], None] | None,
+) -> OutboxDelivery | None:
+    """The outbox's delivery through SMTP or the dev mailbox; None when neither applies."""
+    transport: MailTransport | None = mail_transport_for(settings)
+    if transport is None:
+        return None
+    return OutboxDelivery(
+        outbox,
+        transport,
+        sender=settings.mail_from or DEFAULT_SENDER,
+        retry=RetryPolicy(
+            max_attempts=settings.mail_max_attempts, retry_delay=settings.mail_retry_delay
+        ),
+        clock=clock,
+        on_outcome=on_outcome,
+    )
+
+
+def account_links_base(settings: Settings) -> str:
+    """Where the links in account mails point (the hosted pages unless an app's own)."""
+    return (settings.account_links_url or settings.public_url or settings.issuer).rstrip("/")
+
+
+def _account_mail(
+    settings: Settings, users: UserService, outbox: Outbox, delivery: OutboxDelivery
+) -> AccountMail:
+    templates = MailTemplates(
+        MailBranding(
+            name=settings.brand_name,
+            accent_color=settings.brand_accent_color,
+            logo_url=settings.brand_logo_url,
+        ),
+        links_base=account_links_base(settings),
+    )
+    return AccountMail(
+        users=users,
+        outbox=outbox,
+        templates=templates,
+        lifetimes=LinkLifetimes(
+            password_reset=settings.password_reset_ttl,
+            email_verification=settings.email_verification_ttl,
+        ),
+        queued=delivery.wake,
     )
 
 

@@ -77,6 +77,11 @@ class ErrorCode(enum.StrEnum):
     INVALID_PASSWORD_HASH = "invalid_password_hash"
     INVALID_IMPORT_ROW = "invalid_import_row"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
+    ACCOUNT_LINK_INVALID = "account_link_invalid"
+    EMAIL_NOT_VERIFIED = "email_not_verified"
+    # --- mail -----------------------------------------------------------------------------
+    MAIL_ERROR = "mail_error"
+    MAIL_HEADER_INVALID = "mail_header_invalid"
     # --- sessions -------------------------------------------------------------------------
     SESSION_ERROR = "session_error"
     INVALID_REFRESH_TOKEN = "invalid_refresh_token"

@@ -142,6 +142,13 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ErrorCode.INVALID_PASSWORD_HASH: ProblemSpec(422, "Invalid password hash"),
         ErrorCode.INVALID_IMPORT_ROW: ProblemSpec(422, "Invalid import row"),
         ErrorCode.TOO_MANY_ATTEMPTS: ProblemSpec(429, "Too many attempts"),
+        # One answer for a link that is unknown, used, expired, for a disabled account or
+        # superseded: which of them it was would only help someone guessing.
+        ErrorCode.ACCOUNT_LINK_INVALID: ProblemSpec(400, "Link invalid or expired"),
+        # 403, not 401: the password was right; the address must be verified first.
+        ErrorCode.EMAIL_NOT_VERIFIED: ProblemSpec(403, "Email address not verified"),
+        ErrorCode.MAIL_ERROR: _internal("Mail error"),
+        ErrorCode.MAIL_HEADER_INVALID: ProblemSpec(422, "Invalid mail header"),
         # sessions: the refresh token no longer gets an access token.
         ErrorCode.SESSION_ERROR: _token("Session error"),
         ErrorCode.INVALID_REFRESH_TOKEN: _token("Invalid refresh token"),

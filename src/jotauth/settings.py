@@ -105,7 +105,35 @@ class Settings(BaseSettings):
         tuple[str, ...], NoDecode
     ] = ()  # login CSRF (Origin) and return_to allowlist
     signup_enabled: bool = False  # public POST /api/auth/signup
+    # Enumeration-safe sign-up: every sign-up answers 202 and a mail (a verification link to a
+    # new address, "you already have an account" to a registered one), never 409 (DESIGN §12).
+    signup_enumeration_safe: bool = False
+    # NIST SP 800-63B §5.1.1.2: at least 8 (the floor), no composition rules, a blocklist.
     password_min_length: int = Field(12, ge=8, le=256)  # characters (NIST SP 800-63B: 8+)
+
+    # --- mail: verification and password reset (DESIGN §12) --------------------------------
+    # smtp://host:port (plain; ?starttls=true upgrades with STARTTLS and refuses a server
+    # without it), smtps://host:port (implicit TLS, RFC 8314), user:password@ for AUTH.
+    # Without it, --dev mail goes to the dev mailbox page (/dev/mailbox), never to the log.
+    smtp_url: SecretStr | None = None
+    mail_from: str | None = None  # "Name <noreply@example.org>" or an address
+    smtp_timeout: float = Field(10.0, gt=0, le=120)  # seconds per SMTP delivery
+    # The outbox: a failed delivery is retried after mail_retry_delay x 2^(attempt-1) seconds
+    # (capped at an hour), at most mail_max_attempts times; then the mail is given up ("dead").
+    mail_max_attempts: int = Field(8, ge=1, le=100)
+    mail_retry_delay: float = Field(30.0, gt=0, le=3600)  # seconds before the first retry
+    mail_poll_interval: float = Field(1.0, gt=0, le=60)  # seconds between outbox passes
+    # Mails to one address and from one client address per mail_window (mail bombing).
+    mail_per_address: int = Field(3, ge=1)
+    mail_per_ip: int = Field(30, ge=1)  # mails asked for by one client address per window
+    mail_window: int = Field(3600, ge=1)  # seconds of the mail throttle's window
+    password_reset_ttl: int = Field(1800, ge=60, le=86400)  # seconds a reset link works
+    email_verification_ttl: int = Field(86400, ge=300, le=30 * 86400)  # seconds a link works
+    # Login refused (403 email_not_verified) until the address is verified.
+    require_verified_email: bool = False
+    # Where the links in mails point ({base}/reset?token=…, {base}/verify?token=…); by default
+    # the hosted pages of public_url (or issuer). An app with its own pages sets its URL.
+    account_links_url: str | None = None
 
     # --- branding of the hosted pages (login, consent, logout, errors) ----------------------
     brand_name: str = Field("jotauth", min_length=1, max_length=80)  # the pages' title
@@ -192,6 +220,25 @@ class Settings(BaseSettings):
                 "(e.g. example.com)"
             )
         return name
+
+    @field_validator("brand_name", "mail_from")
+    @classmethod
+    def _no_control_characters(cls, value: str | None) -> str | None:
+        # Both reach mail headers (From, Subject): CR/LF there would inject headers.
+        if value is not None and any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise ValueError("must not contain control characters (CR, LF, …)")
+        return value
+
+    @field_validator("account_links_url")
+    @classmethod
+    def _links_are_http(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or any(
+            ord(c) <= 0x20 or ord(c) >= 0x7F or c in "\\\"'<>" for c in value
+        ):
+            raise ValueError("account_links_url must be an http(s) URL")
+        return value.rstrip("/")
 
     @field_validator("brand_logo_url")
     @classmethod

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jotauth.accounts.account_mail import AccountMail, LinkLifetimes, MailRate
 from jotauth.accounts.administration import Administration
 from jotauth.accounts.counters import SignInCounters
-from jotauth.accounts.errors import InvalidCredentials, UserInactive
+from jotauth.accounts.errors import EmailNotVerified, InvalidCredentials, UserInactive
 from jotauth.accounts.own_account import OwnAccount
+from jotauth.accounts.quiet_work import QuietWork
+from jotauth.accounts.recovery import PasswordRecovery
+from jotauth.accounts.registration import Registration
 from jotauth.accounts.results import ClientInfo, OwnSessions, Profile, SignedIn
 from jotauth.accounts.sign_in import SignIn
 from jotauth.accounts.sign_out import SignOut
@@ -24,6 +28,7 @@ from jotauth.accounts.tokens import (
     IssuedAccessToken,
     OwnTokenVerifier,
 )
+from jotauth.accounts.verification import EmailVerification
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,20 +39,33 @@ class Accounts:
     sign_out: SignOut
     own_account: OwnAccount
     administration: Administration
+    registration: Registration
+    # None when no mail can go out (no SMTP outside --dev): those features answer 404.
+    recovery: PasswordRecovery | None = None
+    verification: EmailVerification | None = None
+    quiet_work: QuietWork | None = None
 
 
 __all__ = [
     "AccessTokenIssuer",
     "AccessTokenPolicy",
+    "AccountMail",
     "Accounts",
     "Administration",
     "ClientInfo",
+    "EmailNotVerified",
+    "EmailVerification",
     "InvalidCredentials",
     "IssuedAccessToken",
+    "LinkLifetimes",
+    "MailRate",
     "OwnAccount",
     "OwnSessions",
     "OwnTokenVerifier",
+    "PasswordRecovery",
     "Profile",
+    "QuietWork",
+    "Registration",
     "SignIn",
     "SignInCounters",
     "SignOut",

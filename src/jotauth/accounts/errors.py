@@ -31,3 +31,11 @@ class NotFirstParty(UserError):
     default_detail = (
         "This access token was issued to an OAuth client; sign in to manage the account."
     )
+
+
+class EmailNotVerified(UserError):
+    """``require_verified_email``: the password is right, but the address has not been
+    verified yet (403, after the password check, so it tells nothing to a guesser)."""
+
+    code = ErrorCode.EMAIL_NOT_VERIFIED
+    default_detail = "Confirm your email address first: follow the link in the mail we sent you."

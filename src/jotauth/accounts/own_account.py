@@ -53,6 +53,7 @@ class OwnAccount:
             name=user.name,
             roles=tuple(sorted(claims.roles)),
             scope=tuple(sorted(claims.scope)),
+            email_verified=user.email_verified,
         )
 
     async def sessions(self, *, user_id: str, current_session_id: str) -> OwnSessions:

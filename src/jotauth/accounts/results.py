@@ -50,6 +50,7 @@ class Profile:
     name: str
     roles: tuple[str, ...]
     scope: tuple[str, ...]
+    email_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jotauth.accounts.counters import SignInCounters
-from jotauth.accounts.errors import InvalidCredentials
+from jotauth.accounts.errors import EmailNotVerified, InvalidCredentials
 from jotauth.accounts.results import ClientInfo, SignedIn
 from jotauth.accounts.tokens import AccessTokenIssuer
 from jotauth.sessions import (
@@ -26,7 +26,9 @@ class SignIn:
         sessions: SessionService,
         tokens: AccessTokenIssuer,
         counters: SignInCounters | None = None,
+        require_verified_email: bool = False,
     ) -> None:
+        self._require_verified_email = require_verified_email
         self._users = users
         self._sessions = sessions
         self._tokens = tokens
@@ -43,7 +45,8 @@ class SignIn:
         """Check the password and start a session.
 
         Raises :class:`InvalidCredentials` alike for unknown user, wrong password and
-        disabled account, :class:`LoginThrottled`, and the store's ``StoreUnavailable``.
+        disabled account, :class:`EmailNotVerified` (``require_verified_email``),
+        :class:`LoginThrottled`, and the store's ``StoreUnavailable``.
         ``refresh_delivery`` records how the refresh token travels (cookie or body).
         """
         try:
@@ -57,6 +60,10 @@ class SignIn:
         if user is None:
             self._counters.login("invalid_credentials")
             raise InvalidCredentials()
+        if self._require_verified_email and not user.email_verified:
+            # Only after the password matched: a guesser learns nothing from it.
+            self._counters.login("email_not_verified")
+            raise EmailNotVerified()
         issued = await self._start_session(user, client, refresh_delivery)
         self._counters.login("success")
         return self._signed_in(user, issued)

@@ -226,6 +226,10 @@ class Grants:
                     auth_time=record.auth_time,
                     browser_session_id=record.browser_session_id,
                     nonce=nonce,
+                    # OIDC Core §5.4: the email scope asks for email and email_verified.
+                    email=user.email if "email" in record.scope else None,
+                    email_verified=user.email_verified,
+                    name=user.name if "profile" in record.scope else None,
                 ),
                 access_token=access.token,
                 alg=client.id_token_signed_response_alg,

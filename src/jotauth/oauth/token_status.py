@@ -84,8 +84,7 @@ class TokenStatus:
             raise InvalidToken("the session of this token has ended")
         info: dict[str, Any] = {"sub": user.id}
         if "email" in claims.scope:
-            # Addresses are not verified until issue 12 brings mail.
-            info.update(email=user.email, email_verified=False)
+            info.update(email=user.email, email_verified=user.email_verified)
         if "profile" in claims.scope:
             info["name"] = user.name
         return info

@@ -34,7 +34,17 @@ from jotauth.server.oauth_cors import OAuthCors
 from jotauth.server.pages import Branding, install_branding
 from jotauth.server.problems import install_problem_handlers
 from jotauth.server.redirects import ReturnToPolicy
-from jotauth.server.routes import auth_api, hosted, oauth, operations, revocations, well_known
+from jotauth.server.routes import (
+    account_pages,
+    accounts_api,
+    auth_api,
+    dev_mailbox,
+    hosted,
+    oauth,
+    operations,
+    revocations,
+    well_known,
+)
 from jotauth.server.security_headers import SecurityHeaders
 from jotauth.server.startup import check_settings, public_origin
 from jotauth.settings import Settings
@@ -68,6 +78,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 login=lambda outcome: metrics.logins.labels(outcome).inc(),
                 refresh=lambda outcome: metrics.refreshes.labels(outcome).inc(),
             ),
+            mail_outcomes=lambda outcome: metrics.mail_deliveries.labels(outcome).inc(),
         ) as services:
             context = await _serve(services, metrics=metrics, cookies=cookies, origins=origins)
             app.state.context = context
@@ -101,10 +112,22 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     flush_throttled_attempts(context.audit, stop), name="jotauth-throttled-flush"
                 ),
             ]
+            if services.mail is not None:
+                # The outbox is drained by every instance; each mail is claimed by one.
+                background.append(
+                    asyncio.create_task(
+                        services.mail.run(stop, interval=settings.mail_poll_interval),
+                        name="jotauth-mail-delivery",
+                    )
+                )
+                _log.info("mail goes to %s", services.mail.transport.description)
             try:
                 _log.info("auth server ready", extra={"issuer": settings.issuer})
                 yield
             finally:
+                quiet_work = context.accounts.quiet_work
+                if quiet_work is not None:
+                    await quiet_work.idle()  # a reset asked for just before shutdown is queued
                 stop.set()
                 await asyncio.gather(*background)
 
@@ -121,9 +144,12 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         app, on_problem=lambda problem: metrics.failures.labels(problem.code).inc()
     )
     app.include_router(auth_api.router)
+    app.include_router(accounts_api.router)
     app.include_router(well_known.router)
     app.include_router(revocations.router)
     app.include_router(hosted.router)
+    app.include_router(account_pages.router)
+    app.include_router(dev_mailbox.router)
     app.include_router(operations.router)
     app.include_router(oauth.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
@@ -195,4 +221,6 @@ async def _serve(
         public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
         throttle=services.throttle,
         oauth=services.require_oauth(),
+        outbox=services.outbox,
+        mail=services.mail,
     )

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from jotauth.accounts import AccessTokenIssuer, Accounts, OwnTokenVerifier
 from jotauth.keys import SigningKeys
+from jotauth.mail import DevMailbox, OutboxDelivery
 from jotauth.oauth import OAuthProvider
 from jotauth.revocations.feed import RevocationFeed
 from jotauth.server.cookies import CookiePolicy
@@ -20,7 +21,7 @@ from jotauth.server.metrics import ServerMetrics
 from jotauth.server.redirects import ReturnToPolicy
 from jotauth.sessions import SessionService
 from jotauth.settings import Settings
-from jotauth.store import AuditLog, Store
+from jotauth.store import AuditLog, Outbox, Store
 from jotauth.throttle import LoginThrottle
 from jotauth.users import UserService
 
@@ -50,6 +51,14 @@ class ServerContext:
     public_base_url: str
     throttle: LoginThrottle  # readiness: login needs it as much as the store
     oauth: OAuthProvider
+    outbox: Outbox
+    mail: OutboxDelivery | None  # None: no mail can go out (those features answer 404)
+
+    @property
+    def dev_mailbox(self) -> DevMailbox | None:
+        """The dev mailbox when mail goes there (--dev without SMTP)."""
+        transport = self.mail.transport if self.mail is not None else None
+        return transport if isinstance(transport, DevMailbox) else None
 
 
 def get_context(request: Request) -> ServerContext:

@@ -59,6 +59,19 @@ class ServerMetrics:
             registry=self.registry,
         )
 
+        self.mail_deliveries = Counter(
+            "jotauth_mail_deliveries_total",
+            "Outbox delivery attempts by outcome (sent, retry, dead).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.mail_outbox = Gauge(
+            "jotauth_mail_outbox",
+            "Mails in the durable outbox by state (pending, sending, sent, dead), at scrape.",
+            ["state"],
+            registry=self.registry,
+        )
+
     def watch_hash_queue(self, depth: Callable[[], int]) -> None:
         """Read the hash queue's depth at every scrape (no bookkeeping on the login path)."""
         self.hash_queue_depth.set_function(depth)

@@ -104,6 +104,38 @@ class PasswordChangeRequest(_Request):
     new_password: Password
 
 
+class ForgotPasswordRequest(_Request):
+    """``POST /api/auth/password/forgot``."""
+
+    email: Email
+
+
+class ResetPasswordRequest(_Request):
+    """``POST /api/auth/password/reset``: the token of the mailed link and the new password."""
+
+    token: OpaqueToken
+    password: Password
+
+
+class VerifyEmailRequest(_Request):
+    """``POST /api/auth/email/verify``: the token of the mailed link."""
+
+    token: OpaqueToken
+
+
+class SendVerificationRequest(_Request):
+    """``POST /api/auth/email/verify/send``: signed in, no body; else the address."""
+
+    email: Email | None = None
+
+
+class EmailChangeRequest(_Request):
+    """``POST /api/auth/email/change``: the new address, and the password again."""
+
+    email: Email
+    password: Password
+
+
 class TokenResponse(BaseModel):
     """An access token in body delivery (RFC 6749 §5.1 field names)."""
 
@@ -121,6 +153,7 @@ class MeResponse(BaseModel):
 
     id: str
     email: str
+    email_verified: bool
     name: str | None
     roles: list[str]
     scope: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 
+from jotauth.mail import MailHeaderRefused, SmtpConfig, check_address, check_header_value
 from jotauth.server.cookies import CookieConfigError, CookiePolicy
 from jotauth.server.redirects import HttpUrl, parse_http_url
 from jotauth.settings import Settings, StartupRefused
@@ -91,6 +92,7 @@ def check_settings(settings: Settings) -> CookiePolicy:
             "configure an https issuer/public URL, bind 127.0.0.1, use --dev for local "
             "development, or set JOTAUTH_ALLOW_INSECURE_COOKIES=true if TLS ends in front of it"
         )
+    _check_mail_settings(settings)
     try:
         policy = CookiePolicy.from_settings(settings)
     except CookieConfigError as error:
@@ -101,3 +103,27 @@ def check_settings(settings: Settings) -> CookiePolicy:
             "Make sure TLS terminates in front of it."
         )
     return policy
+
+
+def _check_mail_settings(settings: Settings) -> None:
+    """Mail settings that cannot work are refused now, not at the first reset."""
+    if settings.smtp_url is not None:
+        try:
+            SmtpConfig.from_url(settings.smtp_url.get_secret_value())
+        except ValueError as error:
+            raise StartupRefused(f"JOTAUTH_SMTP_URL: {error}") from error
+        if settings.mail_from is None and not settings.dev:
+            raise StartupRefused("JOTAUTH_MAIL_FROM is required with JOTAUTH_SMTP_URL")
+    if settings.mail_from is not None:
+        try:
+            sender = check_header_value(settings.mail_from, "sender")
+            address = sender.rpartition("<")[2].rstrip(">").strip()
+            check_address(address)
+        except MailHeaderRefused as error:
+            raise StartupRefused(f"JOTAUTH_MAIL_FROM: {error.detail}") from error
+    mail_possible = settings.smtp_url is not None or settings.dev
+    for needs_mail in ("require_verified_email", "signup_enumeration_safe"):
+        if getattr(settings, needs_mail) and not mail_possible:
+            raise StartupRefused(f"{needs_mail} needs mail: set JOTAUTH_SMTP_URL")
+    if settings.smtp_url is None and not settings.dev:
+        _log.warning("no JOTAUTH_SMTP_URL: password reset and email verification are disabled")

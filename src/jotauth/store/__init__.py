@@ -21,18 +21,24 @@ from jotauth.store.errors import (
     UnsupportedDatabase,
 )
 from jotauth.store.keys import KEY_STATES, KeyRepository, KeyState, StoredKey
+from jotauth.store.outbox import OUTBOX_STATES, Outbox, OutboxState, OutgoingMail, QueuedMail
 from jotauth.store.sealing import Sealer
 from jotauth.store.throttled_attempts import ThrottledCount
 
 __all__ = [
     "AUDIT_EVENTS",
     "KEY_STATES",
+    "OUTBOX_STATES",
     "AuditEvent",
     "AuditEventName",
     "AuditLog",
     "KeyNotFound",
     "KeyRepository",
     "KeyState",
+    "Outbox",
+    "OutboxState",
+    "OutgoingMail",
+    "QueuedMail",
     "SealBroken",
     "Sealer",
     "Store",

@@ -30,6 +30,13 @@ AuditEventName = Literal[
     "logout_all",
     "password_changed",
     "password_change_failed",
+    "password_reset_requested",
+    "password_reset",
+    "email_verification_sent",
+    "email_verified",
+    "email_change_requested",
+    "email_changed",
+    "mail_throttled",
     "session_revoked",
     "user_created",
     "user_imported",
@@ -41,7 +48,9 @@ AuditEventName = Literal[
 ]
 AUDIT_EVENTS: frozenset[str] = frozenset(get_args(AuditEventName))
 # The events an attempt refused by the login throttle is counted under.
-ThrottledEventName = Literal["login_failed", "signup_failed", "password_change_failed"]
+ThrottledEventName = Literal[
+    "login_failed", "signup_failed", "password_change_failed", "mail_throttled"
+]
 
 # Rows deleted per purge transaction: a SQLite purge must not hold the write lock for long.
 PURGE_BATCH = 5000

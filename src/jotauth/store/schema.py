@@ -20,6 +20,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    false,
     text,
 )
 
@@ -45,6 +47,8 @@ users = Table(
     Column("disabled", Boolean, nullable=False),
     Column("created_at", Double, nullable=False),
     Column("updated_at", Double, nullable=False),
+    # Proved by following a link mailed to the address (0006).
+    Column("email_verified", Boolean, nullable=False, server_default=false()),
 )
 
 sessions = Table(
@@ -223,4 +227,48 @@ oauth_grants = Table(
     Column("auth_time", Double, nullable=False),
     Column("browser_session_id", String(32), nullable=False),
     Index("ix_oauth_grants_client_id", "client_id"),
+)
+
+# --- accounts: verification, recovery, mail (DESIGN §12, migration 0006) -------------------
+
+# Single-use links mailed to a user (password reset, address verification). Only the SHA-256
+# of the token is stored: tokens are 256-bit random values, so a fast hash loses nothing
+# against guessing, and a copy of the database opens no account. ``email`` is the address
+# the link was sent to (a verification of a new address changes the account's address).
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Column("used_at", Double, nullable=True),
+    CheckConstraint("purpose IN ('password_reset', 'verify_email')", name="purpose"),
+    Index("ix_account_tokens_user_id", "user_id"),
+)
+
+# The durable outbox: a mail is written here in the transaction that decides to send it and
+# delivered by a background task; a crash or an SMTP outage loses nothing. ``sending`` rows
+# are leased (``lease_until``) so one instance delivers each; the bodies of sent mails are
+# cleared (they hold single-use links).
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("recipient", String(320), nullable=False),
+    Column("recipient_name", String(200), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("text_body", Text, nullable=False),
+    Column("html_body", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("next_attempt_at", Double, nullable=False),
+    Column("lease_until", Double, nullable=True),
+    Column("sent_at", Double, nullable=True),
+    Column("last_error", String(200), nullable=True),
+    CheckConstraint("state IN ('pending', 'sending', 'sent', 'dead')", name="state"),
+    Index("ix_mail_outbox_state", "state", "next_attempt_at"),
 )

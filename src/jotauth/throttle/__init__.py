@@ -18,6 +18,25 @@ def login_throttle_for(settings: Settings) -> LoginThrottle:
     return InMemoryLoginThrottle(settings)
 
 
+def mail_throttle_for(settings: Settings) -> LoginThrottle:
+    """The throttle of account mails (reset, verification, sign-up notices): at most
+    ``mail_per_address`` mails to one address and ``mail_per_ip`` asked for by one client
+    address per ``mail_window`` seconds (mail bombing), counted alike whether the address has
+    an account or not, so the limit tells nothing either."""
+    limits = settings.model_copy(
+        update={
+            "login_window": settings.mail_window,
+            "login_attempts_per_account": settings.mail_per_address,
+            "login_attempts_per_ip": settings.mail_per_ip,
+        }
+    )
+    if settings.redis_url:
+        from jotauth.throttle.redis_backend import RedisLoginThrottle
+
+        return RedisLoginThrottle(limits, prefix="jotauth:mail-throttle:")
+    return InMemoryLoginThrottle(limits)
+
+
 __all__ = [
     "InMemoryLoginThrottle",
     "LoginThrottle",
@@ -25,4 +44,5 @@ __all__ = [
     "account_key",
     "ip_key",
     "login_throttle_for",
+    "mail_throttle_for",
 ]

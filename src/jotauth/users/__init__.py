@@ -5,6 +5,12 @@ throttle=login_throttle_for(settings), audit=audit, min_password_length=8)``. Se
 this layer's: the use cases that end them live in :mod:`jotauth.accounts`.
 """
 
+from jotauth.users.account_tokens import (
+    AccountToken,
+    AccountTokens,
+    InvalidAccountLink,
+    TokenPurpose,
+)
 from jotauth.users.email import normalise_email
 from jotauth.users.errors import (
     HashQueueFull,
@@ -23,18 +29,23 @@ from jotauth.users.passwords import (
     MAX_PASSWORD_CHARS,
     PasswordHasher,
     check_password_policy,
+    common_passwords,
     prepare_password,
 )
 from jotauth.users.service import UserService
 
 __all__ = [
     "MAX_PASSWORD_CHARS",
+    "AccountToken",
+    "AccountTokens",
     "HashQueueFull",
+    "InvalidAccountLink",
     "InvalidEmail",
     "InvalidProfile",
     "LoginThrottled",
     "PasswordHasher",
     "PasswordTooLong",
+    "TokenPurpose",
     "User",
     "UserError",
     "UserExists",
@@ -43,6 +54,7 @@ __all__ = [
     "WeakPassword",
     "WrongPassword",
     "check_password_policy",
+    "common_passwords",
     "normalise_email",
     "prepare_password",
 ]

@@ -16,3 +16,4 @@ class User:
     scope: tuple[str, ...]
     disabled: bool
     created_at: float
+    email_verified: bool = False  # the user followed a link mailed to ``email``

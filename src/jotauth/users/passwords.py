@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import importlib.resources
 import logging
 import os
 import secrets
 import sys
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
@@ -56,11 +58,36 @@ def prepare_password(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
-def check_password_policy(password: str, *, min_length: int, email: str = "") -> str:
-    """Validate a *new* password (signup, change); returns it prepared for hashing.
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The 10,000 most common passwords, casefolded (``users/data/common_passwords.txt``;
+    source and licence in ``COMMON_PASSWORDS_NOTICE.txt`` beside it). Read once: it is
+    constant package data, not state."""
+    text = (
+        importlib.resources.files("jotauth.users")
+        .joinpath("data/common_passwords.txt")
+        .read_text(encoding="utf-8")
+    )
+    return frozenset(line.casefold() for line in text.splitlines() if line)
 
-    NIST SP 800-63B §5.1.1.2: a minimum length and a screen of obvious choices, no composition
-    rules. Raises :class:`PasswordTooLong` or :class:`WeakPassword`.
+
+# Words that make a password guessable for *this* service whatever the user: NIST SP 800-63B
+# §5.1.1.2 names "context-specific words, such as the name of the service".
+_SERVICE_WORDS = ("password", "jotauth")
+# Context words shorter than this are too common inside passphrases to refuse.
+_MIN_CONTEXT_WORD = 4
+
+
+def check_password_policy(
+    password: str, *, min_length: int, email: str = "", context: Iterable[str] = ()
+) -> str:
+    """Validate a *new* password (signup, change, reset); returns it prepared for hashing.
+
+    NIST SP 800-63B §5.1.1.2: a minimum length, no composition rules, and a screen against
+    "passwords obtained from previous breach corpuses" (the 10,000 most common, see
+    :func:`common_passwords`), repetitive or sequential characters, and context words (the
+    email address and its local part, the user's name, the service's name). Raises
+    :class:`PasswordTooLong` or :class:`WeakPassword`.
     """
     prepared = prepare_password(password)
     if len(prepared) < min_length:
@@ -72,9 +99,19 @@ def check_password_policy(password: str, *, min_length: int, email: str = "") ->
     if len(set(prepared)) < 3:
         raise WeakPassword("the password repeats too few different characters")
     lowered = prepared.casefold()
+    if lowered in common_passwords() or lowered.replace(" ", "") in common_passwords():
+        raise WeakPassword("this password is one of the most common ones; choose another")
     local_part = email.partition("@")[0].casefold()
-    if lowered == email.casefold() or (len(local_part) >= 4 and local_part in lowered):
+    if lowered == email.casefold() or (
+        len(local_part) >= _MIN_CONTEXT_WORD and local_part in lowered
+    ):
         raise WeakPassword("the password must not contain the email address")
+    words = [*_SERVICE_WORDS, *(word.casefold() for word in context)]
+    for word in words:
+        # A password that is a context word with a few characters around it is refused; a
+        # long passphrase that merely contains one is not (no composition rules).
+        if len(word) >= _MIN_CONTEXT_WORD and word in lowered and len(lowered) - len(word) < 6:
+            raise WeakPassword("the password is too close to your name or this service's name")
     return prepared
 
 

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, bindparam, exc, insert, select, update
 from sqlalchemy.engine import RowMapping
 
-from jotauth.store import AuditLog, Store
+from jotauth.store import AuditLog, OutgoingMail, Store
 from jotauth.store.schema import users
 from jotauth.throttle import LoginThrottle
+from jotauth.users.account_tokens import AccountTokens, InvalidAccountLink, TokenPurpose
 from jotauth.users.email import normalise_email
 from jotauth.users.errors import (
     HashQueueFull,
@@ -52,7 +53,9 @@ class UserService:
         audit: AuditLog,
         min_password_length: int,
         clock: Callable[[], float] = time.time,
+        account_tokens: AccountTokens | None = None,
     ) -> None:
+        self._account_tokens = account_tokens
         self._store = store
         self._hasher = hasher
         self._min_length = min_password_length
@@ -67,10 +70,14 @@ class UserService:
         name: str = "",
         roles: Iterable[str] = (),
         scope: Iterable[str] = (),
+        *,
+        email_verified: bool = False,
     ) -> User:
         """Create an account; raises InvalidEmail, WeakPassword, PasswordTooLong, UserExists."""
         address = normalise_email(email)
-        prepared = check_password_policy(password, min_length=self._min_length, email=address)
+        prepared = check_password_policy(
+            password, min_length=self._min_length, email=address, context=(name,)
+        )
         user = User(
             id=uuid.uuid4().hex,
             email=address,
@@ -79,6 +86,7 @@ class UserService:
             scope=_clean_tokens(scope, "scope"),
             disabled=False,
             created_at=self._clock(),
+            email_verified=email_verified,
         )
         password_hash = await self._hasher.hash(prepared)
         try:
@@ -92,6 +100,7 @@ class UserService:
                         roles=list(user.roles),
                         scope=list(user.scope),
                         disabled=False,
+                        email_verified=email_verified,
                         created_at=user.created_at,
                         updated_at=user.created_at,
                     )
@@ -100,6 +109,13 @@ class UserService:
         except exc.IntegrityError as error:
             raise UserExists() from error
         return user
+
+    def check_new_account(self, email: str, password: str, name: str = "") -> None:
+        """The checks of :meth:`create_user` that need no store: the address's shape, the
+        password policy, the name. Raises what ``create_user`` raises for them."""
+        address = normalise_email(email)
+        _clean_name(name)
+        check_password_policy(password, min_length=self._min_length, email=address, context=(name,))
 
     async def sign_up(
         self, email: str, password: str, name: str = "", *, ip: str | None = None
@@ -114,7 +130,7 @@ class UserService:
         :class:`UserExists` (audited ``signup_failed``) and :meth:`create_user`'s errors.
         """
         address = normalise_email(email)
-        check_password_policy(password, min_length=self._min_length, email=address)
+        check_password_policy(password, min_length=self._min_length, email=address, context=(name,))
         retry_after = await self._throttle.acquire(account=address, ip=ip)
         if retry_after:
             self._audit.record_throttled("signup_failed", ip=ip)
@@ -219,32 +235,14 @@ class UserService:
         :class:`WrongPassword`, :class:`LoginThrottled`, :class:`WeakPassword`,
         :class:`PasswordTooLong`, :class:`UserNotFound`. Audits ``password_change_failed``.
         """
-        prepared_current = prepare_password(current)
+        prepare_password(current)
         user = await self.get_user(user_id)
         if user is None:
             raise UserNotFound()
-        prepared_new = check_password_policy(new, min_length=self._min_length, email=user.email)
-        # The current-password check is a password oracle like login (a stolen access token
-        # must not allow unlimited guesses): it shares login's per-account and per-address
-        # counters (OWASP Authentication Cheat Sheet, "Protect against automated attacks").
-        retry_after = await self._throttle.acquire(account=user.email, ip=ip)
-        if retry_after:
-            self._audit.record_throttled("password_change_failed", ip=ip, user_id=user_id)
-            raise LoginThrottled(retry_after)
-        async with self._store.read() as conn:
-            old_hash = (
-                await conn.execute(select(users.c.password_hash).where(users.c.id == user_id))
-            ).scalar_one()
-        if not await self._hasher.verify(old_hash, prepared_current, as_typed=current):
-            await self._audit.record(
-                "password_change_failed",
-                user_id=user_id,
-                session_id=current_session_id,
-                ip=ip,
-                detail={"reason": "wrong_password"},
-            )
-            raise WrongPassword()
-        await self._throttle.succeeded(account=user.email, ip=ip)
+        prepared_new = check_password_policy(
+            new, min_length=self._min_length, email=user.email, context=(user.name,)
+        )
+        await self.check_current_password(user, current, session_id=current_session_id, ip=ip)
         new_hash = await self._hasher.hash(prepared_new)
         async with self._store.transaction() as conn:
             await conn.execute(
@@ -281,6 +279,126 @@ class UserService:
         report.created = created
         report.existing = sorted([*report.existing, *raced], key=lambda row: row.line)
         return report
+
+    async def check_current_password(
+        self, user: User, password: str, *, session_id: str | None, ip: str | None
+    ) -> None:
+        """Check a signed-in user's password again (password or address change).
+
+        The check is a password oracle like login (a stolen access token must not allow
+        unlimited guesses): it shares login's per-account and per-address counters (OWASP
+        Authentication Cheat Sheet, "Protect against automated attacks"). Raises
+        :class:`WrongPassword` (audited ``password_change_failed``), :class:`LoginThrottled`.
+        """
+        prepared = prepare_password(password)
+        retry_after = await self._throttle.acquire(account=user.email, ip=ip)
+        if retry_after:
+            self._audit.record_throttled("password_change_failed", ip=ip, user_id=user.id)
+            raise LoginThrottled(retry_after)
+        async with self._store.read() as conn:
+            stored = (
+                await conn.execute(select(users.c.password_hash).where(users.c.id == user.id))
+            ).scalar_one()
+        if not await self._hasher.verify(stored, prepared, as_typed=password):
+            await self._audit.record(
+                "password_change_failed",
+                user_id=user.id,
+                session_id=session_id,
+                ip=ip,
+                detail={"reason": "wrong_password"},
+            )
+            raise WrongPassword()
+        await self._throttle.succeeded(account=user.email, ip=ip)
+
+    async def reset_password(self, token: str, new_password: str, *, ip: str | None) -> User:
+        """Set a new password with a reset link's token (single use); the address it was
+        mailed to is verified by the same act.
+
+        Every check comes before any change: an invalid link or a weak password leaves the
+        token usable and the account as it was. Ending the sessions is the caller's part
+        (:class:`jotauth.accounts.PasswordRecovery`). Raises :class:`InvalidAccountLink`
+        (also for a disabled account), :class:`WeakPassword`, :class:`PasswordTooLong`.
+        """
+        tokens = self._tokens()
+        record = await tokens.peek(token, "password_reset")
+        user = await self.get_user(record.user_id)
+        if user is None or user.disabled:
+            raise InvalidAccountLink()
+        prepared = check_password_policy(
+            new_password, min_length=self._min_length, email=user.email, context=(user.name,)
+        )
+        new_hash = await self._hasher.hash(prepared)
+        async with self._store.transaction() as conn:
+            redeemed = await tokens.redeem_in(conn, token, "password_reset")
+            values: dict[str, Any] = {"password_hash": new_hash, "updated_at": self._clock()}
+            if redeemed.email == user.email:
+                values["email_verified"] = True  # the link reached this address
+            await conn.execute(update(users).where(users.c.id == user.id).values(**values))
+            await self._audit.record_in(conn, "password_reset", user_id=user.id, ip=ip)
+        return user
+
+    async def verify_email(self, token: str, *, ip: str | None) -> tuple[User, str]:
+        """Mark the address a verification link was mailed to as verified; when it is not
+        the account's current address (an address change), it becomes the account's
+        address. Returns the user as now stored and the address before.
+
+        Raises :class:`InvalidAccountLink` (also for a disabled account) and
+        :class:`UserExists` when another account took the new address meanwhile.
+        """
+        tokens = self._tokens()
+        record = await tokens.peek(token, "verify_email")
+        user = await self.get_user(record.user_id)
+        if user is None or user.disabled:
+            raise InvalidAccountLink()
+        try:
+            async with self._store.transaction() as conn:
+                redeemed = await tokens.redeem_in(conn, token, "verify_email")
+                changed = redeemed.email != user.email
+                await conn.execute(
+                    update(users)
+                    .where(users.c.id == user.id)
+                    .values(email=redeemed.email, email_verified=True, updated_at=self._clock())
+                )
+                await self._audit.record_in(
+                    conn,
+                    "email_changed" if changed else "email_verified",
+                    user_id=user.id,
+                    ip=ip,
+                )
+        except exc.IntegrityError as error:
+            raise UserExists() from error
+        verified = await self.get_user(user.id)
+        if verified is None:
+            raise InvalidAccountLink()
+        return verified, user.email
+
+    async def issue_account_link(
+        self,
+        user: User,
+        *,
+        email: str,
+        purpose: TokenPurpose,
+        ttl: float,
+        mail: Callable[[str], OutgoingMail],
+    ) -> None:
+        """Mail ``user`` a single-use link for ``purpose`` at ``email`` (the token and the
+        mail are written together; see :class:`AccountTokens`)."""
+        await self._tokens().issue(
+            user_id=user.id, email=email, purpose=purpose, ttl=ttl, mail=mail
+        )
+
+    async def check_account_link(self, token: str, purpose: TokenPurpose) -> None:
+        """Raise :class:`InvalidAccountLink` unless ``token`` is a live link of ``purpose``
+        for an active account (the page a link opens says so before any typing)."""
+        record = await self._tokens().peek(token, purpose)
+        user = await self.get_user(record.user_id)
+        if user is None or user.disabled:
+            raise InvalidAccountLink()
+
+    def _tokens(self) -> AccountTokens:
+        if self._account_tokens is None:
+            raise RuntimeError("this UserService was built without account tokens")
+        return self._account_tokens
 
     async def _row_by_email(self, address: str) -> RowMapping | None:
         async with self._store.read() as conn:
@@ -349,4 +467,5 @@ def _user_from_row(row: RowMapping) -> User:
         scope=tuple(row["scope"]),
         disabled=bool(row["disabled"]),
         created_at=row["created_at"],
+        email_verified=bool(row["email_verified"]),
     )

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[3] / "src" / "jotauth"
 # Layer -> the jotauth layers it may import. Lower layers first; each set is built from the
 # layers below it, so the table reads as the diagram in docs/INTERNALS.md.
 _STORAGE = frozenset({"errors", "settings", "jose", "keys", "verify", "store", "throttle"})
-_ACCOUNTS = _STORAGE | {"users", "sessions"}
+_ACCOUNTS = _STORAGE | {"users", "sessions", "mail"}
 _COMPOSITION = _ACCOUNTS | {"accounts", "oauth", "revocations"}
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
@@ -34,6 +34,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "throttle": frozenset({"errors", "settings", "store"}),
     "users": frozenset({"errors", "settings", "store", "throttle"}),
     "sessions": frozenset({"errors", "settings", "store"}),
+    # Account mails: templates, the outbox's delivery, SMTP (the outbox table is the store's).
+    "mail": frozenset({"errors", "settings", "store"}),
     "accounts": _ACCOUNTS,
     "oauth": _ACCOUNTS | {"accounts"},
     "composition": _COMPOSITION,
@@ -46,10 +48,14 @@ ALLOWED["cli"] = EVERYTHING
 ALLOWED["(root)"] = frozenset({"errors", "jose", "verify", "guard"})
 
 WEB_FRAMEWORKS = ("starlette", "fastapi", "flask", "uvicorn", "jinja2")
-# Layers that know nothing of HTTP frameworks (the guard and the server adapt them).
-FRAMEWORK_FREE = tuple(sorted(_COMPOSITION | {"composition", "problems", "http", "csrf"}))
+# Layers that know nothing of HTTP frameworks (the guard and the server adapt them). The mail
+# layer renders its templates with Jinja2 (a template engine there, no web framework); it is
+# checked to import nothing else of the list below.
+FRAMEWORK_FREE = tuple(
+    sorted((_COMPOSITION | {"composition", "problems", "http", "csrf"}) - {"mail"})
+)
 # Only the storage side talks SQL.
-SQL_FREE = tuple(sorted(ALLOWED["guard"] | {"guard", "keys", "accounts"}))
+SQL_FREE = tuple(sorted(ALLOWED["guard"] | {"guard", "keys", "accounts", "mail"}))
 
 
 def _modules() -> Iterator[tuple[str, str, Path]]:
@@ -141,3 +147,19 @@ def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     names = list(_imports("jotauth.users.bad", fake))
     assert names == ["jotauth.sessions", "jotauth.accounts"]
     assert {_target_layer(n) for n in names} - ALLOWED["users"] == {"sessions", "accounts"}
+
+
+@pytest.mark.parametrize(
+    ("layer", "module", "path"),
+    [m for m in MODULES if m[0] == "mail"],
+    ids=[m[1] for m in MODULES if m[0] == "mail"],
+)
+def test_the_mail_layer_uses_jinja2_and_no_web_framework(
+    layer: str, module: str, path: Path
+) -> None:
+    frameworks = sorted(
+        name
+        for name in _imports(module, path)
+        if name.split(".")[0] in WEB_FRAMEWORKS and name.split(".")[0] != "jinja2"
+    )
+    assert not frameworks, f"{module} ({layer}) imports {frameworks}"

@@ -225,11 +225,12 @@ async def logout(request: Request, context: Context) -> Response:
 
 @router.get("/me", summary="The logged-in user", response_model=MeResponse, responses=_AUTH_ERRORS)
 async def me(caller: AuthenticatedCaller, context: Context) -> MeResponse:
-    """``{id, email, name, roles, scope}`` of the access token's user."""
+    """``{id, email, email_verified, name, roles, scope}`` of the access token's user."""
     profile = await context.accounts.own_account.profile(caller.claims)
     return MeResponse(
         id=profile.id,
         email=profile.email,
+        email_verified=profile.email_verified,
         name=profile.name or None,
         roles=list(profile.roles),
         scope=" ".join(profile.scope),
@@ -313,6 +314,7 @@ async def logout_all(
     response_model=None,
     responses={
         **_TOKEN_RESPONSES,
+        202: {"description": "Check your mail (enumeration-safe sign-up, or verification first)"},
         403: _PROBLEM,
         404: _PROBLEM,
         409: _PROBLEM,
@@ -321,22 +323,27 @@ async def logout_all(
     },
 )
 async def signup(request: Request, body: SignupRequest, context: Context) -> Response:
-    """Create a user and log them in, delivering tokens like ``/login``.
+    """Create a user and log them in, delivering tokens like ``/login``; a verification
+    mail goes to the address.
 
-    Throttled like login (429). A taken address is a 409 ``user_exists``: a sign-up form
-    necessarily tells whether an address is registered, so the throttle is what bounds it.
+    Throttled like login (429). A taken address is a 409 ``user_exists`` unless
+    ``signup_enumeration_safe`` is set: then every sign-up answers 202 and the outcome goes
+    by mail. With ``require_verified_email`` it answers 202 too (no session before the
+    address is verified).
     """
     if not context.settings.signup_enabled:
         raise FeatureDisabled("Sign-up is not enabled on this server.")
     context.origins.check_login_request(request)
     native = body.client == "native"
-    signed_in = await context.accounts.sign_in.sign_up(
+    signed_in = await context.accounts.registration.sign_up(
         email=body.email,
         password=body.password,
         name=body.name or "",
         client=client_of(request),
         refresh_delivery="body" if native else "cookie",
     )
+    if signed_in is None:
+        return Response(status_code=202)
     return context.delivery.deliver(signed_in, delivery=body.delivery, native=native)
 
 

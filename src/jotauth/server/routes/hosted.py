@@ -93,6 +93,8 @@ async def _login_form(
             "email": email,
             "error": problem.detail if problem else None,
             "signed_in_as": signed_in_as,
+            "forgot_url": "/forgot" if context.accounts.recovery is not None else None,
+            "signup_url": "/signup" if context.settings.signup_enabled else None,
         },
         status=problem.status if problem else 200,
         headers=problem.response_headers() if problem else None,

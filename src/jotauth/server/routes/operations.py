@@ -46,7 +46,7 @@ async def readyz(context: Context) -> Response:
     response_class=Response,
     responses={401: {}, 404: {}},
 )
-def metrics(request: Request, context: Context) -> Response:
+async def metrics(request: Request, context: Context) -> Response:
     """Prometheus text exposition of this app's registry.
 
     Only with ``Authorization: Bearer <metrics_token>`` (401 otherwise). Without a configured
@@ -68,4 +68,10 @@ def metrics(request: Request, context: Context) -> Response:
         presented = request.headers.get("authorization", "").encode("utf-8", "replace")
         if not hmac.compare_digest(presented, expected):
             raise NotAuthenticated("/metrics needs the metrics bearer token.")
+    try:
+        # The outbox is shared by every instance: its counts are read at scrape time.
+        for state, count in (await context.outbox.counts()).items():
+            context.metrics.mail_outbox.labels(state).set(count)
+    except StoreUnavailable:
+        pass  # the other series still tell the story; readiness reports the store
     return Response(context.metrics.render(), media_type=CONTENT_TYPE_LATEST)
