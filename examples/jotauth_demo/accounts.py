@@ -49,4 +49,5 @@ async def ensure_demo_accounts(settings: Settings, accounts: Sequence[DemoAccoun
                     name=account.name,
                     roles=account.roles,
                     scope=account.scope,
+                    email_verified=True,  # made by the operator: no mail to confirm
                 )

@@ -16,6 +16,13 @@ AUTH_SERVER_PREFIXES = (
     "/login",
     "/logout",
     "/oauth2/",
+    # The hosted account pages (the demo's own live under /account/ in the SPA) and the dev
+    # mailbox, where mail goes without JOTAUTH_SMTP_URL.
+    "/signup",
+    "/forgot",
+    "/reset",
+    "/verify",
+    "/dev/",
     "/static/",
     "/healthz",
     "/readyz",

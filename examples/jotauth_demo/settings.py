@@ -29,6 +29,9 @@ def demo_settings(*, data_dir: Path, host: str, port: int, **overrides: Any) -> 
         "secret_key": _demo_secret_key(data_dir),
         "host": host,
         "port": port,
+        # Public sign-up, and the mails' links open the SPA's account pages (/account/…).
+        "signup_enabled": True,
+        "account_links_url": f"{origin}/account",
     }
     values.update(overrides)
     return Settings(**values)

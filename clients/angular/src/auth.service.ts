@@ -1,10 +1,13 @@
 import { computed, DestroyRef, inject, type Signal, signal } from '@angular/core';
 import {
+  type AccountApi,
   type AuthClient,
   type AuthUser,
+  createAccountApi,
   type Credentials,
   type Delivery,
   hasRole,
+  type SignUpDetails,
   type UserState,
 } from '@jotauth/client';
 
@@ -22,6 +25,8 @@ export class AuthService {
   readonly client: AuthClient = inject(JOTAUTH_CLIENT);
   /** How tokens travel: 'cookie' (HttpOnly cookies) or 'body' (Bearer header). */
   readonly delivery: Delivery = this.client.delivery;
+  /** Password reset, address verification and change (DESIGN §12). */
+  readonly accounts: AccountApi = createAccountApi(this.client);
 
   private readonly userState = signal<UserState>(this.client.user);
   private readonly expiryMs = signal<number | null>(this.client.expiresAt);
@@ -58,6 +63,11 @@ export class AuthService {
   /** Log in; resolves with the user, rejects with an `AuthError` (`invalid_credentials`, `throttled`…). */
   login(credentials: Credentials): Promise<AuthUser> {
     return this.client.login(credentials);
+  }
+
+  /** Create an account: the user when signed in at once, null for "check your mail". */
+  signUp(details: SignUpDetails): Promise<AuthUser | null> {
+    return this.client.signUp(details);
   }
 
   /** End this session on the server and in every tab of this origin. */

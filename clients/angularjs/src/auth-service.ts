@@ -1,5 +1,5 @@
 import type { IPromise, IQService, IRootScopeService } from 'angular';
-import { AuthError, hasRole, type AuthClient, type AuthUser } from '@jotauth/client';
+import { AuthError, createAccountApi, hasRole, type AuthClient, type AuthUser } from '@jotauth/client';
 import type { AuthService, JotAuthUnauthenticated, RootScopeUser } from './types.js';
 
 /**
@@ -42,10 +42,17 @@ export function createAuthService(client: AuthClient, $q: IQService, $rootScope:
     return promise;
   };
 
+  const accounts = createAccountApi(client);
   return {
     client,
     getUser,
     login: (credentials) => $q.when(client.login(credentials)),
+    signUp: (details) => $q.when(client.signUp(details)),
+    forgotPassword: (email) => $q.when(accounts.forgotPassword(email)),
+    resetPassword: (token, password) => $q.when(accounts.resetPassword(token, password)),
+    verifyEmail: (token) => $q.when(accounts.verifyEmail(token)),
+    sendVerification: (email) => $q.when(accounts.sendVerification(email)),
+    changeEmail: (email, password) => $q.when(accounts.changeEmail(email, password)),
     logout: () => $q.when(client.logout()),
     logoutEverywhere: () => $q.when(client.logoutEverywhere()),
     requireUser: getUser,

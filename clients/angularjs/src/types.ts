@@ -1,5 +1,13 @@
 import type { IPromise, IRequestConfig } from 'angular';
-import type { Attempt, AuthClient, AuthClientConfig, AuthUser, Credentials, UnauthenticatedEvent } from '@jotauth/client';
+import type {
+  Attempt,
+  AuthClient,
+  AuthClientConfig,
+  AuthUser,
+  Credentials,
+  SignUpDetails,
+  UnauthenticatedEvent,
+} from '@jotauth/client';
 
 /** `$rootScope.user`: null while resolving, false when logged out, the user when logged in. */
 export type RootScopeUser = AuthUser | false | null;
@@ -41,6 +49,18 @@ export interface AuthService {
   getUser(): IPromise<AuthUser>;
   /** Log in; rejects with an AuthError (`invalid_credentials`, `too_many_attempts`… with `retryAfter`). */
   login(credentials: Credentials): IPromise<AuthUser>;
+  /** Create an account: the user when signed in at once, null for "check your mail". */
+  signUp(details: SignUpDetails): IPromise<AuthUser | null>;
+  /** Mail a password-reset link (resolves alike for every address). */
+  forgotPassword(email: string): IPromise<void>;
+  /** Set a new password with a mailed link's token (every session of the user ends). */
+  resetPassword(token: string, password: string): IPromise<void>;
+  /** Verify the address with a mailed link's token. */
+  verifyEmail(token: string): IPromise<void>;
+  /** Mail a verification link: the signed-in user's, or (signed out) to `email`. */
+  sendVerification(email?: string): IPromise<void>;
+  /** Change the signed-in user's address (verified at the new one, told at the old one). */
+  changeEmail(email: string, password: string): IPromise<void>;
   /** Log out here and in every tab; local state is cleared even when the server is unreachable. */
   logout(): IPromise<void>;
   /** End every session of the user (every device), then this one; rejects with `logout_all_failed`. */

@@ -157,3 +157,31 @@ describe('$auth.login and $auth.logout', () => {
     expect(h.$auth.hasRole('admin')).toBe(false);
   });
 });
+
+describe('the account calls on $auth', () => {
+  it('resolve $q promises for forgot, reset and verify', async () => {
+    h = createHarness({ loggedIn: false });
+    await h.drain();
+    h.server.state.overrides.set('POST /api/auth/password/forgot', () => ({ status: 202 }));
+    h.server.state.overrides.set('POST /api/auth/password/reset', () => problem(400, 'account_link_invalid'));
+    h.server.state.overrides.set('POST /api/auth/email/verify', () => ({ status: 204 }));
+    const forgot = outcome(h.$auth.forgotPassword('ada@example.org'));
+    const reset = outcome(h.$auth.resetPassword('used-token', 'a brand new passphrase'));
+    const verify = outcome(h.$auth.verifyEmail('token'));
+    await h.drain();
+    expect(forgot).toMatchObject({ settled: true, value: undefined });
+    expect(reset.settled && (reset.error as { code: string }).code).toBe('account_link_invalid');
+    expect(verify).toMatchObject({ settled: true });
+    expect(verify.error).toBeUndefined();
+    expect(JSON.parse(h.requestsTo('/api/auth/password/forgot')[0]!.body!)).toEqual({ email: 'ada@example.org' });
+  });
+
+  it('signUp resolves null when the server says to check the mail', async () => {
+    h = createHarness({ loggedIn: false });
+    await h.drain();
+    h.server.state.overrides.set('POST /api/auth/signup', () => ({ status: 202 }));
+    const result = outcome(h.$auth.signUp({ email: 'new@example.org', password: 'a long passphrase' }));
+    await h.drain();
+    expect(result).toMatchObject({ settled: true, value: null });
+  });
+});

@@ -17,6 +17,7 @@ import type {
   AuthEventMap,
   AuthUser,
   Credentials,
+  SignUpDetails,
   UnauthenticatedEvent,
   UserState,
 } from './types.js';
@@ -250,7 +251,18 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
 
   async function login(credentials: Credentials): Promise<AuthUser> {
     const { email, password } = credentials;
-    const response = await callAuth(endpoints.login, { email, password, delivery }, {});
+    return startSession(await callAuth(endpoints.login, { email, password, delivery }, {}));
+  }
+
+  async function signUp(details: SignUpDetails): Promise<AuthUser | null> {
+    const { email, password, name } = details;
+    const response = await callAuth(endpoints.signup, { email, password, name, delivery }, {});
+    // 202: "check your mail" — no session until the address is verified, or an
+    // enumeration-safe server that answers every sign-up alike.
+    return response.status === 202 ? null : startSession(response);
+  }
+
+  async function startSession(response: Response): Promise<AuthUser> {
     if (!response.ok) throw await authErrorFrom(response);
     const grant = readTokenGrant(await readJsonObject(response), clock.now());
     if (storage && !grant.token) {
@@ -318,6 +330,7 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     },
     delivery,
     login,
+    signUp,
     logout,
     logoutEverywhere,
     getUser,

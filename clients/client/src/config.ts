@@ -31,6 +31,7 @@ const DEFAULT_ENDPOINTS: AuthEndpoints = {
   logout: '/api/auth/logout',
   me: '/api/auth/me',
   logoutAll: '/api/auth/logout-all',
+  signup: '/api/auth/signup',
 };
 
 /** The global timers and Date.now, looked up at call time so fake timers installed later apply. */
@@ -54,6 +55,7 @@ export function resolveConfig(config: AuthClientConfig): ResolvedConfig {
     logout: join(paths.logout),
     me: join(paths.me),
     logoutAll: join(paths.logoutAll),
+    signup: join(paths.signup),
   };
   const delivery: string = config.delivery ?? 'cookie'; // checked: plain-JS callers exist
   if (delivery !== 'cookie' && delivery !== 'body') {

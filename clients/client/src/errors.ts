@@ -18,6 +18,15 @@ export type AuthErrorCode =
   | 'missing_token'
   | 'invalid_token'
   | 'malformed_authorization'
+  // Accounts: sign-up, reset, verification (DESIGN §12).
+  | 'weak_password'
+  | 'password_too_long'
+  | 'invalid_email'
+  | 'user_exists'
+  | 'wrong_password'
+  | 'account_link_invalid'
+  | 'email_not_verified'
+  | 'feature_disabled'
   // Request hygiene and availability.
   | 'csrf_failed'
   | 'store_unavailable'
@@ -45,6 +54,14 @@ const SERVER_CODES: ReadonlySet<string> = new Set<AuthErrorCode>([
   'missing_token',
   'invalid_token',
   'malformed_authorization',
+  'weak_password',
+  'password_too_long',
+  'invalid_email',
+  'user_exists',
+  'wrong_password',
+  'account_link_invalid',
+  'email_not_verified',
+  'feature_disabled',
   'csrf_failed',
   'store_unavailable',
   'keys_unavailable',

@@ -2,6 +2,8 @@
  * @jotauth/client — framework-free browser client for jotauth (DESIGN.md §8).
  */
 export { createAuthClient } from './client.js';
+export { createAccountApi } from './accounts.js';
+export type { AccountApi } from './accounts.js';
 export { AuthError } from './errors.js';
 export type { AuthErrorCode } from './errors.js';
 export type { Attempt, RequestAuth, RequestPort, Verdict } from './request-auth.js';
@@ -21,6 +23,7 @@ export type {
   Clock,
   Credentials,
   Delivery,
+  SignUpDetails,
   StorageKind,
   StoredToken,
   TokenStorage,

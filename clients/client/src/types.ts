@@ -6,6 +6,8 @@ import type { RequestAuth } from './request-auth.js';
 export interface AuthUser {
   readonly id: string;
   readonly email: string;
+  /** Whether the user followed a link mailed to `email` (absent from older servers). */
+  readonly email_verified?: boolean;
   readonly name: string | null;
   readonly roles: readonly string[];
   /** Space-separated OAuth scopes (RFC 6749 §3.3). */
@@ -22,6 +24,11 @@ export type Delivery = 'cookie' | 'body';
 export interface Credentials {
   readonly email: string;
   readonly password: string;
+}
+
+/** What `signUp` sends: the account's address, password and (optional) display name. */
+export interface SignUpDetails extends Credentials {
+  readonly name?: string;
 }
 
 /** Time and timers, injectable so tests can drive expiry without sleeping. */
@@ -57,6 +64,8 @@ export interface AuthEndpoints {
   readonly me: string;
   /** Ends every session of the user (`logoutEverywhere`). */
   readonly logoutAll: string;
+  /** Creates an account (`signUp`); the account calls of `createAccountApi` live beside it. */
+  readonly signup: string;
 }
 
 /** Why the client considers the user logged out. */
@@ -137,6 +146,13 @@ export interface AuthClient {
   readonly expiresAt: number | null;
   /** Log in; resolves with the user, rejects with an `AuthError` (`invalid_credentials`, `throttled`…). */
   login(credentials: Credentials): Promise<AuthUser>;
+  /**
+   * Create an account. Resolves with the user when the server signed it in at once, or with
+   * null when the answer is "check your mail" (the server verifies addresses first, or answers
+   * every sign-up alike so the form tells nobody which addresses are registered). Rejects with
+   * an `AuthError` (`weak_password`, `user_exists`, `too_many_attempts`…).
+   */
+  signUp(details: SignUpDetails): Promise<AuthUser | null>;
   /** End the session on the server and in every tab. Local state is cleared even if the server is unreachable. */
   logout(): Promise<void>;
   /**

@@ -126,7 +126,10 @@ def test_forgot_and_reset_through_the_hosted_pages(
     tab.fill("input[name=password]", NEW_PASSWORD)
     tab.click("button[type=submit]")
     expect(tab.locator("h1")).to_have_text("You are signed in")
-    assert len([m for m in smtp.received if email in m.rcpt_tos and "Reset" in m.message["Subject"]]) == 1
+    assert (
+        len([m for m in smtp.received if email in m.rcpt_tos and "Reset" in m.message["Subject"]])
+        == 1
+    )
 
 
 def test_sign_up_and_verify_through_the_hosted_pages(

@@ -1,4 +1,4 @@
-import { Component, effect, inject } from '@angular/core';
+import { Component, effect, inject, signal } from '@angular/core';
 import { Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { AuthService } from '@jotauth/angular';
 
@@ -27,12 +27,22 @@ import { SessionTimerComponent } from './session-timer.component';
         </div>
       }
     </header>
+    @if (auth.user(); as user) {
+      @if (user.email_verified === false) {
+        <p class="note unverified" data-test="unverified">
+          Your address {{ user.email }} is not confirmed yet.
+          <button type="button" class="link" data-test="resend-verification" (click)="resend()">Send the mail again</button>
+          @if (resent()) { <span data-test="resent">Sent.</span> }
+        </p>
+      }
+    }
     <main>
       <router-outlet />
     </main>
     <footer>
       Token delivery: <strong data-test="delivery">{{ auth.delivery }}</strong>
       · <a href="/legacy/">AngularJS page</a>
+      · <a href="/dev/mailbox" data-test="dev-mailbox">Dev mailbox</a>
     </footer>
   `,
 })
@@ -55,6 +65,13 @@ export class AppComponent {
         void this.router.navigate(['/signin'], { queryParams: { returnUrl } });
       }
     });
+  }
+
+  protected readonly resent = signal(false);
+
+  protected async resend(): Promise<void> {
+    await this.auth.accounts.sendVerification();
+    this.resent.set(true);
   }
 
   protected async logout(): Promise<void> {

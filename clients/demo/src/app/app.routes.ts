@@ -9,6 +9,27 @@ export const routes: Routes = [
     title: 'Sign in · jotauth demo',
     loadComponent: () => import('./login/login.page').then((m) => m.LoginPage),
   },
+  // The account pages the auth server's mails link to (account_links_url = <origin>/account).
+  {
+    path: 'account/signup',
+    title: 'Create an account · jotauth demo',
+    loadComponent: () => import('./account/signup.page').then((m) => m.SignupPage),
+  },
+  {
+    path: 'account/forgot',
+    title: 'Forgotten password · jotauth demo',
+    loadComponent: () => import('./account/forgot.page').then((m) => m.ForgotPage),
+  },
+  {
+    path: 'account/reset',
+    title: 'New password · jotauth demo',
+    loadComponent: () => import('./account/reset.page').then((m) => m.ResetPage),
+  },
+  {
+    path: 'account/verify',
+    title: 'Confirm your address · jotauth demo',
+    loadComponent: () => import('./account/verify.page').then((m) => m.VerifyPage),
+  },
   {
     path: 'lessons',
     title: 'Lessons · jotauth demo',

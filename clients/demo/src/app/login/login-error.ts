@@ -1,7 +1,7 @@
 /** What a failed login looks like to the demo: an HTTP status, maybe a code and a wait. */
 interface FailedRequest {
   readonly status?: number;
-  readonly code?: string;
+  readonly code?: string | null;
   readonly retryAfter?: number | null;
 }
 
@@ -10,6 +10,9 @@ export function describeLoginError(error: unknown): string {
   const failure = (typeof error === 'object' && error !== null ? error : {}) as FailedRequest;
   if (failure.status === 401) {
     return 'Wrong email or password.';
+  }
+  if (failure.code === 'email_not_verified') {
+    return 'Confirm your address first: follow the link in the mail we sent you.';
   }
   if (failure.status === 429) {
     const wait = retryAfterOf(error);

@@ -1,6 +1,6 @@
 import { Component, DestroyRef, inject, input, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
-import { Router } from '@angular/router';
+import { Router, RouterLink } from '@angular/router';
 import { AuthService } from '@jotauth/angular';
 
 import { Notice } from '../notice';
@@ -10,7 +10,7 @@ import { safeReturnUrl } from './return-url';
 /** Email and password form; shows why a login failed (wrong password, throttled). */
 @Component({
   selector: 'demo-login-page',
-  imports: [FormsModule],
+  imports: [FormsModule, RouterLink],
   template: `
     <section class="card narrow">
       <h1>Sign in</h1>
@@ -33,6 +33,10 @@ import { safeReturnUrl } from './return-url';
           Sign in
         </button>
       </form>
+      <p class="muted links">
+        <a routerLink="/account/forgot" data-test="forgot-link">Forgot your password?</a>
+        <a routerLink="/account/signup" data-test="signup-link">Create an account</a>
+      </p>
     </section>
   `,
 })
