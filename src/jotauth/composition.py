@@ -32,7 +32,6 @@ from jotauth.accounts import (
     OwnAccount,
     OwnTokenVerifier,
     PasswordRecovery,
-    QuietWork,
     Registration,
     SignIn,
     SignInCounters,
@@ -285,7 +284,6 @@ def _accounts(
         counters=counters,
         require_verified_email=settings.require_verified_email,
     )
-    quiet = QuietWork()
     rate = MailRate(mail_throttle, audit)
     return Accounts(
         sign_in=sign_in,
@@ -298,7 +296,6 @@ def _accounts(
             mail=account_mail,
             rate=rate,
             audit=audit,
-            quiet_work=quiet,
             quiet=settings.signup_enumeration_safe,
             hold_session=settings.require_verified_email,
         ),
@@ -310,12 +307,10 @@ def _accounts(
             mail=account_mail,
             rate=rate,
             audit=audit,
-            quiet=quiet,
         ),
         verification=None
         if account_mail is None
-        else EmailVerification(users=users, mail=account_mail, rate=rate, audit=audit, quiet=quiet),
-        quiet_work=quiet,
+        else EmailVerification(users=users, mail=account_mail, rate=rate, audit=audit),
     )
 
 

@@ -115,7 +115,7 @@ class SmtpServer:
         if self._tls is not None and self._implicit:
             kwargs["ssl_context"] = self._tls
         elif self._tls is not None:
-            kwargs["server_kwargs"] = {"tls_context": self._tls, "require_starttls": True}
+            kwargs.update(tls_context=self._tls, require_starttls=True)
         if self._credentials is not None:
             user, password = self._credentials
 
@@ -128,8 +128,7 @@ class SmtpServer:
                 ) == (user, password)
                 return AuthResult(success=ok, handled=False)
 
-            server_kwargs = kwargs.setdefault("server_kwargs", {})
-            server_kwargs.update(
+            kwargs.update(
                 authenticator=authenticate,
                 auth_required=True,
                 auth_require_tls=self._tls is not None,

@@ -9,16 +9,16 @@ Starlette or FastAPI; the auth server's routes parse requests, call these and re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jotauth.accounts.account_mail import AccountMail, LinkLifetimes, MailRate
 from jotauth.accounts.administration import Administration
 from jotauth.accounts.counters import SignInCounters
 from jotauth.accounts.errors import EmailNotVerified, InvalidCredentials, UserInactive
 from jotauth.accounts.own_account import OwnAccount
-from jotauth.accounts.quiet_work import QuietWork
+from jotauth.accounts.quiet_work import Deferred, QuietWork
 from jotauth.accounts.recovery import PasswordRecovery
-from jotauth.accounts.registration import Registration
+from jotauth.accounts.registration import CheckYourMail, Registration
 from jotauth.accounts.results import ClientInfo, OwnSessions, Profile, SignedIn
 from jotauth.accounts.sign_in import SignIn
 from jotauth.accounts.sign_out import SignOut
@@ -43,7 +43,7 @@ class Accounts:
     # None when no mail can go out (no SMTP outside --dev): those features answer 404.
     recovery: PasswordRecovery | None = None
     verification: EmailVerification | None = None
-    quiet_work: QuietWork | None = None
+    quiet_work: QuietWork = field(default_factory=QuietWork)
 
 
 __all__ = [
@@ -52,7 +52,9 @@ __all__ = [
     "AccountMail",
     "Accounts",
     "Administration",
+    "CheckYourMail",
     "ClientInfo",
+    "Deferred",
     "EmailNotVerified",
     "EmailVerification",
     "InvalidCredentials",

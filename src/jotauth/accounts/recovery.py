@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jotauth.accounts.account_mail import AccountMail, MailRate
-from jotauth.accounts.quiet_work import QuietWork
+from jotauth.accounts.quiet_work import Deferred
 from jotauth.accounts.results import ClientInfo
 from jotauth.sessions import SessionService
 from jotauth.store import AuditLog
@@ -21,22 +21,21 @@ class PasswordRecovery:
         mail: AccountMail,
         rate: MailRate,
         audit: AuditLog,
-        quiet: QuietWork,
     ) -> None:
         self._users = users
         self._sessions = sessions
         self._mail = mail
         self._rate = rate
         self._audit = audit
-        self._quiet = quiet
 
-    async def forgot(self, *, email: str, client: ClientInfo) -> None:
+    async def forgot(self, *, email: str, client: ClientInfo) -> Deferred:
         """Ask for a reset link; returns the same way, in the same time, for every address.
 
         Only the address's shape is checked here (``InvalidEmail``, alike for all) and the
         mail throttle counted, per address and per client address whether the address has
-        an account or not (``LoginThrottled``). Looking the address up and mailing happen
-        after the answer (:class:`QuietWork`): no mail for an unknown or disabled account.
+        an account or not (``LoginThrottled``). Looking the address up and mailing are the
+        returned work, for after the answer (:class:`QuietWork`): no mail for an unknown or
+        disabled account.
         """
         address = normalise_email(email)
         ip = client.ip or None
@@ -52,7 +51,7 @@ class PasswordRecovery:
                 "password_reset_requested", user_id=user.id, ip=ip, detail={"sent": True}
             )
 
-        await self._quiet.start(send, what="password-reset-mail")
+        return send
 
     async def reset(self, *, token: str, password: str, client: ClientInfo) -> int:
         """Set the new password with the link's token and end every session of the user

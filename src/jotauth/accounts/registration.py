@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from jotauth.accounts.account_mail import AccountMail, MailRate
-from jotauth.accounts.quiet_work import QuietWork
+from jotauth.accounts.quiet_work import Deferred
 from jotauth.accounts.results import ClientInfo, SignedIn
 from jotauth.accounts.sign_in import SignIn
 from jotauth.sessions import RefreshDelivery
 from jotauth.store import AuditLog
 from jotauth.users import UserExists, UserService, normalise_email
+
+
+@dataclass(frozen=True, slots=True)
+class CheckYourMail:
+    """Sign-up answered "check your mail" (202, no session); ``later`` is the work left for
+    after the answer (enumeration-safe mode), or None."""
+
+    later: Deferred | None = None
 
 
 class Registration:
@@ -29,7 +39,6 @@ class Registration:
         mail: AccountMail | None,
         rate: MailRate,
         audit: AuditLog,
-        quiet_work: QuietWork,
         quiet: bool,
         hold_session: bool,
     ) -> None:
@@ -38,7 +47,6 @@ class Registration:
         self._mail = mail
         self._rate = rate
         self._audit = audit
-        self._quiet_work = quiet_work
         self.quiet = quiet
         self.hold_session = hold_session
 
@@ -50,21 +58,23 @@ class Registration:
         name: str,
         client: ClientInfo,
         refresh_delivery: RefreshDelivery = "cookie",
-    ) -> SignedIn | None:
-        """Create the account; a :class:`SignedIn` when it is signed in at once, None when
-        the answer is "check your mail" (quiet mode, or verification required first).
+    ) -> SignedIn | CheckYourMail:
+        """Create the account; a :class:`SignedIn` when it is signed in at once, else
+        :class:`CheckYourMail` (quiet mode, or verification required first).
 
         Raises the users layer's ``WeakPassword``, ``PasswordTooLong``, ``InvalidEmail``,
         ``InvalidProfile``, ``LoginThrottled`` and (unless quiet) ``UserExists``.
         """
         if self.quiet:
-            await self._sign_up_quietly(email=email, password=password, name=name, client=client)
-            return None
+            later = await self._sign_up_quietly(
+                email=email, password=password, name=name, client=client
+            )
+            return CheckYourMail(later)
         if self.hold_session:
             user = await self._users.sign_up(email, password, name, ip=client.ip or None)
             if self._mail is not None:
                 await self._mail.send_verification(user)
-            return None
+            return CheckYourMail()
         signed_in = await self._sign_in.sign_up(
             email=email,
             password=password,
@@ -78,7 +88,7 @@ class Registration:
 
     async def _sign_up_quietly(
         self, *, email: str, password: str, name: str, client: ClientInfo
-    ) -> None:
+    ) -> Deferred:
         mail = self._mail
         if mail is None:
             raise RuntimeError("enumeration-safe sign-up needs mail (refused at start-up)")
@@ -106,4 +116,4 @@ class Registration:
                 return
             await mail.send_verification(user)
 
-        await self._quiet_work.start(register, what="signup")
+        return register

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jotauth.accounts.account_mail import AccountMail, MailRate
 from jotauth.accounts.errors import UserInactive
-from jotauth.accounts.quiet_work import QuietWork
+from jotauth.accounts.quiet_work import Deferred
 from jotauth.accounts.results import ClientInfo
 from jotauth.store import AuditLog
 from jotauth.users import User, UserExists, UserService, normalise_email
@@ -20,13 +20,11 @@ class EmailVerification:
         mail: AccountMail,
         rate: MailRate,
         audit: AuditLog,
-        quiet: QuietWork,
     ) -> None:
         self._users = users
         self._mail = mail
         self._rate = rate
         self._audit = audit
-        self._quiet = quiet
 
     async def send_to_own_address(self, *, user_id: str, client: ClientInfo) -> bool:
         """A signed-in user asks for a (new) verification mail; False when the address is
@@ -39,9 +37,10 @@ class EmailVerification:
         await self._audit.record("email_verification_sent", user_id=user.id, ip=client.ip or None)
         return True
 
-    async def resend(self, *, email: str, client: ClientInfo) -> None:
+    async def resend(self, *, email: str, client: ClientInfo) -> Deferred:
         """Someone who cannot sign in yet (``require_verified_email``) asks again: the same
-        answer for every address, the look-up after it (as ``forgot``)."""
+        answer for every address; the look-up is the returned work, for after it (as
+        ``forgot``)."""
         address = normalise_email(email)
         await self._rate.count(address, client)
 
@@ -54,7 +53,7 @@ class EmailVerification:
                 "email_verification_sent", user_id=user.id, ip=client.ip or None
             )
 
-        await self._quiet.start(send, what="verification-mail")
+        return send
 
     async def verify(self, *, token: str, client: ClientInfo) -> User:
         """Redeem a verification link: the address it went to is verified (and becomes the

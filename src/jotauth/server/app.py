@@ -125,9 +125,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 _log.info("auth server ready", extra={"issuer": settings.issuer})
                 yield
             finally:
-                quiet_work = context.accounts.quiet_work
-                if quiet_work is not None:
-                    await quiet_work.idle()  # a reset asked for just before shutdown is queued
+                # A reset asked for just before shutdown is still written to the outbox.
+                await context.accounts.quiet_work.idle()
                 stop.set()
                 await asyncio.gather(*background)
 

@@ -106,7 +106,7 @@ def check_password_policy(
         len(local_part) >= _MIN_CONTEXT_WORD and local_part in lowered
     ):
         raise WeakPassword("the password must not contain the email address")
-    words = [*_SERVICE_WORDS, *(word.casefold() for word in context)]
+    words = [*_SERVICE_WORDS, *(word.casefold() for text in context for word in text.split())]
     for word in words:
         # A password that is a context word with a few characters around it is refused; a
         # long passphrase that merely contains one is not (no composition rules).

@@ -59,9 +59,7 @@ async def sqlite_mail_server(sqlite_url: str, smtp: SmtpServer) -> AsyncIterator
 async def settled(server: Server) -> None:
     """The background work after the answers is done (the look-up, the token, the outbox
     row), and the delivery loop had time for a pass."""
-    quiet = server.context.accounts.quiet_work
-    assert quiet is not None
-    await quiet.idle()
+    await server.context.accounts.quiet_work.idle()
     if server.context.mail is not None:
         await server.context.mail.deliver_due()
 

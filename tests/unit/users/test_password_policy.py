@@ -14,6 +14,7 @@ from jotauth.users import (
     PasswordTooLong,
     WeakPassword,
     check_password_policy,
+    common_passwords,
     prepare_password,
 )
 
@@ -35,6 +36,39 @@ def test_weak_passwords_are_refused_for_new_accounts(password: str) -> None:
     with pytest.raises(WeakPassword) as caught:
         check_password_policy(password, min_length=12, email="alice.martin@example.com")
     assert caught.value.code == "weak_password"
+
+
+def test_the_shipped_list_holds_the_10000_most_common_passwords() -> None:
+    listed = common_passwords()
+    assert len(listed) == 10_000
+    assert {"123456", "password", "qwerty", "iloveyou", "trustno1"} <= listed
+
+
+@pytest.mark.parametrize("password", ["qwerty123456", "1qaz2wsx3edc", "QWERTY123456", "password"])
+def test_common_passwords_are_refused_whatever_their_case(password: str) -> None:
+    with pytest.raises(WeakPassword, match="most common"):
+        check_password_policy(password, min_length=8)
+
+
+@pytest.mark.parametrize(
+    ("password", "context"),
+    [
+        ("jotauth2024!", ()),  # the service's name with a little around it
+        ("Marguerite1990", ("Marguerite Duras",)),  # the user's name
+    ],
+)
+def test_context_words_with_a_little_around_them_are_refused(
+    password: str, context: tuple[str, ...]
+) -> None:
+    with pytest.raises(WeakPassword, match="name"):
+        check_password_policy(password, min_length=8, context=context)
+
+
+def test_no_composition_rules_and_a_long_passphrase_may_contain_a_context_word() -> None:
+    # NIST SP 800-63B §5.1.1.2: no "one digit, one capital" rules; length does the work.
+    assert check_password_policy("all lower case words here", min_length=8)
+    assert check_password_policy("my jotauth passphrase is long", min_length=8)
+    assert check_password_policy("eightchr", min_length=8)
 
 
 def test_a_long_unicode_passphrase_is_accepted_and_nfkc_normalised() -> None:

@@ -15,12 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from jotauth.accounts import CheckYourMail
 from jotauth.errors import ErrorCode, JotauthError
 from jotauth.server.context import Context, ServerContext
 from jotauth.server.delivery import client_of
 from jotauth.server.pages import error_page, wants_html
 from jotauth.server.problems import FeatureDisabled, Problem, problem_for_layer_error
-from jotauth.server.routes.accounts_api import recovery_of, verification_of
+from jotauth.server.routes.accounts_api import answered_then, recovery_of, verification_of
 from jotauth.server.routes.hosted import (
     _FORM_NONCE_MAX_AGE,
     _checked_return_to,
@@ -168,8 +169,11 @@ async def signup_submit(
         signed_in = await context.accounts.registration.sign_up(
             email=email, password=password, name=name, client=client_of(request)
         )
-        if signed_in is None:
-            return _check_your_mail(context, request)
+        if isinstance(signed_in, CheckYourMail):
+            check_mail = _check_your_mail(context, request)
+            if signed_in.later is not None:
+                check_mail.background = answered_then(context, signed_in.later, what="signup")
+            return check_mail
         target = context.return_to.resolve(checked) if checked else None
         response: Response = (
             RedirectResponse(target, status_code=303)
@@ -232,8 +236,10 @@ async def forgot_submit(
     """The same "check your mail" page for every address."""
 
     async def forgot() -> Response:
-        await recovery_of(context).forgot(email=email, client=client_of(request))
-        return _check_your_mail(context, request)
+        later = await recovery_of(context).forgot(email=email, client=client_of(request))
+        response = _check_your_mail(context, request)
+        response.background = answered_then(context, later, what="forgot")
+        return response
 
     return await _submitted(
         context,

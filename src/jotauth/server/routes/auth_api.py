@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from jotauth import jose
-from jotauth.accounts import SignedIn
+from jotauth.accounts import CheckYourMail, SignedIn
 from jotauth.http.bearer import MalformedBearer, bearer_token
 from jotauth.http.csrf import double_submit_ok
 from jotauth.server.context import Context, ServerContext
@@ -342,8 +343,14 @@ async def signup(request: Request, body: SignupRequest, context: Context) -> Res
         client=client_of(request),
         refresh_delivery="body" if native else "cookie",
     )
-    if signed_in is None:
-        return Response(status_code=202)
+    if isinstance(signed_in, CheckYourMail):
+        later = signed_in.later
+        return Response(
+            status_code=202,
+            background=None
+            if later is None
+            else BackgroundTask(context.accounts.quiet_work.start, later, what="signup"),
+        )
     return context.delivery.deliver(signed_in, delivery=body.delivery, native=native)
 
 
