@@ -30,6 +30,11 @@
   ``wait_until_ready(process, url, log_path)`` serves any other server command.
 - ``tests.support.databases``: ``fresh_postgres_database(prefix)`` creates and drops a
   uniquely named PostgreSQL database; ``run_coroutine`` runs async set-up even inside a loop.
+- ``tests.support.smtp``: ``with smtp_server() as smtp:`` a real aiosmtpd SMTP server on a
+  loopback port (``smtp.url`` for ``JOTAUTH_SMTP_URL``) keeping what it receives
+  (``received``, ``wait_for(n)``, each message's ``text``/``html``/``links``); ``stop()`` /
+  ``start()`` for an outage on the same port; ``refuse_with`` a 5xx; optional TLS (implicit or
+  STARTTLS, ``self_signed_tls(dir)``) and AUTH.
 - ``tests.support.faults``: the fault injectors of ``tests/faults`` and ``bench/soak.py``:
   ``TcpProxy(host, port)`` (``forward()``, ``reset()``, ``blackhole()``), a throw-away
   PostgreSQL cluster and Redis one can really stop (``throw_away_postgres()``,

@@ -195,6 +195,7 @@ async def test_me_accepts_the_bearer_token_and_the_access_cookie(server: Server)
     assert by_bearer.json() == {
         "id": user_id,
         "email": "ada@example.org",
+        "email_verified": False,
         "name": "Ada",
         "roles": ["admin"],
         "scope": "api/read",
