@@ -143,6 +143,17 @@ class SmtpServer:
             self._controller.stop()
             self._controller = None
 
+    def mail_to(self, address: str, subject_part: str, *, timeout: float = 20.0) -> Received:
+        """The newest message to ``address`` whose subject contains ``subject_part``, waiting
+        up to ``timeout`` seconds for it (AssertionError otherwise)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for mail in reversed(self.received):
+                if address in mail.rcpt_tos and subject_part in str(mail.message["Subject"]):
+                    return mail
+            time.sleep(0.1)
+        raise AssertionError(f"no mail {subject_part!r} reached {address}")
+
     def wait_for(self, count: int, *, timeout: float = 15.0) -> list[Received]:
         """At least ``count`` messages, or AssertionError after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout

@@ -62,21 +62,6 @@ def tab(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def mail_to(smtp: SmtpServer, address: str, subject_part: str, timeout: float = 20) -> Received:
-    """The newest mail to ``address`` whose subject contains ``subject_part``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [
-            mail
-            for mail in smtp.received
-            if address in mail.rcpt_tos and subject_part in str(mail.message["Subject"])
-        ]
-        if found:
-            return found[-1]
-        time.sleep(0.1)
-    raise AssertionError(f"no mail {subject_part!r} reached {address}")
-
-
 def link_in(mail: Received, page: str) -> str:
     (link,) = [link for link in mail.links if f"/{page}?token=" in link]
     return link
@@ -101,7 +86,7 @@ def test_forgot_and_reset_through_the_hosted_pages(
     expect(tab.locator("h1")).to_have_text("Check your mail")
     tab.screenshot(path=shots / "hosted-forgot-sent.png", full_page=True)
 
-    mail = mail_to(smtp, email, "Reset your")
+    mail = smtp.mail_to(email, "Reset your")
     link = link_in(mail, "reset")
     assert link.startswith(f"{auth_server.url}/reset?token=")
     tab.goto(link)
@@ -146,7 +131,7 @@ def test_sign_up_and_verify_through_the_hosted_pages(
     me = tab.request.get(f"{auth_server.url}/api/auth/me")
     assert me.status == 200 and me.json()["email_verified"] is False
 
-    mail = mail_to(smtp, email, "Confirm your email address")
+    mail = smtp.mail_to(email, "Confirm your email address")
     assert mail.message["To"] == f"Vera <{email}>"
     tab.goto(link_in(mail, "verify"))
     expect(tab.locator("h1")).to_have_text("Confirm your address")

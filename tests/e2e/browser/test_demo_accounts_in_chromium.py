@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,16 +78,6 @@ def fresh_email(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}@example.org"
 
 
-def mail_to(smtp: SmtpServer, address: str, subject_part: str, timeout: float = 20) -> Received:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for mail in reversed(smtp.received):
-            if address in mail.rcpt_tos and subject_part in str(mail.message["Subject"]):
-                return mail
-        time.sleep(0.1)
-    raise AssertionError(f"no mail {subject_part!r} reached {address}")
-
-
 def link_in(mail: Received, page: str) -> str:
     (link,) = [link for link in mail.links if f"/account/{page}?token=" in link]
     return link
@@ -117,7 +106,7 @@ def test_sign_up_with_strength_shown_then_verify_from_the_mail(
     expect(tab.locator("[data-test=unverified]")).to_contain_text(email)
     tab.screenshot(path=SHOTS / "demo-unverified-banner.png", full_page=True)
 
-    mail = mail_to(smtp, email, "Confirm your email address")
+    mail = smtp.mail_to(email, "Confirm your email address")
     tab.goto(link_in(mail, "verify"))
     tab.click("[data-test=confirm]")
     expect(tab.locator("[data-test=verify-done]")).to_be_visible()
@@ -157,7 +146,7 @@ def test_forgot_and_reset_in_the_demo_from_the_mail(
     expect(tab.locator("[data-test=check-mail]")).to_be_visible()
     tab.screenshot(path=SHOTS / "demo-forgot-sent.png", full_page=True)
 
-    mail = mail_to(smtp, email, "Reset your")
+    mail = smtp.mail_to(email, "Reset your")
     link = link_in(mail, "reset")
     assert link.startswith(f"{mail_demo.url}/account/reset?token=")
     tab.goto(link)
