@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     # --- storage ----------------------------------------------------------------------
     database_url: str = "sqlite+aiosqlite:///./jotauth.db"  # or postgresql+asyncpg://…
     redis_url: str | None = None  # shared login throttle and revocation fan-out
+    smtp_url: SecretStr | None = None  # outgoing mail: smtp://user:pass@host:587?starttls=true
     # Audit events (and throttled-attempt counts) older than this are purged hourly.
     audit_retention_days: int = Field(90, ge=1, le=36500)
     # SQLite: the longest a write waits for the database lock (another process, or this one's

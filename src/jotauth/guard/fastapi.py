@@ -25,8 +25,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Request
-from starlette.responses import Response
+from jotauth.extras import as_missing_extra
+
+try:
+    from fastapi import Depends, FastAPI, Request
+    from starlette.responses import Response
+except ModuleNotFoundError as missing:  # one line naming the extra, not a bare "no fastapi"
+    raise (as_missing_extra(missing, needed_by="jotauth.guard.fastapi") or missing) from None
 
 from jotauth.errors import JotauthError
 from jotauth.jose import Claims

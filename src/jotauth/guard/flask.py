@@ -22,8 +22,13 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
-from flask import Flask, Response, current_app, g, request
-from werkzeug.local import LocalProxy
+from jotauth.extras import as_missing_extra
+
+try:
+    from flask import Flask, Response, current_app, g, request
+    from werkzeug.local import LocalProxy
+except ModuleNotFoundError as missing:  # one line naming the extra, not a bare "no flask"
+    raise (as_missing_extra(missing, needed_by="jotauth.guard.flask") or missing) from None
 
 from jotauth.errors import JotauthError
 from jotauth.jose import Claims
