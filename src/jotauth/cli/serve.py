@@ -51,6 +51,10 @@ def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None) -
 
     settings = _issuer_follows_address(load_settings(host=host, port=port))
     configure_json_logging(settings.log_level)
+    try:
+        app = create_app(settings)
+    except StartupRefused as error:
+        raise click.ClickException(f"refusing to start: {error}") from error
     if settings.dev:
         click.secho(
             "jotauth: DEVELOPMENT MODE — auth cookies are sent WITHOUT Secure and WITHOUT the "
@@ -59,10 +63,6 @@ def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None) -
             bold=True,
             err=True,
         )
-    try:
-        app = create_app(settings)
-    except StartupRefused as error:
-        raise click.ClickException(f"refusing to start: {error}") from error
     uvicorn.run(
         app,
         host=settings.host,

@@ -38,7 +38,7 @@ from jotauth.jose import Claims
 from jotauth.problems import DEFAULT_REALM, ProblemRenderer
 from jotauth.verify import TokenVerifier
 
-from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator
+from .authenticator import Authenticator
 from .credentials import TOKEN_SOURCES, TokenSource
 from .csrf import CsrfPolicy
 from .errors import InsufficientScope, MissingCredentials
@@ -126,7 +126,7 @@ class JWTBearer:
         *,
         verifier: TokenVerifier,
         token_sources: Sequence[TokenSource] = TOKEN_SOURCES,
-        cookie_name: str = DEFAULT_ACCESS_COOKIE,
+        cookie_name: str | None = None,
         csrf: CsrfPolicy | Literal["off"] | None = None,
         required: bool = True,
     ) -> None:

@@ -35,7 +35,7 @@ from jotauth.jose import Claims
 from jotauth.problems import DEFAULT_REALM, ProblemRenderer
 from jotauth.verify import TokenVerifier
 
-from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator, RequestView
+from .authenticator import Authenticator, RequestView
 from .credentials import TOKEN_SOURCES, TokenSource
 from .csrf import CsrfPolicy
 from .errors import InsufficientScope
@@ -66,7 +66,7 @@ class JotAuth:
         *,
         verifier: TokenVerifier,
         token_sources: Sequence[TokenSource] = TOKEN_SOURCES,
-        cookie_name: str = DEFAULT_ACCESS_COOKIE,
+        cookie_name: str | None = None,
         csrf: CsrfPolicy | Literal["off"] | None = None,
         realm: str = DEFAULT_REALM,
     ) -> None:
