@@ -27,7 +27,8 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
         allowed_origin=APP_ORIGIN,
         JOTAUTH_AUDIENCE="jotauth",  # the dev default, as a new user has it
     )
-    with started(ServerProcess(env, port, workdir, "--dev")) as server:
+    # 90 s: a first start generates keys; on a loaded machine 30 s was seen not to be enough
+    with started(ServerProcess(env, port, workdir, "--dev"), timeout=90) as server:
         yield server
 
 
