@@ -36,6 +36,7 @@ EXTRA_OF_MODULE: Mapping[str, str] = MappingProxyType(
         "alembic": "server",
         "aiosqlite": "server",
         "argon2": "server",
+        "bcrypt": "server",
         "jinja2": "server",
         "multipart": "server",
         "python_multipart": "server",

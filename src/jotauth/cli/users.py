@@ -111,6 +111,7 @@ def set_roles(email: str, roles: tuple[str, ...]) -> None:
 
 
 @users.command("import")
+@settings_options
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every line and report; write nothing.")
 def import_users(file: Path, dry_run: bool) -> None:

@@ -25,6 +25,7 @@ SETTINGS_COMMANDS = (
     ("users", "disable"),
     ("users", "enable"),
     ("users", "set-roles"),
+    ("users", "import"),
     ("sessions", "list"),
     ("sessions", "revoke"),
     ("clients", "add"),
