@@ -19,8 +19,10 @@ command -v make >/dev/null 2>&1 || need_apt+=(make)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "bootstrap: installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  # flock: several checkouts on one machine may bootstrap at once, and apt holds a global lock.
+  flock /tmp/jotauth-apt.lock $sudo apt-get update -qq
+  flock /tmp/jotauth-apt.lock $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    "${need_apt[@]}" >/dev/null
 fi
 
 py_inputs=$(cat pyproject.toml | sha256sum | cut -c1-16)
@@ -30,8 +32,10 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamps/venv" 2>/dev/null)" != "$py_in
   # pip.conf on these machines may name local index folders that do not exist; its
   # warnings about them are noise, every other line still shows.
   quiet_pip() { "$@" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; return "${PIPESTATUS[0]}"; }
-  quiet_pip .venv/bin/pip install -q --upgrade pip
-  quiet_pip .venv/bin/pip install -q -e '.[server,test]'
+  # pip >= 25.1 reads PEP 735 dependency groups (--group): the dev tools are one, not an extra.
+  quiet_pip .venv/bin/pip install -q --upgrade 'pip>=25.1'
+  # Every extra (what users install piecemeal) and the test group.
+  quiet_pip .venv/bin/pip install -q -e '.[server,fastapi,flask,postgres,redis]' --group test
   echo "$py_inputs" > "$stamps/venv"
 fi
 

@@ -37,6 +37,7 @@ from jotauth.accounts import (
     SignInCounters,
     SignOut,
 )
+from jotauth.extras import require_drivers
 from jotauth.keys import (
     ID_TOKEN_DEFAULT_ALGORITHM,
     KeyAudit,
@@ -153,6 +154,7 @@ async def open_services(
     ``start()``, ``jotauth keys list`` only ``load()``. Everything is closed on exit.
     """
     secret = server_secret(settings) if signing else None
+    require_drivers(database_url=settings.database_url, redis_url=settings.redis_url)
     store = await open_store(settings, migrate=migrate)
     async with AsyncExitStack() as exits:
         exits.push_async_callback(store.close)

@@ -30,7 +30,8 @@ def run_with_services(
     config: Path | None = None,
     signing: bool = False,
 ) -> T:
-    """Run ``action`` with the services (the signing keys too with ``signing``)."""
+    """Run ``action`` with the services (the signing keys too with ``signing``), opened from
+    the command's settings (its ``--config`` and ``--dev``, see :mod:`jotauth.cli.options`)."""
     from jotauth.composition import open_services
     from jotauth.keys import SigningKeysError
     from jotauth.settings import StartupRefused
@@ -47,7 +48,13 @@ def run_with_services(
         return asyncio.run(main())
     except (UserError, StoreError) as error:
         raise click.ClickException(f"{error.detail} ({error.code})") from error
-    except (StartupRefused, SigningKeysError) as error:
+    except StartupRefused as error:
+        hint = ""
+        if not settings.dev and "--dev" in str(error):
+            # The friction of issue 16: a dev database, a command run without --dev.
+            hint = " (a database made by 'jotauth serve --dev'? add --dev to this command)"
+        raise click.ClickException(f"{error}{hint}") from error
+    except SigningKeysError as error:
         raise click.ClickException(str(error)) from error
 
 

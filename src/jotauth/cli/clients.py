@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from jotauth.cli.admin import run_with_services
+from jotauth.cli.options import settings_options
 from jotauth.oauth.clients import ClientRegistry, ClientType, OAuthClient
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def clients() -> None:
 
 
 @clients.command("add")
+@settings_options
 @click.argument("name")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True, help="Exact URI.")
 @click.option(
@@ -97,6 +99,7 @@ def add(
 
 
 @clients.command("list")
+@settings_options
 def list_clients() -> None:
     """One JSON object per registered client (never a secret)."""
     for client in _run(lambda registry: registry.list()):
@@ -104,6 +107,7 @@ def list_clients() -> None:
 
 
 @clients.command("remove")
+@settings_options
 @click.argument("client_id")
 def remove(client_id: str) -> None:
     """Delete a client (its codes and grants can no longer be used, its consents are gone)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from jotauth.cli.admin import run_with_services
-from jotauth.cli.options import config_option
+from jotauth.cli.options import settings_options
 from jotauth.jose import ALGORITHMS
 from jotauth.keys.pem import generate_signing_key, save_private_pem
 from jotauth.keys.x509 import with_x5c
@@ -66,8 +66,8 @@ def _when(value: float | None) -> str:
 
 @keys.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@config_option
-def list_keys(as_json: bool, config: Path | None) -> None:
+@settings_options
+def list_keys(as_json: bool) -> None:
     """Every signing key and its state (next, current, retired, revoked)."""
 
     async def action(services: Services) -> list[dict[str, Any]]:
@@ -87,7 +87,7 @@ def list_keys(as_json: bool, config: Path | None) -> None:
             for k in signing_keys.managed_keys()
         ]
 
-    rows = run_with_services(action, config=config, signing=True)
+    rows = run_with_services(action, signing=True)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -121,8 +121,8 @@ def _report(result: RotationResult) -> None:
     is_flag=True,
     help="Promote the next key now even if verifiers may not have fetched it yet.",
 )
-@config_option
-def rotate_keys(force: bool, config: Path | None) -> None:
+@settings_options
+def rotate_keys(force: bool) -> None:
     """Planned rotation.
 
     If the pre-published next key has been in the JWKS for at least one cache period
@@ -130,9 +130,7 @@ def rotate_keys(force: bool, config: Path | None) -> None:
     its tokens expire) and a fresh next key is published. Otherwise nothing changes
     (exit status 2) unless --force; without any next key, one is published.
     """
-    result = run_with_services(
-        lambda services: _keys(services).rotate(force=force), config=config, signing=True
-    )
+    result = run_with_services(lambda services: _keys(services).rotate(force=force), signing=True)
     _report(result)
     if result.outcome == "waiting":
         sys.exit(2)
@@ -140,10 +138,8 @@ def rotate_keys(force: bool, config: Path | None) -> None:
 
 @keys.command("revoke")
 @click.argument("kid")
-@config_option
-def revoke_key(kid: str, config: Path | None) -> None:
+@settings_options
+def revoke_key(kid: str) -> None:
     """Remove KID from the JWKS at once (compromise). A revoked current key is replaced."""
-    result = run_with_services(
-        lambda services: _keys(services).revoke(kid), config=config, signing=True
-    )
+    result = run_with_services(lambda services: _keys(services).revoke(kid), signing=True)
     click.echo(f"revoked {kid}; current key {result.current_kid}, next key {result.next_kid}")

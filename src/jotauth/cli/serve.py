@@ -6,12 +6,14 @@ where the server extras are not installed; uvicorn and the server are imported o
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from jotauth.cli.options import config_option, load_settings
-from jotauth.settings import Settings
+from jotauth.cli.options import load_settings, settings_options
+
+if TYPE_CHECKING:
+    from jotauth.settings import Settings
 
 
 def _issuer_follows_address(settings: Settings) -> Settings:
@@ -29,7 +31,6 @@ def _issuer_follows_address(settings: Settings) -> Settings:
 
 
 @click.command()
-@click.option("--dev", is_flag=True, help="Plain-HTTP local development: no Secure cookies.")
 @click.option("--host", default=None, help="Interface to bind (default from settings).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port to bind.")
 @click.option(
@@ -38,15 +39,9 @@ def _issuer_follows_address(settings: Settings) -> Settings:
     help="Comma-separated proxy addresses whose X-Forwarded-For is trusted (behind a load "
     "balancer, so login throttling and sessions see the client's address).",
 )
-@config_option
-def serve(
-    dev: bool,
-    host: str | None,
-    port: int | None,
-    forwarded_allow_ips: str | None,
-    config: Path | None,
-) -> None:
-    """Run the auth server (uvicorn)."""
+@settings_options
+def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None) -> None:
+    """Run the auth server (uvicorn); --dev: plain-HTTP local development, no Secure cookies."""
     import uvicorn
 
     from jotauth.server.app import create_app
@@ -54,10 +49,12 @@ def serve(
     from jotauth.server.jsonlog import configure_json_logging
     from jotauth.settings import StartupRefused
 
-    settings = _issuer_follows_address(
-        load_settings(config, dev=True if dev else None, host=host, port=port)
-    )
+    settings = _issuer_follows_address(load_settings(host=host, port=port))
     configure_json_logging(settings.log_level)
+    try:
+        app = create_app(settings)
+    except StartupRefused as error:
+        raise click.ClickException(f"refusing to start: {error}") from error
     if settings.dev:
         click.secho(
             "jotauth: DEVELOPMENT MODE — auth cookies are sent WITHOUT Secure and WITHOUT the "
@@ -66,10 +63,6 @@ def serve(
             bold=True,
             err=True,
         )
-    try:
-        app = create_app(settings)
-    except StartupRefused as error:
-        raise click.ClickException(f"refusing to start: {error}") from error
     uvicorn.run(
         app,
         host=settings.host,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from jotauth.cli.admin import run_with_services, user_by_email
+from jotauth.cli.options import settings_options
 
 if TYPE_CHECKING:
     from jotauth.composition import Services
@@ -22,6 +23,7 @@ def sessions() -> None:
 
 
 @sessions.command("list")
+@settings_options
 @click.option("--user", "email", default=None, help="Only this user's sessions (email).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_sessions(email: str | None, as_json: bool) -> None:
@@ -49,6 +51,7 @@ def list_sessions(email: str | None, as_json: bool) -> None:
 
 
 @sessions.command("revoke")
+@settings_options
 @click.argument("session_id")
 def revoke(session_id: str) -> None:
     """End one session; its next refresh gets 401."""

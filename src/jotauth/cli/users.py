@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from jotauth.cli.admin import run_with_services, user_by_email
+from jotauth.cli.options import settings_options
 
 if TYPE_CHECKING:
     from jotauth.composition import Services
@@ -35,6 +36,7 @@ def users() -> None:
 
 
 @users.command("add")
+@settings_options
 @click.argument("email")
 @click.option("--name", default="", help="Display name.")
 @click.option("--role", "roles", multiple=True, help="A role (repeatable).")
@@ -54,6 +56,7 @@ def add(
 
 
 @users.command("list")
+@settings_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_users(as_json: bool) -> None:
     """List every user."""
@@ -68,6 +71,7 @@ def list_users(as_json: bool) -> None:
 
 
 @users.command("disable")
+@settings_options
 @click.argument("email")
 def disable(email: str) -> None:
     """Disable a user and end all of their sessions."""
@@ -81,6 +85,7 @@ def disable(email: str) -> None:
 
 
 @users.command("enable")
+@settings_options
 @click.argument("email")
 def enable(email: str) -> None:
     """Allow a disabled user to log in again."""
@@ -92,6 +97,7 @@ def enable(email: str) -> None:
 
 
 @users.command("set-roles")
+@settings_options
 @click.argument("email")
 @click.argument("roles", nargs=-1)
 def set_roles(email: str, roles: tuple[str, ...]) -> None:
@@ -105,6 +111,7 @@ def set_roles(email: str, roles: tuple[str, ...]) -> None:
 
 
 @users.command("import")
+@settings_options
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every line and report; write nothing.")
 def import_users(file: Path, dry_run: bool) -> None:

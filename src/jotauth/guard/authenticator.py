@@ -31,6 +31,7 @@ from .errors import (
     DuplicateCookie,
     GuardError,
     KeysUnavailable,
+    MisnamedAccessCookie,
     MissingCredentials,
     RefreshFailed,
     SessionEnded,
@@ -45,6 +46,34 @@ _log = logging.getLogger("jotauth.guard")
 # What the verifier raises for a token it does not accept, or when it has no keys.
 VERIFICATION_ERRORS = (InvalidToken, KeySetUnavailable)
 DEFAULT_ACCESS_COOKIE = "__Host-jot_access"
+# What `jotauth serve --dev` names it: browsers refuse a __Host- cookie without Secure, so the
+# plain-HTTP development server drops the prefix (and so does a configured cookie_domain).
+DEV_ACCESS_COOKIE = "jot_access"
+_HOST_PREFIX = "__Host-"
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def access_cookie_names(issuer: str) -> tuple[str, ...]:
+    """The access cookie names the auth server at ``issuer`` may set by default.
+
+    ``__Host-jot_access`` always; ``jot_access`` too when the issuer is plain HTTP on loopback,
+    the only place ``jotauth serve --dev`` runs, so a guard beside a dev server works with its
+    defaults. Over HTTPS only the ``__Host-`` name is read: a sibling host cannot set it
+    (RFC 6265bis §4.1.3.2), so it cannot plant its own session in the browser.
+    """
+    if issuer.startswith("http://"):
+        authority = issuer.removeprefix("http://").split("/", 1)[0]
+        host = authority.rsplit(":", 1)[0] if not authority.endswith("]") else authority
+        if host.lower() in _LOOPBACK_HOSTS:
+            return (DEFAULT_ACCESS_COOKIE, DEV_ACCESS_COOKIE)
+    return (DEFAULT_ACCESS_COOKIE,)
+
+
+def _other_spelling(name: str) -> str:
+    """The name the same cookie has in the other mode: with or without ``__Host-``."""
+    return name.removeprefix(_HOST_PREFIX) if name.startswith(_HOST_PREFIX) else _HOST_PREFIX + name
+
+
 # The fixed header names RequestView reads (the CSRF header's name is configurable): one set
 # lookup skips each of the many other fields a browser sends (Sec-CH-UA, User-Agent, …).
 _READ_HEADERS = frozenset(
@@ -148,11 +177,13 @@ class Authenticator:
         *,
         verifier: TokenVerifier,
         token_sources: Sequence[TokenSource] = TOKEN_SOURCES,
-        cookie_name: str = DEFAULT_ACCESS_COOKIE,
+        cookie_name: str | None = None,
         csrf: CsrfPolicy | Literal["off"] | None = None,
         silent_refresh: SilentRefresh | None = None,
         revocations: RevocationCheck | None = None,
     ) -> None:
+        """``cookie_name``: the access cookie to read; by default the auth server's
+        (:func:`access_cookie_names` of the verifier's issuer)."""
         sources = tuple(token_sources)
         if (
             not sources
@@ -164,7 +195,18 @@ class Authenticator:
             raise ValueError("silent refresh needs the cookie token source")
         self.verifier = verifier
         self.token_sources = sources
-        self.cookie_name = cookie_name
+        self.cookie_names = (
+            (cookie_name,)
+            if cookie_name is not None
+            else access_cookie_names(verifier.policy.issuer)
+        )
+        # A cookie by one of these names (and none of ours) is a configuration mismatch.
+        self.misnamed_cookies = tuple(
+            other
+            for other in map(_other_spelling, self.cookie_names)
+            if other not in self.cookie_names
+        )
+        self._said_misnamed = False  # the warning is logged once, the 401 says it every time
         if csrf == "off":
             if "cookie" in sources:
                 _log.warning(
@@ -197,11 +239,33 @@ class Authenticator:
                 bearer = bearer_token(view.authorization)
                 if bearer is not None:
                     return Credentials(bearer, "header")
-            else:
-                cookie = view.cookie_value(self.cookie_name) if view.cookie else None
-                if cookie is not None:
-                    return Credentials(cookie, "cookie")
+            elif view.cookie:
+                for name in self.cookie_names:
+                    cookie = view.cookie_value(name)
+                    if cookie is not None:
+                        return Credentials(cookie, "cookie")
         return None
+
+    def missing_credentials(self, view: RequestView) -> MissingCredentials:
+        """The 401 for a request without a token: a cookie under the other spelling of our
+        name (``jot_access`` for ``__Host-jot_access``) is a misconfiguration, said as such
+        instead of "An access token is required" while the browser did send one."""
+        if view.cookie and "cookie" in self.token_sources:
+            for name in self.misnamed_cookies:
+                if view.cookie_value(name) is not None:
+                    expected = self.cookie_names[0]
+                    if not self._said_misnamed:
+                        self._said_misnamed = True
+                        _log.warning(
+                            "the request carries the access cookie %r but this guard reads %r: "
+                            "give the guard cookie_name=%r or align the auth server's "
+                            "access_cookie_name (jotauth serve --dev drops the __Host- prefix)",
+                            name,
+                            expected,
+                            name,
+                        )
+                    return MisnamedAccessCookie(found=name, expected=expected)
+        return MissingCredentials()
 
     def admit(self, view: RequestView, credentials: Credentials, claims: Claims) -> Authenticated:
         """The last step for verified claims: the session must not have ended, and a cookie
@@ -236,7 +300,7 @@ class Authenticator:
         :class:`GuardError`."""
         credentials = self.locate(view)
         if credentials is None:
-            raise MissingCredentials()
+            raise self.missing_credentials(view)
         try:
             claims = self.verifier.verify(credentials.token)
         except VERIFICATION_ERRORS as error:
@@ -251,7 +315,7 @@ class Authenticator:
             refresh_token = self._may_refresh(view)
             if refresh_token is not None:
                 return await self._refresh(view, refresh_token)
-            raise MissingCredentials()
+            raise self.missing_credentials(view)
         try:
             claims = await self.verifier.averify(credentials.token)
         except VERIFICATION_ERRORS as error:
@@ -272,7 +336,7 @@ class Authenticator:
         token = subprotocol_token(subprotocols)
         credentials = self.locate(view) if token is None else Credentials(token, "subprotocol")
         if credentials is None:
-            raise MissingCredentials()
+            raise self.missing_credentials(view)
         try:
             claims = await self.verifier.averify(credentials.token)
         except VERIFICATION_ERRORS as error:

@@ -24,6 +24,25 @@ class MissingCredentials(http_errors.MissingCredentials, GuardError):
     """No access token at all (the failure the auth server shares, as a guard error)."""
 
 
+class MisnamedAccessCookie(MissingCredentials):
+    """No access cookie under the guard's name, but one under the other spelling (with or
+    without ``__Host-``): the guard and the auth server disagree on the cookie name.
+
+    Still ``missing_token`` (no credentials this guard accepts were sent: the bare RFC 6750
+    challenge), with a detail that says which name was found and which was expected.
+    """
+
+    def __init__(self, *, found: str, expected: str) -> None:
+        super().__init__(
+            f"No access cookie named {expected!r}, but one named {found!r}: the auth server "
+            f"and this API disagree on the cookie name ('jotauth serve --dev' drops the "
+            f"__Host- prefix); give the guard cookie_name={found!r} or set the server's "
+            "JOTAUTH_ACCESS_COOKIE_NAME."
+        )
+        self.found = found
+        self.expected = expected
+
+
 class MalformedAuthorization(http_errors.MalformedAuthorization, GuardError):
     """A malformed ``Authorization`` header (shared with the auth server, as a guard error)."""
 

@@ -25,15 +25,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Request
-from starlette.responses import Response
+from jotauth.extras import as_missing_extra
+
+try:
+    from fastapi import Depends, FastAPI, Request
+    from starlette.responses import Response
+except ModuleNotFoundError as missing:  # one line naming the extra, not a bare "no fastapi"
+    raise (as_missing_extra(missing, needed_by="jotauth.guard.fastapi") or missing) from None
 
 from jotauth.errors import JotauthError
 from jotauth.jose import Claims
 from jotauth.problems import DEFAULT_REALM, ProblemRenderer
 from jotauth.verify import TokenVerifier
 
-from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator
+from .authenticator import Authenticator
 from .credentials import TOKEN_SOURCES, TokenSource
 from .csrf import CsrfPolicy
 from .errors import InsufficientScope, MissingCredentials
@@ -121,7 +126,7 @@ class JWTBearer:
         *,
         verifier: TokenVerifier,
         token_sources: Sequence[TokenSource] = TOKEN_SOURCES,
-        cookie_name: str = DEFAULT_ACCESS_COOKIE,
+        cookie_name: str | None = None,
         csrf: CsrfPolicy | Literal["off"] | None = None,
         required: bool = True,
     ) -> None:

@@ -22,15 +22,20 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
-from flask import Flask, Response, current_app, g, request
-from werkzeug.local import LocalProxy
+from jotauth.extras import as_missing_extra
+
+try:
+    from flask import Flask, Response, current_app, g, request
+    from werkzeug.local import LocalProxy
+except ModuleNotFoundError as missing:  # one line naming the extra, not a bare "no flask"
+    raise (as_missing_extra(missing, needed_by="jotauth.guard.flask") or missing) from None
 
 from jotauth.errors import JotauthError
 from jotauth.jose import Claims
 from jotauth.problems import DEFAULT_REALM, ProblemRenderer
 from jotauth.verify import TokenVerifier
 
-from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator, RequestView
+from .authenticator import Authenticator, RequestView
 from .credentials import TOKEN_SOURCES, TokenSource
 from .csrf import CsrfPolicy
 from .errors import InsufficientScope
@@ -61,7 +66,7 @@ class JotAuth:
         *,
         verifier: TokenVerifier,
         token_sources: Sequence[TokenSource] = TOKEN_SOURCES,
-        cookie_name: str = DEFAULT_ACCESS_COOKIE,
+        cookie_name: str | None = None,
         csrf: CsrfPolicy | Literal["off"] | None = None,
         realm: str = DEFAULT_REALM,
     ) -> None:

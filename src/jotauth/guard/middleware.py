@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from jotauth.problems import DEFAULT_REALM, PROBLEM_SPECS, ProblemRenderer
 from jotauth.verify import TokenVerifier
 
-from .authenticator import DEFAULT_ACCESS_COOKIE, Authenticator
+from .authenticator import Authenticator
 from .credentials import TOKEN_SOURCES, WEBSOCKET_BEARER_PROTOCOL, TokenSource
 from .csrf import CsrfPolicy
 from .errors import GuardError, RefreshFailed
@@ -63,7 +63,7 @@ class JWTAuthMiddleware:
         protect: Iterable[str] = ("/api",),
         exclude: Iterable[str] = (),
         token_sources: Sequence[TokenSource] = TOKEN_SOURCES,
-        cookie_name: str = DEFAULT_ACCESS_COOKIE,
+        cookie_name: str | None = None,
         csrf: CsrfPolicy | Literal["off"] | None = None,
         realm: str = DEFAULT_REALM,
         silent_refresh: SilentRefresh | None = None,

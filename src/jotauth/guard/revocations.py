@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from jotauth.extras import require_modules
 from jotauth.revocations import MAX_ENTRIES, REDIS_CHANNEL, InvalidRevocationDocument
 from jotauth.revocations import RevocationDocument as _Document
 
@@ -200,6 +201,7 @@ class RedisRevocations(_FedInBackground):
         clock: Callable[[], float] = time.time,
         reconnect_delay: float = 0.5,
     ) -> None:
+        require_modules("redis", needed_by="RedisRevocations")
         super().__init__(keys=keys, max_entries=max_entries, clock=clock)
         # The catch-up reader shares this list: it applies the feed into it.
         self._catch_up = _FeedReader(catch_up_url, into=self) if catch_up_url is not None else None

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from jotauth import __version__
 from jotauth.accounts import SignInCounters
 from jotauth.composition import Services, open_services
+from jotauth.extras import require_drivers
 from jotauth.server.body_limit import BodySizeLimit
 from jotauth.server.context import ServerContext
 from jotauth.server.cookies import CookiePolicy
@@ -62,6 +63,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     ``clock`` (POSIX seconds) is injectable so tests control token and session expiry.
     """
     cookies = check_settings(settings)
+    # A missing driver is one line now, not a traceback from the lifespan inside uvicorn.
+    require_drivers(database_url=settings.database_url, redis_url=settings.redis_url)
     settings.warn_if_insecure()
     metrics = ServerMetrics()
     origins = OriginPolicy(

@@ -41,57 +41,62 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def secret_key_problem(settings: Settings) -> str | None:
+    """Why the secret key is unfit for production (None: fit, or ``--dev``)."""
+    if settings.dev:
+        return None
+    if settings.secret_key is None:
+        return (
+            "JOTAUTH_SECRET_KEY is not set: it encrypts the signing keys at rest and keys "
+            "the CSRF tokens. Set a random value of at least 32 characters, or use --dev."
+        )
+    if len(settings.secret_key.get_secret_value()) < MIN_SECRET_KEY_CHARS:
+        return f"JOTAUTH_SECRET_KEY must have at least {MIN_SECRET_KEY_CHARS} characters"
+    if len(set(settings.secret_key.get_secret_value())) < MIN_SECRET_KEY_DISTINCT_CHARS:
+        # A crude guard against placeholders like "aaaa…" or "changeme" repeated: the key
+        # seals the signing keys and keys the CSRF HMAC, so it must be random.
+        return (
+            "JOTAUTH_SECRET_KEY looks like a placeholder (fewer than "
+            f"{MIN_SECRET_KEY_DISTINCT_CHARS} distinct characters): generate one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    return None
+
+
+def plain_http_problem(settings: Settings) -> str | None:
+    """Why the public URL and bind address would put cookies and tokens on the wire in clear
+    text (None: they would not, or ``--dev``/``allow_insecure_cookies`` says it is meant)."""
+    public = _public_url(settings)
+    if settings.dev or public.scheme != "http" or settings.allow_insecure_cookies:
+        return None
+    origin = public.origin
+    if public.host not in _LOOPBACK_HOSTS:
+        # Secure cookies are never sent back over plain HTTP: users could not stay logged in,
+        # and anything else would put tokens on the wire in clear text.
+        return (
+            f"the public URL {origin} is plain HTTP: serve it over HTTPS, use --dev for local "
+            "development, or set JOTAUTH_ALLOW_INSECURE_COOKIES=true if TLS ends in front of it"
+        )
+    if not is_loopback_host(settings.host):
+        # A loopback public URL is only safe while the server is reachable on loopback only:
+        # bound to another interface, tokens and passwords would cross the network in clear.
+        return (
+            f"binding {settings.host!r} (not loopback) with the plain-HTTP public URL {origin}: "
+            "configure an https issuer/public URL, bind 127.0.0.1, use --dev for local "
+            "development, or set JOTAUTH_ALLOW_INSECURE_COOKIES=true if TLS ends in front of it"
+        )
+    return None
+
+
 def check_settings(settings: Settings) -> CookiePolicy:
     """Refuse unsafe production settings; returns the cookie policy they imply."""
     if settings.algorithm == "HS256":
         # DESIGN §3: HS256 only when one process signs and verifies; an auth server's
         # tokens are verified by other processes through the JWKS, which cannot carry a secret.
         raise StartupRefused("the auth server signs with RS256, PS256, ES256 or EdDSA, not HS256")
-    if not settings.dev:
-        if settings.secret_key is None:
-            raise StartupRefused(
-                "JOTAUTH_SECRET_KEY is not set: it encrypts the signing keys at rest and keys "
-                "the CSRF tokens. Set a random value of at least 32 characters, or use --dev."
-            )
-        if len(settings.secret_key.get_secret_value()) < MIN_SECRET_KEY_CHARS:
-            raise StartupRefused(
-                f"JOTAUTH_SECRET_KEY must have at least {MIN_SECRET_KEY_CHARS} characters"
-            )
-        if len(set(settings.secret_key.get_secret_value())) < MIN_SECRET_KEY_DISTINCT_CHARS:
-            # A crude guard against placeholders like "aaaa…" or "changeme" repeated: the key
-            # seals the signing keys and keys the CSRF HMAC, so it must be random.
-            raise StartupRefused(
-                "JOTAUTH_SECRET_KEY looks like a placeholder (fewer than "
-                f"{MIN_SECRET_KEY_DISTINCT_CHARS} distinct characters): generate one with "
-                "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
-    public = _public_url(settings)
-    origin = public.origin
-    if (
-        not settings.dev
-        and public.scheme == "http"
-        and public.host not in _LOOPBACK_HOSTS
-        and not settings.allow_insecure_cookies
-    ):
-        # Secure cookies are never sent back over plain HTTP: users could not stay logged in,
-        # and anything else would put tokens on the wire in clear text.
-        raise StartupRefused(
-            f"the public URL {origin} is plain HTTP: serve it over HTTPS, use --dev for local "
-            "development, or set JOTAUTH_ALLOW_INSECURE_COOKIES=true if TLS ends in front of it"
-        )
-    if (
-        not settings.dev
-        and public.scheme == "http"
-        and not is_loopback_host(settings.host)
-        and not settings.allow_insecure_cookies
-    ):
-        # A loopback public URL is only safe while the server is reachable on loopback only:
-        # bound to another interface, tokens and passwords would cross the network in clear.
-        raise StartupRefused(
-            f"binding {settings.host!r} (not loopback) with the plain-HTTP public URL {origin}: "
-            "configure an https issuer/public URL, bind 127.0.0.1, use --dev for local "
-            "development, or set JOTAUTH_ALLOW_INSECURE_COOKIES=true if TLS ends in front of it"
-        )
+    for problem in (secret_key_problem(settings), plain_http_problem(settings)):
+        if problem is not None:
+            raise StartupRefused(problem)
     _check_mail_settings(settings)
     try:
         policy = CookiePolicy.from_settings(settings)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from jotauth.settings import Settings
 from jotauth.store.errors import StoreUnavailable, UnsupportedDatabase
-from jotauth.store.migrate import upgrade_to_head
+from jotauth.store.migrate import schema_revisions, upgrade_to_head
 
 _log = logging.getLogger("jotauth.store")
 
@@ -214,6 +214,11 @@ class Store:
         """Raise :class:`StoreUnavailable` unless the database answers a trivial query."""
         async with self.read() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def schema_revisions(self) -> tuple[str | None, str | None]:
+        """(the database's migration revision, the package's newest): equal when migrated."""
+        async with self.read() as conn:
+            return await conn.run_sync(schema_revisions)
 
     async def close(self) -> None:
         """Close every pooled connection."""

@@ -29,3 +29,14 @@ def upgrade_to_head(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
     command.upgrade(alembic_config(connection), "head")
+
+
+def schema_revisions(connection: Connection) -> tuple[str | None, str | None]:
+    """(the database's migration revision or None, the newest revision this package has)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = MigrationContext.configure(
+        connection, opts={"version_table": VERSION_TABLE}
+    ).get_current_revision()
+    return current, ScriptDirectory.from_config(alembic_config()).get_current_head()

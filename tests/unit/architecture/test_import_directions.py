@@ -16,11 +16,15 @@ PACKAGE = Path(__file__).resolve().parents[3] / "src" / "jotauth"
 
 # Layer -> the jotauth layers it may import. Lower layers first; each set is built from the
 # layers below it, so the table reads as the diagram in docs/INTERNALS.md.
-_STORAGE = frozenset({"errors", "settings", "jose", "keys", "verify", "store", "throttle"})
+# ``extras`` (which pip extra provides which import) imports nothing: every layer may use it.
+_STORAGE = frozenset(
+    {"errors", "extras", "settings", "jose", "keys", "verify", "store", "throttle"}
+)
 _ACCOUNTS = _STORAGE | {"users", "sessions", "mail"}
 _COMPOSITION = _ACCOUNTS | {"accounts", "oauth", "revocations"}
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
+    "extras": frozenset(),
     "problems": frozenset({"errors"}),
     "settings": frozenset({"errors"}),
     "jose": frozenset({"errors"}),
@@ -29,9 +33,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "http": frozenset({"errors", "problems"}),
     "csrf": frozenset({"errors", "http"}),
     "revocations": frozenset({"errors"}),
-    "guard": frozenset({"errors", "problems", "jose", "verify", "http", "csrf", "revocations"}),
-    "store": frozenset({"errors", "settings", "jose", "keys"}),
-    "throttle": frozenset({"errors", "settings", "store"}),
+    "guard": frozenset(
+        {"errors", "extras", "problems", "jose", "verify", "http", "csrf", "revocations"}
+    ),
+    "store": frozenset({"errors", "extras", "settings", "jose", "keys"}),
+    "throttle": frozenset({"errors", "extras", "settings", "store"}),
     "users": frozenset({"errors", "settings", "store", "throttle"}),
     "sessions": frozenset({"errors", "settings", "store"}),
     # Account mails: templates, the outbox's delivery, SMTP (the outbox table is the store's).
