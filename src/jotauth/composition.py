@@ -31,6 +31,13 @@ from jotauth.accounts import (
     SignInCounters,
     SignOut,
 )
+from jotauth.federation import (
+    Federation,
+    LinkedIdentities,
+    PendingSignIns,
+    ProviderRegistry,
+    UpstreamClient,
+)
 from jotauth.keys import (
     ID_TOKEN_DEFAULT_ALGORITHM,
     KeyAudit,
@@ -95,6 +102,8 @@ class Services:
     oauth_clients: ClientRegistry
     # The OAuth 2.1 / OpenID Connect provider: it signs tokens, so only with signing.
     oauth: OAuthProvider | None
+    # Sign-in through other identity providers (their secrets are sealed: only with signing).
+    federation: Federation | None = None
 
     def require_signing(self) -> Signing:
         """The signing services; a programming error when opened without them."""
@@ -107,6 +116,12 @@ class Services:
         if self.oauth is None:
             raise RuntimeError("these services were opened with signing=False")
         return self.oauth
+
+    def require_federation(self) -> Federation:
+        """Federation; a programming error when opened without signing."""
+        if self.federation is None:
+            raise RuntimeError("these services were opened with signing=False")
+        return self.federation
 
     def require_accounts(self) -> Accounts:
         """The token-signing use cases; a programming error when opened without signing."""
@@ -170,6 +185,11 @@ async def open_services(
                 settings, store, secret, clock=clock, audit=audit, on_transition=on_key_transition
             )
         )
+        accounts = (
+            None
+            if signed is None
+            else _accounts(users, sessions, signed, administration, clock=clock, counters=counters)
+        )
         yield Services(
             settings=settings,
             clock=clock,
@@ -181,9 +201,7 @@ async def open_services(
             users=users,
             administration=administration,
             signing=signed,
-            accounts=None
-            if signed is None
-            else _accounts(users, sessions, signed, administration, clock=clock, counters=counters),
+            accounts=accounts,
             revocations=RevocationFeed(
                 sessions.revoked_since,
                 keep_for=refuse_for,
@@ -209,7 +227,35 @@ async def open_services(
                 keys=signed.keys,
                 clock=clock,
             ),
+            federation=None
+            if signed is None or accounts is None
+            else _federation(settings, store, signed, accounts, users, audit, clock=clock),
         )
+
+
+def _federation(
+    settings: Settings,
+    store: Store,
+    signing: Signing,
+    accounts: Accounts,
+    users: UserService,
+    audit: AuditLog,
+    *,
+    clock: Callable[[], float],
+) -> Federation:
+    return Federation(
+        providers=ProviderRegistry(store, secret=signing.secret_key, clock=clock),
+        identities=LinkedIdentities(store, audit=audit, clock=clock),
+        users=users,
+        sign_in=accounts.sign_in,
+        upstream=UpstreamClient(
+            timeout=settings.federation_timeout, leeway=settings.leeway, clock=clock
+        ),
+        pending=PendingSignIns(signing.secret_key, clock=clock),
+        base_url=settings.public_url or settings.issuer,
+        audit=audit,
+        clock=clock,
+    )
 
 
 def _revoked_keys_of(keys: SigningKeys) -> Callable[[], dict[str, float]]:

@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     log_level: str = "info"  # JSON log lines at this level and above
     # /metrics answers only `Authorization: Bearer <metrics_token>`; without a token it is open
     # in --dev and 404 elsewhere.
+    # Federation (DESIGN §14): how long a call to an upstream provider may take, in seconds.
+    federation_timeout: float = Field(10.0, gt=0, le=60)
     metrics_enabled: bool = True
     metrics_token: SecretStr | None = None  # the Bearer token /metrics asks for
 

@@ -18,6 +18,7 @@ _SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "clients": ("jotauth.cli.clients:clients",),
     "demo": ("jotauth_demo.command:demo", "jotauth.cli.demo:demo"),
     "keys": ("jotauth.cli.keys:keys",),
+    "providers": ("jotauth.cli.providers:providers",),
     "serve": ("jotauth.cli.serve:serve",),
     "sessions": ("jotauth.cli.sessions:sessions",),
     "token": ("jotauth.cli.token:token",),

@@ -34,7 +34,15 @@ from jotauth.server.oauth_cors import OAuthCors
 from jotauth.server.pages import Branding, install_branding
 from jotauth.server.problems import install_problem_handlers
 from jotauth.server.redirects import ReturnToPolicy
-from jotauth.server.routes import auth_api, hosted, oauth, operations, revocations, well_known
+from jotauth.server.routes import (
+    auth_api,
+    federation,
+    hosted,
+    oauth,
+    operations,
+    revocations,
+    well_known,
+)
 from jotauth.server.security_headers import SecurityHeaders
 from jotauth.server.startup import check_settings, public_origin
 from jotauth.settings import Settings
@@ -126,6 +134,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.include_router(hosted.router)
     app.include_router(operations.router)
     app.include_router(oauth.router)
+    app.include_router(federation.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     # Outermost last: metrics see every response, including 413s from the body limit.
     if settings.allowed_origins:
@@ -195,4 +204,5 @@ async def _serve(
         public_base_url=(settings.public_url or settings.issuer).rstrip("/"),
         throttle=services.throttle,
         oauth=services.require_oauth(),
+        federation=services.require_federation(),
     )

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from jotauth.accounts import AccessTokenIssuer, Accounts, OwnTokenVerifier
+from jotauth.federation import Federation
 from jotauth.keys import SigningKeys
 from jotauth.oauth import OAuthProvider
 from jotauth.revocations.feed import RevocationFeed
@@ -50,6 +51,7 @@ class ServerContext:
     public_base_url: str
     throttle: LoginThrottle  # readiness: login needs it as much as the store
     oauth: OAuthProvider
+    federation: Federation
 
 
 def get_context(request: Request) -> ServerContext:

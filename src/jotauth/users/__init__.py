@@ -11,6 +11,7 @@ from jotauth.users.errors import (
     InvalidEmail,
     InvalidProfile,
     LoginThrottled,
+    PasswordAlreadySet,
     PasswordTooLong,
     UserError,
     UserExists,
@@ -25,14 +26,16 @@ from jotauth.users.passwords import (
     check_password_policy,
     prepare_password,
 )
-from jotauth.users.service import UserService
+from jotauth.users.service import NO_PASSWORD, UserService
 
 __all__ = [
     "MAX_PASSWORD_CHARS",
+    "NO_PASSWORD",
     "HashQueueFull",
     "InvalidEmail",
     "InvalidProfile",
     "LoginThrottled",
+    "PasswordAlreadySet",
     "PasswordHasher",
     "PasswordTooLong",
     "User",

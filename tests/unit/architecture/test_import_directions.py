@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[3] / "src" / "jotauth"
 # layers below it, so the table reads as the diagram in docs/INTERNALS.md.
 _STORAGE = frozenset({"errors", "settings", "jose", "keys", "verify", "store", "throttle"})
 _ACCOUNTS = _STORAGE | {"users", "sessions"}
-_COMPOSITION = _ACCOUNTS | {"accounts", "oauth", "revocations"}
+_COMPOSITION = _ACCOUNTS | {"accounts", "oauth", "federation", "revocations"}
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
     "problems": frozenset({"errors"}),
@@ -36,6 +36,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "sessions": frozenset({"errors", "settings", "store"}),
     "accounts": _ACCOUNTS,
     "oauth": _ACCOUNTS | {"accounts"},
+    "federation": _ACCOUNTS | {"accounts"},
     "composition": _COMPOSITION,
     "server": _COMPOSITION | {"composition", "problems", "http", "csrf", "(root)"},
 }
