@@ -7,12 +7,14 @@ audience, and the user endpoints of OAuth 2 providers that are not OIDC (GitHub'
 from __future__ import annotations
 
 import hmac
+import importlib
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 from jotauth.federation.errors import FederationRefused, ProviderUnavailable
 from jotauth.federation.pending import PendingSignIn
@@ -20,6 +22,23 @@ from jotauth.federation.providers import UpstreamProvider
 from jotauth.jose import Algorithm, InvalidToken, KeySetUnavailable
 from jotauth.users import InvalidEmail, normalise_email
 from jotauth.verify import JWKSClient, TokenVerifier
+
+with warnings.catch_warnings():
+    # Authlib 1.9 runs its httpx client on the "httpx2" package where installed and warns
+    # when it falls back to httpx (what jotauth depends on); the fallback is what we use.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+
+
+def _transport_module() -> ModuleType:
+    """The HTTP package Authlib's client raises errors of (httpx2 where installed)."""
+    try:
+        return importlib.import_module("httpx2")
+    except ImportError:
+        return httpx
+
+
+_HTTP = _transport_module()
 
 # What upstream ID tokens may be signed with (the provider's JWKS binds each key to one).
 ID_TOKEN_ALGORITHMS: tuple[Algorithm, ...] = ("RS256", "PS256", "ES256", "EdDSA")
@@ -96,13 +115,13 @@ class UpstreamClient:
                 raise FederationRefused(
                     f"The provider refused the sign-in ({_printable(error.error)})."
                 ) from None
-            except httpx.HTTPStatusError as error:
+            except _HTTP.HTTPStatusError as error:
                 if error.response.status_code >= 500:
                     raise ProviderUnavailable() from None
                 raise FederationRefused(
                     f"The provider's token endpoint answered HTTP {error.response.status_code}."
                 ) from None
-            except httpx.HTTPError:
+            except _HTTP.HTTPError:
                 raise ProviderUnavailable() from None
             except ValueError:
                 raise FederationRefused("The provider's token answer is not JSON.") from None
@@ -191,12 +210,20 @@ class UpstreamClient:
 
     async def _get_json(self, client: AsyncOAuth2Client, url: str, access_token: str) -> object:
         try:
-            response = await client.get(
+            # withhold_token: the header is ours; Authlib would refuse a token it deems about
+            # to expire (60 s leeway) and try to refresh it, though it is valid now.
+            response = await client.request(
+                "GET",
                 url,
                 headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+                withhold_token=True,
             )
-        except httpx.HTTPError:
+        except _HTTP.HTTPError:
             raise ProviderUnavailable() from None
+        except OAuthError as error:
+            raise FederationRefused(
+                f"The provider refused the sign-in ({_printable(error.error)})."
+            ) from None
         if response.status_code >= 500:
             raise ProviderUnavailable()
         if response.status_code != 200:

@@ -148,7 +148,16 @@ class _MalformedCallback(ServerProblem):
 def _after(context: ServerContext, request: Request, completed: Completed) -> Response:
     target = context.return_to.resolve(completed.return_to) if completed.return_to else None
     if target:
-        response: Response = RedirectResponse(target, status_code=303, headers=_NO_STORE)
+        # A page that moves on by itself, not a 303: the provider's login form redirected the
+        # browser here, and Chromium checks every redirect of a form submission against the
+        # *provider's* CSP form-action, which cannot know where we go next (an app, or our own
+        # /oauth2/authorize and then its client). A meta refresh is a new navigation.
+        response: Response = render_page(
+            context.templates,
+            request,
+            "continue.html",
+            {"target": target, "provider": completed.identity.provider},
+        )
     else:
         response = render_page(
             context.templates,
