@@ -198,6 +198,8 @@ async def test_me_accepts_the_bearer_token_and_the_access_cookie(server: Server)
         "name": "Ada",
         "roles": ["admin"],
         "scope": "api/read",
+        "identities": [],  # no other identity provider linked (DESIGN §14)
+        "has_password": True,
     }
     await server.login(delivery="cookie")
     by_cookie = await server.client.get("/api/auth/me")

@@ -14,7 +14,7 @@ clients as problem+json; every answer of the callback clears the pending cookie.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -185,4 +185,13 @@ def _refused(
         {"title": problem.title, "detail": problem.detail, "back_url": login},
         status=problem.status,
         headers=problem.response_headers(),
+    )
+
+
+@router.get("/api/auth/providers", summary="The identity providers users may sign in with")
+async def list_providers(context: Context) -> JSONResponse:
+    """``{"providers": [{"name", "login_url"}]}``: what an app shows as "Continue with NAME"."""
+    names = await context.federation.providers.names()
+    return JSONResponse(
+        {"providers": [{"name": n, "login_url": f"/login/federated/{quote(n)}"} for n in names]}
     )
