@@ -154,8 +154,9 @@ class UpstreamClient:
                 keys=JWKSClient(provider.jwks_uri, http_client=http),
                 algorithms=ID_TOKEN_ALGORITHMS,
                 leeway=self._leeway,
-                # ID tokens are typed JWT or not at all (OIDC Core §2); aud is our client id.
-                typ=None,
+                # ID tokens are typed JWT or not at all (OIDC Core §2); an at+jwt access token
+                # presented as an ID token is refused (RFC 8725 §3.11). aud is our client id.
+                typ=("JWT", None),
                 cache_size=0,
                 clock=self._clock,
             )
