@@ -1,7 +1,7 @@
 """Federation (DESIGN §14): upstream providers, linked identities, how a session signed in.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0010"
 branch_labels: str | None = None
 depends_on: str | None = None
 
