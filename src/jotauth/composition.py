@@ -38,6 +38,13 @@ from jotauth.accounts import (
     SignOut,
 )
 from jotauth.extras import require_drivers
+from jotauth.federation import (
+    Federation,
+    LinkedIdentities,
+    PendingSignIns,
+    ProviderRegistry,
+    UpstreamClient,
+)
 from jotauth.keys import (
     ID_TOKEN_DEFAULT_ALGORITHM,
     KeyAudit,
@@ -116,6 +123,8 @@ class Services:
     # outside --dev). The server's lifespan runs the delivery loop.
     outbox: Outbox
     mail: OutboxDelivery | None
+    # Sign-in through other identity providers (their secrets are sealed: only with signing).
+    federation: Federation | None = None
 
     def require_signing(self) -> Signing:
         """The signing services; a programming error when opened without them."""
@@ -128,6 +137,12 @@ class Services:
         if self.oauth is None:
             raise RuntimeError("these services were opened with signing=False")
         return self.oauth
+
+    def require_federation(self) -> Federation:
+        """Federation; a programming error when opened without signing."""
+        if self.federation is None:
+            raise RuntimeError("these services were opened with signing=False")
+        return self.federation
 
     def require_accounts(self) -> Accounts:
         """The token-signing use cases; a programming error when opened without signing."""
@@ -198,18 +213,8 @@ async def open_services(
                 settings, store, secret, clock=clock, audit=audit, on_transition=on_key_transition
             )
         )
-        yield Services(
-            settings=settings,
-            clock=clock,
-            store=store,
-            audit=audit,
-            hasher=hasher,
-            throttle=throttle,
-            sessions=sessions,
-            users=users,
-            administration=administration,
-            signing=signed,
-            accounts=None
+        accounts = (
+            None
             if signed is None
             else _accounts(
                 settings,
@@ -222,7 +227,20 @@ async def open_services(
                 account_mail=None if mail is None else _account_mail(settings, users, outbox, mail),
                 mail_throttle=mail_throttle,
                 audit=audit,
-            ),
+            )
+        )
+        yield Services(
+            settings=settings,
+            clock=clock,
+            store=store,
+            audit=audit,
+            hasher=hasher,
+            throttle=throttle,
+            sessions=sessions,
+            users=users,
+            administration=administration,
+            signing=signed,
+            accounts=accounts,
             outbox=outbox,
             mail=mail,
             revocations=RevocationFeed(
@@ -250,7 +268,35 @@ async def open_services(
                 keys=signed.keys,
                 clock=clock,
             ),
+            federation=None
+            if signed is None or accounts is None
+            else _federation(settings, store, signed, accounts, users, audit, clock=clock),
         )
+
+
+def _federation(
+    settings: Settings,
+    store: Store,
+    signing: Signing,
+    accounts: Accounts,
+    users: UserService,
+    audit: AuditLog,
+    *,
+    clock: Callable[[], float],
+) -> Federation:
+    return Federation(
+        providers=ProviderRegistry(store, secret=signing.secret_key, clock=clock),
+        identities=LinkedIdentities(store, audit=audit, clock=clock),
+        users=users,
+        sign_in=accounts.sign_in,
+        upstream=UpstreamClient(
+            timeout=settings.federation_timeout, leeway=settings.leeway, clock=clock
+        ),
+        pending=PendingSignIns(signing.secret_key, clock=clock),
+        base_url=settings.public_url or settings.issuer,
+        audit=audit,
+        clock=clock,
+    )
 
 
 def _revoked_keys_of(keys: SigningKeys) -> Callable[[], dict[str, float]]:

@@ -184,6 +184,25 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ErrorCode.REFRESH_UNAVAILABLE: _unavailable(
             "The session could not be refreshed right now. Retry shortly."
         ),
+        # federation: the browser is shown these on an HTML page (server/pages.py).
+        ErrorCode.FEDERATION_ERROR: ProblemSpec(400, "Sign-in with the provider failed"),
+        ErrorCode.UNKNOWN_PROVIDER: ProblemSpec(404, "Unknown sign-in provider"),
+        ErrorCode.PROVIDER_EXISTS: ProblemSpec(409, "Provider already configured"),
+        ErrorCode.FEDERATION_STATE_INVALID: ProblemSpec(400, "Sign-in request not recognised"),
+        ErrorCode.FEDERATION_REFUSED: ProblemSpec(400, "Sign-in with the provider failed"),
+        # 502, not 503: our service is up, the provider it depends on did not answer.
+        ErrorCode.PROVIDER_UNAVAILABLE: ProblemSpec(
+            502,
+            "Sign-in provider unavailable",
+            public_detail="The sign-in provider did not answer. Try again in a moment.",
+        ),
+        ErrorCode.PROVIDER_EMAIL_UNVERIFIED: ProblemSpec(403, "Email address not verified"),
+        ErrorCode.LINK_REQUIRED: ProblemSpec(409, "Account exists"),
+        ErrorCode.IDENTITY_ALREADY_LINKED: ProblemSpec(409, "Identity linked to another account"),
+        ErrorCode.LAST_SIGN_IN_METHOD: ProblemSpec(409, "Last way to sign in"),
+        ErrorCode.IDENTITY_NOT_FOUND: ProblemSpec(404, "Not found"),
+        ErrorCode.PASSWORD_ALREADY_SET: ProblemSpec(409, "Password already set"),
+        ErrorCode.RECENT_SIGN_IN_REQUIRED: ProblemSpec(403, "Recent sign-in required"),
         # server
         ErrorCode.BAD_REQUEST: ProblemSpec(400, "Bad request"),
         ErrorCode.MALFORMED_REQUEST: ProblemSpec(400, "Malformed request"),

@@ -162,6 +162,8 @@ class Settings(BaseSettings):
     max_request_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
     max_request_headers: int = Field(100, ge=10, le=1000)  # header lines per request
     log_level: str = "info"  # JSON log lines at this level and above
+    # Federation (DESIGN §14): how long a call to an upstream provider may take, in seconds.
+    federation_timeout: float = Field(10.0, gt=0, le=60)
     # /metrics answers only `Authorization: Bearer <metrics_token>`; without a token it is open
     # in --dev and 404 elsewhere.
     metrics_enabled: bool = True

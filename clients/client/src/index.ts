@@ -5,6 +5,8 @@ export { createAuthClient } from './client.js';
 export { createAccountApi } from './accounts.js';
 export type { AccountApi } from './accounts.js';
 export { AuthError } from './errors.js';
+export { continueWith, federatedLoginUrl, linkProvider } from './federation.js';
+export type { FederationOptions, LinkOptions } from './federation.js';
 export type { AuthErrorCode } from './errors.js';
 export type { Attempt, RequestAuth, RequestPort, Verdict } from './request-auth.js';
 export type { LockManagerLike } from './refresh-lock.js';

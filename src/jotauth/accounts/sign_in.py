@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jotauth.accounts.counters import SignInCounters
-from jotauth.accounts.errors import EmailNotVerified, InvalidCredentials
+from jotauth.accounts.errors import EmailNotVerified, InvalidCredentials, UserInactive
 from jotauth.accounts.results import ClientInfo, SignedIn
 from jotauth.accounts.tokens import AccessTokenIssuer
 from jotauth.sessions import (
@@ -80,6 +80,26 @@ class SignIn:
         """Create an account (password policy and login throttle apply) and sign it in."""
         user = await self._users.sign_up(email, password, name, ip=client.ip or None)
         issued = await self._start_session(user, client, refresh_delivery)
+        return self._signed_in(user, issued)
+
+    async def sign_in_federated(
+        self, user: User, *, provider: str, issuer: str, client: ClientInfo
+    ) -> SignedIn:
+        """Start a cookie-delivered session for ``user``, whom another identity provider just
+        vouched for (DESIGN §14): ``amr`` is ``["fed"]`` and the ``login`` audit event names
+        the provider. Who ``user`` is was decided by :class:`jotauth.federation.Federation`."""
+        if user.disabled:
+            self._counters.login("invalid_credentials")
+            raise UserInactive()
+        issued = await self._sessions.create_session(
+            user.id,
+            user_agent=client.user_agent,
+            ip=client.ip,
+            refresh_delivery="cookie",
+            amr=("fed",),
+            audit_detail={"provider": provider, "issuer": issuer},
+        )
+        self._counters.login("success")
         return self._signed_in(user, issued)
 
     async def refresh(self, *, refresh_token: str, presented_in: RefreshDelivery) -> SignedIn:

@@ -24,6 +24,7 @@ _SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "demo": ("jotauth_demo.command:demo", "jotauth.cli.demo:demo"),
     "doctor": ("jotauth.cli.doctor:doctor",),
     "keys": ("jotauth.cli.keys:keys",),
+    "providers": ("jotauth.cli.providers:providers",),
     "serve": ("jotauth.cli.serve:serve",),
     "sessions": ("jotauth.cli.sessions:sessions",),
     "token": ("jotauth.cli.token:token",),

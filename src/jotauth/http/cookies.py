@@ -176,6 +176,9 @@ class CookiePolicy:
     refresh: CookieSpec
     csrf: CookieSpec
     login_form: CookieSpec
+    # The sealed pending sign-in with another identity provider (DESIGN §14): SameSite=Lax,
+    # since it must come back on the provider's top-level redirect to the callback.
+    federation: CookieSpec
 
     @classmethod
     def from_settings(cls, settings: CookieSettings) -> Self:
@@ -186,6 +189,7 @@ class CookiePolicy:
         access_name = _effective_name(settings.access_cookie_name, domain)
         refresh_name = _effective_name(settings.refresh_cookie_name, domain)
         form_name = (HOST_PREFIX if secure else "") + "jot_login_form"
+        federation_name = (HOST_PREFIX if secure else "") + "jot_federation"
         policy = cls(
             access=CookieSpec(access_name, "/", True, "lax", secure, domain),
             refresh=CookieSpec(refresh_name, refresh_path, True, "strict", secure, domain),
@@ -193,6 +197,7 @@ class CookiePolicy:
             csrf=CookieSpec(settings.csrf_cookie_name, "/", False, "lax", secure, domain),
             # Pre-session nonce of the hosted login form: host-only, never sent cross-site.
             login_form=CookieSpec(form_name, "/", True, "strict", secure, None),
+            federation=CookieSpec(federation_name, "/", True, "lax", secure, None),
         )
         for spec in (policy.access, policy.refresh, policy.csrf):
             spec.check_prefix_rules()

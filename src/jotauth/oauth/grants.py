@@ -135,6 +135,8 @@ class Grants:
             user_agent=user_agent or f"oauth:{client.name}",
             ip=ip,
             refresh_delivery=OAUTH_DELIVERY,
+            # The client's session was signed in the way the browser's was (pwd, fed).
+            amr=browser.amr or ("pwd",),
         )
         await self._codes.record_issued(code, issued.session.id)
         record = GrantRecord(
@@ -146,7 +148,9 @@ class Grants:
         )
         await self._records.add(record)
         refresh = issued.refresh_token if issues_refresh_token(client, grant.scope) else None
-        return self._respond(client, user, record, refresh_token=refresh, nonce=grant.nonce)
+        return self._respond(
+            client, user, record, refresh_token=refresh, nonce=grant.nonce, amr=issued.session.amr
+        )
 
     async def refresh(
         self, client: OAuthClient, *, refresh_token: str, scope: str | None
@@ -182,6 +186,7 @@ class Grants:
             ),
             refresh_token=issued.refresh_token,
             nonce=None,
+            amr=issued.session.amr,
         )
 
     def client_credentials(self, client: OAuthClient, *, scope: str | None) -> TokenResponse:
@@ -206,6 +211,7 @@ class Grants:
         *,
         refresh_token: str | None,
         nonce: str | None,
+        amr: tuple[str, ...],
     ) -> TokenResponse:
         # A third-party client acts within the scope the user approved; the user's roles
         # (which resource servers may trust for authorisation) are not delegated to it.
@@ -230,6 +236,7 @@ class Grants:
                     email=user.email if "email" in record.scope else None,
                     email_verified=user.email_verified,
                     name=user.name if "profile" in record.scope else None,
+                    amr=amr or ("pwd",),
                 ),
                 access_token=access.token,
                 alg=client.id_token_signed_response_alg,

@@ -37,6 +37,8 @@ class IdTokenSubject:
     email: str | None = None
     email_verified: bool = False
     name: str | None = None
+    # RFC 8176 values of the browser's sign-in ("pwd", or "fed" through another provider).
+    amr: tuple[str, ...] = ("pwd",)
 
 
 class IdTokenIssuer:
@@ -69,7 +71,7 @@ class IdTokenIssuer:
             "exp": now + self._ttl,
             "iat": now,
             "auth_time": int(subject.auth_time),
-            "amr": ["pwd"],
+            "amr": list(subject.amr),
             "sid": subject.browser_session_id,
             "at_hash": token_hash(access_token, key.alg),
         }

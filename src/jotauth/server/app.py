@@ -40,6 +40,7 @@ from jotauth.server.routes import (
     accounts_api,
     auth_api,
     dev_mailbox,
+    federation,
     hosted,
     oauth,
     operations,
@@ -154,6 +155,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.include_router(dev_mailbox.router)
     app.include_router(operations.router)
     app.include_router(oauth.router)
+    app.include_router(federation.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     # Outermost last: metrics see every response, including 413s from the body limit.
     if settings.allowed_origins:
@@ -225,4 +227,5 @@ async def _serve(
         oauth=services.require_oauth(),
         outbox=services.outbox,
         mail=services.mail,
+        federation=services.require_federation(),
     )

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from jotauth.accounts import AccessTokenIssuer, Accounts, OwnTokenVerifier
+from jotauth.federation import Federation
 from jotauth.keys import SigningKeys
 from jotauth.mail import DevMailbox, OutboxDelivery
 from jotauth.oauth import OAuthProvider
@@ -51,6 +52,7 @@ class ServerContext:
     public_base_url: str
     throttle: LoginThrottle  # readiness: login needs it as much as the store
     oauth: OAuthProvider
+    federation: Federation
     outbox: Outbox
     mail: OutboxDelivery | None  # None: no mail can go out (those features answer 404)
 

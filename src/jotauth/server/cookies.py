@@ -56,6 +56,13 @@ class CookiePolicy(_cookies.CookiePolicy):
         """Set the hosted login form's nonce cookie."""
         _append(response, [self.login_form_cookie(nonce, max_age=max_age)])
 
+    def set_federation(self, response: Response, value: str, *, max_age: int) -> None:
+        """Set the pending federated sign-in cookie (``max_age`` 0 with ``""`` clears it)."""
+        if max_age <= 0:
+            _append(response, [_cookies.deletion_cookie(self.federation)])
+        else:
+            _append(response, [format_set_cookie(self.federation, value, max_age)])
+
     def clear_all(self, response: Response) -> None:
         """Expire every auth cookie (logout), with the same Path/Domain they were set with."""
         _append(response, self.clearing_cookies())

@@ -136,6 +136,13 @@ class EmailChangeRequest(_Request):
     password: Password
 
 
+class FirstPasswordRequest(_Request):
+    """``POST /api/auth/password/set``: the first password of an account created through
+    another identity provider (needs a sign-in less than 10 minutes old)."""
+
+    new_password: Password
+
+
 class TokenResponse(BaseModel):
     """An access token in body delivery (RFC 6749 §5.1 field names)."""
 
@@ -148,6 +155,17 @@ class TokenResponse(BaseModel):
     )
 
 
+class LinkedIdentityInfo(BaseModel):
+    """A provider identity linked to the account (DESIGN §14)."""
+
+    id: str
+    provider: str
+    issuer: str
+    email: str | None
+    linked_at: float
+    last_used_at: float
+
+
 class MeResponse(BaseModel):
     """``GET /api/auth/me``."""
 
@@ -157,6 +175,15 @@ class MeResponse(BaseModel):
     name: str | None
     roles: list[str]
     scope: str
+    # Federation: how else the account signs in, and whether it has a password at all.
+    identities: list[LinkedIdentityInfo] = Field(default_factory=list)
+    has_password: bool = True
+
+
+class IdentityList(BaseModel):
+    """``GET /api/auth/identities``."""
+
+    identities: list[LinkedIdentityInfo]
 
 
 class SessionInfo(BaseModel):
@@ -169,6 +196,8 @@ class SessionInfo(BaseModel):
     user_agent: str | None
     ip: str | None
     current: bool
+    # How the session signed in (RFC 8176: "pwd", "fed"); empty for older sessions.
+    amr: list[str] = Field(default_factory=list)
 
 
 class SessionList(BaseModel):

@@ -49,6 +49,9 @@ class SessionInfo:
     # How its refresh token travels: "cookie", "body" (first-party) or "oauth" (a client of
     # the provider, at /oauth2/token); None for sessions from before it was recorded.
     refresh_delivery: RefreshDelivery | None = None
+    # How the user signed in, as RFC 8176 ``amr`` values (["pwd"], ["fed"]); () for sessions
+    # from before it was recorded.
+    amr: tuple[str, ...] = ()
 
     def is_active(self, now: float) -> bool:
         """Not revoked and not expired at ``now``."""

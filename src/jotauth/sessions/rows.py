@@ -71,4 +71,5 @@ def session_from_row(row: RowMapping | Any) -> SessionInfo:
         revoked_at=row["revoked_at"],
         revoked_reason=row["revoked_reason"],
         refresh_delivery=row["refresh_delivery"],
+        amr=tuple(row["amr"] or ()),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from sqlalchemy import Connection, delete, insert, select
@@ -86,11 +86,15 @@ class SessionService:
         user_agent: str = "",
         ip: str = "",
         refresh_delivery: RefreshDelivery | None = None,
+        amr: Sequence[str] = ("pwd",),
+        audit_detail: Mapping[str, object] | None = None,
     ) -> IssuedRefresh:
         """Start a session for a user who just logged in; audits ``login``.
 
         ``refresh_delivery`` records where the refresh token goes (``"cookie"`` for browsers,
         ``"body"`` for native clients); a refresh presenting it the other way is refused.
+        ``amr`` records how the user signed in (RFC 8176); it and ``audit_detail`` (say the
+        identity provider of a federated sign-in) go into the ``login`` audit event.
         """
         now = self._clock()
         expires_at = now + self._absolute_ttl
@@ -103,6 +107,8 @@ class SessionService:
             expires_at=expires_at,
             user_agent=_printable(user_agent, 512),
             ip=_printable(ip, 64),
+            refresh_delivery=refresh_delivery,
+            amr=tuple(amr),
         )
         token = new_refresh_token()
         async with self._store.transaction() as conn:
@@ -117,6 +123,7 @@ class SessionService:
                     user_agent=info.user_agent,
                     ip=info.ip,
                     refresh_delivery=refresh_delivery,
+                    amr=list(info.amr),
                 )
             )
             await conn.execute(
@@ -128,7 +135,12 @@ class SessionService:
                 )
             )
             await self._audit.record_in(
-                conn, "login", user_id=user_id, session_id=info.id, ip=info.ip or None
+                conn,
+                "login",
+                user_id=user_id,
+                session_id=info.id,
+                ip=info.ip or None,
+                detail={"amr": list(info.amr), **(audit_detail or {})},
             )
         return IssuedRefresh(session=info, refresh_token=token)
 

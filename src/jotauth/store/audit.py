@@ -45,6 +45,9 @@ AuditEventName = Literal[
     "roles_changed",
     "key_rotated",
     "key_revoked",
+    "identity_linked",
+    "identity_unlinked",
+    "federation_refused",
 ]
 AUDIT_EVENTS: frozenset[str] = frozenset(get_args(AuditEventName))
 # The events an attempt refused by the login throttle is counted under.

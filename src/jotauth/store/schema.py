@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
@@ -66,6 +67,9 @@ sessions = Table(
     Column("revoked_reason", String(64), nullable=True),
     # 'cookie' or 'body' (native client): where the refresh token must be presented (0002).
     Column("refresh_delivery", String(8), nullable=True),
+    # How the user signed in (RFC 8176 amr values, e.g. ["pwd"] or ["fed"]); None for
+    # sessions from before it was recorded (0009).
+    Column("amr", JSON, nullable=True),
     Index("ix_sessions_user_id", "user_id"),
     # The revocation feed reads the sessions ended within the access-token lifetime (0005).
     Index("ix_sessions_revoked_at", "revoked_at"),
@@ -271,4 +275,49 @@ mail_outbox = Table(
     Column("last_error", String(200), nullable=True),
     CheckConstraint("state IN ('pending', 'sending', 'sent', 'dead')", name="state"),
     Index("ix_mail_outbox_state", "state", "next_attempt_at"),
+)
+
+# --- Federation: signing in with another identity provider (DESIGN §14, migration 0009) ----
+
+# Upstream providers (``jotauth providers add``). The client secret is sealed with the server
+# secret (store/sealing.py, purpose "federation client secret", bound to the provider's name).
+# Endpoints are stored as discovered when the provider was added, so starting a sign-in never
+# waits on the provider's discovery document.
+federation_providers = Table(
+    "federation_providers",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("issuer", String(2048), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    Column("client_secret_nonce", LargeBinary, nullable=False),
+    Column("client_secret_sealed", LargeBinary, nullable=False),
+    Column("authorize_url", String(2048), nullable=False),
+    Column("token_url", String(2048), nullable=False),
+    Column("userinfo_url", String(2048), nullable=True),
+    Column("emails_url", String(2048), nullable=True),
+    Column("jwks_uri", String(2048), nullable=True),
+    Column("iss_parameter_supported", Boolean, nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("trusted_email_domains", JSON, nullable=False),
+    Column("claims", JSON, nullable=False),
+    Column("created_at", Double, nullable=False),
+    CheckConstraint("kind IN ('oidc', 'oauth2')", name="kind"),
+)
+
+# A provider identity linked to an account, keyed by (issuer, subject) and never by email:
+# the unique key is what makes "one provider identity, two accounts" impossible.
+federated_identities = Table(
+    "federated_identities",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("issuer", String(2048), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("created_at", Double, nullable=False),
+    Column("last_used_at", Double, nullable=False),
+    UniqueConstraint("issuer", "subject", name="uq_federated_identities_issuer_subject"),
+    Index("ix_federated_identities_user_id", "user_id"),
 )

@@ -17,6 +17,7 @@ from jotauth.users.errors import (
     InvalidEmail,
     InvalidProfile,
     LoginThrottled,
+    PasswordAlreadySet,
     PasswordTooLong,
     UserError,
     UserExists,
@@ -32,10 +33,11 @@ from jotauth.users.passwords import (
     common_passwords,
     prepare_password,
 )
-from jotauth.users.service import UserService
+from jotauth.users.service import NO_PASSWORD, UserService
 
 __all__ = [
     "MAX_PASSWORD_CHARS",
+    "NO_PASSWORD",
     "AccountToken",
     "AccountTokens",
     "HashQueueFull",
@@ -43,6 +45,7 @@ __all__ = [
     "InvalidEmail",
     "InvalidProfile",
     "LoginThrottled",
+    "PasswordAlreadySet",
     "PasswordHasher",
     "PasswordTooLong",
     "TokenPurpose",

@@ -101,3 +101,10 @@ class HashQueueFull(UserError):
 
     code = ErrorCode.HASH_QUEUE_FULL
     default_detail = "the server is busy checking passwords; try again shortly"
+
+
+class PasswordAlreadySet(UserError):
+    """Setting a first password on an account that has one (change it instead)."""
+
+    code = ErrorCode.PASSWORD_ALREADY_SET
+    default_detail = "This account already has a password: change it with the current one."

@@ -7,11 +7,12 @@ import re
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, exc, insert, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jotauth.store import AuditLog, OutgoingMail, Store
 from jotauth.store.schema import users
@@ -22,6 +23,7 @@ from jotauth.users.errors import (
     HashQueueFull,
     InvalidProfile,
     LoginThrottled,
+    PasswordAlreadySet,
     UserExists,
     UserNotFound,
     WrongPassword,
@@ -39,6 +41,12 @@ _log = logging.getLogger("jotauth.users")
 _TOKEN_CHARS = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]{1,64}")
 _MAX_TOKENS = 64
 _MAX_NAME_CHARS = 200
+# The password hash of an account created through another identity provider: matches no
+# password (it is no argon2 hash), until the user sets one (set_first_password).
+NO_PASSWORD = ""
+
+# Runs inside the transaction that creates a user (the federation links its identity there).
+OnCreated = Callable[[AsyncConnection, User], Awaitable[None]]
 
 
 class UserService:
@@ -117,6 +125,84 @@ class UserService:
         _clean_name(name)
         check_password_policy(password, min_length=self._min_length, email=address, context=(name,))
 
+    async def create_user_without_password(
+        self, email: str, name: str = "", *, on_created: OnCreated | None = None
+    ) -> User:
+        """Create an account that signs in through another identity provider only (no
+        password until :meth:`set_first_password`). ``on_created`` runs in the same
+        transaction, so the account and what it needs (its linked identity) commit together
+        or not at all. Raises InvalidEmail, InvalidProfile, UserExists."""
+        address = normalise_email(email)
+        user = User(
+            id=uuid.uuid4().hex,
+            email=address,
+            name=_clean_name(name),
+            roles=(),
+            scope=(),
+            disabled=False,
+            created_at=self._clock(),
+        )
+        try:
+            async with self._store.transaction() as conn:
+                await conn.execute(
+                    insert(users).values(
+                        id=user.id,
+                        email=user.email,
+                        name=user.name,
+                        password_hash=NO_PASSWORD,
+                        roles=[],
+                        scope=[],
+                        disabled=False,
+                        created_at=user.created_at,
+                        updated_at=user.created_at,
+                    )
+                )
+                await self._audit.record_in(
+                    conn, "user_created", user_id=user.id, detail={"password": False}
+                )
+                if on_created is not None:
+                    await on_created(conn, user)
+        except exc.IntegrityError as error:
+            raise UserExists() from error
+        return user
+
+    async def has_password(self, user_id: str) -> bool:
+        """Whether the account can sign in with a password."""
+        async with self._store.read() as conn:
+            stored = (
+                await conn.execute(select(users.c.password_hash).where(users.c.id == user_id))
+            ).scalar_one_or_none()
+        return stored is not None and stored != NO_PASSWORD
+
+    async def set_first_password(
+        self, user_id: str, password: str, *, session_id: str | None = None, ip: str | None = None
+    ) -> None:
+        """Give an account created through another provider its first password.
+
+        Raises :class:`PasswordAlreadySet` when it has one (a conditional update: two racing
+        requests cannot both set it), WeakPassword, PasswordTooLong, UserNotFound."""
+        user = await self.get_user(user_id)
+        if user is None:
+            raise UserNotFound()
+        prepared = check_password_policy(password, min_length=self._min_length, email=user.email)
+        new_hash = await self._hasher.hash(prepared)
+        async with self._store.transaction() as conn:
+            result = await conn.execute(
+                update(users)
+                .where(users.c.id == user_id, users.c.password_hash == NO_PASSWORD)
+                .values(password_hash=new_hash, updated_at=self._clock())
+            )
+            if result.rowcount != 1:
+                raise PasswordAlreadySet()
+            await self._audit.record_in(
+                conn,
+                "password_changed",
+                user_id=user_id,
+                session_id=session_id,
+                ip=ip,
+                detail={"first_password": True},
+            )
+
     async def sign_up(
         self, email: str, password: str, name: str = "", *, ip: str | None = None
     ) -> User:
@@ -165,7 +251,12 @@ class UserService:
             await self._hasher.verify_dummy(prepared)
             await self._audit.record("login_failed", ip=ip, detail={"reason": "unknown_user"})
             return None
-        matches = await self._hasher.verify(row["password_hash"], prepared, as_typed=password)
+        if row["password_hash"] == NO_PASSWORD:
+            # Same time as a real check: an account without a password is not told apart.
+            await self._hasher.verify_dummy(prepared)
+            matches = False
+        else:
+            matches = await self._hasher.verify(row["password_hash"], prepared, as_typed=password)
         if not matches or row["disabled"]:
             reason = "wrong_password" if not matches else "disabled"
             await self._audit.record(
@@ -299,7 +390,12 @@ class UserService:
             stored = (
                 await conn.execute(select(users.c.password_hash).where(users.c.id == user.id))
             ).scalar_one()
-        if not await self._hasher.verify(stored, prepared, as_typed=password):
+        if stored == NO_PASSWORD:
+            # An account made through another provider has no password: same time as a miss.
+            await self._hasher.verify_dummy(prepared)
+        if stored == NO_PASSWORD or not await self._hasher.verify(
+            stored, prepared, as_typed=password
+        ):
             await self._audit.record(
                 "password_change_failed",
                 user_id=user.id,

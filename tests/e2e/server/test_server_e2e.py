@@ -63,7 +63,9 @@ async def test_body_login_and_me_with_the_bearer_token(
     ).json()["access_token"]
     async with httpx.AsyncClient(base_url=live_server.url) as api:
         me = await api.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
-    assert me.status_code == 200 and set(me.json()) == {"id", "email", "name", "roles", "scope"}
+    assert me.status_code == 200
+    assert set(me.json()) == {"id", "email", "name", "roles", "scope", "identities", "has_password"}
+    assert me.json()["identities"] == [] and me.json()["has_password"] is True
 
 
 async def test_refresh_rotates_and_reuse_after_grace_revokes_the_session(

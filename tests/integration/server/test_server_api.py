@@ -199,6 +199,8 @@ async def test_me_accepts_the_bearer_token_and_the_access_cookie(server: Server)
         "name": "Ada",
         "roles": ["admin"],
         "scope": "api/read",
+        "identities": [],  # no other identity provider linked (DESIGN §14)
+        "has_password": True,
     }
     await server.login(delivery="cookie")
     by_cookie = await server.client.get("/api/auth/me")
@@ -673,6 +675,9 @@ async def test_the_audit_trail_records_the_session_lifecycle(server: Server) -> 
         "refresh",
         "refresh",
         "refresh_reused",
+        # The harness signs access tokens with ES256, so a forced rotation turns both rings:
+        # the access keys and the RS256 ID-token keys kept beside them (DESIGN §11).
+        "key_rotated",
         "key_rotated",
     ]
 

@@ -21,7 +21,7 @@ _STORAGE = frozenset(
     {"errors", "extras", "settings", "jose", "keys", "verify", "store", "throttle"}
 )
 _ACCOUNTS = _STORAGE | {"users", "sessions", "mail"}
-_COMPOSITION = _ACCOUNTS | {"accounts", "oauth", "revocations"}
+_COMPOSITION = _ACCOUNTS | {"accounts", "oauth", "federation", "revocations"}
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
     "extras": frozenset(),
@@ -44,6 +44,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "mail": frozenset({"errors", "settings", "store"}),
     "accounts": _ACCOUNTS,
     "oauth": _ACCOUNTS | {"accounts"},
+    "federation": _ACCOUNTS | {"accounts"},
     "composition": _COMPOSITION,
     "server": _COMPOSITION | {"composition", "problems", "http", "csrf", "(root)"},
 }

@@ -70,6 +70,20 @@ PLAIN_STATUS = {
     C.MALFORMED_REQUEST: 400,
     C.INVALID_RETURN_TO: 400,
     C.HTTP_ERROR: 400,
+    # federation (DESIGN §14)
+    C.FEDERATION_ERROR: 400,
+    C.UNKNOWN_PROVIDER: 404,
+    C.PROVIDER_EXISTS: 409,
+    C.FEDERATION_STATE_INVALID: 400,
+    C.FEDERATION_REFUSED: 400,
+    C.PROVIDER_UNAVAILABLE: 502,  # the provider failed, not us: a fixed detail, like a 503
+    C.PROVIDER_EMAIL_UNVERIFIED: 403,
+    C.LINK_REQUIRED: 409,
+    C.IDENTITY_ALREADY_LINKED: 409,
+    C.LAST_SIGN_IN_METHOD: 409,
+    C.IDENTITY_NOT_FOUND: 404,
+    C.PASSWORD_ALREADY_SET: 409,
+    C.RECENT_SIGN_IN_REQUIRED: 403,
 }
 SECRET = "row 42 of /var/lib/jotauth/jotauth.db"
 
@@ -121,7 +135,8 @@ def test_every_code_renders_its_status_title_and_challenge(code: C):
         assert problem.detail == "The server could not complete the request."
     else:
         assert problem.status == PLAIN_STATUS[code] and problem.code == code
-        assert problem.detail == SECRET  # 4xx details are for the client
+        # 4xx details are for the client; a 502 (a provider down) says only the fixed text.
+        assert problem.detail == SECRET if problem.status < 500 else SECRET not in problem.detail
         if code is C.MALFORMED_AUTHORIZATION:
             assert challenge is not None and b'error="invalid_request"' in challenge
         elif code is C.INSUFFICIENT_SCOPE:

@@ -25,6 +25,9 @@ from jotauth.server.problems import (
     problem_schema,
 )
 from jotauth.server.schemas import (
+    FirstPasswordRequest,
+    IdentityList,
+    LinkedIdentityInfo,
     LoginRequest,
     MeResponse,
     PasswordChangeRequest,
@@ -235,7 +238,54 @@ async def me(caller: AuthenticatedCaller, context: Context) -> MeResponse:
         name=profile.name or None,
         roles=list(profile.roles),
         scope=" ".join(profile.scope),
+        identities=await _identities(context, profile.id),
+        has_password=await context.users.has_password(profile.id),
     )
+
+
+async def _identities(context: ServerContext, user_id: str) -> list[LinkedIdentityInfo]:
+    return [
+        LinkedIdentityInfo(
+            id=identity.id,
+            provider=identity.provider,
+            issuer=identity.issuer,
+            email=identity.email,
+            linked_at=identity.created_at,
+            last_used_at=identity.last_used_at,
+        )
+        for identity in await context.federation.identities_of(user_id)
+    ]
+
+
+@router.get(
+    "/identities",
+    summary="The provider identities linked to the account",
+    response_model=IdentityList,
+    responses=_AUTH_ERRORS,
+)
+async def list_identities(caller: AuthenticatedCaller, context: Context) -> IdentityList:
+    """Every linked identity (provider, issuer, the email it had when linked)."""
+    return IdentityList(identities=await _identities(context, caller.claims.sub))
+
+
+@router.delete(
+    "/identities/{identity_id}",
+    summary="Unlink a provider identity (never the account's last way to sign in)",
+    status_code=204,
+    response_class=Response,
+    responses={**_AUTH_ERRORS, 404: _PROBLEM, 409: _PROBLEM},
+)
+async def unlink_identity(
+    request: Request,
+    identity_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+    caller: AuthenticatedCaller,
+    context: Context,
+) -> Response:
+    """Unlink one of the caller's identities; 409 ``last_sign_in_method`` when it is the
+    only way left to sign in (no password, no other identity)."""
+    _check_csrf(request, context, caller)
+    await context.federation.unlink(caller.claims.sub, identity_id)
+    return Response(status_code=204)
 
 
 @router.get(
@@ -259,6 +309,7 @@ async def list_sessions(caller: AuthenticatedCaller, context: Context) -> Sessio
                 user_agent=s.user_agent or None,
                 ip=s.ip or None,
                 current=s.id == own.current_session_id,
+                amr=list(s.amr),
             )
             for s in own.sessions
         ]
@@ -374,6 +425,32 @@ async def change_password(
         current_password=body.current_password,
         new_password=body.new_password,
         keep_session_id=caller.session_id,
+        client=client_of(request),
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/password/set",
+    summary="Set the first password of an account created through another provider",
+    status_code=204,
+    response_class=Response,
+    responses={**_AUTH_ERRORS, 409: _PROBLEM},
+)
+async def set_first_password(
+    request: Request,
+    body: FirstPasswordRequest,
+    caller: AuthenticatedCaller,
+    context: Context,
+) -> Response:
+    """An account without a password gets one (409 ``password_already_set`` otherwise)."""
+    _check_csrf(request, context, caller)
+    session = await context.accounts.own_account.live_session(caller.claims)
+    await context.federation.set_first_password(
+        user_id=caller.claims.sub,
+        session_created_at=session.created_at,
+        session_id=session.id,
+        password=body.new_password,
         client=client_of(request),
     )
     return Response(status_code=204)

@@ -9,6 +9,7 @@ allowlisted.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
@@ -95,6 +96,7 @@ async def _login_form(
             "signed_in_as": signed_in_as,
             "forgot_url": "/forgot" if context.accounts.recovery is not None else None,
             "signup_url": "/signup" if context.settings.signup_enabled else None,
+            "providers": await _federated_buttons(context, return_to),
         },
         status=problem.status if problem else 200,
         headers=problem.response_headers() if problem else None,
@@ -102,6 +104,16 @@ async def _login_form(
     )
     context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
     return response
+
+
+async def _federated_buttons(context: ServerContext, return_to: str | None) -> list[dict[str, str]]:
+    """ "Continue with NAME" for each configured provider, carrying the same return_to (an
+    authorization request of jotauth's own provider continues after it, DESIGN §14)."""
+    query = f"?{urlencode({'return_to': return_to})}" if return_to else ""
+    return [
+        {"name": name, "url": f"/login/federated/{quote(name)}{query}"}
+        for name in await context.federation.providers.names()
+    ]
 
 
 @router.get("/login", summary="Hosted login page", response_model=None)

@@ -1,7 +1,9 @@
+import { HttpClient } from '@angular/common/http';
 import { Component, DestroyRef, inject, input, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { Router, RouterLink } from '@angular/router';
 import { AuthService } from '@jotauth/angular';
+import { continueWith } from '@jotauth/client';
 
 import { Notice } from '../notice';
 import { describeLoginError, describeThrottle, retryAfterOf } from './login-error';
@@ -33,6 +35,11 @@ import { safeReturnUrl } from './return-url';
           Sign in
         </button>
       </form>
+      @for (name of providers(); track name) {
+        <button type="button" class="secondary" [attr.data-test]="'continue-with-' + name" (click)="continueWith(name)">
+          Continue with {{ name }}
+        </button>
+      }
       <p class="muted links">
         <a routerLink="/account/forgot" data-test="forgot-link">Forgot your password?</a>
         <a routerLink="/account/signup" data-test="signup-link">Create an account</a>
@@ -52,12 +59,27 @@ export class LoginPage {
   protected readonly waitSeconds = signal(0);
   protected readonly notice = inject(Notice);
 
+  /** The identity providers of the auth server ("Continue with NAME"). */
+  protected readonly providers = signal<readonly string[]>([]);
+
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
   private countdown: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
     inject(DestroyRef).onDestroy(() => clearInterval(this.countdown));
+    inject(HttpClient)
+      .get<{ providers: { name: string }[] }>('/api/auth/providers')
+      .subscribe({
+        next: (body) => this.providers.set(body.providers.map((p) => p.name)),
+        error: () => this.providers.set([]),
+      });
+  }
+
+  /** Sign in with another provider: the auth server comes back to this app afterwards. */
+  protected continueWith(name: string): void {
+    const back = new URL(safeReturnUrl(this.returnUrl()), window.location.origin).href;
+    continueWith(name, { returnTo: back });
   }
 
   protected async submit(): Promise<void> {

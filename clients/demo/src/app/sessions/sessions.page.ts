@@ -4,12 +4,13 @@ import { DatePipe } from '@angular/common';
 import { AuthService } from '@jotauth/angular';
 
 import { Notice } from '../notice';
+import { LinkedIdentitiesComponent } from './linked-identities.component';
 import { type SessionRow, sessionsFrom } from './session-row';
 
 /** The signed-in user's sessions: revoke one, or log out everywhere. */
 @Component({
   selector: 'demo-sessions-page',
-  imports: [DatePipe],
+  imports: [DatePipe, LinkedIdentitiesComponent],
   template: `
     <section class="card">
       <h1>Active sessions</h1>
@@ -41,6 +42,7 @@ import { type SessionRow, sessionsFrom } from './session-row';
       <button type="button" class="danger" data-test="logout-all" (click)="logoutEverywhere()">
         Log out everywhere
       </button>
+      <demo-linked-identities />
     </section>
   `,
 })

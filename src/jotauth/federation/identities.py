@@ -1,0 +1,189 @@
+"""Linked provider identities in the store, keyed by (issuer, subject) and never by email.
+
+The unique key on ``(issuer, subject)`` makes "one provider identity, two accounts"
+impossible whatever races; unlinking checks, in the same transaction that deletes, that the
+account keeps a way to sign in (a password or another identity).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exc, func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jotauth.federation.errors import IdentityAlreadyLinked, IdentityNotFound, LastSignInMethod
+from jotauth.federation.upstream import Assertion
+from jotauth.store import AuditLog, Store
+from jotauth.store.schema import federated_identities, users
+from jotauth.users import NO_PASSWORD
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedIdentity:
+    """A provider identity linked to an account."""
+
+    id: str
+    provider: str
+    issuer: str
+    subject: str
+    user_id: str
+    email: str | None
+    created_at: float
+    last_used_at: float
+
+
+class LinkedIdentities:
+    """Reads and writes ``federated_identities``."""
+
+    def __init__(self, store: Store, *, audit: AuditLog, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._audit = audit
+        self._clock = clock
+
+    async def find(self, issuer: str, subject: str) -> LinkedIdentity | None:
+        """The identity with this issuer and subject, or None."""
+        async with self._store.read() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(federated_identities).where(
+                            federated_identities.c.issuer == issuer,
+                            federated_identities.c.subject == subject,
+                        )
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else _from_row(row)
+
+    async def of_user(self, user_id: str) -> tuple[LinkedIdentity, ...]:
+        """The user's identities, oldest first."""
+        async with self._store.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(federated_identities)
+                    .where(federated_identities.c.user_id == user_id)
+                    .order_by(federated_identities.c.created_at, federated_identities.c.id)
+                )
+            ).mappings()
+            return tuple(_from_row(row) for row in rows)
+
+    async def link(self, user_id: str, assertion: Assertion, *, how: str) -> LinkedIdentity:
+        """Link ``assertion``'s identity to ``user_id``; :class:`IdentityAlreadyLinked` when
+        it is anyone's already (the unique key decides, also between racing requests)."""
+        try:
+            async with self._store.transaction() as conn:
+                return await self.link_in(conn, user_id, assertion, how=how)
+        except exc.IntegrityError as error:
+            raise IdentityAlreadyLinked() from error
+
+    async def link_in(
+        self, conn: AsyncConnection, user_id: str, assertion: Assertion, *, how: str
+    ) -> LinkedIdentity:
+        """:meth:`link` inside the caller's transaction (the account it creates)."""
+        now = self._clock()
+        identity = LinkedIdentity(
+            id=secrets.token_hex(16),
+            provider=assertion.provider,
+            issuer=assertion.issuer,
+            subject=assertion.subject,
+            user_id=user_id,
+            email=assertion.email,
+            created_at=now,
+            last_used_at=now,
+        )
+        await conn.execute(
+            insert(federated_identities).values(
+                id=identity.id,
+                issuer=identity.issuer,
+                subject=identity.subject,
+                user_id=user_id,
+                provider=identity.provider,
+                email=identity.email,
+                created_at=now,
+                last_used_at=now,
+            )
+        )
+        await self._audit.record_in(
+            conn,
+            "identity_linked",
+            user_id=user_id,
+            detail={"provider": identity.provider, "issuer": identity.issuer, "how": how},
+        )
+        return identity
+
+    async def touch(self, identity_id: str) -> None:
+        """Record a sign-in through the identity."""
+        async with self._store.transaction() as conn:
+            await conn.execute(
+                update(federated_identities)
+                .where(federated_identities.c.id == identity_id)
+                .values(last_used_at=self._clock())
+            )
+
+    async def unlink(self, user_id: str, identity_id: str) -> LinkedIdentity:
+        """Remove one of the user's identities, unless it is their last way to sign in.
+
+        The user's row is locked first (PostgreSQL ``FOR UPDATE``; SQLite's transaction holds
+        the write lock), so two unlinks racing for the last two identities cannot both pass.
+        Raises :class:`IdentityNotFound` (also for another user's id) and
+        :class:`LastSignInMethod`.
+        """
+        async with self._store.transaction() as conn:
+            password_hash = (
+                await conn.execute(
+                    select(users.c.password_hash).where(users.c.id == user_id).with_for_update()
+                )
+            ).scalar_one_or_none()
+            row = (
+                (
+                    await conn.execute(
+                        select(federated_identities).where(
+                            federated_identities.c.id == identity_id,
+                            federated_identities.c.user_id == user_id,
+                        )
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if password_hash is None or row is None:
+                raise IdentityNotFound()
+            count = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(federated_identities)
+                    .where(federated_identities.c.user_id == user_id)
+                )
+            ).scalar_one()
+            if password_hash == NO_PASSWORD and count <= 1:
+                raise LastSignInMethod()
+            await conn.execute(
+                delete(federated_identities).where(federated_identities.c.id == identity_id)
+            )
+            identity = _from_row(row)
+            await self._audit.record_in(
+                conn,
+                "identity_unlinked",
+                user_id=user_id,
+                detail={"provider": identity.provider, "issuer": identity.issuer},
+            )
+        return identity
+
+
+def _from_row(row: RowMapping) -> LinkedIdentity:
+    return LinkedIdentity(
+        id=row["id"],
+        provider=row["provider"],
+        issuer=row["issuer"],
+        subject=row["subject"],
+        user_id=row["user_id"],
+        email=row["email"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+    )
