@@ -56,12 +56,13 @@ def mail_demo(
     }
     command = [sys.executable, "-m", "jotauth_demo", "--port", str(port)]
     command += ["--data-dir", str(data_dir), "--app-dir", str(demo_app_dir)]
+    command += ["--spa-port", "0"]  # the second app (OIDC) is not what these tests are about
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(process, f"{url}/healthz", log, timeout=60)
-        yield DemoServer(url=url, data_dir=data_dir, log=log)
+        yield DemoServer(url=url, data_dir=data_dir, log=log, spa_url="")
     finally:
         stop_process(process)
 
