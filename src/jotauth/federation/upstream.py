@@ -26,6 +26,10 @@ from jotauth.verify import JWKSClient, TokenVerifier
 with warnings.catch_warnings():
     # Authlib 1.9 runs its httpx client on the "httpx2" package where installed and warns
     # when it falls back to httpx (what jotauth depends on); the fallback is what we use.
+    # Importing authlib.deprecate first: it installs an "always" filter for its warning,
+    # which must come before ours (the last filter added is the first one matched).
+    import authlib.deprecate  # noqa: F401
+
     warnings.simplefilter("ignore", DeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 

@@ -64,7 +64,16 @@ async def test_body_login_and_me_with_the_bearer_token(
     async with httpx.AsyncClient(base_url=live_server.url) as api:
         me = await api.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200
-    assert set(me.json()) == {"id", "email", "name", "roles", "scope", "identities", "has_password"}
+    assert set(me.json()) == {
+        "id",
+        "email",
+        "email_verified",
+        "name",
+        "roles",
+        "scope",
+        "identities",
+        "has_password",
+    }
     assert me.json()["identities"] == [] and me.json()["has_password"] is True
 
 
