@@ -225,8 +225,8 @@ async def _database(settings: Settings) -> Finding:
             "'jotauth serve' creates and migrates it at its first start",
         )
     try:
-        # Only the store is used; Redis is checked on its own (a missing driver is its line).
-        unchecked = settings.model_copy(update={"redis_url": None})
+        # Only the store is used; Redis and SMTP are checked on their own (each is its line).
+        unchecked = settings.model_copy(update={"redis_url": None, "smtp_url": None})
         async with open_services(unchecked, migrate=False, signing=False) as services:
             current, head = await services.store.schema_revisions()
     except (StoreError, DBAPIError) as error:

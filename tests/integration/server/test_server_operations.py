@@ -28,8 +28,11 @@ async def test_jwks_publishes_current_and_next_keys_with_cache_control(server: S
     assert response.headers["cache-control"] == "public, max-age=60"
     keys = response.json()["keys"]
     assert {k["kid"] for k in keys} == {k.kid for k in server.context.keys.managed_keys()}
+    # The harness signs access tokens with ES256; the RS256 keys beside them sign ID tokens
+    # only (DESIGN §11: RS256 is always offered for ID tokens).
+    assert {k["alg"] for k in keys} == {"ES256", "RS256"}
     for key in keys:
-        assert key["use"] == "sig" and key["alg"] == "ES256" and key["kty"] == "EC"
+        assert key["use"] == "sig" and key["kty"] == {"ES256": "EC", "RS256": "RSA"}[key["alg"]]
         assert "d" not in key
 
 
@@ -44,7 +47,7 @@ async def test_openid_configuration_points_at_the_jwks(sqlite_server: Server) ->
     metadata = (await sqlite_server.client.get("/.well-known/openid-configuration")).json()
     assert metadata["issuer"] == BASE_URL
     assert metadata["jwks_uri"] == f"{BASE_URL}/.well-known/jwks.json"
-    assert metadata["id_token_signing_alg_values_supported"] == ["ES256"]
+    assert metadata["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
     # The standard token endpoint, not the first-party refresh endpoint (issue 11).
     assert metadata["token_endpoint"] == f"{BASE_URL}/oauth2/token"
     assert "password" not in metadata["grant_types_supported"]
@@ -221,7 +224,8 @@ async def test_signing_keys_from_pem_files_sign_and_are_published(
     settings = server_settings(sqlite_url, signing_key_files=(tmp_path / "signing.pem",))
     async for running in start_server(settings):
         keys = (await running.client.get("/.well-known/jwks.json")).json()["keys"]
-        assert [k["kid"] for k in keys] == [key.kid]
+        # The one access key is the file's; the RS256 ID-token keys are the store's.
+        assert [k["kid"] for k in keys if k["alg"] == "ES256"] == [key.kid]
         await running.add_user()
         token = (await running.login(delivery="body")).json()["access_token"]
         assert jose.decode_unverified(token)[0]["kid"] == key.kid

@@ -88,7 +88,17 @@ def test_every_command_group_is_listed() -> None:
         for line in result.output.split("Commands:", 1)[1].splitlines()
         if line.strip()
     }
-    assert listed == {"clients", "demo", "keys", "providers", "serve", "sessions", "token", "users"}
+    assert listed == {
+        "clients",
+        "demo",
+        "doctor",
+        "keys",
+        "providers",
+        "serve",
+        "sessions",
+        "token",
+        "users",
+    }
 
 
 def test_demo_outside_a_clone_says_how_to_run_it() -> None:
