@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from jotauth.accounts import ClientInfo, SignedIn
+from jotauth.accounts import ClientInfo, Deferred, SignedIn
 from jotauth.http.cookies import cookie_value
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens
 from jotauth.server.schemas import TokenResponse
 
+if TYPE_CHECKING:  # the context holds a SessionDelivery: a type-only import back
+    from jotauth.server.context import ServerContext
+
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def answered_then(context: ServerContext, later: Deferred, *, what: str) -> BackgroundTask:
+    """Start ``later`` once the response has been sent: its duration (does the address have
+    an account?) must not show in the answer's timing."""
+    return BackgroundTask(context.accounts.quiet_work.start, later, what=what)
 
 
 def request_cookie(request: Request, name: str) -> str | None:

@@ -18,10 +18,10 @@ from starlette.responses import RedirectResponse, Response
 from jotauth.accounts import CheckYourMail
 from jotauth.errors import ErrorCode, JotauthError
 from jotauth.server.context import Context, ServerContext
-from jotauth.server.delivery import client_of
+from jotauth.server.delivery import answered_then, client_of
 from jotauth.server.pages import error_page, wants_html
 from jotauth.server.problems import FeatureDisabled, Problem, problem_for_layer_error
-from jotauth.server.routes.accounts_api import answered_then, recovery_of, verification_of
+from jotauth.server.routes.accounts_api import recovery_of, verification_of
 from jotauth.server.routes.hosted import (
     _FORM_NONCE_MAX_AGE,
     _checked_return_to,

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from jotauth.accounts import Deferred, EmailVerification, PasswordRecovery
+from jotauth.accounts import EmailVerification, PasswordRecovery
 from jotauth.server.context import Context, ServerContext
-from jotauth.server.delivery import client_of, request_cookie
+from jotauth.server.delivery import answered_then, client_of, request_cookie
 from jotauth.server.problems import FeatureDisabled, NotAuthenticated, problem_schema
 from jotauth.server.routes.auth_api import (
     AuthenticatedCaller,
@@ -51,12 +50,6 @@ def verification_of(context: ServerContext) -> EmailVerification:
     if context.accounts.verification is None:
         raise FeatureDisabled(_NO_MAIL)
     return context.accounts.verification
-
-
-def answered_then(context: ServerContext, later: Deferred, *, what: str) -> BackgroundTask:
-    """Start ``later`` once the response has been sent: its duration (does the address have
-    an account?) must not show in the answer's timing."""
-    return BackgroundTask(context.accounts.quiet_work.start, later, what=what)
 
 
 @router.post(

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from jotauth import jose
@@ -14,7 +13,7 @@ from jotauth.accounts import CheckYourMail, SignedIn
 from jotauth.http.bearer import MalformedBearer, bearer_token
 from jotauth.http.csrf import double_submit_ok
 from jotauth.server.context import Context, ServerContext
-from jotauth.server.delivery import client_of, request_cookie
+from jotauth.server.delivery import answered_then, client_of, request_cookie
 from jotauth.server.problems import (
     CsrfFailed,
     FeatureDisabled,
@@ -398,9 +397,7 @@ async def signup(request: Request, body: SignupRequest, context: Context) -> Res
         later = signed_in.later
         return Response(
             status_code=202,
-            background=None
-            if later is None
-            else BackgroundTask(context.accounts.quiet_work.start, later, what="signup"),
+            background=None if later is None else answered_then(context, later, what="signup"),
         )
     return context.delivery.deliver(signed_in, delivery=body.delivery, native=native)
 
