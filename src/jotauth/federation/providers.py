@@ -9,7 +9,6 @@ rest with the server secret, bound to the provider's name (:mod:`jotauth.store.s
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from jotauth.federation.errors import InvalidProviderConfig, ProviderExists, Pro
 from jotauth.store import Sealer, Store
 from jotauth.store.schema import federation_providers
 from jotauth.users import InvalidEmail, normalise_email
+from jotauth.verify.discovery import is_loopback_name
 
 ProviderKind = Literal["oidc", "oauth2"]
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -110,18 +110,9 @@ def check_endpoint(url: str, what: str) -> str:
         raise InvalidProviderConfig(f"{what}: an absolute https URL is required, not {url!r}")
     if parts.fragment or any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in url):
         raise InvalidProviderConfig(f"{what}: {url!r} has a fragment or unsafe characters")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_name(parts.hostname):
         raise InvalidProviderConfig(f"{what}: plain http is only allowed on loopback ({url!r})")
     return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 async def discover(issuer: str, *, http: httpx.AsyncClient) -> ProviderEndpoints:

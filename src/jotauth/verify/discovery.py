@@ -49,12 +49,14 @@ def check_url(url: str, *, what: str) -> None:
         raise ValueError(f"{what} must be an https URL without query or fragment: {url!r}")
     if parts.scheme == "https":
         return
-    if parts.scheme == "http" and _is_loopback(parts.hostname):
+    if parts.scheme == "http" and is_loopback_name(parts.hostname):
         return
     raise ValueError(f"{what} must use https (plain http only on loopback): {url!r}")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_name(host: str) -> bool:
+    """Whether a URL's host can only be this machine (a loopback IP, ``localhost`` or a
+    ``*.localhost`` name, RFC 6761 §6.3): where plain http is tolerated."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
