@@ -82,10 +82,7 @@ class UserService:
         email_verified: bool = False,
     ) -> User:
         """Create an account; raises InvalidEmail, WeakPassword, PasswordTooLong, UserExists."""
-        address = normalise_email(email)
-        prepared = check_password_policy(
-            password, min_length=self._min_length, email=address, context=(name,)
-        )
+        address, prepared = self._checked_new_account(email, password, name)
         user = User(
             id=uuid.uuid4().hex,
             email=address,
@@ -96,7 +93,53 @@ class UserService:
             created_at=self._clock(),
             email_verified=email_verified,
         )
-        password_hash = await self._hasher.hash(prepared)
+        await self._insert_user(user, await self._hasher.hash(prepared))
+        return user
+
+    def check_new_account(self, email: str, password: str, name: str = "") -> None:
+        """The checks of :meth:`create_user` that need no store: the address's shape, the
+        password policy, the name. Raises what ``create_user`` raises for them."""
+        self._checked_new_account(email, password, name)
+
+    def _checked_new_account(self, email: str, password: str, name: str) -> tuple[str, str]:
+        """The normalised address and the prepared password of a new account."""
+        address = normalise_email(email)
+        prepared = check_password_policy(
+            password, min_length=self._min_length, email=address, context=(name,)
+        )
+        _clean_name(name)
+        return address, prepared
+
+    async def create_user_without_password(
+        self, email: str, name: str = "", *, on_created: OnCreated | None = None
+    ) -> User:
+        """Create an account that signs in through another identity provider only (no
+        password until :meth:`set_first_password`). ``on_created`` runs in the same
+        transaction, so the account and what it needs (its linked identity) commit together
+        or not at all. Raises InvalidEmail, InvalidProfile, UserExists."""
+        user = User(
+            id=uuid.uuid4().hex,
+            email=normalise_email(email),
+            name=_clean_name(name),
+            roles=(),
+            scope=(),
+            disabled=False,
+            created_at=self._clock(),
+        )
+        await self._insert_user(
+            user, NO_PASSWORD, audit_detail={"password": False}, on_created=on_created
+        )
+        return user
+
+    async def _insert_user(
+        self,
+        user: User,
+        password_hash: str,
+        *,
+        audit_detail: dict[str, object] | None = None,
+        on_created: OnCreated | None = None,
+    ) -> None:
+        """Store a new account and its ``user_created`` event in one transaction."""
         try:
             async with self._store.transaction() as conn:
                 await conn.execute(
@@ -108,63 +151,18 @@ class UserService:
                         roles=list(user.roles),
                         scope=list(user.scope),
                         disabled=False,
-                        email_verified=email_verified,
-                        created_at=user.created_at,
-                        updated_at=user.created_at,
-                    )
-                )
-                await self._audit.record_in(conn, "user_created", user_id=user.id)
-        except exc.IntegrityError as error:
-            raise UserExists() from error
-        return user
-
-    def check_new_account(self, email: str, password: str, name: str = "") -> None:
-        """The checks of :meth:`create_user` that need no store: the address's shape, the
-        password policy, the name. Raises what ``create_user`` raises for them."""
-        address = normalise_email(email)
-        _clean_name(name)
-        check_password_policy(password, min_length=self._min_length, email=address, context=(name,))
-
-    async def create_user_without_password(
-        self, email: str, name: str = "", *, on_created: OnCreated | None = None
-    ) -> User:
-        """Create an account that signs in through another identity provider only (no
-        password until :meth:`set_first_password`). ``on_created`` runs in the same
-        transaction, so the account and what it needs (its linked identity) commit together
-        or not at all. Raises InvalidEmail, InvalidProfile, UserExists."""
-        address = normalise_email(email)
-        user = User(
-            id=uuid.uuid4().hex,
-            email=address,
-            name=_clean_name(name),
-            roles=(),
-            scope=(),
-            disabled=False,
-            created_at=self._clock(),
-        )
-        try:
-            async with self._store.transaction() as conn:
-                await conn.execute(
-                    insert(users).values(
-                        id=user.id,
-                        email=user.email,
-                        name=user.name,
-                        password_hash=NO_PASSWORD,
-                        roles=[],
-                        scope=[],
-                        disabled=False,
+                        email_verified=user.email_verified,
                         created_at=user.created_at,
                         updated_at=user.created_at,
                     )
                 )
                 await self._audit.record_in(
-                    conn, "user_created", user_id=user.id, detail={"password": False}
+                    conn, "user_created", user_id=user.id, detail=audit_detail
                 )
                 if on_created is not None:
                     await on_created(conn, user)
         except exc.IntegrityError as error:
             raise UserExists() from error
-        return user
 
     async def has_password(self, user_id: str) -> bool:
         """Whether the account can sign in with a password."""
