@@ -88,6 +88,26 @@ class SignIn:
         """Start a cookie-delivered session for ``user``, whom another identity provider just
         vouched for (DESIGN §14): ``amr`` is ``["fed"]`` and the ``login`` audit event names
         the provider. Who ``user`` is was decided by :class:`jotauth.federation.Federation`."""
+        return await self.sign_in_verified(
+            user,
+            amr=("fed",),
+            client=client,
+            refresh_delivery="cookie",
+            audit_detail={"provider": provider, "issuer": issuer},
+        )
+
+    async def sign_in_verified(
+        self,
+        user: User,
+        *,
+        amr: tuple[str, ...],
+        client: ClientInfo,
+        refresh_delivery: RefreshDelivery = "cookie",
+        audit_detail: dict[str, object] | None = None,
+    ) -> SignedIn:
+        """Start a session for ``user`` whose identity another use case has already proved
+        (a provider, a passkey, a second factor); ``amr`` (RFC 8176) says how. A disabled
+        user is refused (403 ``user_inactive``) even then."""
         if user.disabled:
             self._counters.login("invalid_credentials")
             raise UserInactive()
@@ -95,9 +115,9 @@ class SignIn:
             user.id,
             user_agent=client.user_agent,
             ip=client.ip,
-            refresh_delivery="cookie",
-            amr=("fed",),
-            audit_detail={"provider": provider, "issuer": issuer},
+            refresh_delivery=refresh_delivery,
+            amr=amr,
+            audit_detail=audit_detail,
         )
         self._counters.login("success")
         return self._signed_in(user, issued)
