@@ -20,6 +20,7 @@ from jotauth.accounts.quiet_work import Deferred, QuietWork
 from jotauth.accounts.recovery import PasswordRecovery
 from jotauth.accounts.registration import CheckYourMail, Registration
 from jotauth.accounts.results import ClientInfo, OwnSessions, Profile, SignedIn
+from jotauth.accounts.second_factor_methods import SecondFactorMethod, SecondFactorMethods
 from jotauth.accounts.sign_in import SignIn
 from jotauth.accounts.sign_out import SignOut
 from jotauth.accounts.tokens import (
@@ -68,6 +69,8 @@ __all__ = [
     "Profile",
     "QuietWork",
     "Registration",
+    "SecondFactorMethod",
+    "SecondFactorMethods",
     "SignIn",
     "SignInCounters",
     "SignOut",
