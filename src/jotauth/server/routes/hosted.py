@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from jotauth.accounts import MfaRequired
+from jotauth.accounts import MfaRequired, sign_in_purpose
 from jotauth.errors import JotauthError
 from jotauth.server.context import Context, ServerContext
 from jotauth.server.delivery import client_of, request_cookie
@@ -170,7 +170,7 @@ async def login_submit(
             email=email,
             password=password,
             client=client_of(request),
-            purpose="authorize" if _is_authorization(checked) else "login",
+            purpose=sign_in_purpose(checked),
         )
         if isinstance(signed_in, MfaRequired):
             # The password was right: the second step's page, carrying return_to along.
@@ -193,11 +193,6 @@ async def login_submit(
         response = _page(context, request, "signed_in.html", {})
     context.delivery.set_cookies(response, signed_in, with_access=True)
     return response
-
-
-def _is_authorization(return_to: str | None) -> bool:
-    """Whether the sign-in continues to an authorization request of our own provider."""
-    return bool(return_to) and str(return_to).startswith("/oauth2/authorize?")
 
 
 async def second_step_form(
