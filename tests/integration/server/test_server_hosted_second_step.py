@@ -103,3 +103,24 @@ async def test_a_spent_second_step_goes_back_to_the_password(server: Server) -> 
     assert page.status_code == 401
     assert 'action="/login"' in page.text and "expired" in page.text  # the first step's form
     assert f'name="return_to" value="{APP_ORIGIN}/x"' in page.text
+
+
+async def test_the_hosted_sign_up_enrols_an_authenticator_when_the_policy_says_so(
+    sqlite_url: str,
+) -> None:
+    from tests.integration.server.server_harness import server_settings, start_server
+
+    async for server in start_server(server_settings(sqlite_url, mfa_policy="required")):
+        form = await server.client.get("/signup")
+        page = await server.client.post(
+            "/signup",
+            data={
+                "email": "new@example.org",
+                "password": PASSWORD,
+                "csrf_token": _field(form, "csrf_token"),
+            },
+            headers=HTML,
+        )
+        assert page.status_code == 200 and "Set up two-step sign-in" in page.text
+        assert "<svg" in page.text and _field(page, "mfa_token")
+        assert not {"__Host-jot_access", "__Host-jot_refresh"} & set(server.client.cookies)
