@@ -538,3 +538,49 @@ async def test_a_passkey_counts_as_a_way_to_sign_in_when_unlinking(
     assert (
         await passkey_login(server, authenticator.get(await login_options(server)))
     ).status_code == 204
+
+
+async def test_the_second_factor_method_answers_only_its_own_attempt(
+    server: Server, authenticator: SoftAuthenticator
+) -> None:
+    from jotauth.factors.errors import SecondFactorInvalid
+    from jotauth.passkeys import PasskeyChallengeInvalid, PasskeyMalformed, PasskeySecondFactor
+
+    ada_id = await server.add_user()
+    bob_id = await server.add_user("bob@example.org")
+    passkeys = server.context.passkeys
+    assert passkeys is not None
+    method = PasskeySecondFactor(passkeys)
+    assert method.name == "passkey"
+    assert not await method.enrolled(ada_id)
+    assert await method.challenge(ada_id, "attempt-1") is None
+    await register(server, await bearer_for(server), authenticator)
+    bobs_key = SoftAuthenticator(origin=ORIGIN)
+    await register(server, await bearer_for(server, "bob@example.org"), bobs_key)
+    assert await method.enrolled(ada_id)
+
+    options = await method.challenge(ada_id, "attempt-1")
+    assert options is not None
+    allowed: Any = options["allowCredentials"]
+    assert [c["id"] for c in allowed] == [b64url(authenticator.credentials[0].credential_id)]
+    assert options["userVerification"] == "preferred"
+    # Another attempt's (or another user's) challenge is not this one's.
+    with pytest.raises(PasskeyChallengeInvalid):
+        await method.verify(ada_id, "attempt-2", {"credential": authenticator.get(options)})
+    with pytest.raises(PasskeyChallengeInvalid):
+        await method.verify(bob_id, "attempt-1", {"credential": bobs_key.get(options)})
+    # Bob's passkey answering Ada's challenge: refused as a wrong second factor.
+    with pytest.raises(SecondFactorInvalid):
+        await method.verify(ada_id, "attempt-1", {"credential": bobs_key.get(options)})
+    with pytest.raises(PasskeyMalformed):
+        await method.verify(ada_id, "attempt-1", {"credential": "text"})
+    with pytest.raises(PasskeyMalformed):
+        await method.verify(ada_id, "attempt-1", {"code": "123456"})
+    # Without user verification, as a second factor: the password was the other factor.
+    proved = await method.verify(
+        ada_id, "attempt-1", {"credential": authenticator.get(options, user_verified=False)}
+    )
+    assert proved == ("hwk",)
+    # Used up.
+    with pytest.raises(PasskeyChallengeInvalid):
+        await method.verify(ada_id, "attempt-1", {"credential": authenticator.get(options)})
