@@ -29,15 +29,27 @@ from jotauth.accounts import (
     EmailVerification,
     LinkLifetimes,
     MailRate,
+    MfaPolicy,
     OwnAccount,
     OwnTokenVerifier,
     PasswordRecovery,
+    Reauthentication,
+    RecentAuthentication,
     Registration,
+    SecondFactorGate,
+    SecondFactorMethods,
+    SecondFactors,
+    SecondStep,
     SignIn,
     SignInCounters,
     SignOut,
 )
+from jotauth.accounts.administration import FactorRemoval
 from jotauth.extras import require_drivers
+from jotauth.factors.challenges import MfaChallenges
+from jotauth.factors.methods import RecoveryCodeMethod, TotpMethod
+from jotauth.factors.recovery_codes import RecoveryCodes
+from jotauth.factors.totp import TotpFactors, remove_totp
 from jotauth.federation import (
     Federation,
     LinkedIdentities,
@@ -69,6 +81,8 @@ from jotauth.oauth import OAuthProvider, build_provider
 from jotauth.oauth.clients import ClientRegistry
 from jotauth.passkeys import (
     Passkeys,
+    PasskeySecondFactor,
+    PasskeySignIn,
     PasskeyStore,
     WebAuthnChallenges,
     relying_party_for,
@@ -77,7 +91,12 @@ from jotauth.revocations.feed import RevocationAnnouncer, RevocationFeed
 from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.settings import Settings, StartupRefused
 from jotauth.store import AuditLog, KeyRepository, Outbox, Store, open_store
-from jotauth.throttle import LoginThrottle, login_throttle_for, mail_throttle_for
+from jotauth.throttle import (
+    LoginThrottle,
+    login_throttle_for,
+    mail_throttle_for,
+    second_factor_throttle_for,
+)
 from jotauth.users import AccountTokens, PasswordHasher, UserService
 
 # Only for --dev without JOTAUTH_SECRET_KEY: a fixed, publicly known value, so a dev server
@@ -131,9 +150,10 @@ class Services:
     mail: OutboxDelivery | None
     # Sign-in through other identity providers (their secrets are sealed: only with signing).
     federation: Federation | None = None
-    # Passkeys (WebAuthn): None without signing, or when the relying party id would be an IP
-    # address (relying_party_for warns then).
+    # Passkeys (WebAuthn) and their passwordless sign-in: None without signing, or when the
+    # relying party id would be an IP address (relying_party_for warns then).
     passkeys: Passkeys | None = None
+    passkey_sign_in: PasskeySignIn | None = None
 
     def require_signing(self) -> Signing:
         """The signing services; a programming error when opened without them."""
@@ -214,13 +234,29 @@ async def open_services(
         mail = _mail_delivery(settings, outbox, clock=clock, on_outcome=mail_outcomes)
         mail_throttle = mail_throttle_for(settings)
         exits.push_async_callback(mail_throttle.close)
-        administration = Administration(users=users, sessions=sessions)
+        recovery_codes = RecoveryCodes(store, audit=audit, clock=clock)
+        administration = Administration(
+            users=users,
+            sessions=sessions,
+            factor_removals=second_factor_removals(
+                store, recovery_codes, PasskeyStore(store, audit=audit, clock=clock)
+            ),
+            audit=audit,
+        )
+        second_factor_throttle = second_factor_throttle_for(settings)
+        exits.push_async_callback(second_factor_throttle.close)
         signed = (
             None
             if secret is None
             else _signing(
                 settings, store, secret, clock=clock, audit=audit, on_transition=on_key_transition
             )
+        )
+        # Passkeys before the account use cases: the login's second step offers them.
+        passkeys = (
+            None
+            if signed is None
+            else _passkeys(settings, store, users, sessions, audit, clock=clock)
         )
         accounts = (
             None
@@ -236,6 +272,12 @@ async def open_services(
                 account_mail=None if mail is None else _account_mail(settings, users, outbox, mail),
                 mail_throttle=mail_throttle,
                 audit=audit,
+                factors=_FactorServices(
+                    store=store,
+                    recovery_codes=recovery_codes,
+                    throttle=second_factor_throttle,
+                    passkeys=passkeys,
+                ),
             )
         )
         yield Services(
@@ -280,9 +322,10 @@ async def open_services(
             federation=None
             if signed is None or accounts is None
             else _federation(settings, store, signed, accounts, users, audit, clock=clock),
-            passkeys=None
-            if accounts is None
-            else _passkeys(settings, store, accounts, users, audit, clock=clock),
+            passkeys=passkeys,
+            passkey_sign_in=None
+            if passkeys is None or accounts is None
+            else PasskeySignIn(passkeys=passkeys, users=users, sign_in=accounts.sign_in),
         )
 
 
@@ -314,8 +357,8 @@ def _federation(
 def _passkeys(
     settings: Settings,
     store: Store,
-    accounts: Accounts,
     users: UserService,
+    sessions: SessionService,
     audit: AuditLog,
     *,
     clock: Callable[[], float],
@@ -328,7 +371,10 @@ def _passkeys(
         credentials=PasskeyStore(store, audit=audit, clock=clock),
         challenges=WebAuthnChallenges(store, ttl=relying_party.challenge_ttl, clock=clock),
         users=users,
-        sign_in=accounts.sign_in,
+        # The same rule as the account layer's (password, address, factors): one class.
+        recent=RecentAuthentication(
+            sessions=sessions, max_age=settings.recent_auth_max_age, clock=clock
+        ),
         store=store,
         audit=audit,
         clock=clock,
@@ -348,6 +394,46 @@ def _revoked_keys_of(keys: SigningKeys) -> Callable[[], dict[str, float]]:
     return revoked
 
 
+def second_factor_methods(
+    totp: TotpFactors, recovery_codes: RecoveryCodes, passkeys: Passkeys | None = None
+) -> SecondFactorMethods:
+    """The second-factor methods of the login step, in the order an ``mfa_required`` answer
+    offers them: TOTP, recovery codes, passkeys (when they are on)."""
+    methods = SecondFactorMethods((TotpMethod(totp), RecoveryCodeMethod(recovery_codes)))
+    return methods if passkeys is None else methods.with_method(PasskeySecondFactor(passkeys))
+
+
+def second_factor_removals(
+    store: Store, recovery_codes: RecoveryCodes, passkeys: PasskeyStore
+) -> dict[str, FactorRemoval]:
+    """What ``jotauth users reset-mfa`` removes, by kind (none needs the server secret)."""
+
+    async def remove_recovery_codes(user_id: str) -> bool:
+        return await recovery_codes.remove(user_id) > 0
+
+    async def remove_totp_factor(user_id: str) -> bool:
+        return await remove_totp(store, user_id)
+
+    async def remove_passkeys(user_id: str) -> bool:
+        return await passkeys.remove_all(user_id) > 0
+
+    return {
+        "totp": remove_totp_factor,
+        "recovery_code": remove_recovery_codes,
+        "passkey": remove_passkeys,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _FactorServices:
+    """What the second-factor use cases share with the rest of the composition."""
+
+    store: Store
+    recovery_codes: RecoveryCodes
+    throttle: LoginThrottle
+    passkeys: Passkeys | None  # the passkey method, when passkeys are on
+
+
 def _accounts(
     settings: Settings,
     users: UserService,
@@ -360,20 +446,57 @@ def _accounts(
     account_mail: AccountMail | None,
     mail_throttle: LoginThrottle,
     audit: AuditLog,
+    factors: _FactorServices,
 ) -> Accounts:
+    totp = TotpFactors(
+        factors.store, secret=signing.secret_key, issuer=settings.brand_name, clock=clock
+    )
+    gate = SecondFactorGate(
+        methods=second_factor_methods(totp, factors.recovery_codes, factors.passkeys),
+        challenges=MfaChallenges(factors.store, clock=clock),
+        policy=MfaPolicy.from_settings(settings),
+        clock=clock,
+    )
     sign_in = SignIn(
         users=users,
         sessions=sessions,
         tokens=signing.tokens,
         counters=counters,
         require_verified_email=settings.require_verified_email,
+        gate=gate,
+    )
+    recent = RecentAuthentication(
+        sessions=sessions, max_age=settings.recent_auth_max_age, clock=clock
+    )
+    reauthentication = Reauthentication(
+        users=users, sessions=sessions, tokens=signing.tokens, gate=gate
     )
     rate = MailRate(mail_throttle, audit)
     return Accounts(
         sign_in=sign_in,
         sign_out=SignOut(sessions=sessions, clock=clock),
-        own_account=OwnAccount(users=users, sessions=sessions, clock=clock),
+        own_account=OwnAccount(users=users, sessions=sessions, clock=clock, recent=recent),
         administration=administration,
+        second_step=SecondStep(
+            gate=gate,
+            sign_in=sign_in,
+            reauthentication=reauthentication,
+            users=users,
+            totp=totp,
+            recovery_codes=factors.recovery_codes,
+            throttle=factors.throttle,
+            audit=audit,
+        ),
+        reauthentication=reauthentication,
+        second_factors=SecondFactors(
+            users=users,
+            gate=gate,
+            totp=totp,
+            recovery_codes=factors.recovery_codes,
+            recent=recent,
+            audit=audit,
+        ),
+        recent_auth=recent,
         registration=Registration(
             sign_in=sign_in,
             users=users,
@@ -394,7 +517,9 @@ def _accounts(
         ),
         verification=None
         if account_mail is None
-        else EmailVerification(users=users, mail=account_mail, rate=rate, audit=audit),
+        else EmailVerification(
+            users=users, mail=account_mail, rate=rate, audit=audit, recent=recent
+        ),
     )
 
 

@@ -25,6 +25,7 @@ from jotauth.passkeys.errors import (
 )
 from jotauth.passkeys.relying_party import RelyingParty, relying_party_for
 from jotauth.passkeys.second_factor import PasskeySecondFactor
+from jotauth.passkeys.sign_in import PasskeySignIn
 from jotauth.passkeys.use_cases import Asserted, Passkeys, user_handle
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "PasskeyRefused",
     "PasskeyRegistrationRefused",
     "PasskeySecondFactor",
+    "PasskeySignIn",
     "PasskeyStore",
     "Passkeys",
     "PasskeysUnavailable",

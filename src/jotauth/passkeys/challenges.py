@@ -87,12 +87,6 @@ class WebAuthnChallenges:
         )
         return result.rowcount == 1
 
-    async def forget_user(self, conn: AsyncConnection, user_id: str) -> None:
-        """Drop the user's open challenges (their passkeys were all removed)."""
-        await conn.execute(
-            delete(webauthn_challenges).where(webauthn_challenges.c.user_id == user_id)
-        )
-
     def _matching(self, challenge: bytes, binding: ChallengeBinding) -> ColumnElement[bool]:
         table = webauthn_challenges.c
         return and_(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from jotauth.accounts import LastSignInMethod
 from jotauth.passkeys.errors import PasskeyExists, PasskeyLimit, PasskeyNotFound
 from jotauth.store import AuditLog, Store
-from jotauth.store.schema import webauthn_credentials
+from jotauth.store.schema import webauthn_challenges, webauthn_credentials
 from jotauth.store.sign_in_ways import locked_password_hash, passwordless_ways_in
 from jotauth.users import NO_PASSWORD
 
@@ -232,11 +232,16 @@ class PasskeyStore:
             )
         return passkey
 
-    async def remove_all_in(self, conn: AsyncConnection, user_id: str) -> int:
-        """Remove every passkey of the user (an operator's ``users reset-mfa``)."""
-        result = await conn.execute(
-            delete(webauthn_credentials).where(webauthn_credentials.c.user_id == user_id)
-        )
+    async def remove_all(self, user_id: str) -> int:
+        """Remove every passkey of the user (an operator's ``users reset-mfa``, audited there)
+        and their open challenges; how many passkeys went."""
+        async with self._store.transaction() as conn:
+            result = await conn.execute(
+                delete(webauthn_credentials).where(webauthn_credentials.c.user_id == user_id)
+            )
+            await conn.execute(
+                delete(webauthn_challenges).where(webauthn_challenges.c.user_id == user_id)
+            )
         return result.rowcount or 0
 
 

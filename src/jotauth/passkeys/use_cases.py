@@ -1,5 +1,6 @@
-"""The passkey use cases (DESIGN §13): register, list, rename and remove passkeys, sign in
-with one (passwordless), and the assertion check the second factor shares.
+"""The passkey use cases (DESIGN §13): register, list, rename and remove passkeys, and the
+assertion check that passwordless sign-in (:mod:`jotauth.passkeys.sign_in`) and the second
+factor share.
 
 Every ceremony is two calls: options (a challenge stored hashed, bound to its purpose and to
 who asked) and the response. The response is read, its challenge found with that binding,
@@ -17,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jotauth.accounts import ClientInfo, SignedIn, SignIn
+from jotauth.accounts import ClientInfo, RecentAuthentication
 from jotauth.passkeys import ceremonies
 from jotauth.passkeys.challenges import ChallengeBinding, WebAuthnChallenges
 from jotauth.passkeys.credentials import NAME_MAX, Passkey, PasskeyStore, new_passkey_id
@@ -27,7 +28,6 @@ from jotauth.passkeys.errors import (
     PasskeyRefused,
 )
 from jotauth.passkeys.relying_party import RelyingParty
-from jotauth.sessions import RefreshDelivery
 from jotauth.store import AuditLog, Store
 from jotauth.users import UserService
 
@@ -51,7 +51,7 @@ class Passkeys:
         credentials: PasskeyStore,
         challenges: WebAuthnChallenges,
         users: UserService,
-        sign_in: SignIn,
+        recent: RecentAuthentication,
         store: Store,
         audit: AuditLog,
         clock: Callable[[], float],
@@ -60,16 +60,18 @@ class Passkeys:
         self.credentials = credentials
         self._challenges = challenges
         self._users = users
-        self._sign_in = sign_in
+        self._recent = recent
         self._store = store
         self._audit = audit
         self._clock = clock
 
-    # --- registration (signed in, recent authentication checked by the caller) -------------
+    # --- registration (signed in, with a recent authentication) ----------------------------
 
     async def registration_options(self, *, user_id: str, session_id: str) -> dict[str, Any]:
         """Creation options for a new passkey of ``user_id``, bound to this session; the
-        user's passkeys are excluded (one authenticator, one registration)."""
+        user's passkeys are excluded (one authenticator, one registration). Raises
+        ``InsufficientUserAuthentication`` when the session's sign-in is not recent."""
+        await self._recent.require(session_id, user_id=user_id)
         user = await self._users.get_user(user_id)
         if user is None:
             raise PasskeyRefused()
@@ -94,7 +96,9 @@ class Passkeys:
         credential: Mapping[str, Any],
         name: str | None = None,
     ) -> Passkey:
-        """Verify a registration answering this session's options and keep the passkey."""
+        """Verify a registration answering this session's options and keep the passkey
+        (a recent authentication still required)."""
+        await self._recent.require(session_id, user_id=user_id)
         parsed = ceremonies.parse_registration(credential)
         challenge = ceremonies.challenge_of(parsed)
         binding = ChallengeBinding("register", user_id=user_id, bound_to=session_id)
@@ -135,8 +139,10 @@ class Passkeys:
         becomes "Passkey")."""
         return await self.credentials.rename(user_id, passkey_id, clean_name(name) or "Passkey")
 
-    async def remove(self, *, user_id: str, passkey_id: str) -> Passkey:
-        """Remove one of the user's passkeys (never the last way to sign in)."""
+    async def remove(self, *, user_id: str, session_id: str, passkey_id: str) -> Passkey:
+        """Remove one of the user's passkeys (a recent authentication; never the last way to
+        sign in)."""
+        await self._recent.require(session_id, user_id=user_id)
         return await self.credentials.remove(user_id, passkey_id)
 
     # --- sign-in ---------------------------------------------------------------------------
@@ -148,29 +154,6 @@ class Passkeys:
         challenge = await self._challenges.issue(ChallengeBinding("login"))
         return ceremonies.request_options(
             self.relying_party, challenge=challenge, user_verification="required"
-        )
-
-    async def login(
-        self,
-        *,
-        credential: Mapping[str, Any],
-        client: ClientInfo,
-        refresh_delivery: RefreshDelivery = "cookie",
-    ) -> SignedIn:
-        """Sign in with a discoverable passkey: amr ``[hwk|swk, "mfa"]`` (a key the user
-        holds, unlocked by user verification: two factors, RFC 8176 §2)."""
-        asserted = await self.assertion(
-            credential, ChallengeBinding("login"), require_user_verification=True, client=client
-        )
-        user = await self._users.get_user(asserted.passkey.user_id)
-        if user is None:
-            raise PasskeyRefused()
-        return await self._sign_in.sign_in_verified(
-            user,
-            amr=(asserted.amr, "mfa"),
-            client=client,
-            refresh_delivery=refresh_delivery,
-            audit_detail={"method": "passkey", "passkey": asserted.passkey.id},
         )
 
     async def second_factor_options(

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from jotauth.accounts import SignedIn
+from jotauth.accounts import MfaRequired, SignedIn
 from jotauth.errors import JotauthError
 from jotauth.passkeys import PasskeyMalformed
 from jotauth.server.context import Context, ServerContext
@@ -31,7 +31,7 @@ from jotauth.server.problems import (
     ServerProblem,
     problem_for_layer_error,
 )
-from jotauth.server.routes.passkeys import passkeys_of
+from jotauth.server.routes.passkeys import passkey_sign_in_of
 from jotauth.server.schemas import MAX_PASSWORD_CHARS
 
 router = APIRouter(tags=["hosted login"])
@@ -182,8 +182,14 @@ async def login_submit(
     try:
         context.csrf.check_form(nonce=nonce, token=csrf_token)
         signed_in = await context.accounts.sign_in.login(
-            email=email, password=password, client=client_of(request)
+            email=email,
+            password=password,
+            client=client_of(request),
+            purpose="authorize" if _is_authorization(checked) else "login",
         )
+        if isinstance(signed_in, MfaRequired):
+            # The password was right: the second step's page, carrying return_to along.
+            return await second_step_form(context, request, held=signed_in, return_to=checked)
     except JotauthError as error:
         return await _login_refused(context, request, error, return_to=checked, email=email)
     return _signed_in_page(context, request, signed_in, return_to=checked)
@@ -207,7 +213,7 @@ async def login_passkey_submit(
     nonce = form_nonce_cookie(context, request)
     try:
         context.csrf.check_form(nonce=nonce, token=csrf_token)
-        signed_in = await passkeys_of(context).login(
+        signed_in = await passkey_sign_in_of(context).login(
             credential=_credential_of_form(credential), client=client_of(request)
         )
     except JotauthError as error:
@@ -257,6 +263,66 @@ def _signed_in_page(
         response = _page(context, request, "signed_in.html", {})
     context.delivery.set_cookies(response, signed_in, with_access=True)
     return response
+
+
+def _is_authorization(return_to: str | None) -> bool:
+    """Whether the sign-in continues to an authorization request of our own provider."""
+    return bool(return_to) and str(return_to).startswith("/oauth2/authorize?")
+
+
+async def second_step_form(
+    context: ServerContext,
+    request: Request,
+    *,
+    held: MfaRequired,
+    return_to: str | None,
+    problem: Problem | None = None,
+    again: bool = False,
+) -> Response:
+    """The second step of a hosted sign-in (DESIGN §13): a TOTP or recovery-code form that
+    posts to ``/login/mfa`` without JavaScript, or the TOTP enrolment of a login the MFA
+    policy holds (``again``: the same pending secret as before, after a mistyped code).
+    ``return_to`` rides along, so an OAuth authorization continues after it."""
+    setup = None
+    if held.enrollment_required:
+        setup = await context.accounts.second_factors.start_totp_for_enrolment(
+            mfa_token=held.mfa_token, again=again
+        )
+    nonce = context.csrf.new_form_nonce()
+    client_origin = await context.oauth.authorization.redirect_origin(return_to)
+    restart = f"/login?{urlencode({'return_to': return_to})}" if return_to else "/login"
+    response = _page(
+        context,
+        request,
+        "login_mfa.html",
+        {
+            "action": "/login/mfa",
+            "csrf_token": context.csrf.form_token(nonce),
+            "mfa_token": held.mfa_token,
+            "return_to": return_to or "",
+            "methods": held.methods,
+            "enrollment": held.enrollment_required,
+            "setup": setup,
+            # WebAuthn request options of the passkey method, for its template.
+            "passkey": held.challenges.get("passkey"),
+            "error": problem.detail if problem else None,
+            "restart_url": restart,
+        },
+        status=problem.status if problem else 200,
+        headers=problem.response_headers() if problem else None,
+        extra_form_targets=(client_origin,) if client_origin else (),
+        # "Use a passkey" runs static/passkeys.js (login_mfa_passkey.html).
+        scripts="passkey" in held.methods and held.challenges.get("passkey") is not None,
+    )
+    context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
+    return response
+
+
+async def login_form_again(
+    context: ServerContext, request: Request, *, return_to: str | None, problem: Problem
+) -> Response:
+    """The first step's form once more, saying why (an expired second step)."""
+    return await _login_form(context, request, return_to=return_to, problem=problem)
 
 
 @router.get("/logout", summary="Hosted logout page", response_model=None)

@@ -3,8 +3,9 @@
 Options come back as the WebAuthn JSON forms, ready for
 ``PublicKeyCredential.parseCreationOptionsFromJSON`` / ``parseRequestOptionsFromJSON`` (or
 @simplewebauthn/browser's ``startRegistration({optionsJSON})``); credentials go in as
-``PublicKeyCredential.toJSON()`` gives them. Managing passkeys needs a recent
-authentication (403 ``insufficient_user_authentication`` otherwise, RFC 9470).
+``PublicKeyCredential.toJSON()`` gives them. Registering and removing passkeys needs a recent
+authentication (403 ``insufficient_user_authentication`` otherwise, RFC 9470: checked by the
+use cases, as for the other factors).
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import JSONResponse, Response
 
-from jotauth.errors import InsufficientUserAuthentication
-from jotauth.passkeys import Passkey, PasskeyMalformed, Passkeys, PasskeysUnavailable
+from jotauth.passkeys import (
+    Passkey,
+    PasskeyMalformed,
+    Passkeys,
+    PasskeySignIn,
+    PasskeysUnavailable,
+)
 from jotauth.server.context import Context, ServerContext
 from jotauth.server.delivery import client_of
 from jotauth.server.problems import problem_schema
-from jotauth.server.routes.auth_api import AuthenticatedCaller, Caller, _check_csrf, require_json
+from jotauth.server.routes.auth_api import AuthenticatedCaller, _check_csrf, require_json
 from jotauth.server.schemas import (
     PasskeyInfo,
     PasskeyList,
@@ -41,8 +47,6 @@ _OPTIONS: dict[int | str, dict[str, Any]] = {
     200: {"description": "WebAuthn options JSON (parse*OptionsFromJSON)"}
 }
 PasskeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
-# How recent the sign-in (or re-authentication) managing passkeys needs, in seconds.
-RECENT_AUTH_MAX_AGE = 600
 
 router = APIRouter(
     prefix="/api/auth/passkeys",
@@ -59,17 +63,18 @@ def passkeys_of(context: ServerContext) -> Passkeys:
     return context.passkeys
 
 
+def passkey_sign_in_of(context: ServerContext) -> PasskeySignIn:
+    """The passwordless sign-in, or 404 ``passkeys_unavailable`` when passkeys are off."""
+    if context.passkey_sign_in is None:
+        raise PasskeysUnavailable()
+    return context.passkey_sign_in
+
+
 def credential_object(value: object) -> Mapping[str, Any]:
     """The request's ``credential`` as a JSON object (anything else is malformed, 400)."""
     if not isinstance(value, dict):
         raise PasskeyMalformed()
     return value
-
-
-async def _require_recent_auth(context: ServerContext, caller: Caller) -> None:
-    session = await context.accounts.own_account.live_session(caller.claims)
-    if context.clock() - session.authenticated_at > RECENT_AUTH_MAX_AGE:
-        raise InsufficientUserAuthentication(max_age=RECENT_AUTH_MAX_AGE)
 
 
 def passkey_info(passkey: Passkey) -> PasskeyInfo:
@@ -97,7 +102,6 @@ async def registration_options(
     """``PublicKeyCredentialCreationOptionsJSON``, its challenge bound to this session."""
     passkeys = passkeys_of(context)
     _check_csrf(request, context, caller)
-    await _require_recent_auth(context, caller)
     options = await passkeys.registration_options(
         user_id=caller.claims.sub, session_id=caller.session_id
     )
@@ -117,7 +121,6 @@ async def register(
     """Verify ``navigator.credentials.create()``'s answer to this session's options."""
     passkeys = passkeys_of(context)
     _check_csrf(request, context, caller)
-    await _require_recent_auth(context, caller)
     passkey = await passkeys.register(
         user_id=caller.claims.sub,
         session_id=caller.session_id,
@@ -174,8 +177,9 @@ async def remove_passkey(
     ``last_sign_in_method`` when the account would have no way left to sign in."""
     passkeys = passkeys_of(context)
     _check_csrf(request, context, caller)
-    await _require_recent_auth(context, caller)
-    await passkeys.remove(user_id=caller.claims.sub, passkey_id=passkey_id)
+    await passkeys.remove(
+        user_id=caller.claims.sub, session_id=caller.session_id, passkey_id=passkey_id
+    )
     return Response(status_code=204)
 
 
@@ -187,7 +191,7 @@ async def remove_passkey(
 async def login_options(context: Context) -> JSONResponse:
     """``PublicKeyCredentialRequestOptionsJSON`` without ``allowCredentials`` (discoverable
     credentials, the browser's autofill) and ``userVerification: "required"``."""
-    return JSONResponse(await passkeys_of(context).login_options())
+    return JSONResponse(await passkey_sign_in_of(context).options())
 
 
 @router.post(
@@ -206,7 +210,7 @@ async def login_options(context: Context) -> JSONResponse:
 async def login(request: Request, body: PasskeyLoginRequest, context: Context) -> Response:
     """The normal login response (cookie or body, like ``/api/auth/login``); amr
     ``[hwk|swk, "mfa"]``."""
-    passkeys = passkeys_of(context)
+    passkeys = passkey_sign_in_of(context)
     # Login CSRF, as for the password login: a forged sign-in would need the victim's key
     # anyway, but the same Origin rule keeps every sign-in endpoint alike.
     context.origins.check_login_request(request)
