@@ -210,6 +210,54 @@ def test_register_sign_in_passwordless_and_remove(
     tab.screenshot(path=screenshots / "passkey-removed-refused.png", full_page=True)
 
 
+def test_a_passkey_as_the_second_step_after_a_password(
+    auth_server: ServerProcess,
+    tab: Page,
+    authenticator: Authenticator,
+    email: str,
+    screenshots: Path,
+) -> None:
+    password_sign_in(tab, auth_server, email)
+    register(tab)
+    tab.context.clear_cookies()
+    # The password first (the autofill off, so the passkey does not sign in by itself).
+    tab.add_init_script(NO_AUTOFILL)
+    tab.goto(f"{auth_server.url}/login")
+    tab.fill("input[name=email]", email)
+    tab.fill("input[name=password]", PASSWORD)
+    tab.click("button[type=submit]")
+    expect(tab.locator("h1")).to_have_text("Confirm it's you")
+    expect(tab.locator("[data-test=use-passkey]")).to_be_visible()
+    tab.screenshot(path=screenshots / "passkey-second-step.png", full_page=True)
+    tab.click("[data-test=use-passkey]")
+    expect(tab.locator("h1")).to_have_text("You are signed in")
+    sessions = api(tab, "GET", "/api/auth/sessions")["body"]["sessions"]
+    assert [s["amr"] for s in sessions if s["current"]] == [["pwd", "hwk", "mfa"]]
+
+
+def test_the_second_step_without_javascript_has_no_passkey_button(
+    auth_server: ServerProcess,
+    browser: Browser,
+    tab: Page,
+    authenticator: Authenticator,
+    email: str,
+) -> None:
+    password_sign_in(tab, auth_server, email)
+    register(tab)
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{auth_server.url}/login")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator("h1")).to_have_text("Confirm it's you")
+        expect(page.locator("[data-test=passkey-second-factor]")).to_be_hidden()
+        expect(page.locator("[data-test=start-again]")).to_be_visible()
+    finally:
+        context.close()
+
+
 def test_a_cloned_authenticator_is_refused(
     auth_server: ServerProcess,
     tab: Page,

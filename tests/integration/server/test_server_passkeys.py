@@ -584,3 +584,87 @@ async def test_the_second_factor_method_answers_only_its_own_attempt(
     # Used up.
     with pytest.raises(PasskeyChallengeInvalid):
         await method.verify(ada_id, "attempt-1", {"credential": authenticator.get(options)})
+
+
+async def test_a_passkey_is_the_second_step_after_a_password(
+    server: Server, authenticator: SoftAuthenticator
+) -> None:
+    await server.add_user()
+    passkey = (await register(server, await bearer_for(server), authenticator)).json()
+
+    first = await server.login(delivery="body")
+    assert first.status_code == 200, first.text
+    held = first.json()
+    assert held["mfa_required"] is True and held["methods"] == ["passkey"]
+    options = held["passkey"]
+    assert options["rpId"] == "auth.example.test"
+    assert [c["id"] for c in options["allowCredentials"]] == [
+        b64url(authenticator.credentials[0].credential_id)
+    ]
+    # A wrong assertion (another key) is a wrong second factor; the token stays usable.
+    stranger = SoftAuthenticator(origin=ORIGIN)
+    stranger.create({"rp": {"id": "auth.example.test"}, "user": {"id": "AA"}, "challenge": "AA"})
+    wrong = await server.client.post(
+        "/api/auth/login/mfa",
+        json={
+            "mfa_token": held["mfa_token"],
+            "method": "passkey",
+            "credential": stranger.get(options),
+        },
+    )
+    assert_problem(wrong, 401, "second_factor_invalid")
+    malformed = await server.client.post(
+        "/api/auth/login/mfa",
+        json={"mfa_token": held["mfa_token"], "method": "passkey", "credential": {"id": 1}},
+    )
+    assert_problem(malformed, 400, "passkey_malformed")
+    done = await server.client.post(
+        "/api/auth/login/mfa",
+        json={
+            "mfa_token": held["mfa_token"],
+            "method": "passkey",
+            "credential": authenticator.get(options, user_verified=False),
+        },
+    )
+    assert done.status_code == 200, done.text
+    _, claims = decode_unverified(done.json()["access_token"])
+    assert claims["amr"] == ["pwd", "hwk", "mfa"]
+    listed = await server.client.get(
+        "/api/auth/passkeys", headers={"Authorization": f"Bearer {done.json()['access_token']}"}
+    )
+    assert listed.json()["passkeys"][0]["id"] == passkey["id"]
+    # The attempt's challenge is used up with it.
+    replay = await server.client.post(
+        "/api/auth/login/mfa",
+        json={
+            "mfa_token": held["mfa_token"],
+            "method": "passkey",
+            "credential": authenticator.get(options),
+        },
+    )
+    assert replay.status_code == 401 and replay.json()["code"] == "mfa_token_invalid"
+
+
+async def test_a_passwordless_sign_in_needs_no_second_step(
+    server: Server, authenticator: SoftAuthenticator
+) -> None:
+    await server.add_user()
+    await register(server, await bearer_for(server), authenticator)
+    response = await passkey_login(
+        server, authenticator.get(await login_options(server)), delivery="body"
+    )
+    assert response.status_code == 200 and "access_token" in response.json()
+    _, claims = decode_unverified(response.json()["access_token"])
+    assert claims["amr"] == ["hwk", "mfa"] and claims["auth_time"]
+
+
+async def test_reset_mfa_removes_the_passkeys(
+    server: Server, authenticator: SoftAuthenticator
+) -> None:
+    user_id = await server.add_user()
+    await register(server, await bearer_for(server), authenticator)
+    assert (await server.login(delivery="body")).json().get("mfa_required") is True
+    removed = await server.context.accounts.administration.reset_second_factors(user_id)
+    assert "passkey" in removed
+    assert await count_rows(server, webauthn_credentials) == 0
+    assert "access_token" in (await server.login(delivery="body")).json()
