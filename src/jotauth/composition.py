@@ -80,6 +80,7 @@ from jotauth.mail import (
 from jotauth.oauth import OAuthProvider, build_provider
 from jotauth.oauth.clients import ClientRegistry
 from jotauth.passkeys import (
+    FactorKeeping,
     Passkeys,
     PasskeySecondFactor,
     PasskeySignIn,
@@ -252,15 +253,34 @@ async def open_services(
                 settings, store, secret, clock=clock, audit=audit, on_transition=on_key_transition
             )
         )
+        totp = (
+            None
+            if signed is None
+            else TotpFactors(
+                store, secret=signed.secret_key, issuer=settings.brand_name, clock=clock
+            )
+        )
         # Passkeys before the account use cases: the login's second step offers them.
         passkeys = (
             None
-            if signed is None
-            else _passkeys(settings, store, users, sessions, audit, clock=clock)
+            if totp is None
+            else _passkeys(
+                settings,
+                store,
+                users,
+                sessions,
+                audit,
+                clock=clock,
+                keeping=FactorKeeping(
+                    policy=MfaPolicy.from_settings(settings),
+                    totp_enabled=totp.enabled,
+                    remove_recovery_codes=recovery_codes.remove,
+                ),
+            )
         )
         accounts = (
             None
-            if signed is None
+            if signed is None or totp is None
             else _accounts(
                 settings,
                 users,
@@ -276,6 +296,7 @@ async def open_services(
                     store=store,
                     recovery_codes=recovery_codes,
                     throttle=second_factor_throttle,
+                    totp=totp,
                     passkeys=passkeys,
                 ),
             )
@@ -362,6 +383,7 @@ def _passkeys(
     audit: AuditLog,
     *,
     clock: Callable[[], float],
+    keeping: FactorKeeping,
 ) -> Passkeys | None:
     relying_party = relying_party_for(settings)
     if relying_party is None:
@@ -375,6 +397,7 @@ def _passkeys(
         recent=RecentAuthentication(
             sessions=sessions, max_age=settings.recent_auth_max_age, clock=clock
         ),
+        keeping=keeping,
         store=store,
         audit=audit,
         clock=clock,
@@ -431,6 +454,7 @@ class _FactorServices:
     store: Store
     recovery_codes: RecoveryCodes
     throttle: LoginThrottle
+    totp: TotpFactors
     passkeys: Passkeys | None  # the passkey method, when passkeys are on
 
 
@@ -448,9 +472,7 @@ def _accounts(
     audit: AuditLog,
     factors: _FactorServices,
 ) -> Accounts:
-    totp = TotpFactors(
-        factors.store, secret=signing.secret_key, issuer=settings.brand_name, clock=clock
-    )
+    totp = factors.totp
     gate = SecondFactorGate(
         methods=second_factor_methods(totp, factors.recovery_codes, factors.passkeys),
         challenges=MfaChallenges(factors.store, clock=clock),

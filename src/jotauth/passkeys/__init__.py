@@ -26,12 +26,13 @@ from jotauth.passkeys.errors import (
 from jotauth.passkeys.relying_party import RelyingParty, relying_party_for
 from jotauth.passkeys.second_factor import PasskeySecondFactor
 from jotauth.passkeys.sign_in import PasskeySignIn
-from jotauth.passkeys.use_cases import Asserted, Passkeys, user_handle
+from jotauth.passkeys.use_cases import Asserted, FactorKeeping, Passkeys, user_handle
 
 __all__ = [
     "MAX_PASSKEYS_PER_USER",
     "Asserted",
     "ChallengeBinding",
+    "FactorKeeping",
     "Passkey",
     "PasskeyChallengeInvalid",
     "PasskeyCloned",

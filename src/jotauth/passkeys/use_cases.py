@@ -12,13 +12,14 @@ challenge gone), and of two racing responses one wins.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jotauth.accounts import ClientInfo, RecentAuthentication
+from jotauth.accounts import ClientInfo, MfaPolicy, RecentAuthentication
+from jotauth.factors.errors import SecondFactorRequired
 from jotauth.passkeys import ceremonies
 from jotauth.passkeys.challenges import ChallengeBinding, WebAuthnChallenges
 from jotauth.passkeys.credentials import NAME_MAX, Passkey, PasskeyStore, new_passkey_id
@@ -30,6 +31,17 @@ from jotauth.passkeys.errors import (
 from jotauth.passkeys.relying_party import RelyingParty
 from jotauth.store import AuditLog, Store
 from jotauth.users import UserService
+
+
+@dataclass(frozen=True, slots=True)
+class FactorKeeping:
+    """What removing the last passkey must respect, as removing the authenticator app does:
+    an account the MFA policy covers keeps a second factor, and the recovery codes go with
+    the last one."""
+
+    policy: MfaPolicy
+    totp_enabled: Callable[[str], Awaitable[bool]]
+    remove_recovery_codes: Callable[[str], Awaitable[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +64,7 @@ class Passkeys:
         challenges: WebAuthnChallenges,
         users: UserService,
         recent: RecentAuthentication,
+        keeping: FactorKeeping,
         store: Store,
         audit: AuditLog,
         clock: Callable[[], float],
@@ -61,6 +74,7 @@ class Passkeys:
         self._challenges = challenges
         self._users = users
         self._recent = recent
+        self._keeping = keeping
         self._store = store
         self._audit = audit
         self._clock = clock
@@ -141,8 +155,18 @@ class Passkeys:
 
     async def remove(self, *, user_id: str, session_id: str, passkey_id: str) -> Passkey:
         """Remove one of the user's passkeys (a recent authentication; never the last way to
-        sign in)."""
+        sign in). The last second factor of an account the MFA policy covers stays (409
+        ``second_factor_required``); with the last one, the recovery codes go too."""
         await self._recent.require(session_id, user_id=user_id)
+        passkeys = await self.credentials.of_user(user_id)
+        last = [p.id for p in passkeys] == [passkey_id]
+        if last and not await self._keeping.totp_enabled(user_id):
+            user = await self._users.get_user(user_id)
+            if user is not None and self._keeping.policy.requires(user):
+                raise SecondFactorRequired()
+            removed = await self.credentials.remove(user_id, passkey_id)
+            await self._keeping.remove_recovery_codes(user_id)
+            return removed
         return await self.credentials.remove(user_id, passkey_id)
 
     # --- sign-in ---------------------------------------------------------------------------

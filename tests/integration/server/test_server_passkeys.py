@@ -668,3 +668,32 @@ async def test_reset_mfa_removes_the_passkeys(
     assert "passkey" in removed
     assert await count_rows(server, webauthn_credentials) == 0
     assert "access_token" in (await server.login(delivery="body")).json()
+
+
+async def test_the_last_passkey_of_an_account_the_policy_covers_stays(
+    database_url: str, authenticator: SoftAuthenticator
+) -> None:
+    from tests.integration.server.server_harness import server_settings, start_server
+
+    async for server in start_server(server_settings(database_url, mfa_policy="required")):
+        user_id = await server.add_user()
+        # The policy holds the password login until a factor is enrolled; a passkey counts.
+        held = (await server.login(delivery="body")).json()
+        assert held["enrollment_required"] is True
+        user = await server.context.users.get_user(user_id)
+        assert user is not None
+        signed_in = await server.context.accounts.sign_in.sign_in_verified(
+            user, amr=("pwd",), client=_client(), refresh_delivery="body"
+        )
+        auth = {"Authorization": f"Bearer {signed_in.access.token}"}
+        first = (await register(server, auth, authenticator)).json()
+        second = (await register(server, auth, SoftAuthenticator(origin=ORIGIN))).json()
+        assert (await server.login(delivery="body")).json()["methods"] == ["passkey"]
+        removed = await server.client.delete(f"/api/auth/passkeys/{first['id']}", headers=auth)
+        assert removed.status_code == 204
+        last = await server.client.delete(f"/api/auth/passkeys/{second['id']}", headers=auth)
+        assert_problem(last, 409, "second_factor_required")
+        assert (
+            len((await server.client.get("/api/auth/passkeys", headers=auth)).json()["passkeys"])
+            == 1
+        )
