@@ -57,7 +57,6 @@ AuditEventName = Literal[
     "reauthenticated",
     "passkey_added",
     "passkey_removed",
-    "passkey_refused",
     "passkey_clone_suspected",
 ]
 AUDIT_EVENTS: frozenset[str] = frozenset(get_args(AuditEventName))
