@@ -29,7 +29,12 @@ from jotauth.accounts.recent_auth import RecentAuthentication
 from jotauth.accounts.recovery import PasswordRecovery
 from jotauth.accounts.registration import CheckYourMail, Registration
 from jotauth.accounts.results import ClientInfo, OwnSessions, Profile, Reauthenticated, SignedIn
-from jotauth.accounts.second_factor_gate import MfaPolicy, MfaRequired, SecondFactorGate
+from jotauth.accounts.second_factor_gate import (
+    MfaPolicy,
+    MfaRequired,
+    SecondFactorGate,
+    sign_in_purpose,
+)
 from jotauth.accounts.second_factor_methods import SecondFactorMethod, SecondFactorMethods
 from jotauth.accounts.second_factors import SecondFactors, SecondFactorStatus, TotpSetup
 from jotauth.accounts.second_step import SecondFactorProved, SecondStep
@@ -106,4 +111,5 @@ __all__ = [
     "SignedIn",
     "TotpSetup",
     "UserInactive",
+    "sign_in_purpose",
 ]

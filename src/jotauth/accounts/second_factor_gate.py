@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 
 # Methods that stand in for a lost factor: having only these is having no second factor.
 BACKUP_METHODS = frozenset({"recovery_code"})
+# Where a browser sign-in goes on to when it serves the provider's own authorization endpoint.
+_AUTHORIZATION = "/oauth2/authorize?"
+
+
+def sign_in_purpose(return_to: str | None) -> ChallengePurpose:
+    """``authorize`` for a browser sign-in on its way to an authorization request of this
+    server's own provider, else ``login`` (recorded on the attempt, for the audit trail)."""
+    return "authorize" if return_to and return_to.startswith(_AUTHORIZATION) else "login"
 
 
 @dataclass(frozen=True, slots=True)

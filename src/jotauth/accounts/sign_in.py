@@ -109,11 +109,29 @@ class SignIn:
         return self._signed_in(user, issued)
 
     async def sign_in_federated(
-        self, user: User, *, provider: str, issuer: str, client: ClientInfo
-    ) -> SignedIn:
+        self,
+        user: User,
+        *,
+        provider: str,
+        issuer: str,
+        client: ClientInfo,
+        purpose: ChallengePurpose = "login",
+    ) -> SignedIn | MfaRequired:
         """Start a cookie-delivered session for ``user``, whom another identity provider just
         vouched for (DESIGN §14): ``amr`` is ``["fed"]`` and the ``login`` audit event names
-        the provider. Who ``user`` is was decided by :class:`jotauth.federation.Federation`."""
+        the provider. Who ``user`` is was decided by :class:`jotauth.federation.Federation`.
+
+        A user with a second factor (or one the MFA policy requires) proves it here too
+        (:class:`MfaRequired`, first factor ``fed``): the provider's sign-in is one factor,
+        and linking an identity must not become a way around the account's own second one.
+        """
+        if self._gate is not None and not user.disabled:
+            held = await self._gate.hold(
+                user, purpose=purpose, first_amr=("fed",), refresh_delivery="cookie"
+            )
+            if held is not None:
+                self._counters.login("mfa_required")
+                return held
         return await self.sign_in_verified(
             user,
             amr=("fed",),

@@ -465,11 +465,11 @@ async def set_first_password(
 ) -> Response:
     """An account without a password gets one (409 ``password_already_set`` otherwise)."""
     _check_csrf(request, context, caller)
-    session = await context.accounts.own_account.live_session(caller.claims)
     await context.federation.set_first_password(
         user_id=caller.claims.sub,
-        session_created_at=session.created_at,
-        session_id=session.id,
+        # A re-authentication counts as a recent sign-in too (DESIGN §13).
+        session_created_at=caller.session.authenticated_at,
+        session_id=caller.session_id,
         password=body.new_password,
         client=client_of(request),
     )

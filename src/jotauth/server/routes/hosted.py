@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from jotauth.accounts import MfaRequired, SignedIn
+from jotauth.accounts import MfaRequired, SignedIn, sign_in_purpose
 from jotauth.errors import JotauthError
 from jotauth.passkeys import PasskeyMalformed
 from jotauth.server.context import Context, ServerContext
@@ -185,7 +185,7 @@ async def login_submit(
             email=email,
             password=password,
             client=client_of(request),
-            purpose="authorize" if _is_authorization(checked) else "login",
+            purpose=sign_in_purpose(checked),
         )
         if isinstance(signed_in, MfaRequired):
             # The password was right: the second step's page, carrying return_to along.
@@ -263,11 +263,6 @@ def _signed_in_page(
         response = _page(context, request, "signed_in.html", {})
     context.delivery.set_cookies(response, signed_in, with_access=True)
     return response
-
-
-def _is_authorization(return_to: str | None) -> bool:
-    """Whether the sign-in continues to an authorization request of our own provider."""
-    return bool(return_to) and str(return_to).startswith("/oauth2/authorize?")
 
 
 async def second_step_form(
