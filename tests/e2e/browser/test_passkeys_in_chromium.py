@@ -111,12 +111,24 @@ def email(auth_server: ServerProcess) -> str:
     return address
 
 
-def password_sign_in(page: Page, server: ServerProcess, email: str) -> None:
+def submit_password(page: Page, server: ServerProcess, email: str) -> None:
+    """The hosted login form, filled in and sent."""
     page.goto(f"{server.url}/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+
+
+def password_sign_in(page: Page, server: ServerProcess, email: str) -> None:
+    submit_password(page, server, email)
     expect(page.locator("h1")).to_have_text("You are signed in")
+
+
+def with_a_passkey(page: Page, server: ServerProcess, email: str) -> None:
+    """Sign in with the password, register a passkey, and sign out again (cookies gone)."""
+    password_sign_in(page, server, email)
+    register(page)
+    page.context.clear_cookies()
 
 
 # The browser half of a registration: navigator.credentials.create() on the server's origin
@@ -217,15 +229,10 @@ def test_a_passkey_as_the_second_step_after_a_password(
     email: str,
     screenshots: Path,
 ) -> None:
-    password_sign_in(tab, auth_server, email)
-    register(tab)
-    tab.context.clear_cookies()
+    with_a_passkey(tab, auth_server, email)
     # The password first (the autofill off, so the passkey does not sign in by itself).
     tab.add_init_script(NO_AUTOFILL)
-    tab.goto(f"{auth_server.url}/login")
-    tab.fill("input[name=email]", email)
-    tab.fill("input[name=password]", PASSWORD)
-    tab.click("button[type=submit]")
+    submit_password(tab, auth_server, email)
     expect(tab.locator("h1")).to_have_text("Confirm it's you")
     expect(tab.locator("[data-test=use-passkey]")).to_be_visible()
     tab.screenshot(path=screenshots / "passkey-second-step.png", full_page=True)
@@ -242,15 +249,11 @@ def test_the_second_step_without_javascript_has_no_passkey_button(
     authenticator: Authenticator,
     email: str,
 ) -> None:
-    password_sign_in(tab, auth_server, email)
-    register(tab)
+    with_a_passkey(tab, auth_server, email)
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(f"{auth_server.url}/login")
-        page.fill("input[name=email]", email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        submit_password(page, auth_server, email)
         expect(page.locator("h1")).to_have_text("Confirm it's you")
         expect(page.locator("[data-test=passkey-second-factor]")).to_be_hidden()
         expect(page.locator("[data-test=start-again]")).to_be_visible()
@@ -361,10 +364,7 @@ def test_the_page_works_without_javascript(
         page.goto(f"{auth_server.url}/login")
         expect(page.locator("[data-test=passkey]")).to_be_hidden()
         page.screenshot(path=screenshots / "passkey-login-no-javascript.png", full_page=True)
-        page.fill("input[name=email]", email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        expect(page.locator("h1")).to_have_text("You are signed in")
+        password_sign_in(page, auth_server, email)
     finally:
         context.close()
 
