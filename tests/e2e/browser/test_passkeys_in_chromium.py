@@ -210,6 +210,11 @@ def test_register_sign_in_passwordless_and_remove(
     assert [p["id"] for p in listed] == [passkey["id"]] and listed[0]["last_used_at"]
 
     # The button: a modal request for a discoverable credential.
+    tab.context.clear_cookies()
+    tab.add_init_script(NO_AUTOFILL)
+    tab.goto(f"{auth_server.url}/login")
+    expect(tab.locator("[data-test=passkey-sign-in]")).to_be_visible()
+    tab.screenshot(path=screenshots / "passkey-login.png", full_page=True)
     passkey_sign_in(tab, auth_server)
     expect(tab.locator("h1")).to_have_text("You are signed in")
 
@@ -256,6 +261,7 @@ def test_the_second_step_without_javascript_has_no_passkey_button(
         submit_password(page, auth_server, email)
         expect(page.locator("h1")).to_have_text("Confirm it's you")
         expect(page.locator("[data-test=passkey-second-factor]")).to_be_hidden()
+        expect(page.locator("[data-test=passkey-needs-javascript]")).to_be_visible()
         expect(page.locator("[data-test=start-again]")).to_be_visible()
     finally:
         context.close()
