@@ -37,6 +37,7 @@ from jotauth.accounts import (
     RecentAuthentication,
     Registration,
     SecondFactorGate,
+    SecondFactorMethod,
     SecondFactorMethods,
     SecondFactors,
     SecondStep,
@@ -422,8 +423,10 @@ def second_factor_methods(
 ) -> SecondFactorMethods:
     """The second-factor methods of the login step, in the order an ``mfa_required`` answer
     offers them: TOTP, recovery codes, passkeys (when they are on)."""
-    methods = SecondFactorMethods((TotpMethod(totp), RecoveryCodeMethod(recovery_codes)))
-    return methods if passkeys is None else methods.with_method(PasskeySecondFactor(passkeys))
+    methods: list[SecondFactorMethod] = [TotpMethod(totp), RecoveryCodeMethod(recovery_codes)]
+    if passkeys is not None:
+        methods.append(PasskeySecondFactor(passkeys))
+    return SecondFactorMethods(methods)
 
 
 def second_factor_removals(
