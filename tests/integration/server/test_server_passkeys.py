@@ -697,3 +697,26 @@ async def test_the_last_passkey_of_an_account_the_policy_covers_stays(
             len((await server.client.get("/api/auth/passkeys", headers=auth)).json()["passkeys"])
             == 1
         )
+
+
+async def test_of_two_racing_assertions_with_one_challenge_one_wins(
+    server: Server, authenticator: SoftAuthenticator
+) -> None:
+    import asyncio
+
+    await server.add_user()
+    await register(server, await bearer_for(server), authenticator)
+    request = await login_options(server)
+    # Two answers to the same challenge (a synced passkey's zero counters, so the counter does
+    # not decide): the conditional DELETE of the challenge lets exactly one through.
+    authenticator.counter_step = 0
+    first, second = authenticator.get(request), authenticator.get(request)
+    answers = await asyncio.gather(
+        passkey_login(server, first, delivery="body"),
+        passkey_login(server, second, delivery="body"),
+    )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200, 400], [answer.text for answer in answers]
+    assert {a.json().get("code") for a in answers if a.status_code == 400} == {
+        "passkey_challenge_invalid"
+    }
