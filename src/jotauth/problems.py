@@ -224,6 +224,18 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ErrorCode.INSUFFICIENT_USER_AUTHENTICATION: ProblemSpec(
             403, "Re-authentication required", Challenge.INSUFFICIENT_USER_AUTHENTICATION
         ),
+        # passkeys (DESIGN §13). A refused assertion is a failed sign-in: 401 with the bare
+        # challenge, like a wrong password; a broken request or a spent challenge is a 400.
+        ErrorCode.PASSKEY_ERROR: ProblemSpec(400, "Passkey failed"),
+        ErrorCode.PASSKEYS_UNAVAILABLE: ProblemSpec(404, "Passkeys not enabled"),
+        ErrorCode.PASSKEY_MALFORMED: ProblemSpec(400, "Malformed passkey credential"),
+        ErrorCode.PASSKEY_CHALLENGE_INVALID: ProblemSpec(400, "Passkey request expired or unknown"),
+        ErrorCode.PASSKEY_REGISTRATION_REFUSED: ProblemSpec(400, "Passkey not accepted"),
+        ErrorCode.PASSKEY_EXISTS: ProblemSpec(409, "Passkey already registered"),
+        ErrorCode.PASSKEY_LIMIT: ProblemSpec(409, "Too many passkeys"),
+        ErrorCode.PASSKEY_REFUSED: ProblemSpec(401, "Passkey not accepted", Challenge.BARE),
+        ErrorCode.PASSKEY_CLONED: ProblemSpec(401, "Passkey may be cloned", Challenge.BARE),
+        ErrorCode.PASSKEY_NOT_FOUND: ProblemSpec(404, "Not found"),
         # server
         ErrorCode.BAD_REQUEST: ProblemSpec(400, "Bad request"),
         ErrorCode.MALFORMED_REQUEST: ProblemSpec(400, "Malformed request"),

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from jotauth.accounts.account_mail import AccountMail, LinkLifetimes, MailRate
 from jotauth.accounts.administration import Administration
 from jotauth.accounts.counters import SignInCounters
-from jotauth.accounts.errors import EmailNotVerified, InvalidCredentials, UserInactive
+from jotauth.accounts.errors import (
+    EmailNotVerified,
+    InvalidCredentials,
+    LastSignInMethod,
+    UserInactive,
+)
 from jotauth.accounts.own_account import OwnAccount
 from jotauth.accounts.quiet_work import Deferred, QuietWork
 from jotauth.accounts.reauthentication import Reauthentication
@@ -78,6 +83,7 @@ __all__ = [
     "EmailVerification",
     "InvalidCredentials",
     "IssuedAccessToken",
+    "LastSignInMethod",
     "LinkLifetimes",
     "MailRate",
     "MfaPolicy",

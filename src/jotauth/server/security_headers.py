@@ -15,18 +15,23 @@ def hosted_page_csp(
     *,
     image_sources: tuple[str, ...] = (),
     style_hashes: tuple[str, ...] = (),
+    scripts: bool = False,
 ) -> str:
-    """The strict CSP of the hosted pages: no script at all, our stylesheet only.
+    """The strict CSP of the hosted pages: no script, our stylesheet only.
 
     ``form-action`` also governs where a form submission may redirect (CSP3 §6.4.1), so
     the allowlisted ``return_to`` origins are listed there. ``image_sources`` (a branding
     logo's origin) and ``style_hashes`` (the branding's one inline rule) widen nothing else.
+    ``scripts`` lets a page that offers passkeys load our own static scripts (never inline
+    ones) and fetch its WebAuthn options from this origin: ``script-src 'self'`` and
+    ``connect-src 'self'``, nothing more.
     """
     form_action = " ".join(("'self'", *form_targets))
     img_src = " ".join(("'self'", *image_sources))
     style_src = " ".join(("'self'", *(f"'{digest}'" for digest in style_hashes)))
+    script = "script-src 'self'; connect-src 'self'; " if scripts else ""
     return (
-        f"default-src 'none'; style-src {style_src}; img-src {img_src}; "
+        f"default-src 'none'; {script}style-src {style_src}; img-src {img_src}; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
 

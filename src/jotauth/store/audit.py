@@ -55,6 +55,9 @@ AuditEventName = Literal[
     "recovery_codes_generated",
     "recovery_code_used",
     "reauthenticated",
+    "passkey_added",
+    "passkey_removed",
+    "passkey_clone_suspected",
 ]
 AUDIT_EVENTS: frozenset[str] = frozenset(get_args(AuditEventName))
 # The events an attempt refused by the login throttle is counted under.
