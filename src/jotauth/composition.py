@@ -67,6 +67,12 @@ from jotauth.mail import (
 )
 from jotauth.oauth import OAuthProvider, build_provider
 from jotauth.oauth.clients import ClientRegistry
+from jotauth.passkeys import (
+    Passkeys,
+    PasskeyStore,
+    WebAuthnChallenges,
+    relying_party_for,
+)
 from jotauth.revocations.feed import RevocationAnnouncer, RevocationFeed
 from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.settings import Settings, StartupRefused
@@ -125,6 +131,9 @@ class Services:
     mail: OutboxDelivery | None
     # Sign-in through other identity providers (their secrets are sealed: only with signing).
     federation: Federation | None = None
+    # Passkeys (WebAuthn): None without signing, or when the relying party id would be an IP
+    # address (relying_party_for warns then).
+    passkeys: Passkeys | None = None
 
     def require_signing(self) -> Signing:
         """The signing services; a programming error when opened without them."""
@@ -271,6 +280,9 @@ async def open_services(
             federation=None
             if signed is None or accounts is None
             else _federation(settings, store, signed, accounts, users, audit, clock=clock),
+            passkeys=None
+            if accounts is None
+            else _passkeys(settings, store, accounts, users, audit, clock=clock),
         )
 
 
@@ -294,6 +306,30 @@ def _federation(
         ),
         pending=PendingSignIns(signing.secret_key, clock=clock),
         base_url=settings.public_url or settings.issuer,
+        audit=audit,
+        clock=clock,
+    )
+
+
+def _passkeys(
+    settings: Settings,
+    store: Store,
+    accounts: Accounts,
+    users: UserService,
+    audit: AuditLog,
+    *,
+    clock: Callable[[], float],
+) -> Passkeys | None:
+    relying_party = relying_party_for(settings)
+    if relying_party is None:
+        return None
+    return Passkeys(
+        relying_party=relying_party,
+        credentials=PasskeyStore(store, audit=audit, clock=clock),
+        challenges=WebAuthnChallenges(store, ttl=relying_party.challenge_ttl, clock=clock),
+        users=users,
+        sign_in=accounts.sign_in,
+        store=store,
         audit=audit,
         clock=clock,
     )

@@ -49,6 +49,8 @@ class Challenge(enum.Enum):
     INVALID_TOKEN = "invalid_token"
     INVALID_REQUEST = "invalid_request"
     INSUFFICIENT_SCOPE = "insufficient_scope"
+    # RFC 9470 §3: the token is fine, the authentication behind it too old (``max_age``).
+    INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +205,34 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ErrorCode.IDENTITY_NOT_FOUND: ProblemSpec(404, "Not found"),
         ErrorCode.PASSWORD_ALREADY_SET: ProblemSpec(409, "Password already set"),
         ErrorCode.RECENT_SIGN_IN_REQUIRED: ProblemSpec(403, "Recent sign-in required"),
+        # second factors (DESIGN §13). A wrong code is a failed login step: 401 with the bare
+        # challenge, like a wrong password; an unusable mfa_token means "start again".
+        ErrorCode.SECOND_FACTOR_ERROR: ProblemSpec(400, "Second factor failed"),
+        ErrorCode.SECOND_FACTOR_INVALID: ProblemSpec(401, "Invalid second factor", Challenge.BARE),
+        ErrorCode.MFA_TOKEN_INVALID: ProblemSpec(
+            401, "Sign-in step expired or unknown", Challenge.BARE
+        ),
+        ErrorCode.SECOND_FACTOR_THROTTLED: ProblemSpec(429, "Too many attempts"),
+        ErrorCode.SECOND_FACTOR_UNAVAILABLE: ProblemSpec(400, "Second factor not available"),
+        ErrorCode.SECOND_FACTOR_EXISTS: ProblemSpec(409, "Second factor already enabled"),
+        ErrorCode.SECOND_FACTOR_NOT_FOUND: ProblemSpec(404, "Second factor not enabled"),
+        ErrorCode.SECOND_FACTOR_REQUIRED: ProblemSpec(409, "A second factor is required"),
+        # 403, not 401 (RFC 9470 §3): the token is valid, its authentication too old.
+        ErrorCode.INSUFFICIENT_USER_AUTHENTICATION: ProblemSpec(
+            403, "Re-authentication required", Challenge.INSUFFICIENT_USER_AUTHENTICATION
+        ),
+        # passkeys (DESIGN §13). A refused assertion is a failed sign-in: 401 with the bare
+        # challenge, like a wrong password; a broken request or a spent challenge is a 400.
+        ErrorCode.PASSKEY_ERROR: ProblemSpec(400, "Passkey failed"),
+        ErrorCode.PASSKEYS_UNAVAILABLE: ProblemSpec(404, "Passkeys not enabled"),
+        ErrorCode.PASSKEY_MALFORMED: ProblemSpec(400, "Malformed passkey credential"),
+        ErrorCode.PASSKEY_CHALLENGE_INVALID: ProblemSpec(400, "Passkey request expired or unknown"),
+        ErrorCode.PASSKEY_REGISTRATION_REFUSED: ProblemSpec(400, "Passkey not accepted"),
+        ErrorCode.PASSKEY_EXISTS: ProblemSpec(409, "Passkey already registered"),
+        ErrorCode.PASSKEY_LIMIT: ProblemSpec(409, "Too many passkeys"),
+        ErrorCode.PASSKEY_REFUSED: ProblemSpec(401, "Passkey not accepted", Challenge.BARE),
+        ErrorCode.PASSKEY_CLONED: ProblemSpec(401, "Passkey may be cloned", Challenge.BARE),
+        ErrorCode.PASSKEY_NOT_FOUND: ProblemSpec(404, "Not found"),
         # server
         ErrorCode.BAD_REQUEST: ProblemSpec(400, "Bad request"),
         ErrorCode.MALFORMED_REQUEST: ProblemSpec(400, "Malformed request"),
@@ -290,8 +320,13 @@ class ProblemRenderer:
         # ``LoginThrottled.retry_after``); duck-typed so this module needs no error classes.
         scopes = getattr(error, "scopes", ())
         retry_after = getattr(error, "retry_after", None)
+        max_age = getattr(error, "max_age", None)
         return self.render_code(
-            error.reported_code, error.detail, scopes=scopes, retry_after=retry_after
+            error.reported_code,
+            error.detail,
+            scopes=scopes,
+            retry_after=retry_after,
+            max_age=max_age,
         )
 
     def render_code(
@@ -302,6 +337,7 @@ class ProblemRenderer:
         scopes: Iterable[str] = (),
         retry_after: float | None = None,
         status: int | None = None,
+        max_age: int | None = None,
     ) -> RenderedProblem:
         """``code`` as an HTTP answer; ``status`` overrides the table (``http_error`` only)."""
         prepared = self._prepared.get(code) or self._prepare(code)
@@ -321,6 +357,8 @@ class ProblemRenderer:
             scope = " ".join(scopes)
             if challenge is Challenge.INSUFFICIENT_SCOPE and scope:
                 value += f', scope="{header_safe(scope)}"'
+            if challenge is Challenge.INSUFFICIENT_USER_AUTHENTICATION and max_age is not None:
+                value += f', max_age="{max(0, int(max_age))}"'
             headers.append((b"www-authenticate", value.encode("ascii")))
         if answer_status in (429, 503):
             headers.append((b"retry-after", _retry_after(answer_status, retry_after)))

@@ -14,12 +14,18 @@ from dataclasses import dataclass, field
 from jotauth.accounts.account_mail import AccountMail, LinkLifetimes, MailRate
 from jotauth.accounts.administration import Administration
 from jotauth.accounts.counters import SignInCounters
-from jotauth.accounts.errors import EmailNotVerified, InvalidCredentials, UserInactive
+from jotauth.accounts.errors import (
+    EmailNotVerified,
+    InvalidCredentials,
+    LastSignInMethod,
+    UserInactive,
+)
 from jotauth.accounts.own_account import OwnAccount
 from jotauth.accounts.quiet_work import Deferred, QuietWork
 from jotauth.accounts.recovery import PasswordRecovery
 from jotauth.accounts.registration import CheckYourMail, Registration
 from jotauth.accounts.results import ClientInfo, OwnSessions, Profile, SignedIn
+from jotauth.accounts.second_factor_methods import SecondFactorMethod, SecondFactorMethods
 from jotauth.accounts.sign_in import SignIn
 from jotauth.accounts.sign_out import SignOut
 from jotauth.accounts.tokens import (
@@ -59,6 +65,7 @@ __all__ = [
     "EmailVerification",
     "InvalidCredentials",
     "IssuedAccessToken",
+    "LastSignInMethod",
     "LinkLifetimes",
     "MailRate",
     "OwnAccount",
@@ -68,6 +75,8 @@ __all__ = [
     "Profile",
     "QuietWork",
     "Registration",
+    "SecondFactorMethod",
+    "SecondFactorMethods",
     "SignIn",
     "SignInCounters",
     "SignOut",

@@ -2,7 +2,7 @@
 
 The unique key on ``(issuer, subject)`` makes "one provider identity, two accounts"
 impossible whatever races; unlinking checks, in the same transaction that deletes, that the
-account keeps a way to sign in (a password or another identity).
+account keeps a way to sign in (a password, another identity or a passkey).
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exc, func, insert, select, update
+from sqlalchemy import delete, exc, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jotauth.federation.errors import IdentityAlreadyLinked, IdentityNotFound, LastSignInMethod
 from jotauth.federation.upstream import Assertion
 from jotauth.store import AuditLog, Store
-from jotauth.store.schema import federated_identities, users
+from jotauth.store.schema import federated_identities
+from jotauth.store.sign_in_ways import locked_password_hash, passwordless_ways_in
 from jotauth.users import NO_PASSWORD
 
 
@@ -135,11 +136,7 @@ class LinkedIdentities:
         :class:`LastSignInMethod`.
         """
         async with self._store.transaction() as conn:
-            password_hash = (
-                await conn.execute(
-                    select(users.c.password_hash).where(users.c.id == user_id).with_for_update()
-                )
-            ).scalar_one_or_none()
+            password_hash = await locked_password_hash(conn, user_id)
             row = (
                 (
                     await conn.execute(
@@ -154,14 +151,7 @@ class LinkedIdentities:
             )
             if password_hash is None or row is None:
                 raise IdentityNotFound()
-            count = (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(federated_identities)
-                    .where(federated_identities.c.user_id == user_id)
-                )
-            ).scalar_one()
-            if password_hash == NO_PASSWORD and count <= 1:
+            if password_hash == NO_PASSWORD and await passwordless_ways_in(conn, user_id) <= 1:
                 raise LastSignInMethod()
             await conn.execute(
                 delete(federated_identities).where(federated_identities.c.id == identity_id)

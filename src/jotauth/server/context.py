@@ -14,6 +14,7 @@ from jotauth.federation import Federation
 from jotauth.keys import SigningKeys
 from jotauth.mail import DevMailbox, OutboxDelivery
 from jotauth.oauth import OAuthProvider
+from jotauth.passkeys import Passkeys
 from jotauth.revocations.feed import RevocationFeed
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
@@ -55,6 +56,7 @@ class ServerContext:
     federation: Federation
     outbox: Outbox
     mail: OutboxDelivery | None  # None: no mail can go out (those features answer 404)
+    passkeys: Passkeys | None = None  # None: passkeys are off (no usable relying party id)
 
     @property
     def dev_mailbox(self) -> DevMailbox | None:

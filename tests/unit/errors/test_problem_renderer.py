@@ -26,7 +26,12 @@ TOKEN_ERRORS = {
     C.REFRESH_REUSED, C.REFRESH_FAILED, C.USER_INACTIVE, C.SESSION_ENDED, C.NOT_FIRST_PARTY,
 }  # fmt: skip
 # RFC 6750 §3.1: no credentials were sent, so no error code; a wrong password is no token.
-BARE_401 = {C.MISSING_TOKEN, C.MISSING_REFRESH_TOKEN, C.INVALID_CREDENTIALS}
+# A wrong second factor is a failed login step like a wrong password, and an unusable
+# mfa_token one that must start again: neither is a token error.
+BARE_401 = {
+    C.MISSING_TOKEN, C.MISSING_REFRESH_TOKEN, C.INVALID_CREDENTIALS, C.SECOND_FACTOR_INVALID,
+    C.MFA_TOKEN_INVALID, C.PASSKEY_REFUSED, C.PASSKEY_CLONED,
+}  # fmt: skip
 UNAVAILABLE_503 = {
     C.KEYS_UNAVAILABLE, C.INVALID_JWKS, C.SIGNING_KEYS_UNAVAILABLE, C.STORE_UNAVAILABLE,
     C.REFRESH_UNAVAILABLE, C.HASH_QUEUE_FULL, C.THROTTLE_UNAVAILABLE,
@@ -84,6 +89,23 @@ PLAIN_STATUS = {
     C.IDENTITY_NOT_FOUND: 404,
     C.PASSWORD_ALREADY_SET: 409,
     C.RECENT_SIGN_IN_REQUIRED: 403,
+    # second factors (DESIGN §13)
+    C.SECOND_FACTOR_ERROR: 400,
+    C.SECOND_FACTOR_THROTTLED: 429,
+    C.SECOND_FACTOR_UNAVAILABLE: 400,
+    C.SECOND_FACTOR_EXISTS: 409,
+    C.SECOND_FACTOR_NOT_FOUND: 404,
+    C.SECOND_FACTOR_REQUIRED: 409,
+    C.INSUFFICIENT_USER_AUTHENTICATION: 403,  # error="insufficient_user_authentication"
+    # passkeys (DESIGN §13)
+    C.PASSKEY_ERROR: 400,
+    C.PASSKEYS_UNAVAILABLE: 404,
+    C.PASSKEY_MALFORMED: 400,
+    C.PASSKEY_CHALLENGE_INVALID: 400,
+    C.PASSKEY_REGISTRATION_REFUSED: 400,
+    C.PASSKEY_EXISTS: 409,
+    C.PASSKEY_LIMIT: 409,
+    C.PASSKEY_NOT_FOUND: 404,
 }
 SECRET = "row 42 of /var/lib/jotauth/jotauth.db"
 
@@ -141,6 +163,9 @@ def test_every_code_renders_its_status_title_and_challenge(code: C):
             assert challenge is not None and b'error="invalid_request"' in challenge
         elif code is C.INSUFFICIENT_SCOPE:
             assert challenge is not None and b'error="insufficient_scope"' in challenge
+        elif code is C.INSUFFICIENT_USER_AUTHENTICATION:
+            assert challenge is not None
+            assert b'error="insufficient_user_authentication"' in challenge
         else:
             assert challenge is None
     if problem.status >= 500:
@@ -185,6 +210,18 @@ def test_insufficient_scope_challenge_lists_the_scopes():
     assert headers_of(problem)[b"www-authenticate"] == (
         b'Bearer realm="jotauth", error="insufficient_scope", error_description="The access '
         b'token does not grant access to this resource.", scope="lessons:write lessons:read"'
+    )
+
+
+def test_step_up_challenge_names_the_max_age_rfc_9470():
+    from jotauth.errors import InsufficientUserAuthentication
+
+    problem = ProblemRenderer("jotauth").render(InsufficientUserAuthentication(max_age=600))
+    assert problem.status == 403
+    assert headers_of(problem)[b"www-authenticate"] == (
+        b'Bearer realm="jotauth", error="insufficient_user_authentication", '
+        b'error_description="A more recent authentication is required: sign in again to '
+        b'continue.", max_age="600"'
     )
 
 
