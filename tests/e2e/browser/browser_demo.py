@@ -61,11 +61,13 @@ def running_demo(
     data_dir: Path,
     *,
     port: int | None = None,
+    host: str = "127.0.0.1",
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = ("--spa-port", "0"),
 ) -> Iterator[DemoServer]:
-    """``python -m jotauth_demo`` (as a user starts it) on ``port`` (default: a free one) with
-    cheap argon2 and ``env`` on top; ``args`` go to the command (default: no second app)."""
+    """``python -m jotauth_demo`` (as a user starts it) on ``host``:``port`` (default: a free
+    port) with cheap argon2 and ``env`` on top; ``args`` go to the command (default: no
+    second app)."""
     log = data_dir / "server.log"
     port = port or free_port()
     full_env = {
@@ -78,15 +80,15 @@ def running_demo(
         ),
         **(env or {}),
     }
-    command = [sys.executable, "-m", "jotauth_demo", "--port", str(port)]
+    command = [sys.executable, "-m", "jotauth_demo", "--host", host, "--port", str(port)]
     command += ["--data-dir", str(data_dir), "--app-dir", str(app_dir), *args]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=data_dir, env=full_env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     spa_port = args[args.index("--spa-port") + 1] if "--spa-port" in args else "8001"
     try:
         wait_until_ready(process, f"{url}/healthz", log, timeout=60)
-        spa_url = f"http://127.0.0.1:{spa_port}" if spa_port != "0" else ""
+        spa_url = f"http://{host}:{spa_port}" if spa_port != "0" else ""
         yield DemoServer(url=url, data_dir=data_dir, log=log, spa_url=spa_url)
     finally:
         stop_process(process)

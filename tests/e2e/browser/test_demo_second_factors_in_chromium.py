@@ -1,0 +1,168 @@
+"""Second factors and passkeys in the Angular demo, in real Chromium, against the demo
+composition (``python -m jotauth_demo``):
+
+* passkeys with Chromium's own WebAuthn stack and a CDP virtual authenticator (ctap2, resident
+  keys, user verification): register one from the Passkeys page, rename it, sign in with it
+  without a password from the sign-in page, remove it;
+* TOTP from the Security page (the QR code shown as an image, the secret beside it), confirmed
+  and then used at sign-in with codes computed by ``oathtool`` (Debian's, an independent
+  RFC 6238 implementation), and a recovery code used once.
+
+The demo runs as ``--host localhost``: WebAuthn takes no IP address as relying party id,
+and the auth server's default one is its public URL's host.
+
+Screenshots go to ``artifacts/screenshots/second-factors/``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.e2e.browser.browser_demo import SCREENSHOTS, DemoServer, SignIn, running_demo
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "quiet harbour lantern 58"
+SHOTS = SCREENSHOTS / "second-factors"
+
+
+@pytest.fixture(scope="module")
+def demo(demo_app_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    data_dir = tmp_path_factory.mktemp("demo-factors")
+    with running_demo(demo_app_dir, data_dir, host="localhost") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def base(demo: DemoServer) -> str:
+    return demo.url
+
+
+@pytest.fixture
+def shots() -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
+
+
+def _account(demo: DemoServer) -> str:
+    email = f"factors-{secrets.token_hex(4)}@example.org"
+    created = httpx.post(
+        f"{demo.url}/api/auth/signup",
+        json={"email": email, "password": PASSWORD, "delivery": "body"},
+    )
+    assert created.status_code == 200, created.text
+    return email
+
+
+def _virtual_authenticator(context: BrowserContext, page: Page) -> tuple[Any, str]:
+    """Chromium's virtual authenticator on this page: a platform one with resident keys and
+    user verification that says yes by itself (no prompt in headless Chromium)."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "ctap2Version": "ctap2_1",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, added["authenticatorId"]
+
+
+def _sign_out(page: Page) -> None:
+    page.click("[data-test=logout]")
+    page.wait_for_url("**/signin**")
+
+
+def test_a_passkey_is_registered_renamed_used_without_password_and_removed(
+    demo: DemoServer, base: str, context: BrowserContext, page: Page, shots: Path
+) -> None:
+    email = _account(demo)
+    cdp, authenticator = _virtual_authenticator(context, page)
+    SignIn(base)(page, (email, PASSWORD))
+
+    page.click("a[href='/security']")
+    page.click("[data-test=passkeys-link]")
+    page.wait_for_url("**/passkeys")
+    expect(page.locator("[data-test=no-passkeys]")).to_be_visible()
+    page.fill("input[name=name]", "Test laptop")
+    page.click("[data-test=passkey-add]")
+    expect(page.locator("[data-test=passkey-name]")).to_have_text("Test laptop")
+    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})[
+        "credentials"
+    ]
+    assert credential["isResidentCredential"] is True and credential["rpId"] == "localhost"
+    page.screenshot(path=shots / "demo-passkey-registered.png", full_page=True)
+
+    page.click("[data-test=passkey-rename]")
+    page.fill("input[name=passkey-name]", "Work laptop")
+    page.click("[data-test=passkey-rename-save]")
+    expect(page.locator("[data-test=passkey-name]")).to_have_text("Work laptop")
+
+    # Signed out, the sign-in page asks for a passkey in the email field's autofill
+    # (conditional UI); the virtual authenticator picks the one passkey at once, as a user
+    # choosing it would: signed in, back on the page the user left, no email, no password.
+    _sign_out(page)
+    expect(page.locator("input[name=email]")).to_have_attribute("autocomplete", "username webauthn")
+    page.wait_for_url("**/passkeys")
+    expect(page.locator("[data-test=user-email]")).to_have_text(email)
+    page.screenshot(path=shots / "demo-signed-in-with-passkey-autofill.png", full_page=True)
+    [used] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    assert used["signCount"] >= 1
+
+    # "Sign in with a passkey": the device with the passkey comes only after the page
+    # asked the autofill (which then has none to offer), and the button asks it directly.
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+    _sign_out(page)
+    page.screenshot(path=shots / "demo-signin-with-passkey-button.png", full_page=True)
+    cdp, authenticator = _virtual_authenticator(context, page)
+    cdp.send("WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": used})
+    page.click("[data-test=passkey-sign-in]")
+    page.wait_for_url("**/passkeys")
+    expect(page.locator("[data-test=user-email]")).to_have_text(email)
+    page.screenshot(path=shots / "demo-signed-in-with-passkey.png", full_page=True)
+
+    # The passkey sign-in is recent: removing needs no second sign-in.
+    page.goto(f"{base}/passkeys")
+    page.click("[data-test=passkey-remove]")
+    expect(page.locator("[data-test=no-passkeys]")).to_be_visible()
+    listed = page.request.get(f"{base}/api/auth/passkeys").json()
+    assert listed == {"passkeys": []}
+
+
+def test_a_dismissed_passkey_prompt_leaves_the_sign_in_page_usable(
+    demo: DemoServer, base: str, context: BrowserContext, page: Page
+) -> None:
+    # An authenticator without any passkey of this site: the browser's NotAllowedError.
+    _virtual_authenticator(context, page)
+    page.goto(f"{base}/signin")
+    page.click("[data-test=passkey-sign-in]")
+    expect(page.locator("[data-test=login-error]")).to_be_visible()
+    email = _account(demo)
+    SignIn(base).submit(page, (email, PASSWORD))
+    page.wait_for_url("**/lessons")
+
+
+def _totp(secret: str, offset: str = "now") -> str:
+    """A code from oathtool (Debian's RFC 6238 implementation), at ``offset``."""
+    return subprocess.run(
+        ["oathtool", "--totp", "-b", "-N", offset, secret],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
