@@ -166,3 +166,13 @@ def _totp(secret: str, offset: str = "now") -> str:
         text=True,
         check=True,
     ).stdout.strip()
+
+
+def test_a_demo_on_an_ip_address_offers_no_passkey_button(
+    demo_server: DemoServer, page: Page
+) -> None:
+    # WebAuthn takes no IP address as relying party: the server has passkeys off, and the
+    # sign-in page, told so by its autofill request (404), shows no button that cannot work.
+    page.goto(f"{demo_server.url}/signin")
+    expect(page.locator("[data-test=sign-in]")).to_be_visible()
+    expect(page.locator("[data-test=passkey-sign-in]")).to_have_count(0)

@@ -39,7 +39,7 @@ import { safeReturnUrl } from './return-url';
           Sign in
         </button>
       </form>
-      @if (passkeys) {
+      @if (passkeys && passkeysOn()) {
         <button type="button" class="secondary" data-test="passkey-sign-in" [disabled]="busy()" (click)="signInWithPasskey()">
           Sign in with a passkey
         </button>
@@ -73,6 +73,8 @@ export class LoginPage {
 
   /** Passwordless sign-in, where the browser has WebAuthn. */
   protected readonly passkeys = passkeysSupported() ? injectPasskeys() : null;
+  /** False once the auth server said it has passkeys off (404: no relying party, e.g. an IP host). */
+  protected readonly passkeysOn = signal(true);
 
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
@@ -123,9 +125,10 @@ export class LoginPage {
     try {
       await this.passkeys.signIn({ autofill: true });
       await this.signedIn();
-    } catch {
+    } catch (error: unknown) {
       // Cancelled (the button or the password form took over, the page was left), or the
       // passkey was refused: the form stays, and the button shows errors.
+      if (error instanceof AuthError && error.status === 404) this.passkeysOn.set(false);
     }
   }
 
