@@ -121,6 +121,7 @@ class ErrorCode(enum.StrEnum):
     # --- second factors and step-up (DESIGN §13) ------------------------------------------
     SECOND_FACTOR_ERROR = "second_factor_error"
     SECOND_FACTOR_INVALID = "second_factor_invalid"
+    CONFIRMATION_CODE_INVALID = "confirmation_code_invalid"
     MFA_TOKEN_INVALID = "mfa_token_invalid"
     SECOND_FACTOR_THROTTLED = "second_factor_throttled"
     SECOND_FACTOR_UNAVAILABLE = "second_factor_unavailable"

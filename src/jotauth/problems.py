@@ -209,6 +209,9 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         # challenge, like a wrong password; an unusable mfa_token means "start again".
         ErrorCode.SECOND_FACTOR_ERROR: ProblemSpec(400, "Second factor failed"),
         ErrorCode.SECOND_FACTOR_INVALID: ProblemSpec(401, "Invalid second factor", Challenge.BARE),
+        # Setting up a factor while signed in: the form input was wrong, the session is fine
+        # (a 401 would make API clients refresh and retry, counting a second wrong code).
+        ErrorCode.CONFIRMATION_CODE_INVALID: ProblemSpec(422, "Code not accepted"),
         ErrorCode.MFA_TOKEN_INVALID: ProblemSpec(
             401, "Sign-in step expired or unknown", Challenge.BARE
         ),

@@ -5,6 +5,7 @@ a proved factor starts, is decided by the application layer (:mod:`jotauth.accou
 """
 
 from jotauth.factors.errors import (
+    ConfirmationCodeInvalid,
     MfaTokenInvalid,
     SecondFactorError,
     SecondFactorExists,
@@ -16,6 +17,7 @@ from jotauth.factors.errors import (
 )
 
 __all__ = [
+    "ConfirmationCodeInvalid",
     "MfaTokenInvalid",
     "SecondFactorError",
     "SecondFactorExists",

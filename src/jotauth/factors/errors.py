@@ -24,6 +24,14 @@ class SecondFactorInvalid(SecondFactorError):
     default_detail = "The code is not valid. Check your authenticator and try again."
 
 
+class ConfirmationCodeInvalid(SecondFactorError):
+    """The first code of a TOTP set up while signed in does not match the new secret: 422,
+    the session is fine (the app's clock, or a mistyped code)."""
+
+    code = ErrorCode.CONFIRMATION_CODE_INVALID
+    default_detail = "The code does not match. Check the time on your device and try again."
+
+
 class MfaTokenInvalid(SecondFactorError):
     """An ``mfa_token`` that is unknown, used, expired, spent by wrong tries, or of another
     purpose or session: the login has to start again with the first factor."""

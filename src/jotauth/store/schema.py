@@ -333,6 +333,8 @@ federated_identities = Table(
 # the database alone yields no codes. ``confirmed_at`` stays NULL until a first code proved
 # the authenticator app holds the secret; ``last_used_step`` is the time step of the last
 # accepted code, so a code (or an earlier one) is never accepted twice (RFC 6238 §5.2).
+# ``pending_attempt`` binds an enrolment started with an mfa_token (the policy held the
+# login) to that login attempt: only it may show the pending secret again or confirm it.
 totp_factors = Table(
     "totp_factors",
     metadata,
@@ -342,6 +344,7 @@ totp_factors = Table(
     Column("created_at", Double, nullable=False),
     Column("confirmed_at", Double, nullable=True),
     Column("last_used_step", BigInteger, nullable=True),
+    Column("pending_attempt", String(64), nullable=True),
 )
 
 # Recovery codes: only their SHA-256 (the codes carry 80 random bits, so a fast hash loses
@@ -357,8 +360,9 @@ recovery_codes = Table(
 )
 
 # The ``mfa_token`` between a first factor and the second: only its SHA-256, 5 minutes, used
-# once, bound to what the first step decided (user, how the refresh token travels, the first
-# factor's amr, the purpose and, for a re-authentication, the session). ``attempts`` counts
+# once, bound to what the first step decided (user, how the refresh token travels and how the
+# access token is delivered, the first factor's amr, the purpose and, for a
+# re-authentication, the session). ``attempts`` counts
 # wrong proofs: a few are allowed, then the token is gone. ``enrollment`` marks a login the
 # MFA policy holds until the user enrols a factor.
 mfa_challenges = Table(
@@ -369,6 +373,7 @@ mfa_challenges = Table(
     Column("purpose", String(16), nullable=False),
     Column("session_id", String(32), nullable=True),
     Column("refresh_delivery", String(8), nullable=True),
+    Column("delivery", String(8), nullable=False),
     Column("first_amr", JSON, nullable=False),
     Column("enrollment", Boolean, nullable=False),
     Column("attempts", Integer, nullable=False),

@@ -176,3 +176,72 @@ def test_a_demo_on_an_ip_address_offers_no_passkey_button(
     page.goto(f"{demo_server.url}/signin")
     expect(page.locator("[data-test=sign-in]")).to_be_visible()
     expect(page.locator("[data-test=passkey-sign-in]")).to_have_count(0)
+
+
+def _sign_in_to_second_step(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/signin")
+    SignIn(base).submit(page, (email, PASSWORD))
+    page.wait_for_url("**/signin/second-step**")
+
+
+def test_totp_enrolled_in_the_demo_then_oathtool_codes_and_a_recovery_code_sign_in(
+    demo: DemoServer, base: str, page: Page, shots: Path
+) -> None:
+    email = _account(demo)
+    SignIn(base)(page, (email, PASSWORD))
+    page.click("a[href='/security']")
+    expect(page.locator("[data-test=totp-off]")).to_be_visible()
+    page.click("[data-test=totp-setup]")
+    qr = page.locator("[data-test=totp-qr]")
+    expect(qr).to_be_visible()
+    # The server's SVG as an image from a data: URL, never as markup in the page.
+    assert (qr.get_attribute("src") or "").startswith("data:image/svg+xml")
+    assert page.locator("main svg").count() == 0
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    secret = page.locator("[data-test=totp-secret]").inner_text().strip()
+    page.screenshot(path=shots / "demo-totp-setup.png", full_page=True)
+
+    enrolled_with = _totp(secret)
+    page.fill("input[name=code]", enrolled_with)
+    page.click("[data-test=totp-confirm]")
+    codes = page.locator("[data-test=recovery-code]")
+    expect(codes).to_have_count(10)
+    recovery = [c.strip() for c in codes.all_inner_texts()]
+    page.screenshot(path=shots / "demo-recovery-codes.png", full_page=True)
+    page.click("[data-test=recovery-codes-done]")
+    expect(page.locator("[data-test=totp-on]")).to_be_visible()
+    expect(page.locator("[data-test=recovery-left]")).to_contain_text("10")
+
+    # The password alone is no longer enough: the second step asks for a code.
+    _sign_out(page)
+    _sign_in_to_second_step(page, base, email)
+    page.screenshot(path=shots / "demo-second-step.png", full_page=True)
+    page.fill("input[name=code]", "000000" if enrolled_with != "000000" else "111111")
+    page.click("[data-test=second-step-submit]")
+    expect(page.locator("[data-test=second-step-error]")).to_contain_text("not right")
+    # The next step's code: one step off is accepted, and it is not the one used to enrol
+    # (a code is accepted once).
+    page.fill("input[name=code]", _totp(secret, "now + 30 seconds"))
+    page.click("[data-test=second-step-submit]")
+    page.wait_for_url("**/lessons")
+    expect(page.locator("[data-test=user-email]")).to_have_text(email)
+
+    # A recovery code signs in once.
+    _sign_out(page)
+    _sign_in_to_second_step(page, base, email)
+    page.click("[data-test=use-recovery-code]")
+    page.fill("input[name=code]", recovery[0])
+    page.screenshot(path=shots / "demo-second-step-recovery-code.png", full_page=True)
+    page.click("[data-test=second-step-submit]")
+    page.wait_for_url("**/lessons")
+    _sign_out(page)
+    _sign_in_to_second_step(page, base, email)
+    page.click("[data-test=use-recovery-code]")
+    page.fill("input[name=code]", recovery[0])
+    page.click("[data-test=second-step-submit]")
+    expect(page.locator("[data-test=second-step-error]")).to_be_visible()
+    page.fill("input[name=code]", recovery[1])
+    page.click("[data-test=second-step-submit]")
+    page.wait_for_url("**/lessons")
+    page.click("a[href='/security']")
+    expect(page.locator("[data-test=recovery-left]")).to_contain_text("8")

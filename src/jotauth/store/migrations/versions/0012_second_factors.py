@@ -2,7 +2,8 @@
 
 * ``totp_factors``: one per user; the secret sealed with the server secret (purpose "totp
   secret", bound to the user id), ``confirmed_at`` NULL until a first code proved the
-  enrolment, ``last_used_step`` the RFC 6238 time step last accepted (a code is used once).
+  enrolment, ``last_used_step`` the RFC 6238 time step last accepted (a code is used once),
+  ``pending_attempt`` the login attempt an enrolment forced by the MFA policy belongs to.
 * ``recovery_codes``: SHA-256 of each code, ``used_at`` once spent.
 * ``mfa_challenges``: the ``mfa_token`` of a login (or re-authentication) between its first
   and its second factor: SHA-256 only, 5 minutes, single use, bound to the attempt.
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Double, nullable=False),
         sa.Column("confirmed_at", sa.Double, nullable=True),
         sa.Column("last_used_step", sa.BigInteger, nullable=True),
+        sa.Column("pending_attempt", sa.String(64), nullable=True),
         sa.PrimaryKeyConstraint("user_id", name="pk_totp_factors"),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="fk_totp_factors_user_id_users", ondelete="CASCADE"
@@ -59,6 +61,7 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(16), nullable=False),
         sa.Column("session_id", sa.String(32), nullable=True),
         sa.Column("refresh_delivery", sa.String(8), nullable=True),
+        sa.Column("delivery", sa.String(8), nullable=False),
         sa.Column("first_amr", sa.JSON, nullable=False),
         sa.Column("enrollment", sa.Boolean, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
