@@ -31,6 +31,7 @@ export type AuthErrorCode =
   | 'feature_disabled'
   // Second factors and step-up (DESIGN §13).
   | 'second_factor_invalid'
+  | 'confirmation_code_invalid'
   | 'mfa_token_invalid'
   | 'second_factor_throttled'
   | 'second_factor_exists'
@@ -79,6 +80,7 @@ const SERVER_CODES: ReadonlySet<string> = new Set<AuthErrorCode>([
   'email_not_verified',
   'feature_disabled',
   'second_factor_invalid',
+  'confirmation_code_invalid',
   'mfa_token_invalid',
   'second_factor_throttled',
   'second_factor_exists',

@@ -22,17 +22,14 @@ export interface TotpSetup {
   readonly qr_svg: string;
 }
 
-/** `GET /api/auth/mfa`: the signed-in user's factors (other server fields kept). */
+/** `GET /api/auth/mfa`: the signed-in user's second factors. */
 export interface MfaStatus {
-  /** Whether a confirmed TOTP factor exists. */
-  readonly totp: boolean;
-  /** Unused recovery codes left. */
-  readonly recovery_codes_left: number;
-  /** The registered passkeys (count). */
-  readonly passkeys: number;
-  /** The methods a login would offer now. */
+  /** Whether a login asks for a second factor. */
+  readonly enabled: boolean;
+  /** The enrolled methods ('totp', 'recovery_code', 'passkey'). */
   readonly methods: readonly string[];
-  readonly [field: string]: unknown;
+  /** Unused recovery codes left. */
+  readonly recovery_codes_remaining: number;
 }
 
 /** The factor calls; create with {@link createMfaApi}. */

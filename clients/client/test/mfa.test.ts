@@ -40,10 +40,10 @@ describe('createMfaApi', () => {
     const { server, mfa } = await signedIn();
     server.state.overrides.set('POST /api/auth/mfa/recovery-codes', () => json({ recovery_codes: CODES }));
     server.state.overrides.set('GET /api/auth/mfa', () =>
-      json({ totp: true, recovery_codes_left: 9, passkeys: 1, methods: ['totp', 'passkey', 'recovery_code'] }),
+      json({ enabled: true, methods: ['totp', 'recovery_code'], recovery_codes_remaining: 9 }),
     );
     expect(await mfa.regenerateRecoveryCodes()).toEqual(CODES);
-    expect(await mfa.status()).toMatchObject({ totp: true, recovery_codes_left: 9 });
+    expect(await mfa.status()).toEqual({ enabled: true, methods: ['totp', 'recovery_code'], recovery_codes_remaining: 9 });
   });
 
   it('passes insufficient_user_authentication (403) on, without a refresh', async () => {

@@ -46,6 +46,17 @@ def base(demo: DemoServer) -> str:
     return demo.url
 
 
+@pytest.fixture(scope="module")
+def strict_demo(
+    demo_app_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoServer]:
+    """A demo whose factor changes need a sign-in at most 30 s old (the smallest allowed)."""
+    data_dir = tmp_path_factory.mktemp("demo-step-up")
+    env = {"JOTAUTH_RECENT_AUTH_MAX_AGE": "30"}
+    with running_demo(demo_app_dir, data_dir, host="localhost", env=env) as server:
+        yield server
+
+
 @pytest.fixture
 def shots() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -178,6 +189,32 @@ def test_a_demo_on_an_ip_address_offers_no_passkey_button(
     expect(page.locator("[data-test=passkey-sign-in]")).to_have_count(0)
 
 
+def _enrol_totp(page: Page, shots: Path | None = None) -> tuple[str, list[str]]:
+    """Set up TOTP from the Security page with an oathtool code: the secret, the codes."""
+    page.click("a[href='/security']")
+    expect(page.locator("[data-test=totp-off]")).to_be_visible()
+    page.click("[data-test=totp-setup]")
+    qr = page.locator("[data-test=totp-qr]")
+    expect(qr).to_be_visible()
+    # The server's SVG as an image from a data: URL, never as markup in the page.
+    assert (qr.get_attribute("src") or "").startswith("data:image/svg+xml")
+    assert page.locator("main svg").count() == 0
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    secret = page.locator("[data-test=totp-secret]").inner_text().strip()
+    if shots:
+        page.screenshot(path=shots / "demo-totp-setup.png", full_page=True)
+    page.fill("input[name=code]", _totp(secret))
+    page.click("[data-test=totp-confirm]")
+    codes = page.locator("[data-test=recovery-code]")
+    expect(codes).to_have_count(10)
+    recovery = [c.strip() for c in codes.all_inner_texts()]
+    if shots:
+        page.screenshot(path=shots / "demo-recovery-codes.png", full_page=True)
+    page.click("[data-test=recovery-codes-done]")
+    expect(page.locator("[data-test=totp-on]")).to_be_visible()
+    return secret, recovery
+
+
 def _sign_in_to_second_step(page: Page, base: str, email: str) -> None:
     page.goto(f"{base}/signin")
     SignIn(base).submit(page, (email, PASSWORD))
@@ -189,34 +226,14 @@ def test_totp_enrolled_in_the_demo_then_oathtool_codes_and_a_recovery_code_sign_
 ) -> None:
     email = _account(demo)
     SignIn(base)(page, (email, PASSWORD))
-    page.click("a[href='/security']")
-    expect(page.locator("[data-test=totp-off]")).to_be_visible()
-    page.click("[data-test=totp-setup]")
-    qr = page.locator("[data-test=totp-qr]")
-    expect(qr).to_be_visible()
-    # The server's SVG as an image from a data: URL, never as markup in the page.
-    assert (qr.get_attribute("src") or "").startswith("data:image/svg+xml")
-    assert page.locator("main svg").count() == 0
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
-    secret = page.locator("[data-test=totp-secret]").inner_text().strip()
-    page.screenshot(path=shots / "demo-totp-setup.png", full_page=True)
-
-    enrolled_with = _totp(secret)
-    page.fill("input[name=code]", enrolled_with)
-    page.click("[data-test=totp-confirm]")
-    codes = page.locator("[data-test=recovery-code]")
-    expect(codes).to_have_count(10)
-    recovery = [c.strip() for c in codes.all_inner_texts()]
-    page.screenshot(path=shots / "demo-recovery-codes.png", full_page=True)
-    page.click("[data-test=recovery-codes-done]")
-    expect(page.locator("[data-test=totp-on]")).to_be_visible()
+    secret, recovery = _enrol_totp(page, shots)
     expect(page.locator("[data-test=recovery-left]")).to_contain_text("10")
 
     # The password alone is no longer enough: the second step asks for a code.
     _sign_out(page)
     _sign_in_to_second_step(page, base, email)
     page.screenshot(path=shots / "demo-second-step.png", full_page=True)
-    page.fill("input[name=code]", "000000" if enrolled_with != "000000" else "111111")
+    page.fill("input[name=code]", _wrong(_totp(secret)))
     page.click("[data-test=second-step-submit]")
     expect(page.locator("[data-test=second-step-error]")).to_contain_text("not right")
     # The next step's code: one step off is accepted, and it is not the one used to enrol
@@ -245,3 +262,46 @@ def test_totp_enrolled_in_the_demo_then_oathtool_codes_and_a_recovery_code_sign_
     page.wait_for_url("**/lessons")
     page.click("a[href='/security']")
     expect(page.locator("[data-test=recovery-left]")).to_contain_text("8")
+
+    # Removed (the recovery-code sign-in is recent): the password alone signs in again.
+    page.click("[data-test=totp-remove]")
+    expect(page.locator("[data-test=totp-off]")).to_be_visible()
+    _sign_out(page)
+    SignIn(base)(page, (email, PASSWORD))
+
+
+def test_an_old_sign_in_is_confirmed_with_password_and_code_before_a_factor_change(
+    strict_demo: DemoServer, page: Page, shots: Path
+) -> None:
+    base = strict_demo.url
+    email = _account(strict_demo)
+    SignIn(base)(page, (email, PASSWORD))
+    secret, first_codes = _enrol_totp(page)
+    # Wait past recent_auth_max_age: the session's authentication is now too old for a
+    # factor change, and the server answers 403 insufficient_user_authentication.
+    page.wait_for_timeout(31_000)
+    page.click("[data-test=recovery-regenerate]")
+    prompt = page.locator("[data-test=step-up]")
+    expect(prompt).to_be_visible()
+    page.fill("input[name=reauth-password]", "not the password")
+    page.click("[data-test=step-up-password]")
+    expect(page.locator("[data-test=step-up-error]")).to_contain_text("Wrong password")
+    page.fill("input[name=reauth-password]", PASSWORD)
+    page.click("[data-test=step-up-password]")
+    # The user has a second factor: the re-authentication asks for it too.
+    code = page.locator("input[name=reauth-code]")
+    expect(code).to_be_visible()
+    page.screenshot(path=shots / "demo-step-up-second-factor.png", full_page=True)
+    code.fill(_totp(secret, "now + 30 seconds"))
+    page.click("[data-test=step-up-code]")
+    expect(prompt).to_have_count(0)
+    codes = page.locator("[data-test=recovery-code]")
+    expect(codes).to_have_count(10)
+    assert not set(codes.all_inner_texts()) & set(first_codes)
+    me = page.request.get(f"{base}/api/auth/me").json()
+    assert "otp" in me["amr"] and me["email"] == email
+
+
+def _wrong(code: str) -> str:
+    """A six-digit code that is not ``code``."""
+    return f"{(int(code) + 1) % 1_000_000:06d}"

@@ -12,6 +12,7 @@ export function describeFactorError(error: unknown): string {
   const failure = (typeof error === 'object' && error !== null ? error : {}) as FailedCall;
   switch (failure.code) {
     case 'second_factor_invalid':
+    case 'confirmation_code_invalid':
       return 'That code is not right (or was used already). Try the current one.';
     case 'mfa_token_invalid':
       return 'This sign-in took too long or had too many tries. Sign in again.';
