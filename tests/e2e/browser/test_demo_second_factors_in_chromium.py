@@ -26,7 +26,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.browser.browser_demo import SCREENSHOTS, DemoServer, SignIn, running_demo
+from tests.e2e.browser.browser_demo import ADMIN, SCREENSHOTS, DemoServer, SignIn, running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -50,9 +50,10 @@ def base(demo: DemoServer) -> str:
 def strict_demo(
     demo_app_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoServer]:
-    """A demo whose factor changes need a sign-in at most 30 s old (the smallest allowed)."""
+    """A demo whose factor changes need a sign-in at most 30 s old (the smallest allowed),
+    and whose admins must have a second factor."""
     data_dir = tmp_path_factory.mktemp("demo-step-up")
-    env = {"JOTAUTH_RECENT_AUTH_MAX_AGE": "30"}
+    env = {"JOTAUTH_RECENT_AUTH_MAX_AGE": "30", "JOTAUTH_MFA_REQUIRED_ROLES": "admin"}
     with running_demo(demo_app_dir, data_dir, host="localhost", env=env) as server:
         yield server
 
@@ -300,6 +301,29 @@ def test_an_old_sign_in_is_confirmed_with_password_and_code_before_a_factor_chan
     assert not set(codes.all_inner_texts()) & set(first_codes)
     me = page.request.get(f"{base}/api/auth/me").json()
     assert "otp" in me["amr"] and me["email"] == email
+
+
+def test_an_admin_without_a_factor_enrols_one_at_the_second_step(
+    strict_demo: DemoServer, page: Page, shots: Path
+) -> None:
+    # The policy holds the admin at login until an authenticator app is set up.
+    base = strict_demo.url
+    page.goto(f"{base}/signin")
+    SignIn(base).submit(page, ADMIN)
+    page.wait_for_url("**/signin/second-step**")
+    expect(page.locator("[data-test=enrol-required]")).to_be_visible()
+    page.click("[data-test=enrol-start]")
+    secret = page.locator("[data-test=totp-secret]").inner_text().strip()
+    expect(page.locator("[data-test=totp-qr]")).to_be_visible()
+    page.screenshot(path=shots / "demo-enrolment-at-sign-in.png", full_page=True)
+    page.fill("input[name=code]", _totp(secret))
+    page.click("[data-test=second-step-submit]")
+    expect(page.locator("[data-test=recovery-code]")).to_have_count(10)
+    page.click("[data-test=recovery-codes-done]")
+    page.wait_for_url("**/lessons")
+    expect(page.locator("[data-test=user-email]")).to_have_text(ADMIN[0])
+    me = page.request.get(f"{base}/api/auth/me").json()
+    assert "otp" in me["amr"] and "totp" in me["second_factors"]
 
 
 def _wrong(code: str) -> str:
