@@ -104,7 +104,7 @@ class MfaChallenges:
         )
         async with self._store.transaction() as conn:
             # Expired attempts of anyone go as new ones come: the table stays small.
-            await conn.execute(delete(mfa_challenges).where(mfa_challenges.c.expires_at < now))
+            await conn.execute(delete(mfa_challenges).where(mfa_challenges.c.expires_at <= now))
             await conn.execute(
                 insert(mfa_challenges).values(
                     token_hash=challenge.attempt_id,
