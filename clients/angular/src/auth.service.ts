@@ -36,7 +36,7 @@ export class AuthService {
 
   private readonly userState = signal<UserState>(this.client.user);
   private readonly expiryMs = signal<number | null>(this.client.expiresAt);
-  private readonly step = signal<MfaChallenge | null>(this.client.mfa);
+  private readonly step = signal<MfaChallenge | null>(this.client.secondStep);
 
   /** `undefined` while resolving, `null` when logged out, the user when logged in. */
   readonly user: Signal<UserState> = this.userState.asReadonly();
@@ -60,7 +60,7 @@ export class AuthService {
     const unsubscribe = [
       this.client.subscribe((user) => {
         this.userState.set(user);
-        this.step.set(this.client.mfa);
+        this.step.set(this.client.secondStep);
       }),
       this.client.on('expiry', (ms) => {
         this.expiryMs.set(ms);
@@ -98,7 +98,7 @@ export class AuthService {
   /** The pending step of the client once `call` settles, in {@link AuthService.secondStep}. */
   private following<T>(call: Promise<T>): Promise<T> {
     const update = (): void => {
-      this.step.set(this.client.mfa);
+      this.step.set(this.client.secondStep);
     };
     call.then(update, update);
     return call;

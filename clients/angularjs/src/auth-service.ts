@@ -51,7 +51,7 @@ export function createAuthService(client: AuthClient, $q: IQService, $rootScope:
     login: (credentials) => $q.when(client.login(credentials)),
     completeLogin: (proof) => $q.when(client.completeLogin(proof)),
     reauthenticate: (options) => $q.when(client.reauthenticate(options)),
-    secondStep: () => client.mfa,
+    secondStep: () => client.secondStep,
     mfa: inQ(createMfaApi(client), $q),
     passkeys: inQ(createPasskeyApi(client), $q),
     signUp: (details) => $q.when(client.signUp(details)),

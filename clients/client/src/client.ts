@@ -407,7 +407,7 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     get expiresAt() {
       return expiresAt;
     },
-    get mfa() {
+    get secondStep() {
       return pending;
     },
     delivery,

@@ -38,7 +38,7 @@ export interface MfaApi {
   status(): Promise<MfaStatus>;
   /**
    * Start a TOTP enrolment: signed in, or (the policy demands a factor at login) with the
-   * pending `client.mfa` token, whose `completeLogin({ method: 'totp', code })` confirms it.
+   * pending `client.secondStep` token, whose `completeLogin({ method: 'totp', code })` confirms it.
    */
   setupTotp(): Promise<TotpSetup>;
   /** Confirm the enrolment with the app's first code; resolves with the recovery codes (once). */
@@ -78,7 +78,7 @@ export function createMfaApi(client: AuthClient): MfaApi {
       return body as unknown as MfaStatus;
     },
     async setupTotp() {
-      const enrolling = client.mfa?.enrollmentRequired ? { mfa_token: client.mfa.mfaToken } : {};
+      const enrolling = client.secondStep?.enrollmentRequired ? { mfa_token: client.secondStep.mfaToken } : {};
       const body = await call('POST', '/totp/setup', enrolling);
       const { secret, otpauth_uri: uri, qr_svg: svg } = body ?? {};
       if (typeof secret !== 'string' || typeof uri !== 'string' || typeof svg !== 'string') {

@@ -58,7 +58,7 @@ export interface PasskeyApi {
   remove(id: string): Promise<void>;
   /** Sign in with a discoverable passkey and user verification: no email, no password. */
   signIn(options?: PasskeySignInOptions): Promise<AuthUser>;
-  /** Finish the pending login's second step (`client.mfa`, method 'passkey') with a passkey. */
+  /** Finish the pending login's second step (`client.secondStep`, method 'passkey') with a passkey. */
   completeLogin(): Promise<CompletedLogin>;
   /** End a pending WebAuthn ceremony (the autofill wait of `signIn({ autofill: true })`). */
   cancel(): void;
@@ -110,7 +110,7 @@ export function createPasskeyApi(client: AuthClient): PasskeyApi {
     },
     signIn,
     async completeLogin() {
-      const challenge = client.mfa;
+      const challenge = client.secondStep;
       if (!challenge?.passkey || !challenge.methods.includes('passkey')) {
         throw new AuthError('mfa_token_invalid', 0, 'no second step with a passkey is pending');
       }

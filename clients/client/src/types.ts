@@ -155,7 +155,7 @@ export interface AuthClient {
   /**
    * Log in; resolves with the user, rejects with an `AuthError` (`invalid_credentials`,
    * `throttled`…). A user with second factors gets no session yet: the promise rejects with
-   * code `mfa_required` and the error's `mfa` (also {@link AuthClient.mfa}) names the methods;
+   * code `mfa_required` and the error's `mfa` (also {@link AuthClient.secondStep}) names the methods;
    * finish with {@link AuthClient.completeLogin}. Users without factors see no change.
    */
   login(credentials: Credentials): Promise<AuthUser>;
@@ -166,7 +166,7 @@ export interface AuthClient {
    */
   loginWith(url: string, body: Record<string, unknown>): Promise<AuthUser>;
   /** The second step the last login or re-authentication asked for, or null. */
-  readonly mfa: MfaChallenge | null;
+  readonly secondStep: MfaChallenge | null;
   /**
    * Finish the pending second step with a TOTP or recovery code, or a passkey assertion.
    * A wrong code rejects with `second_factor_invalid` and the step stays pending (a few tries);

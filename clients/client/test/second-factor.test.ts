@@ -31,7 +31,7 @@ describe('login with a second factor', () => {
     const { auth } = setUp('body', null);
     const user = await auth.login({ email: 'ada@example.org', password: 'a fine passphrase' });
     expect(user.email).toBe('ada@example.org');
-    expect(auth.mfa).toBeNull();
+    expect(auth.secondStep).toBeNull();
   });
 
   it('rejects with mfa_required, the methods and no session; completeLogin signs in', async () => {
@@ -41,7 +41,7 @@ describe('login with a second factor', () => {
       expect(error.code).toBe('mfa_required');
       expect(error.mfa).toMatchObject({ methods: ['totp', 'recovery_code'], enrollmentRequired: false, passkey: null });
       expect(error.mfa?.expiresAt).toBeGreaterThan(Date.now());
-      expect(auth.mfa).toBe(error.mfa);
+      expect(auth.secondStep).toBe(error.mfa);
       expect(auth.user).toBeUndefined();
       expect(server.callsTo('/api/auth/me')).toHaveLength(0);
 
@@ -49,7 +49,7 @@ describe('login with a second factor', () => {
       expect(done.user.email).toBe('ada@example.org');
       expect(done.recoveryCodes).toBeNull();
       expect(auth.user).toEqual(done.user);
-      expect(auth.mfa).toBeNull();
+      expect(auth.secondStep).toBeNull();
       expect(JSON.parse(server.callsTo('/api/auth/login/mfa')[0]!.body!)).toEqual({
         mfa_token: error.mfa?.mfaToken,
         method: 'totp',
@@ -62,17 +62,17 @@ describe('login with a second factor', () => {
   it('keeps the step after a wrong code and drops it once the server ends the attempt', async () => {
     const { auth } = setUp();
     await loginError(auth);
-    const pending = auth.mfa;
+    const pending = auth.secondStep;
     await expect(auth.completeLogin({ method: 'totp', code: '000000' })).rejects.toMatchObject({
       code: 'second_factor_invalid',
       status: 401,
     });
-    expect(auth.mfa).toBe(pending);
+    expect(auth.secondStep).toBe(pending);
     await auth.completeLogin({ method: 'totp', code: '000001' }).catch(() => undefined);
     // The fake's third wrong code uses the token up: the next answer is mfa_token_invalid.
     await auth.completeLogin({ method: 'totp', code: '000002' }).catch(() => undefined);
     await expect(auth.completeLogin({ method: 'totp', code: CODE })).rejects.toMatchObject({ code: 'mfa_token_invalid' });
-    expect(auth.mfa).toBeNull();
+    expect(auth.secondStep).toBeNull();
     expect(auth.user).toBeUndefined();
   });
 
@@ -122,7 +122,7 @@ describe('login with a second factor', () => {
   it('a wrong password is still invalid_credentials', async () => {
     const { auth } = setUp();
     expect((await loginError(auth, WRONG_PASSWORD)).code).toBe('invalid_credentials');
-    expect(auth.mfa).toBeNull();
+    expect(auth.secondStep).toBeNull();
   });
 
   it('keeps the step when the page learns meanwhile that it had no session', async () => {
@@ -131,14 +131,14 @@ describe('login with a second factor', () => {
     await loginError(auth);
     expect(await me).toBeNull();
     expect(server.callsTo('/api/auth/me').length).toBeGreaterThan(0);
-    expect(auth.mfa).not.toBeNull();
+    expect(auth.secondStep).not.toBeNull();
   });
 
   it('logout forgets a pending step', async () => {
     const { auth } = setUp();
     await loginError(auth);
     await auth.logout();
-    expect(auth.mfa).toBeNull();
+    expect(auth.secondStep).toBeNull();
   });
 });
 
