@@ -271,6 +271,27 @@ def test_totp_enrolled_in_the_demo_then_oathtool_codes_and_a_recovery_code_sign_
     SignIn(base)(page, (email, PASSWORD))
 
 
+def test_the_angularjs_page_asks_for_the_second_factor_too(
+    demo: DemoServer, base: str, page: Page, shots: Path
+) -> None:
+    email = _account(demo)
+    SignIn(base)(page, (email, PASSWORD))
+    secret, _codes = _enrol_totp(page)
+    _sign_out(page)
+    page.goto(f"{base}/legacy/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.fill("input[name=code]", _wrong(_totp(secret)))
+    page.click("[data-test=legacy-code-submit]")
+    expect(page.locator("[data-test=legacy-error]")).to_contain_text("not right")
+    expect(page.locator("[data-test=legacy-use-recovery-code]")).to_be_visible()
+    page.fill("input[name=code]", _totp(secret, "now + 30 seconds"))
+    page.screenshot(path=shots / "legacy-second-step.png", full_page=True)
+    page.click("[data-test=legacy-code-submit]")
+    expect(page.locator("[data-test=legacy-lesson]").first).to_be_visible()
+
+
 def test_an_old_sign_in_is_confirmed_with_password_and_code_before_a_factor_change(
     strict_demo: DemoServer, page: Page, shots: Path
 ) -> None:
