@@ -111,12 +111,18 @@ class UserService:
         return address, prepared
 
     async def create_user_without_password(
-        self, email: str, name: str = "", *, on_created: OnCreated | None = None
+        self,
+        email: str,
+        name: str = "",
+        *,
+        email_verified: bool = False,
+        on_created: OnCreated | None = None,
     ) -> User:
         """Create an account that signs in through another identity provider only (no
-        password until :meth:`set_first_password`). ``on_created`` runs in the same
-        transaction, so the account and what it needs (its linked identity) commit together
-        or not at all. Raises InvalidEmail, InvalidProfile, UserExists."""
+        password until :meth:`set_first_password`). ``email_verified``: the provider vouched
+        for the address. ``on_created`` runs in the same transaction, so the account and what
+        it needs (its linked identity) commit together or not at all. Raises InvalidEmail,
+        InvalidProfile, UserExists."""
         user = User(
             id=uuid.uuid4().hex,
             email=normalise_email(email),
@@ -125,6 +131,7 @@ class UserService:
             scope=(),
             disabled=False,
             created_at=self._clock(),
+            email_verified=email_verified,
         )
         await self._insert_user(
             user, NO_PASSWORD, audit_detail={"password": False}, on_created=on_created
