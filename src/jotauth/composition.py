@@ -206,6 +206,8 @@ async def open_services(
         mail_throttle = mail_throttle_for(settings)
         exits.push_async_callback(mail_throttle.close)
         administration = Administration(users=users, sessions=sessions)
+        # Shared by the federation flows and /me (which reads them with the session check).
+        identities = LinkedIdentities(store, audit=audit, clock=clock)
         signed = (
             None
             if secret is None
@@ -227,6 +229,8 @@ async def open_services(
                 account_mail=None if mail is None else _account_mail(settings, users, outbox, mail),
                 mail_throttle=mail_throttle,
                 audit=audit,
+                store=store,
+                identities=identities,
             )
         )
         yield Services(
@@ -270,7 +274,9 @@ async def open_services(
             ),
             federation=None
             if signed is None or accounts is None
-            else _federation(settings, store, signed, accounts, users, audit, clock=clock),
+            else _federation(
+                settings, store, signed, accounts, users, audit, identities, clock=clock
+            ),
         )
 
 
@@ -281,12 +287,13 @@ def _federation(
     accounts: Accounts,
     users: UserService,
     audit: AuditLog,
+    identities: LinkedIdentities,
     *,
     clock: Callable[[], float],
 ) -> Federation:
     return Federation(
         providers=ProviderRegistry(store, secret=signing.secret_key, clock=clock),
-        identities=LinkedIdentities(store, audit=audit, clock=clock),
+        identities=identities,
         users=users,
         sign_in=accounts.sign_in,
         upstream=UpstreamClient(
@@ -324,6 +331,8 @@ def _accounts(
     account_mail: AccountMail | None,
     mail_throttle: LoginThrottle,
     audit: AuditLog,
+    store: Store,
+    identities: LinkedIdentities,
 ) -> Accounts:
     sign_in = SignIn(
         users=users,
@@ -336,7 +345,13 @@ def _accounts(
     return Accounts(
         sign_in=sign_in,
         sign_out=SignOut(sessions=sessions, clock=clock),
-        own_account=OwnAccount(users=users, sessions=sessions, clock=clock),
+        own_account=OwnAccount(
+            users=users,
+            sessions=sessions,
+            clock=clock,
+            store=store,
+            identities_in=identities.of_user_in,
+        ),
         administration=administration,
         registration=Registration(
             sign_in=sign_in,

@@ -19,7 +19,13 @@ from jotauth.accounts.own_account import OwnAccount
 from jotauth.accounts.quiet_work import Deferred, QuietWork
 from jotauth.accounts.recovery import PasswordRecovery
 from jotauth.accounts.registration import CheckYourMail, Registration
-from jotauth.accounts.results import ClientInfo, OwnSessions, Profile, SignedIn
+from jotauth.accounts.results import (
+    AccountOverview,
+    ClientInfo,
+    OwnSessions,
+    Profile,
+    SignedIn,
+)
 from jotauth.accounts.sign_in import SignIn
 from jotauth.accounts.sign_out import SignOut
 from jotauth.accounts.tokens import (
@@ -50,6 +56,7 @@ __all__ = [
     "AccessTokenIssuer",
     "AccessTokenPolicy",
     "AccountMail",
+    "AccountOverview",
     "Accounts",
     "Administration",
     "CheckYourMail",

@@ -69,12 +69,17 @@ class Store:
         *,
         sqlite_busy_timeout: float = 5.0,
         sqlite_units: Engine | None = None,
+        sqlite_read_units: Engine | None = None,
     ) -> None:
         """``sqlite_units``: the same SQLite file through the plain ``sqlite3`` driver, where
-        :meth:`write_unit` and :meth:`read_unit` run a whole transaction in one thread hop."""
+        :meth:`write_unit` and :meth:`read_unit` run a whole transaction in one thread hop;
+        ``sqlite_read_units`` (default: the same engine) serves the reads. Separate pools
+        keep the writer's connection on the writer's lock budget and the readers' on theirs,
+        so neither re-issues ``PRAGMA busy_timeout`` for every unit."""
         self._engine = engine
         self._is_sqlite = engine.dialect.name == "sqlite"
         self._units = sqlite_units
+        self._read_units = sqlite_read_units or sqlite_units
         self._unit_writer: Executor | None = None
         self._unit_readers: Executor | None = None
         if sqlite_units is not None:
@@ -171,8 +176,9 @@ class Store:
             )
 
     def _sqlite_unit(self, work: Work[T], mode: str, budget_ms: int) -> T:
-        assert self._units is not None
-        with self._units.connect() as conn:
+        units = self._units if mode == "IMMEDIATE" else self._read_units
+        assert units is not None
+        with units.connect() as conn:
             conn.execution_options(**{_BEGIN_MODE: mode, _BUSY_MS: budget_ms})
             with conn.begin():
                 return work(conn)
@@ -228,6 +234,8 @@ class Store:
                 assert executor is not None
                 executor.shutdown(wait=True)
             self._units.dispose()
+            if self._read_units is not None and self._read_units is not self._units:
+                self._read_units.dispose()
 
 
 async def _in_thread(executor: Executor, fn: Callable[..., T], *args: Any) -> T:
@@ -330,10 +338,19 @@ async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     """
     url = make_url(settings.database_url)
     engine = _create_engine(url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
-    units = None
+    units = read_units = None
     if engine.dialect.name == "sqlite":
-        units = _sqlite_units_engine(url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
-    store = Store(engine, sqlite_busy_timeout=settings.sqlite_busy_timeout, sqlite_units=units)
+        busy = settings.sqlite_busy_timeout
+        units = _sqlite_units_engine(url, sqlite_busy_timeout=busy, connections=1)
+        read_units = _sqlite_units_engine(
+            url, sqlite_busy_timeout=busy, connections=_SQLITE_READ_THREADS
+        )
+    store = Store(
+        engine,
+        sqlite_busy_timeout=settings.sqlite_busy_timeout,
+        sqlite_units=units,
+        sqlite_read_units=read_units,
+    )
     try:
         if migrate:
             try:
@@ -378,13 +395,13 @@ def _create_engine(url: URL, *, sqlite_busy_timeout: float) -> AsyncEngine:
     raise UnsupportedDatabase(f"unsupported database backend {backend!r}")
 
 
-def _sqlite_units_engine(url: URL, *, sqlite_busy_timeout: float) -> Engine:
+def _sqlite_units_engine(url: URL, *, sqlite_busy_timeout: float, connections: int) -> Engine:
     """The same file through the plain ``sqlite3`` driver, for units of work run in threads
     (the pragmas and ``BEGIN`` modes of the async engine, installed by the same hooks)."""
     engine = create_engine(
         url.set(drivername="sqlite+pysqlite"),
         connect_args={"timeout": sqlite_busy_timeout, "check_same_thread": False},
-        pool_size=1 + _SQLITE_READ_THREADS,
+        pool_size=connections,
         max_overflow=0,
     )
     _install_sqlite_hooks(engine, busy_ms=int(sqlite_busy_timeout * 1000))
