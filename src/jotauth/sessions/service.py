@@ -39,7 +39,7 @@ _SUCCESSOR_PURPOSE = b"jotauth refresh-token successor v1"
 _MAX_ATTEMPTS = 3
 # Expired sessions deleted per purge transaction: the SQLite write lock is held for a few
 # milliseconds at a time, so refreshes queue behind a purge for no longer than that.
-PURGE_BATCH = 200
+PURGE_BATCH = 50
 
 
 T = TypeVar("T")

@@ -25,6 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from jotauth.settings import Settings
+from jotauth.store.checkpoints import WalCheckpointer
 from jotauth.store.errors import StoreUnavailable, UnsupportedDatabase
 from jotauth.store.migrate import schema_revisions, upgrade_to_head
 
@@ -70,16 +71,19 @@ class Store:
         sqlite_busy_timeout: float = 5.0,
         sqlite_units: Engine | None = None,
         sqlite_read_units: Engine | None = None,
+        sqlite_checkpointer: WalCheckpointer | None = None,
     ) -> None:
         """``sqlite_units``: the same SQLite file through the plain ``sqlite3`` driver, where
         :meth:`write_unit` and :meth:`read_unit` run a whole transaction in one thread hop;
         ``sqlite_read_units`` (default: the same engine) serves the reads. Separate pools
         keep the writer's connection on the writer's lock budget and the readers' on theirs,
-        so neither re-issues ``PRAGMA busy_timeout`` for every unit."""
+        so neither re-issues ``PRAGMA busy_timeout`` for every unit. ``sqlite_checkpointer``
+        is told of each write unit (the units writer does not checkpoint in its commits)."""
         self._engine = engine
         self._is_sqlite = engine.dialect.name == "sqlite"
         self._units = sqlite_units
         self._read_units = sqlite_read_units or sqlite_units
+        self._checkpointer = sqlite_checkpointer
         self._unit_writer: Executor | None = None
         self._unit_readers: Executor | None = None
         if sqlite_units is not None:
@@ -163,6 +167,8 @@ class Store:
                 )
             finally:
                 self._sqlite_writer.release()
+                if self._checkpointer is not None:
+                    self._checkpointer.wrote()
 
     async def read_unit(self, work: Work[T]) -> T:
         """Run ``work(connection)`` as one read-only transaction (see :meth:`write_unit`)."""
@@ -236,6 +242,8 @@ class Store:
             self._units.dispose()
             if self._read_units is not None and self._read_units is not self._units:
                 self._read_units.dispose()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
 
 
 async def _in_thread(executor: Executor, fn: Callable[..., T], *args: Any) -> T:
@@ -338,18 +346,22 @@ async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     """
     url = make_url(settings.database_url)
     engine = _create_engine(url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
-    units = read_units = None
+    units = read_units = checkpointer = None
     if engine.dialect.name == "sqlite":
         busy = settings.sqlite_busy_timeout
-        units = _sqlite_units_engine(url, sqlite_busy_timeout=busy, connections=1)
+        units = _sqlite_units_engine(
+            url, sqlite_busy_timeout=busy, connections=1, autocheckpoint=False
+        )
         read_units = _sqlite_units_engine(
             url, sqlite_busy_timeout=busy, connections=_SQLITE_READ_THREADS
         )
+        checkpointer = WalCheckpointer(str(url.database))
     store = Store(
         engine,
         sqlite_busy_timeout=settings.sqlite_busy_timeout,
         sqlite_units=units,
         sqlite_read_units=read_units,
+        sqlite_checkpointer=checkpointer,
     )
     try:
         if migrate:
@@ -395,9 +407,13 @@ def _create_engine(url: URL, *, sqlite_busy_timeout: float) -> AsyncEngine:
     raise UnsupportedDatabase(f"unsupported database backend {backend!r}")
 
 
-def _sqlite_units_engine(url: URL, *, sqlite_busy_timeout: float, connections: int) -> Engine:
+def _sqlite_units_engine(
+    url: URL, *, sqlite_busy_timeout: float, connections: int, autocheckpoint: bool = True
+) -> Engine:
     """The same file through the plain ``sqlite3`` driver, for units of work run in threads
-    (the pragmas and ``BEGIN`` modes of the async engine, installed by the same hooks)."""
+    (the pragmas and ``BEGIN`` modes of the async engine, installed by the same hooks).
+    Without ``autocheckpoint`` its commits never checkpoint the WAL (the store's
+    :class:`WalCheckpointer` does, off this thread)."""
     engine = create_engine(
         url.set(drivername="sqlite+pysqlite"),
         connect_args={"timeout": sqlite_busy_timeout, "check_same_thread": False},
@@ -405,6 +421,12 @@ def _sqlite_units_engine(url: URL, *, sqlite_busy_timeout: float, connections: i
         max_overflow=0,
     )
     _install_sqlite_hooks(engine, busy_ms=int(sqlite_busy_timeout * 1000))
+    if not autocheckpoint:
+
+        @event.listens_for(engine, "connect")
+        def _no_autocheckpoint(dbapi_connection: Any, record: Any) -> None:
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
     return engine
 
 
