@@ -23,7 +23,7 @@ from jotauth.server.app import create_app
 from jotauth.settings import Settings
 
 PASSWORD = "correct horse battery staple"
-COUNTS = dict.fromkeys(("statements", "begin", "commit", "ping", "hops"), 0)
+COUNTS = dict.fromkeys(("statements", "begin", "commit", "ping", "hops", "pg_tx"), 0)
 
 
 def _count(name: str) -> Any:
@@ -53,6 +53,25 @@ def _counted_submit(self: Any, *args: Any, **kwargs: Any) -> Any:
     COUNTS["hops"] += 1
     return _submit(self, *args, **kwargs)
 
+
+try:
+    import asyncpg.transaction
+
+    # What PostgreSQL actually receives: SQLAlchemy's "begin"/"commit" events also fire in
+    # autocommit, where asyncpg sends neither.
+    for _name in ("start", "commit", "rollback"):
+        _original = getattr(asyncpg.transaction.Transaction, _name)
+
+        def _counted(original: Any) -> Any:
+            async def counted(self: Any) -> Any:
+                COUNTS["pg_tx"] += 1
+                return await original(self)
+
+            return counted
+
+        setattr(asyncpg.transaction.Transaction, _name, _counted(_original))
+except ImportError:  # pragma: no cover
+    pass
 
 concurrent.futures.ThreadPoolExecutor.submit = _counted_submit  # type: ignore[method-assign,assignment]
 try:
@@ -87,6 +106,7 @@ def _report(label: str) -> None:
     print(
         f"{label}: {COUNTS['statements']} statements, {COUNTS['begin']} BEGIN,"
         f" {COUNTS['commit']} COMMIT, {COUNTS['ping']} pings,"
+        f" {COUNTS['pg_tx']} BEGIN/COMMIT sent to PostgreSQL,"
         f" {COUNTS['hops']} thread hops (aiosqlite calls + executor jobs + FastAPI threadpool)"
     )
     for key in COUNTS:

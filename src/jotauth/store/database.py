@@ -171,10 +171,17 @@ class Store:
                     self._checkpointer.wrote()
 
     async def read_unit(self, work: Work[T]) -> T:
-        """Run ``work(connection)`` as one read-only transaction (see :meth:`write_unit`)."""
+        """Run ``work(connection)``, which only reads (see :meth:`write_unit`).
+
+        On SQLite that is one read transaction (one snapshot). On PostgreSQL the statements
+        run in autocommit, each seeing what was committed when it started: no ``BEGIN`` and
+        ``COMMIT`` round trips (two of the five of ``/me``). The reads that use it are single
+        rows or, for ``/me``, reads that were separate transactions before; a read needing
+        one snapshot across statements uses :meth:`read`.
+        """
         with _outages_as_unavailable():
             if self._units is None:
-                return await self._unit_on_postgres(work)
+                return await self._unit_on_postgres(work, autocommit=True)
             assert self._unit_readers is not None
             budget_ms = int(self._busy_timeout * 1000)
             return await _in_thread(
@@ -189,7 +196,7 @@ class Store:
             with conn.begin():
                 return work(conn)
 
-    async def _unit_on_postgres(self, work: Work[T]) -> T:
+    async def _unit_on_postgres(self, work: Work[T], *, autocommit: bool = False) -> T:
         # A connection is pinged on checkout only when it sat idle in the pool (see
         # _install_postgres_hooks); one that died under traffic fails its first statement,
         # invalidating the pool, and the unit runs once more on a fresh connection.
@@ -199,6 +206,9 @@ class Store:
                     async with contextlib.AsyncExitStack() as stack:
                         stack.enter_context(_hot_checkout())
                         conn = await stack.enter_async_context(self._engine.connect())
+                        if autocommit:
+                            # Reset when the connection goes back to the pool.
+                            await conn.execution_options(isolation_level="AUTOCOMMIT")
                         async with conn.begin():
                             return await conn.run_sync(work)
             except exc.DBAPIError as error:
