@@ -12,6 +12,7 @@ handler, whose back-off sleeps, so it sees the lock free less often than a queue
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 import sys
 import threading
@@ -50,6 +51,7 @@ async def main(path: str, expired: int) -> None:
         store, SessionPolicy.from_settings(settings), audit=AuditLog(store), secret=b"k" * 32
     )
     held, held_cpu = _time_units(store)
+    gc.freeze()  # as `jotauth serve` does before it starts serving (cli/serve.py)
     waits: list[float] = []
     queued: list[float] = []
     stop = threading.Event()
