@@ -5,6 +5,7 @@
     .venv/bin/python bench/server.py growth --before DIR     # 1k -> 1M sessions, 100k rotations
     .venv/bin/python bench/server.py memory --before DIR     # RSS idle and under a 20 s storm
     .venv/bin/python bench/server.py count --before DIR      # statements / round trips per request
+    .venv/bin/python bench/server.py profile                 # py-spy: where a refresh and /me go
 
 The load generator is wrk with the Lua scripts in ``bench/wrk/``: a separate, compiled process,
 so the Python interpreter measured is the server's alone. ``jotauth serve`` runs with the
@@ -24,7 +25,11 @@ round 2, ...) and the median is printed, next to what bounds it measured in the 
 ``--before DIR`` starts a second jotauth from another checkout's ``src`` (same venv) and
 measures it in the same rounds: before/after ratios that share the machine's noise.
 
-The machine is shared: read ratios, not absolute figures.
+Every wrk run also reads the server process's CPU time (utime + stime from /proc) before and
+after: the CPU per request served, printed beside each figure with the load average, is what
+the load of other processes on the shared cores inflates least.
+
+The machine is shared: read ratios and CPU per request, not absolute figures.
 """
 
 from __future__ import annotations
