@@ -247,6 +247,8 @@ async def open_services(
         )
         second_factor_throttle = second_factor_throttle_for(settings)
         exits.push_async_callback(second_factor_throttle.close)
+        # Shared by the federation flows and /me (which reads them with the session check).
+        identities = LinkedIdentities(store, audit=audit, clock=clock)
         signed = (
             None
             if secret is None
@@ -300,6 +302,7 @@ async def open_services(
                     totp=totp,
                     passkeys=passkeys,
                 ),
+                identities=identities,
             )
         )
         yield Services(
@@ -343,7 +346,9 @@ async def open_services(
             ),
             federation=None
             if signed is None or accounts is None
-            else _federation(settings, store, signed, accounts, users, audit, clock=clock),
+            else _federation(
+                settings, store, signed, accounts, users, audit, identities, clock=clock
+            ),
             passkeys=passkeys,
             passkey_sign_in=None
             if passkeys is None or accounts is None
@@ -358,12 +363,13 @@ def _federation(
     accounts: Accounts,
     users: UserService,
     audit: AuditLog,
+    identities: LinkedIdentities,
     *,
     clock: Callable[[], float],
 ) -> Federation:
     return Federation(
         providers=ProviderRegistry(store, secret=signing.secret_key, clock=clock),
-        identities=LinkedIdentities(store, audit=audit, clock=clock),
+        identities=identities,
         users=users,
         sign_in=accounts.sign_in,
         upstream=UpstreamClient(
@@ -474,6 +480,7 @@ def _accounts(
     mail_throttle: LoginThrottle,
     audit: AuditLog,
     factors: _FactorServices,
+    identities: LinkedIdentities,
 ) -> Accounts:
     totp = factors.totp
     gate = SecondFactorGate(
@@ -500,7 +507,14 @@ def _accounts(
     return Accounts(
         sign_in=sign_in,
         sign_out=SignOut(sessions=sessions, clock=clock),
-        own_account=OwnAccount(users=users, sessions=sessions, clock=clock, recent=recent),
+        own_account=OwnAccount(
+            users=users,
+            sessions=sessions,
+            clock=clock,
+            store=factors.store,
+            identities_in=identities.of_user_in,
+            recent=recent,
+        ),
         administration=administration,
         second_step=SecondStep(
             gate=gate,

@@ -28,7 +28,14 @@ from jotauth.accounts.reauthentication import Reauthentication
 from jotauth.accounts.recent_auth import RecentAuthentication
 from jotauth.accounts.recovery import PasswordRecovery
 from jotauth.accounts.registration import CheckYourMail, Registration
-from jotauth.accounts.results import ClientInfo, OwnSessions, Profile, Reauthenticated, SignedIn
+from jotauth.accounts.results import (
+    AccountOverview,
+    ClientInfo,
+    OwnSessions,
+    Profile,
+    Reauthenticated,
+    SignedIn,
+)
 from jotauth.accounts.second_factor_gate import (
     MfaPolicy,
     MfaRequired,
@@ -74,6 +81,7 @@ __all__ = [
     "AccessTokenIssuer",
     "AccessTokenPolicy",
     "AccountMail",
+    "AccountOverview",
     "Accounts",
     "Administration",
     "CheckYourMail",

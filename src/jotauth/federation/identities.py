@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exc, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, exc, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -64,15 +64,12 @@ class LinkedIdentities:
 
     async def of_user(self, user_id: str) -> tuple[LinkedIdentity, ...]:
         """The user's identities, oldest first."""
-        async with self._store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(federated_identities)
-                    .where(federated_identities.c.user_id == user_id)
-                    .order_by(federated_identities.c.created_at, federated_identities.c.id)
-                )
-            ).mappings()
-            return tuple(_from_row(row) for row in rows)
+        return await self._store.read_unit(lambda conn: self.of_user_in(conn, user_id))
+
+    def of_user_in(self, conn: Connection, user_id: str) -> tuple[LinkedIdentity, ...]:
+        """:meth:`of_user` inside a unit of work (``/me`` reads all it shows in one)."""
+        rows = conn.execute(_OF_USER, {"user_id": user_id}).mappings()
+        return tuple(_from_row(row) for row in rows)
 
     async def link(self, user_id: str, assertion: Assertion, *, how: str) -> LinkedIdentity:
         """Link ``assertion``'s identity to ``user_id``; :class:`IdentityAlreadyLinked` when
@@ -164,6 +161,14 @@ class LinkedIdentities:
                 detail={"provider": identity.provider, "issuer": identity.issuer},
             )
         return identity
+
+
+# Built once: the statement of /me (compiled and cached on first use).
+_OF_USER = (
+    select(federated_identities)
+    .where(federated_identities.c.user_id == bindparam("user_id"))
+    .order_by(federated_identities.c.created_at, federated_identities.c.id)
+)
 
 
 def _from_row(row: RowMapping) -> LinkedIdentity:

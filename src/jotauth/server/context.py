@@ -66,8 +66,12 @@ class ServerContext:
         return transport if isinstance(transport, DevMailbox) else None
 
 
-def get_context(request: Request) -> ServerContext:
-    """FastAPI dependency: the running server's context."""
+async def get_context(request: Request) -> ServerContext:
+    """FastAPI dependency: the running server's context.
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its
+    thread pool, a thread hop per request on every route that takes the context.
+    """
     context: ServerContext = request.app.state.context
     return context
 

@@ -38,32 +38,39 @@ def hosted_page_csp(
 
 class SecurityHeaders:
     """Adds nosniff, no-referrer, frame denial, a default CSP, HSTS (outside --dev) and
-    ``no-store`` for the API."""
+    ``no-store`` for the API, each unless the response set its own."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool = True) -> None:
         self.app = app
         self.hsts = hsts
+        defaults = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+            (b"content-security-policy", API_CSP.encode()),
+        ]
+        if hsts:
+            # RFC 6797: browsers stick to HTTPS for a year (ignored over plain HTTP, §8.1).
+            # Only --dev, which serves plain HTTP on purpose, goes without.
+            defaults.append((b"strict-transport-security", HSTS.encode()))
+        self._defaults = tuple(defaults)
+        # Tokens and personal data: never stored by browsers or proxies (RFC 6749 §5.1,
+        # RFC 9111 §5.2.2.5).
+        self._api_defaults = (*self._defaults, (b"cache-control", b"no-store"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        defaults = self._api_defaults if scope["path"].startswith("/api/") else self._defaults
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Content-Security-Policy", API_CSP)
-                if self.hsts:
-                    # RFC 6797: browsers stick to HTTPS for a year (ignored over plain HTTP,
-                    # §8.1). Only --dev, which serves plain HTTP on purpose, goes without.
-                    headers.setdefault("Strict-Transport-Security", HSTS)
-                if scope["path"].startswith("/api/"):
-                    # Tokens and personal data: never stored by browsers or proxies
-                    # (RFC 6749 §5.1, RFC 9111 §5.2.2.5).
-                    headers.setdefault("Cache-Control", "no-store")
+                # One pass over the response's headers (raw names are lower-case bytes),
+                # not one per default header.
+                raw = MutableHeaders(scope=message).raw
+                present = {name for name, _ in raw}
+                raw.extend(header for header in defaults if header[0] not in present)
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -97,10 +97,12 @@ refresh_tokens = Table(
     Column("successor_sealed", LargeBinary, nullable=True),
     CheckConstraint("state IN ('active', 'rotated', 'revoked')", name="state"),
     Index("ix_refresh_tokens_session_id", "session_id"),
-    # The rows still keeping a sealed successor, which each rotation re-examines (0010).
+    # The rows still keeping a sealed successor, which each rotation re-examines, by age:
+    # only those older than the grace window can be forgotten (0010, 0014).
     Index(
         "ix_refresh_tokens_sealed",
         "session_id",
+        "created_at",
         sqlite_where=text("successor_sealed IS NOT NULL"),
         postgresql_where=text("successor_sealed IS NOT NULL"),
     ),

@@ -283,6 +283,14 @@ class UserService:
         row = conn.execute(_USER_BY_ID, {"user_id": user_id}).mappings().first()
         return None if row is None else _user_from_row(row)
 
+    def account_in(self, conn: Connection, user_id: str) -> tuple[User, bool] | None:
+        """The user and whether it can sign in with a password (:meth:`has_password`), from
+        one row read inside a unit of work; ``None`` when there is no such user."""
+        row = conn.execute(_USER_BY_ID, {"user_id": user_id}).mappings().first()
+        if row is None:
+            return None
+        return _user_from_row(row), row["password_hash"] != NO_PASSWORD
+
     async def get_user_by_email(self, email: str) -> User | None:
         """The user with this address (any spelling that normalises to it), or ``None``."""
         row = await self._row_by_email(normalise_email(email))
