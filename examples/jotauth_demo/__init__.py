@@ -1,13 +1,13 @@
 """The demo: the auth server, the lessons API and the Angular app on one origin.
 
-One ASGI application answers on ``http://127.0.0.1:8000`` (plain HTTP, ``--dev`` cookies):
+One ASGI application answers on ``http://localhost:8000`` (plain HTTP, ``--dev`` cookies):
 
 * the auth server (``/api/auth/…``, ``/.well-known/…``, the hosted ``/login`` page, health),
 * the lessons API of ``examples/lessons_api.py`` (``/api/lessons``, ``/api/admin/…``),
 * the built Angular app (``clients/demo``) with an ``index.html`` fallback for client
   routes, and the AngularJS page under ``/legacy/``.
 
-and on a second origin (``http://127.0.0.1:8001``, ``--spa-port``) the example SPA of
+and on a second origin (``http://localhost:8001``, ``--spa-port``) the example SPA of
 ``examples/oidc_spa``, a public OpenID Connect client that signs in through the auth server
 with code + PKCE (oidc-client-ts), registered on start-up.
 

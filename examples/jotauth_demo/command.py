@@ -35,7 +35,7 @@ def _print_banner(
     click.echo(f"  body tokens {url}/?delivery=body  (cookies are the default)")
     if settings.host[:1].isdigit():
         # WebAuthn takes no IP address as relying party: the passkey pages need a host name.
-        click.echo("  passkeys    run with --host localhost (WebAuthn needs a name, not an IP)")
+        click.echo("  passkeys    off: run with --host localhost (WebAuthn needs a name, not an IP)")
     click.echo(f"  database    {settings.database_url}")
     for account in accounts:
         roles = ", ".join(account.roles) or "no roles"
@@ -71,7 +71,9 @@ def _start_second_app(settings: Settings, spa_port: int) -> str:
 
 
 @click.command(name="demo")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+# localhost, not 127.0.0.1: WebAuthn takes no IP address as relying party, so passkeys only
+# work when the demo is served under a host name.
+@click.option("--host", default="localhost", show_default=True, help="Interface to bind.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option(
     "--data-dir",

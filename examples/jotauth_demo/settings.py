@@ -18,8 +18,10 @@ def demo_settings(*, data_dir: Path, host: str, port: int, **overrides: Any) -> 
     data_dir.mkdir(parents=True, exist_ok=True)
     origin = f"http://{host}:{port}"
     # People type "localhost" as often as "127.0.0.1": both may log in (login CSRF checks
-    # the Origin header against this list), each with its own cookies.
-    origins = (origin, f"http://localhost:{port}") if host == "127.0.0.1" else (origin,)
+    # the Origin header against this list), each with its own cookies (passkeys need the
+    # name: WebAuthn takes no IP address as relying party).
+    twins = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
+    origins = (origin, f"http://{twins[host]}:{port}") if host in twins else (origin,)
     values: dict[str, Any] = {
         "dev": True,
         "issuer": origin,

@@ -39,3 +39,12 @@ def test_environment_settings_still_apply(tmp_path: Path, monkeypatch: pytest.Mo
     settings = demo_settings(data_dir=tmp_path, host="127.0.0.1", port=8000)
 
     assert settings.access_token_ttl == 42
+
+
+def test_served_as_localhost_passkeys_have_a_name_and_the_ip_may_still_log_in(
+    tmp_path: Path,
+) -> None:
+    # The demo's default host: WebAuthn takes no IP address as relying party.
+    settings = demo_settings(data_dir=tmp_path, host="localhost", port=8123)
+    assert settings.issuer == "http://localhost:8123"
+    assert settings.allowed_origins == ("http://localhost:8123", "http://127.0.0.1:8123")
