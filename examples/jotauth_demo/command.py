@@ -35,7 +35,7 @@ def _print_banner(
     click.echo(f"  body tokens {url}/?delivery=body  (cookies are the default)")
     if settings.host[:1].isdigit():
         # WebAuthn takes no IP address as relying party: the passkey pages need a host name.
-        click.echo("  passkeys    off: run with --host localhost (WebAuthn needs a name, not an IP)")
+        click.echo("  passkeys    off: WebAuthn needs a host name, not an IP (--host localhost)")
     click.echo(f"  database    {settings.database_url}")
     for account in accounts:
         roles = ", ".join(account.roles) or "no roles"
