@@ -97,6 +97,7 @@ class ErrorCode(enum.StrEnum):
     TOKEN_REJECTED = "token_rejected"
     CSRF_FAILED = "csrf_failed"
     INSUFFICIENT_SCOPE = "insufficient_scope"
+    INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
     REFRESH_FAILED = "refresh_failed"
     REFRESH_UNAVAILABLE = "refresh_unavailable"
     SESSION_ENDED = "session_ended"

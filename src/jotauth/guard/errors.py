@@ -93,6 +93,11 @@ class InsufficientScope(GuardError):
         self.scopes = scopes
 
 
+class InsufficientUserAuthentication(http_errors.InsufficientUserAuthentication, GuardError):
+    """A valid token whose ``amr`` or ``auth_time`` does not meet the resource's step-up
+    requirement (:mod:`jotauth.guard.step_up`): 403 with RFC 9470's challenge."""
+
+
 # What an auth server may answer a refused refresh with, passed on to the client: each
 # means "the session is over, log in again" (401). Anything else is ``refresh_failed``.
 SESSION_ENDED_CODES = frozenset(

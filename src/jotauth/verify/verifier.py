@@ -156,6 +156,15 @@ class TokenVerifier:
         return cls(issuer=metadata.issuer, audience=audience, keys=keys, **options)
 
     @property
+    def leeway(self) -> float:
+        """Seconds of clock skew tolerated on every time claim (and by step-up checks)."""
+        return self._leeway
+
+    def now(self) -> float:
+        """The verifier's clock: what time claims (and step-up's ``auth_time``) meet."""
+        return self._clock()
+
+    @property
     def cache(self) -> VerifiedTokenCache:
         """The verified-token cache (exposed for metrics and tests)."""
         return self._cache

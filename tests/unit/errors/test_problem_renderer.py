@@ -7,7 +7,7 @@ import json
 import pytest
 
 from jotauth.errors import ErrorCode as C
-from jotauth.guard import InsufficientScope, TokenRejected
+from jotauth.guard import InsufficientScope, InsufficientUserAuthentication, TokenRejected
 from jotauth.jose import TokenExpired, UnsupportedAlgorithm
 from jotauth.problems import PROBLEM_SPECS, ProblemRenderer, RenderedProblem
 from jotauth.users import LoginThrottled
@@ -39,6 +39,7 @@ PLAIN_STATUS = {
     C.MALFORMED_AUTHORIZATION: 400,  # with error="invalid_request"
     C.DUPLICATE_COOKIE: 400,
     C.INSUFFICIENT_SCOPE: 403,  # with error="insufficient_scope"
+    C.INSUFFICIENT_USER_AUTHENTICATION: 403,  # RFC 9470's challenge, but 403 (see problems)
     C.WRONG_PASSWORD: 403,
     C.EMAIL_NOT_VERIFIED: 403,
     C.ACCOUNT_LINK_INVALID: 400,
@@ -141,6 +142,9 @@ def test_every_code_renders_its_status_title_and_challenge(code: C):
             assert challenge is not None and b'error="invalid_request"' in challenge
         elif code is C.INSUFFICIENT_SCOPE:
             assert challenge is not None and b'error="insufficient_scope"' in challenge
+        elif code is C.INSUFFICIENT_USER_AUTHENTICATION:
+            assert challenge is not None
+            assert b'error="insufficient_user_authentication"' in challenge
         else:
             assert challenge is None
     if problem.status >= 500:
@@ -186,6 +190,19 @@ def test_insufficient_scope_challenge_lists_the_scopes():
         b'Bearer realm="jotauth", error="insufficient_scope", error_description="The access '
         b'token does not grant access to this resource.", scope="lessons:write lessons:read"'
     )
+
+
+def test_insufficient_user_authentication_carries_rfc_9470_max_age_only_when_asked():
+    recent = ProblemRenderer().render(InsufficientUserAuthentication("Sign in again.", max_age=300))
+    assert recent.status == 403 and recent.code == "insufficient_user_authentication"
+    assert headers_of(recent)[b"www-authenticate"] == (
+        b'Bearer realm="jotauth", error="insufficient_user_authentication", '
+        b'error_description="Sign in again.", max_age="300"'
+    )
+    stronger = ProblemRenderer().render(InsufficientUserAuthentication("Use a second factor."))
+    value = headers_of(stronger)[b"www-authenticate"]
+    assert value.endswith(b'error_description="Use a second factor."')
+    assert b"max_age" not in value and b"acr_values" not in value
 
 
 def test_throttling_tells_when_to_retry():
