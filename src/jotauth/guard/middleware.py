@@ -110,33 +110,43 @@ class JWTAuthMiddleware:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, need: StepUp | None) -> None:
         authenticator = self.authenticator
-        view = authenticator.view(scope)
-        if view.preflight and view.origin is not None and view.method == "OPTIONS":
-            # CORS preflight (Fetch standard §3.2.2, §4.8): never carries credentials; the
-            # CORS middleware downstream answers it. Without Origin it is no preflight (every
-            # CORS request has one), so a bare Access-Control-Request-Method opens nothing.
-            await self.app(scope, receive, send)
-            return
         try:
-            authenticated = await authenticator.authenticate(view)
-        except RefreshFailed as error:
-            cookies = _set_cookie_headers(error.set_cookies)
-            await send_problem(send, self.problems.render(error), cookies)
-            return
+            # A Bearer token verified before, checked again: no coroutine, no header pass.
+            claims = authenticator.cached_bearer(scope)
         except GuardError as error:
             await send_problem(send, self.problems.render(error))
             return
-        set_cookies = authenticated.set_cookies
-        extra = _set_cookie_headers(set_cookies) if set_cookies else []
+        extra: list[tuple[bytes, bytes]] = []
+        if claims is None:
+            view = authenticator.view(scope)
+            if view.preflight and view.origin is not None and view.method == "OPTIONS":
+                # CORS preflight (Fetch standard §3.2.2, §4.8): never carries credentials;
+                # the CORS middleware downstream answers it. Without Origin it is no
+                # preflight (every CORS request has one), so a bare
+                # Access-Control-Request-Method opens nothing.
+                await self.app(scope, receive, send)
+                return
+            try:
+                authenticated = await authenticator.authenticate(view)
+            except RefreshFailed as error:
+                cookies = _set_cookie_headers(error.set_cookies)
+                await send_problem(send, self.problems.render(error), cookies)
+                return
+            except GuardError as error:
+                await send_problem(send, self.problems.render(error))
+                return
+            claims = authenticated.claims
+            if authenticated.set_cookies:
+                extra = _set_cookie_headers(authenticated.set_cookies)
         if need is not None:
             try:
-                need.enforce(authenticated.claims, authenticator.verifier)
+                need.enforce(claims, authenticator.verifier)
             except GuardError as error:
                 # Refreshed cookies still go out: the session is fine, only this resource
                 # wants more of its sign-in.
                 await send_problem(send, self.problems.render(error), extra)
                 return
-        set_identity(scope, authenticated.claims, authenticator.verifier)
+        set_identity(scope, claims, authenticator.verifier)
         try:
             # The plain ``send`` on the hot path; a wrapper only to add refreshed cookies.
             await self.app(scope, receive, _adding_headers(send, extra) if extra else send)

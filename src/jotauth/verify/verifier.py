@@ -45,6 +45,8 @@ from .discovery import discover
 from .jwks_client import JWKSClient, JWKSOptions, SyncJWKSClient
 
 KeySource = Mapping[str, Any] | KeySet | JWKSClient | SyncJWKSClient
+# Busy tokens remembered by exact bytes for TokenVerifier.cached (each ~1 kB with its entry).
+_DIGESTS_LIMIT = 1024
 
 
 class VerifierOptions(TypedDict, total=False):
@@ -117,11 +119,17 @@ class TokenVerifier:
         self._keys = keys
         self._async_client = keys if isinstance(keys, JWKSClient) else None
         self._sync_client = keys if isinstance(keys, SyncJWKSClient) else None
+        self._remote = self._async_client or self._sync_client
         self._lookup = keys.lookup if not isinstance(keys, KeySet) else keys.get
         self._max_token_bytes = max_token_bytes
         self._leeway = leeway
         self._cache = VerifiedTokenCache(cache_size)
+        self._caching = cache_size > 0
         self._header_cache: HeaderCache = {}
+        # Exact token bytes -> their cache digest, for the tokens :meth:`cached` saw hit: a
+        # dict lookup instead of a SHA-256 per request for an API's busy tokens. Bounded
+        # (about 1 MB at most), cleared when full; a hit still goes through _cached.
+        self._digests: dict[bytes, bytes] = {}
         self._clock = clock
 
     @classmethod
@@ -184,17 +192,46 @@ class TokenVerifier:
             return None
         return claims
 
+    def cached(self, token: bytes) -> Claims | None:
+        """The claims of ``token`` if this verifier accepted it before and it still holds now,
+        without I/O or a coroutine; None means "take :meth:`verify`/:meth:`averify`".
+
+        A hit is checked as in the full path: its key still published, ``exp``/``nbf`` at
+        the verifier's clock. Keys past their max-age answer None, so the full path refreshes
+        them first (the hot path of the guard's middleware).
+        """
+        client = self._remote
+        if (client is not None and client.is_stale()) or len(token) > self._max_token_bytes:
+            return None
+        digests = self._digests
+        digest = digests.get(token)
+        if digest is not None:
+            claims = self._cached(digest, self._clock())
+            if claims is None:
+                digests.pop(token, None)  # expired, evicted or its key gone: full path
+            return claims
+        digest = sha256(token).digest()
+        claims = self._cached(digest, self._clock())
+        if claims is not None:
+            if len(digests) >= _DIGESTS_LIMIT:
+                digests.clear()
+            digests[token] = digest
+        return claims
+
     # --- the pure core: no I/O, keys in memory only --------------------------------------------
 
     def _start(self, token: str | bytes, now: float) -> Claims | _Unverified:
         """A cache hit's claims, or the parsed token and the key in memory for its ``kid``."""
         data = token_bytes(token, max_bytes=self._max_token_bytes)
-        # Keyed by the SHA-256 of the token, so cached entries do not keep whole tokens alive
-        # (forging a hit would take a second preimage).
-        cache_key = sha256(data).digest()
-        hit = self._cached(cache_key, now)
-        if hit is not None:
-            return hit
+        if self._caching:
+            # Keyed by the SHA-256 of the token, so cached entries do not keep whole tokens
+            # alive (forging a hit would take a second preimage).
+            cache_key = sha256(data).digest()
+            hit = self._cached(cache_key, now)
+            if hit is not None:
+                return hit
+        else:
+            cache_key = b""  # no cache (cache_size=0): no digest to compute
         parsed = parse_compact(
             data, max_bytes=self._max_token_bytes, header_cache=self._header_cache
         )
@@ -208,9 +245,11 @@ class TokenVerifier:
         if key is None:
             raise MissingKeyId() if parsed.kid is None else UnknownKey()
         verify_signature(parsed, key)
-        self.policy.check_type(parsed.header)
-        claims = self.policy.check(parsed.payload(), now)
-        self._cache.put(unverified.cache_key, claims, key)
+        policy = self.policy
+        policy.check_type(parsed.header)
+        claims = policy.check(parsed.payload(), now)
+        if self._caching:
+            self._cache.put(unverified.cache_key, claims, key)
         return claims
 
     # --- the entry points: the core plus the remote key set's I/O ------------------------------
