@@ -13,6 +13,8 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)  # tests/e2e/deploy
+# The independent TOTP implementation the second-factor tests check codes against (RFC 6238).
+command -v oathtool >/dev/null 2>&1 || need_apt+=(oathtool)
 # bench/peers/express builds better-sqlite3 from source (its prebuilt binary is not reachable).
 command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
 command -v make >/dev/null 2>&1 || need_apt+=(make)

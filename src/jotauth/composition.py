@@ -29,15 +29,27 @@ from jotauth.accounts import (
     EmailVerification,
     LinkLifetimes,
     MailRate,
+    MfaPolicy,
     OwnAccount,
     OwnTokenVerifier,
     PasswordRecovery,
+    Reauthentication,
+    RecentAuthentication,
     Registration,
+    SecondFactorGate,
+    SecondFactorMethods,
+    SecondFactors,
+    SecondStep,
     SignIn,
     SignInCounters,
     SignOut,
 )
+from jotauth.accounts.administration import FactorRemoval
 from jotauth.extras import require_drivers
+from jotauth.factors.challenges import MfaChallenges
+from jotauth.factors.methods import RecoveryCodeMethod, TotpMethod
+from jotauth.factors.recovery_codes import RecoveryCodes
+from jotauth.factors.totp import TotpFactors, remove_totp
 from jotauth.federation import (
     Federation,
     LinkedIdentities,
@@ -71,7 +83,12 @@ from jotauth.revocations.feed import RevocationAnnouncer, RevocationFeed
 from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.settings import Settings, StartupRefused
 from jotauth.store import AuditLog, KeyRepository, Outbox, Store, open_store
-from jotauth.throttle import LoginThrottle, login_throttle_for, mail_throttle_for
+from jotauth.throttle import (
+    LoginThrottle,
+    login_throttle_for,
+    mail_throttle_for,
+    second_factor_throttle_for,
+)
 from jotauth.users import AccountTokens, PasswordHasher, UserService
 
 # Only for --dev without JOTAUTH_SECRET_KEY: a fixed, publicly known value, so a dev server
@@ -205,7 +222,15 @@ async def open_services(
         mail = _mail_delivery(settings, outbox, clock=clock, on_outcome=mail_outcomes)
         mail_throttle = mail_throttle_for(settings)
         exits.push_async_callback(mail_throttle.close)
-        administration = Administration(users=users, sessions=sessions)
+        recovery_codes = RecoveryCodes(store, audit=audit, clock=clock)
+        administration = Administration(
+            users=users,
+            sessions=sessions,
+            factor_removals=second_factor_removals(store, recovery_codes),
+            audit=audit,
+        )
+        second_factor_throttle = second_factor_throttle_for(settings)
+        exits.push_async_callback(second_factor_throttle.close)
         signed = (
             None
             if secret is None
@@ -227,6 +252,11 @@ async def open_services(
                 account_mail=None if mail is None else _account_mail(settings, users, outbox, mail),
                 mail_throttle=mail_throttle,
                 audit=audit,
+                factors=_FactorServices(
+                    store=store,
+                    recovery_codes=recovery_codes,
+                    throttle=second_factor_throttle,
+                ),
             )
         )
         yield Services(
@@ -312,6 +342,33 @@ def _revoked_keys_of(keys: SigningKeys) -> Callable[[], dict[str, float]]:
     return revoked
 
 
+def second_factor_methods(totp: TotpFactors, recovery_codes: RecoveryCodes) -> SecondFactorMethods:
+    """The second-factor methods of the login step, in the order an ``mfa_required`` answer
+    offers them: TOTP, recovery codes (and a method added here is offered after them)."""
+    return SecondFactorMethods((TotpMethod(totp), RecoveryCodeMethod(recovery_codes)))
+
+
+def second_factor_removals(store: Store, recovery_codes: RecoveryCodes) -> dict[str, FactorRemoval]:
+    """What ``jotauth users reset-mfa`` removes, by kind (none needs the server secret)."""
+
+    async def remove_recovery_codes(user_id: str) -> bool:
+        return await recovery_codes.remove(user_id) > 0
+
+    async def remove_totp_factor(user_id: str) -> bool:
+        return await remove_totp(store, user_id)
+
+    return {"totp": remove_totp_factor, "recovery_code": remove_recovery_codes}
+
+
+@dataclass(frozen=True, slots=True)
+class _FactorServices:
+    """What the second-factor use cases share with the rest of the composition."""
+
+    store: Store
+    recovery_codes: RecoveryCodes
+    throttle: LoginThrottle
+
+
 def _accounts(
     settings: Settings,
     users: UserService,
@@ -324,20 +381,57 @@ def _accounts(
     account_mail: AccountMail | None,
     mail_throttle: LoginThrottle,
     audit: AuditLog,
+    factors: _FactorServices,
 ) -> Accounts:
+    totp = TotpFactors(
+        factors.store, secret=signing.secret_key, issuer=settings.brand_name, clock=clock
+    )
+    gate = SecondFactorGate(
+        methods=second_factor_methods(totp, factors.recovery_codes),
+        challenges=MfaChallenges(factors.store, clock=clock),
+        policy=MfaPolicy.from_settings(settings),
+        clock=clock,
+    )
     sign_in = SignIn(
         users=users,
         sessions=sessions,
         tokens=signing.tokens,
         counters=counters,
         require_verified_email=settings.require_verified_email,
+        gate=gate,
+    )
+    recent = RecentAuthentication(
+        sessions=sessions, max_age=settings.recent_auth_max_age, clock=clock
+    )
+    reauthentication = Reauthentication(
+        users=users, sessions=sessions, tokens=signing.tokens, gate=gate
     )
     rate = MailRate(mail_throttle, audit)
     return Accounts(
         sign_in=sign_in,
         sign_out=SignOut(sessions=sessions, clock=clock),
-        own_account=OwnAccount(users=users, sessions=sessions, clock=clock),
+        own_account=OwnAccount(users=users, sessions=sessions, clock=clock, recent=recent),
         administration=administration,
+        second_step=SecondStep(
+            gate=gate,
+            sign_in=sign_in,
+            reauthentication=reauthentication,
+            users=users,
+            totp=totp,
+            recovery_codes=factors.recovery_codes,
+            throttle=factors.throttle,
+            audit=audit,
+        ),
+        reauthentication=reauthentication,
+        second_factors=SecondFactors(
+            users=users,
+            gate=gate,
+            totp=totp,
+            recovery_codes=factors.recovery_codes,
+            recent=recent,
+            audit=audit,
+        ),
+        recent_auth=recent,
         registration=Registration(
             sign_in=sign_in,
             users=users,
@@ -358,7 +452,9 @@ def _accounts(
         ),
         verification=None
         if account_mail is None
-        else EmailVerification(users=users, mail=account_mail, rate=rate, audit=audit),
+        else EmailVerification(
+            users=users, mail=account_mail, rate=rate, audit=audit, recent=recent
+        ),
     )
 
 

@@ -97,7 +97,6 @@ class ErrorCode(enum.StrEnum):
     TOKEN_REJECTED = "token_rejected"
     CSRF_FAILED = "csrf_failed"
     INSUFFICIENT_SCOPE = "insufficient_scope"
-    INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
     REFRESH_FAILED = "refresh_failed"
     REFRESH_UNAVAILABLE = "refresh_unavailable"
     SESSION_ENDED = "session_ended"
@@ -119,6 +118,17 @@ class ErrorCode(enum.StrEnum):
     IDENTITY_NOT_FOUND = "identity_not_found"
     PASSWORD_ALREADY_SET = "password_already_set"
     RECENT_SIGN_IN_REQUIRED = "recent_sign_in_required"
+    # --- second factors and step-up (DESIGN §13) ------------------------------------------
+    SECOND_FACTOR_ERROR = "second_factor_error"
+    SECOND_FACTOR_INVALID = "second_factor_invalid"
+    CONFIRMATION_CODE_INVALID = "confirmation_code_invalid"
+    MFA_TOKEN_INVALID = "mfa_token_invalid"
+    SECOND_FACTOR_THROTTLED = "second_factor_throttled"
+    SECOND_FACTOR_UNAVAILABLE = "second_factor_unavailable"
+    SECOND_FACTOR_EXISTS = "second_factor_exists"
+    SECOND_FACTOR_NOT_FOUND = "second_factor_not_found"
+    SECOND_FACTOR_REQUIRED = "second_factor_required"
+    INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
     # --- server ---------------------------------------------------------------------------
     BAD_REQUEST = "bad_request"
     MALFORMED_REQUEST = "malformed_request"
@@ -169,3 +179,18 @@ class JotauthError(Exception):
         ``TokenExpired``) reports the precise code of what it wraps.
         """
         return self.code
+
+
+class InsufficientUserAuthentication(JotauthError):
+    """The request needs a more recent (or stronger) authentication than the session has:
+    RFC 9470 step-up. 403, not 401, so a client does not treat it as "refresh and retry"; the
+    challenge says ``max_age`` (seconds), and the user re-authenticates
+    (``POST /api/auth/reauthenticate``). Defined here, beside the root, because the account
+    use cases of the auth server and the resource servers' guard both raise it."""
+
+    code = ErrorCode.INSUFFICIENT_USER_AUTHENTICATION
+    default_detail = "A more recent authentication is required: sign in again to continue."
+
+    def __init__(self, detail: str | None = None, *, max_age: int | None = None) -> None:
+        super().__init__(detail)
+        self.max_age = max_age

@@ -38,6 +38,7 @@ EXTRA_OF_MODULE: Mapping[str, str] = MappingProxyType(
         "argon2": "server",
         "bcrypt": "server",
         "jinja2": "server",
+        "segno": "server",
         "multipart": "server",
         "python_multipart": "server",
         "prometheus_client": "server",

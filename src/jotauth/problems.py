@@ -49,7 +49,7 @@ class Challenge(enum.Enum):
     INVALID_TOKEN = "invalid_token"
     INVALID_REQUEST = "invalid_request"
     INSUFFICIENT_SCOPE = "insufficient_scope"
-    # RFC 9470 §3: the token is fine but its authentication was too weak or too old.
+    # RFC 9470 §3: the token is fine but its authentication too weak or too old (``max_age``).
     INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
 
 
@@ -212,6 +212,21 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ErrorCode.IDENTITY_NOT_FOUND: ProblemSpec(404, "Not found"),
         ErrorCode.PASSWORD_ALREADY_SET: ProblemSpec(409, "Password already set"),
         ErrorCode.RECENT_SIGN_IN_REQUIRED: ProblemSpec(403, "Recent sign-in required"),
+        # second factors (DESIGN §13). A wrong code is a failed login step: 401 with the bare
+        # challenge, like a wrong password; an unusable mfa_token means "start again".
+        ErrorCode.SECOND_FACTOR_ERROR: ProblemSpec(400, "Second factor failed"),
+        ErrorCode.SECOND_FACTOR_INVALID: ProblemSpec(401, "Invalid second factor", Challenge.BARE),
+        # Setting up a factor while signed in: the form input was wrong, the session is fine
+        # (a 401 would make API clients refresh and retry, counting a second wrong code).
+        ErrorCode.CONFIRMATION_CODE_INVALID: ProblemSpec(422, "Code not accepted"),
+        ErrorCode.MFA_TOKEN_INVALID: ProblemSpec(
+            401, "Sign-in step expired or unknown", Challenge.BARE
+        ),
+        ErrorCode.SECOND_FACTOR_THROTTLED: ProblemSpec(429, "Too many attempts"),
+        ErrorCode.SECOND_FACTOR_UNAVAILABLE: ProblemSpec(400, "Second factor not available"),
+        ErrorCode.SECOND_FACTOR_EXISTS: ProblemSpec(409, "Second factor already enabled"),
+        ErrorCode.SECOND_FACTOR_NOT_FOUND: ProblemSpec(404, "Second factor not enabled"),
+        ErrorCode.SECOND_FACTOR_REQUIRED: ProblemSpec(409, "A second factor is required"),
         # server
         ErrorCode.BAD_REQUEST: ProblemSpec(400, "Bad request"),
         ErrorCode.MALFORMED_REQUEST: ProblemSpec(400, "Malformed request"),

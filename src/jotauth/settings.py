@@ -135,6 +135,21 @@ class Settings(BaseSettings):
     # the hosted pages of public_url (or issuer). An app with its own pages sets its URL.
     account_links_url: str | None = None
 
+    # --- second factors and step-up (DESIGN §13) -------------------------------------------
+    # "optional": users choose to enrol a second factor; "required": everyone must (a user
+    # without one is held at login until they enrol an authenticator app).
+    mfa_policy: Literal["optional", "required"] = "optional"
+    # With mfa_policy "optional", users holding one of these roles must enrol anyway.
+    mfa_required_roles: Annotated[tuple[str, ...], NoDecode] = ()
+    # Password change, email change and factor management need a sign-in (or
+    # re-authentication) at most this many seconds old; older: 403
+    # insufficient_user_authentication with max_age (RFC 9470).
+    recent_auth_max_age: int = Field(600, ge=30, le=86400)
+    # Wrong second-factor proofs allowed per account within mfa_window seconds (across
+    # mfa_tokens): past it 429, audited. One mfa_token also dies after a few wrong tries.
+    mfa_attempts_per_account: int = Field(10, ge=1, le=1000)
+    mfa_window: int = Field(900, ge=1)  # seconds of the second-factor throttle's window
+
     # --- branding of the hosted pages (login, consent, logout, errors) ----------------------
     brand_name: str = Field("jotauth", min_length=1, max_length=80)  # the pages' title
     brand_logo_url: str | None = None  # https URL or a path on this server
@@ -181,7 +196,9 @@ class Settings(BaseSettings):
         toml_file = os.environ.get("JOTAUTH_CONFIG") or settings_cls.model_config.get("toml_file")
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
 
-    @field_validator("audience", "signing_key_files", "allowed_origins", mode="before")
+    @field_validator(
+        "audience", "signing_key_files", "allowed_origins", "mfa_required_roles", mode="before"
+    )
     @classmethod
     def _split_list(cls, value: object) -> object:
         # Environment variables hold lists as "a,b" or as a JSON array.

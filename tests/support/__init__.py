@@ -3,6 +3,8 @@
 - ``tests.support.clock``: ``SettableClock(now)`` stands still until ``advance(seconds)``
   (caches, windows, expiry without sleeping); ``OffsetClock()`` is wall time plus an offset,
   for code that also meets real time.
+- ``tests.support.otp``: ``oathtool_code(secret, at)`` (Debian's oathtool: TOTP codes from an
+  implementation independent of ours) and ``seconds_to_next_step_start(now)``.
 - ``tests.support.ports``: ``free_port()`` for a server the test starts, or a port where
   nothing listens.
 - ``tests.support.cookies``: ``set_cookies(response)`` (values by name, ``""`` when cleared),

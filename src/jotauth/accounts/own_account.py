@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from jotauth import jose
 from jotauth.accounts.errors import NotFirstParty, UserInactive
+from jotauth.accounts.recent_auth import RecentAuthentication
 from jotauth.accounts.results import ClientInfo, OwnSessions, Profile
 from jotauth.sessions import SessionInfo, SessionRevoked, SessionService
 from jotauth.users import UserService
@@ -20,7 +21,10 @@ class OwnAccount:
         users: UserService,
         sessions: SessionService,
         clock: Callable[[], float],
+        recent: RecentAuthentication | None = None,
     ) -> None:
+        """``recent`` makes a password change need a recent sign-in (None: not checked)."""
+        self._recent = recent
         self._users = users
         self._sessions = sessions
         self._clock = clock
@@ -73,9 +77,13 @@ class OwnAccount:
         """Change the password and end every other session of the user (they may have been
         opened by whoever knew the old one); returns how many sessions ended.
 
-        Raises the users layer's ``WrongPassword``, ``LoginThrottled``, ``WeakPassword``,
-        ``PasswordTooLong`` and ``UserNotFound``.
+        Raises ``InsufficientUserAuthentication`` (the sign-in is not recent: the current
+        password alone must not let a stolen session past a second factor), the users
+        layer's ``WrongPassword``, ``LoginThrottled``, ``WeakPassword``, ``PasswordTooLong``
+        and ``UserNotFound``.
         """
+        if self._recent is not None:
+            await self._recent.require(keep_session_id, user_id=user_id)
         await self._users.change_password(
             user_id,
             current_password,

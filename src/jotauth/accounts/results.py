@@ -59,3 +59,19 @@ class OwnSessions:
 
     sessions: tuple[SessionInfo, ...]
     current_session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reauthenticated:
+    """The user proved who they are again in their session (step-up, RFC 9470): the session
+    has a fresh ``auth_time`` and ``amr``, and ``access`` carries them. The refresh token
+    is unchanged."""
+
+    user: User
+    session: SessionInfo
+    access: IssuedAccessToken
+
+    @property
+    def session_id(self) -> str:
+        """The session id (the ``sid`` claim)."""
+        return self.session.id

@@ -1,11 +1,18 @@
-"""Use cases that start or continue a session: login, sign-up, refresh."""
+"""Use cases that start or continue a session: login, sign-up, refresh.
+
+A login whose user has a second factor (or must enrol one) stops after the password with an
+:class:`MfaRequired`; :class:`jotauth.accounts.SecondStep` finishes it through
+:meth:`SignIn.sign_in_verified`.
+"""
 
 from __future__ import annotations
 
 from jotauth.accounts.counters import SignInCounters
 from jotauth.accounts.errors import EmailNotVerified, InvalidCredentials, UserInactive
 from jotauth.accounts.results import ClientInfo, SignedIn
+from jotauth.accounts.second_factor_gate import MfaRequired, SecondFactorGate
 from jotauth.accounts.tokens import AccessTokenIssuer
+from jotauth.factors.challenges import AccessDelivery, ChallengePurpose
 from jotauth.sessions import (
     IssuedRefresh,
     RefreshDelivery,
@@ -27,8 +34,11 @@ class SignIn:
         tokens: AccessTokenIssuer,
         counters: SignInCounters | None = None,
         require_verified_email: bool = False,
+        gate: SecondFactorGate | None = None,
     ) -> None:
+        """``gate`` decides whether a login needs a second factor (None: never)."""
         self._require_verified_email = require_verified_email
+        self._gate = gate
         self._users = users
         self._sessions = sessions
         self._tokens = tokens
@@ -41,13 +51,18 @@ class SignIn:
         password: str,
         client: ClientInfo,
         refresh_delivery: RefreshDelivery = "cookie",
-    ) -> SignedIn:
-        """Check the password and start a session.
+        delivery: AccessDelivery = "cookie",
+        purpose: ChallengePurpose = "login",
+    ) -> SignedIn | MfaRequired:
+        """Check the password and start a session, or answer :class:`MfaRequired` when the
+        user has a second factor (or the MFA policy makes them enrol one): no session then.
 
         Raises :class:`InvalidCredentials` alike for unknown user, wrong password and
         disabled account, :class:`EmailNotVerified` (``require_verified_email``),
         :class:`LoginThrottled`, and the store's ``StoreUnavailable``.
-        ``refresh_delivery`` records how the refresh token travels (cookie or body).
+        ``refresh_delivery`` records how the refresh token travels (cookie or body),
+        ``delivery`` how the access token will (both kept for the second step);
+        ``purpose`` is ``"authorize"`` for a hosted sign-in on its way to an OAuth client.
         """
         try:
             user = await self._users.authenticate(email, password, ip=client.ip or None)
@@ -64,6 +79,17 @@ class SignIn:
             # Only after the password matched: a guesser learns nothing from it.
             self._counters.login("email_not_verified")
             raise EmailNotVerified()
+        if self._gate is not None:
+            held = await self._gate.hold(
+                user,
+                purpose=purpose,
+                first_amr=("pwd",),
+                delivery=delivery,
+                refresh_delivery=refresh_delivery,
+            )
+            if held is not None:
+                self._counters.login("mfa_required")
+                return held
         issued = await self._start_session(user, client, refresh_delivery)
         self._counters.login("success")
         return self._signed_in(user, issued)
@@ -83,11 +109,29 @@ class SignIn:
         return self._signed_in(user, issued)
 
     async def sign_in_federated(
-        self, user: User, *, provider: str, issuer: str, client: ClientInfo
-    ) -> SignedIn:
+        self,
+        user: User,
+        *,
+        provider: str,
+        issuer: str,
+        client: ClientInfo,
+        purpose: ChallengePurpose = "login",
+    ) -> SignedIn | MfaRequired:
         """Start a cookie-delivered session for ``user``, whom another identity provider just
         vouched for (DESIGN §14): ``amr`` is ``["fed"]`` and the ``login`` audit event names
-        the provider. Who ``user`` is was decided by :class:`jotauth.federation.Federation`."""
+        the provider. Who ``user`` is was decided by :class:`jotauth.federation.Federation`.
+
+        A user with a second factor (or one the MFA policy requires) proves it here too
+        (:class:`MfaRequired`, first factor ``fed``): the provider's sign-in is one factor,
+        and linking an identity must not become a way around the account's own second one.
+        """
+        if self._gate is not None and not user.disabled:
+            held = await self._gate.hold(
+                user, purpose=purpose, first_amr=("fed",), refresh_delivery="cookie"
+            )
+            if held is not None:
+                self._counters.login("mfa_required")
+                return held
         return await self.sign_in_verified(
             user,
             amr=("fed",),
@@ -155,7 +199,5 @@ class SignIn:
         )
 
     def _signed_in(self, user: User, issued: IssuedRefresh) -> SignedIn:
-        access = self._tokens.issue(
-            user_id=user.id, session_id=issued.session.id, roles=user.roles, scope=user.scope
-        )
+        access = self._tokens.issue_for_session(user, issued.session)
         return SignedIn(user=user, issued=issued, access=access)

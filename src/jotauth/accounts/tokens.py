@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from jotauth import jose
+from jotauth.sessions import SessionInfo
 from jotauth.settings import Settings
+from jotauth.users import User
 from jotauth.verify import TokenVerifier
 
 
@@ -72,19 +74,39 @@ class AccessTokenIssuer:
         roles: Iterable[str],
         scope: Iterable[str],
         client_id: str | None = None,
+        amr: Sequence[str] = (),
+        auth_time: float | None = None,
     ) -> IssuedAccessToken:
         """A signed ``at+jwt`` for ``user_id`` in ``session_id``; nothing personal in it.
 
         ``client_id`` names the OAuth client it was issued to (RFC 9068 §2.2); first-party
-        sign-ins (``/api/auth/login``) have none.
+        sign-ins (``/api/auth/login``) have none. ``amr`` (RFC 8176) and ``auth_time`` (RFC
+        9068 §2.2.1, OIDC Core §2) say how and when the session's user last authenticated,
+        so a resource server can ask for a second factor or a recent sign-in (RFC 9470).
         """
         extra: dict[str, object] = {} if client_id is None else {"client_id": client_id}
+        if amr:
+            extra["amr"] = list(dict.fromkeys(amr))
+        if auth_time is not None:
+            extra["auth_time"] = int(auth_time)
         return self._sign(
             sub=user_id,
             sid=session_id,
             scope=" ".join(sorted(set(scope))),
             roles=sorted(set(roles)),
             **extra,
+        )
+
+    def issue_for_session(self, user: User, session: SessionInfo) -> IssuedAccessToken:
+        """:meth:`issue` for ``user`` in ``session``: its roles and scope, and the session's
+        ``amr`` and ``auth_time`` (a refresh keeps them; a re-authentication moves them)."""
+        return self.issue(
+            user_id=user.id,
+            session_id=session.id,
+            roles=user.roles,
+            scope=user.scope,
+            amr=session.amr,
+            auth_time=session.authenticated_at,
         )
 
     def issue_for_client(self, *, client_id: str, scope: Iterable[str]) -> IssuedAccessToken:

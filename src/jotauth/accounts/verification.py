@@ -5,6 +5,7 @@ from __future__ import annotations
 from jotauth.accounts.account_mail import AccountMail, MailRate
 from jotauth.accounts.errors import UserInactive
 from jotauth.accounts.quiet_work import Deferred
+from jotauth.accounts.recent_auth import RecentAuthentication
 from jotauth.accounts.results import ClientInfo
 from jotauth.store import AuditLog
 from jotauth.users import User, UserExists, UserService, normalise_email
@@ -20,7 +21,10 @@ class EmailVerification:
         mail: AccountMail,
         rate: MailRate,
         audit: AuditLog,
+        recent: RecentAuthentication | None = None,
     ) -> None:
+        """``recent`` makes an address change need a recent sign-in (None: not checked)."""
+        self._recent = recent
         self._users = users
         self._mail = mail
         self._rate = rate
@@ -71,8 +75,11 @@ class EmailVerification:
         keeps its address until the link is followed.
 
         Raises ``WrongPassword``, ``LoginThrottled``, ``InvalidEmail``, ``UserExists`` (the
-        address belongs to another account, or already to this one: nothing to change).
+        address belongs to another account, or already to this one: nothing to change),
+        ``InsufficientUserAuthentication`` (the sign-in is not recent).
         """
+        if self._recent is not None:
+            await self._recent.require(session_id, user_id=user_id)
         user = await self._active(user_id)
         address = normalise_email(new_email)
         await self._users.check_current_password(

@@ -1,4 +1,4 @@
-"""``jotauth users add|list|disable|enable|set-roles|import``: account administration.
+"""``jotauth users add|list|disable|enable|set-roles|reset-mfa|import``: account administration.
 
 Passwords come from an interactive prompt or standard input, never from the command line
 (argv is visible to every user of the machine through ``ps`` and lands in shell history).
@@ -108,6 +108,23 @@ def set_roles(email: str, roles: tuple[str, ...]) -> None:
 
     user = run_with_services(action)
     click.echo(f"{user.email}: roles={','.join(user.roles) or '-'}")
+
+
+@users.command("reset-mfa")
+@settings_options
+@click.argument("email")
+def reset_mfa(email: str) -> None:
+    """Remove every second factor of a user who lost theirs (authenticator app, recovery
+    codes, and the other kinds the server has); audited. The next login asks for the
+    password only (or for enrolment again, when the MFA policy requires a second factor)."""
+
+    async def action(services: Services) -> tuple[str, tuple[str, ...]]:
+        user = await user_by_email(services, email)
+        return user.email, await services.administration.reset_second_factors(user.id)
+
+    address, removed = run_with_services(action)
+    what = ", ".join(removed) if removed else "nothing to remove"
+    click.echo(f"{address}: second factors reset ({what})")
 
 
 @users.command("import")

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jotauth.accounts import ClientInfo, SignedIn, SignIn, UserInactive
+from jotauth.accounts import (
+    ClientInfo,
+    MfaRequired,
+    SignedIn,
+    SignIn,
+    UserInactive,
+    sign_in_purpose,
+)
 from jotauth.federation.errors import (
     FederationRefused,
     FlowStateInvalid,
@@ -59,12 +66,14 @@ class Started:
 
 @dataclass(frozen=True, slots=True)
 class Completed:
-    """A finished sign-in (``signed_in``) or link (``linked`` only), and where to go next."""
+    """A finished sign-in (``signed_in``), one that waits for the account's second factor
+    (``mfa``), or a link (neither), and where to go next."""
 
     return_to: str | None
     identity: LinkedIdentity
     signed_in: SignedIn | None = None
     created_account: bool = False
+    mfa: MfaRequired | None = None
 
 
 class Federation:
@@ -183,11 +192,20 @@ class Federation:
             user, identity, created = await self._first_sign_in(assertion)
         if user is None:
             raise IdentityAlreadyLinked("The account of this identity no longer exists.")
+        return_to = pending.return_to
         signed_in = await self._sign_in.sign_in_federated(
-            user, provider=assertion.provider, issuer=assertion.issuer, client=client
+            user,
+            provider=assertion.provider,
+            issuer=assertion.issuer,
+            client=client,
+            purpose=sign_in_purpose(return_to),
         )
+        if isinstance(signed_in, MfaRequired):
+            return Completed(
+                return_to=return_to, identity=identity, created_account=created, mfa=signed_in
+            )
         return Completed(
-            return_to=pending.return_to,
+            return_to=return_to,
             identity=identity,
             signed_in=signed_in,
             created_account=created,

@@ -8,6 +8,7 @@ server shares with the guard (no token, a malformed header, CSRF) are defined on
 
 from __future__ import annotations
 
+from jotauth import errors
 from jotauth.errors import ErrorCode, JotauthError
 from jotauth.http import errors as http_errors
 from jotauth.jose import InvalidToken, KeySetUnavailable
@@ -93,7 +94,7 @@ class InsufficientScope(GuardError):
         self.scopes = scopes
 
 
-class InsufficientUserAuthentication(http_errors.InsufficientUserAuthentication, GuardError):
+class InsufficientUserAuthentication(errors.InsufficientUserAuthentication, GuardError):
     """A valid token whose ``amr`` or ``auth_time`` does not meet the resource's step-up
     requirement (:mod:`jotauth.guard.step_up`): 403 with RFC 9470's challenge."""
 

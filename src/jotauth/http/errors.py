@@ -46,20 +46,3 @@ class DuplicateCookie(JotauthError):
     def __init__(self, name: str) -> None:
         super().__init__(f"The request carries the cookie {name} twice. Clear this site's cookies.")
         self.name = name
-
-
-class InsufficientUserAuthentication(JotauthError):
-    """A valid token (or session) whose authentication is too weak or too old for this
-    request: the user must sign in again, with a second factor or just now (RFC 9470 §3).
-
-    ``max_age`` (seconds), when a recent authentication is needed, goes into the challenge
-    (``max_age="N"``) so the client knows what to ask the auth server for. 403, not RFC
-    9470's 401: a 401 makes API clients refresh and retry, then log the user out.
-    """
-
-    code = ErrorCode.INSUFFICIENT_USER_AUTHENTICATION
-    default_detail = "This request needs a stronger or more recent authentication."
-
-    def __init__(self, detail: str | None = None, *, max_age: int | None = None) -> None:
-        super().__init__(detail)
-        self.max_age = max_age

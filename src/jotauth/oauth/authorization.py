@@ -131,7 +131,9 @@ class Authorization:
         session = await self._sessions.get_session(session_id)
         if session is None or session.user_id != user_id or not session.is_active(self._clock()):
             return None
-        return BrowserSession(user_id=user_id, session_id=session.id, auth_time=session.created_at)
+        return BrowserSession(
+            user_id=user_id, session_id=session.id, auth_time=session.authenticated_at
+        )
 
     async def redirect_origin(self, return_to: str | None) -> str | None:
         """The origin an authorization request in ``return_to`` will redirect to, so the

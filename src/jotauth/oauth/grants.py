@@ -135,8 +135,9 @@ class Grants:
             user_agent=user_agent or f"oauth:{client.name}",
             ip=ip,
             refresh_delivery=OAUTH_DELIVERY,
-            # The client's session was signed in the way the browser's was (pwd, fed).
+            # The client's session was signed in the way and at the time the browser's was.
             amr=browser.amr or ("pwd",),
+            auth_time=grant.auth_time,
         )
         await self._codes.record_issued(code, issued.session.id)
         record = GrantRecord(
@@ -222,6 +223,8 @@ class Grants:
             roles=roles,
             scope=record.scope,
             client_id=record.client_id,  # RFC 9068 §2.2: the client the token was issued to
+            amr=amr or ("pwd",),
+            auth_time=record.auth_time,
         )
         id_token = None
         if "openid" in record.scope:

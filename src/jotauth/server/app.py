@@ -42,6 +42,8 @@ from jotauth.server.routes import (
     dev_mailbox,
     federation,
     hosted,
+    hosted_second_step,
+    mfa_api,
     oauth,
     operations,
     revocations,
@@ -148,9 +150,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     )
     app.include_router(auth_api.router)
     app.include_router(accounts_api.router)
+    app.include_router(mfa_api.router)
     app.include_router(well_known.router)
     app.include_router(revocations.router)
     app.include_router(hosted.router)
+    app.include_router(hosted_second_step.router)
     app.include_router(account_pages.router)
     app.include_router(dev_mailbox.router)
     app.include_router(operations.router)

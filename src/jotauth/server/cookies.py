@@ -52,6 +52,10 @@ class CookiePolicy(_cookies.CookiePolicy):
         )
         _append(response, values)
 
+    def set_access_cookie(self, response: Response, access_token: str, *, max_age: int) -> None:
+        """Set only the access cookie (a re-authentication: the refresh token is unchanged)."""
+        _append(response, [format_set_cookie(self.access, access_token, max_age)])
+
     def set_login_form_nonce(self, response: Response, nonce: str, *, max_age: int) -> None:
         """Set the hosted login form's nonce cookie."""
         _append(response, [self.login_form_cookie(nonce, max_age=max_age)])

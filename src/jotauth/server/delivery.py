@@ -10,7 +10,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from jotauth.accounts import ClientInfo, Deferred, SignedIn
+from jotauth.accounts import ClientInfo, Deferred, MfaRequired, Reauthenticated, SignedIn
 from jotauth.http.cookies import cookie_value
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens
@@ -41,6 +41,14 @@ def client_of(request: Request) -> ClientInfo:
     )
 
 
+def _json(body: dict[str, object]) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":")).encode(),
+        media_type="application/json",
+        headers=_NO_STORE,
+    )
+
+
 class SessionDelivery:
     """Turns a :class:`SignedIn` into the login/refresh response."""
 
@@ -51,11 +59,20 @@ class SessionDelivery:
         self._csrf = csrf
         self._clock = clock
 
-    def deliver(self, signed_in: SignedIn, *, delivery: str, native: bool) -> Response:
+    def deliver(
+        self,
+        signed_in: SignedIn,
+        *,
+        delivery: str,
+        native: bool,
+        extra: dict[str, object] | None = None,
+    ) -> Response:
         """204 + cookies, or the access token in a JSON body.
 
         Native clients (no cookie jar) get the refresh token in the body and no cookies;
-        browsers always get it as an HttpOnly cookie, never readable by script.
+        browsers always get it as an HttpOnly cookie, never readable by script. ``extra``
+        members join the body (the recovery codes of an enrolment finished at login); in
+        cookie delivery they make it a 200 with a JSON body of just them.
         """
         access = signed_in.access
         if native or delivery == "body":
@@ -65,16 +82,43 @@ class SessionDelivery:
                 expires_at=access.expires_at,
                 refresh_token=signed_in.issued.refresh_token if native else None,
             )
-            response = Response(
-                json.dumps(body.model_dump(exclude_none=True), separators=(",", ":")).encode(),
-                media_type="application/json",
-                headers=_NO_STORE,
-            )
+            response = _json({**body.model_dump(exclude_none=True), **(extra or {})})
             if not native:
                 self.set_cookies(response, signed_in, with_access=False)
             return response
-        response = Response(status_code=204, headers=_NO_STORE)
+        response = _json(extra) if extra else Response(status_code=204, headers=_NO_STORE)
         self.set_cookies(response, signed_in, with_access=True)
+        return response
+
+    @staticmethod
+    def mfa_required(held: MfaRequired) -> Response:
+        """The ``mfa_required`` answer of a first factor (DESIGN §13): 200, no session, no
+        cookie; the data a method needs (a passkey's request options) under its name."""
+        body: dict[str, object] = {
+            "mfa_required": True,
+            "mfa_token": held.mfa_token,
+            "expires_in": held.expires_in,
+            "methods": list(held.methods),
+        }
+        if held.enrollment_required:
+            body["enrollment_required"] = True
+        for name, data in held.challenges.items():
+            body.setdefault(name, dict(data))
+        return _json(body)
+
+    def deliver_reauthenticated(self, renewed: Reauthenticated, *, delivery: str) -> Response:
+        """A re-authenticated session's new access token: 204 + the access cookie, or the
+        token in a JSON body. The refresh token (and its cookie) stay as they were."""
+        access = renewed.access
+        if delivery == "body":
+            body = TokenResponse(
+                access_token=access.token,
+                expires_in=access.expires_in,
+                expires_at=access.expires_at,
+            )
+            return _json(body.model_dump(exclude_none=True))
+        response = Response(status_code=204, headers=_NO_STORE)
+        self._cookies.set_access_cookie(response, access.token, max_age=access.expires_in)
         return response
 
     def set_cookies(self, response: Response, signed_in: SignedIn, *, with_access: bool) -> None:

@@ -143,6 +143,80 @@ class FirstPasswordRequest(_Request):
     new_password: Password
 
 
+MfaToken = Annotated[
+    str, Field(min_length=1, max_length=128), AfterValidator(_clean_token)
+]  # an mfa_token (43 URL-safe characters)
+OneTimeCode = Annotated[str, Field(min_length=1, max_length=64)]  # TOTP or recovery code
+
+
+class MfaLoginRequest(_Request):
+    """``POST /api/auth/login/mfa``: the second step of a login or re-authentication. The
+    proof is ``code`` (``totp``, ``recovery_code``) or ``credential`` (``passkey``)."""
+
+    mfa_token: MfaToken
+    method: Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]
+    code: OneTimeCode | None = None
+    # A WebAuthn assertion (PublicKeyCredential JSON) for the passkey method.
+    credential: dict[str, object] | None = None
+
+
+class MfaRequiredResponse(BaseModel):
+    """The answer of a first factor when a second is needed (no session yet). A method that
+    needs data (``passkey``: WebAuthn request options) has it under its own name."""
+
+    model_config = ConfigDict(extra="allow")
+
+    mfa_required: Literal[True] = True
+    mfa_token: str
+    expires_in: int
+    methods: list[str]
+    enrollment_required: bool = Field(
+        False, description="Present (true) when the policy requires enrolling TOTP first."
+    )
+
+
+class ReauthenticateRequest(_Request):
+    """``POST /api/auth/reauthenticate``: the password again (accounts that have one)."""
+
+    password: Password | None = None
+    delivery: Delivery | None = None
+
+
+class TotpSetupRequest(_Request):
+    """``POST /api/auth/mfa/totp/setup``: signed in (no body), or the ``mfa_token`` of a
+    login held for enrolment."""
+
+    mfa_token: MfaToken | None = None
+
+
+class TotpSetupResponse(BaseModel):
+    """A pending TOTP: the base32 secret, the ``otpauth://`` URI and the QR code as SVG."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class TotpConfirmRequest(_Request):
+    """``POST /api/auth/mfa/totp/confirm``: the first code of the new authenticator."""
+
+    code: OneTimeCode
+
+
+class RecoveryCodesResponse(BaseModel):
+    """New recovery codes, shown this once."""
+
+    recovery_codes: list[str]
+
+
+class MfaStatusResponse(BaseModel):
+    """``GET /api/auth/mfa``: the enrolled second-factor methods."""
+
+    enabled: bool
+    methods: list[str]
+    recovery_codes_remaining: int
+
+
 class TokenResponse(BaseModel):
     """An access token in body delivery (RFC 6749 §5.1 field names)."""
 
@@ -178,6 +252,11 @@ class MeResponse(BaseModel):
     # Federation: how else the account signs in, and whether it has a password at all.
     identities: list[LinkedIdentityInfo] = Field(default_factory=list)
     has_password: bool = True
+    # Second factors (DESIGN §13): the enrolled methods, and how and when this session's
+    # user last authenticated (RFC 8176 amr, epoch seconds).
+    second_factors: list[str] = Field(default_factory=list)
+    amr: list[str] = Field(default_factory=list)
+    auth_time: int | None = None
 
 
 class IdentityList(BaseModel):

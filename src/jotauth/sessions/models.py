@@ -52,6 +52,14 @@ class SessionInfo:
     # How the user signed in, as RFC 8176 ``amr`` values (["pwd"], ["fed"]); () for sessions
     # from before it was recorded.
     amr: tuple[str, ...] = ()
+    # When the user last proved who they are here (a re-authentication moves it); None:
+    # at ``created_at`` (sessions from before 0012, and ones never re-authenticated).
+    auth_time: float | None = None
+
+    @property
+    def authenticated_at(self) -> float:
+        """When the user last authenticated in this session (the ``auth_time`` claim)."""
+        return self.created_at if self.auth_time is None else self.auth_time
 
     def is_active(self, now: float) -> bool:
         """Not revoked and not expired at ``now``."""

@@ -72,4 +72,5 @@ def session_from_row(row: RowMapping | Any) -> SessionInfo:
         revoked_reason=row["revoked_reason"],
         refresh_delivery=row["refresh_delivery"],
         amr=tuple(row["amr"] or ()),
+        auth_time=row["auth_time"],
     )

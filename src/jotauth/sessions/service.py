@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from jotauth.sessions import statements as sql
 from jotauth.sessions.errors import (
@@ -24,6 +24,7 @@ from jotauth.sessions.errors import (
     RefreshConflict,
     RefreshReused,
     SessionError,
+    SessionRevoked,
 )
 from jotauth.sessions.models import IssuedRefresh, RefreshDelivery, SessionInfo, SessionPolicy
 from jotauth.sessions.rotation import RefreshRotation, ReuseDetected
@@ -88,6 +89,7 @@ class SessionService:
         refresh_delivery: RefreshDelivery | None = None,
         amr: Sequence[str] = ("pwd",),
         audit_detail: Mapping[str, object] | None = None,
+        auth_time: float | None = None,
     ) -> IssuedRefresh:
         """Start a session for a user who just logged in; audits ``login``.
 
@@ -95,6 +97,8 @@ class SessionService:
         ``"body"`` for native clients); a refresh presenting it the other way is refused.
         ``amr`` records how the user signed in (RFC 8176); it and ``audit_detail`` (say the
         identity provider of a federated sign-in) go into the ``login`` audit event.
+        ``auth_time`` is for a session that inherits an earlier sign-in (an OAuth grant from
+        the browser's); by default the user authenticated now.
         """
         now = self._clock()
         expires_at = now + self._absolute_ttl
@@ -109,6 +113,7 @@ class SessionService:
             ip=_printable(ip, 64),
             refresh_delivery=refresh_delivery,
             amr=tuple(amr),
+            auth_time=auth_time,
         )
         token = new_refresh_token()
         async with self._store.transaction() as conn:
@@ -124,6 +129,7 @@ class SessionService:
                     ip=info.ip,
                     refresh_delivery=refresh_delivery,
                     amr=list(info.amr),
+                    auth_time=auth_time,
                 )
             )
             await conn.execute(
@@ -182,6 +188,45 @@ class SessionService:
             if isinstance(outcome, SessionError):
                 raise outcome
         raise RefreshConflict()
+
+    async def reauthenticate(
+        self, session_id: str, *, user_id: str, amr: Sequence[str], ip: str | None = None
+    ) -> SessionInfo:
+        """Record that the user just proved who they are again in an active session (step-up,
+        RFC 9470): ``auth_time`` becomes now and ``amr`` what was proved. Audits
+        ``reauthenticated``. Raises :class:`SessionRevoked` when the session is not the
+        user's or no longer active (nothing changes then)."""
+        now = self._clock()
+        async with self._store.transaction() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        update(sessions)
+                        .where(
+                            sessions.c.id == session_id,
+                            sessions.c.user_id == user_id,
+                            sessions.c.revoked_at.is_(None),
+                            sessions.c.expires_at > now,
+                            sessions.c.idle_expires_at > now,
+                        )
+                        .values(auth_time=now, amr=list(amr))
+                        .returning(*sessions.c)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise SessionRevoked()
+            await self._audit.record_in(
+                conn,
+                "reauthenticated",
+                user_id=user_id,
+                session_id=session_id,
+                ip=ip,
+                detail={"amr": list(amr)},
+            )
+        return session_from_row(row)
 
     async def revoke_session(
         self,

@@ -48,11 +48,18 @@ AuditEventName = Literal[
     "identity_linked",
     "identity_unlinked",
     "federation_refused",
+    "mfa_enabled",
+    "mfa_disabled",
+    "mfa_failed",
+    "mfa_reset",
+    "recovery_codes_generated",
+    "recovery_code_used",
+    "reauthenticated",
 ]
 AUDIT_EVENTS: frozenset[str] = frozenset(get_args(AuditEventName))
 # The events an attempt refused by the login throttle is counted under.
 ThrottledEventName = Literal[
-    "login_failed", "signup_failed", "password_change_failed", "mail_throttled"
+    "login_failed", "signup_failed", "password_change_failed", "mail_throttled", "mfa_failed"
 ]
 
 # Rows deleted per purge transaction: a SQLite purge must not hold the write lock for long.

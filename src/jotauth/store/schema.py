@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -70,6 +71,9 @@ sessions = Table(
     # How the user signed in (RFC 8176 amr values, e.g. ["pwd"] or ["fed"]); None for
     # sessions from before it was recorded (0009).
     Column("amr", JSON, nullable=True),
+    # When the user last proved who they are in this session: a re-authentication (step-up,
+    # RFC 9470) moves it forward; None means created_at (0012).
+    Column("auth_time", Double, nullable=True),
     Index("ix_sessions_user_id", "user_id"),
     # The revocation feed reads the sessions ended within the access-token lifetime (0005).
     Index("ix_sessions_revoked_at", "revoked_at"),
@@ -320,4 +324,63 @@ federated_identities = Table(
     Column("last_used_at", Double, nullable=False),
     UniqueConstraint("issuer", "subject", name="uq_federated_identities_issuer_subject"),
     Index("ix_federated_identities_user_id", "user_id"),
+)
+
+# --- Second factors (DESIGN §13, migration 0012) -------------------------------------------
+
+# One TOTP factor per user (RFC 6238). The shared secret is sealed with the server secret
+# (store/sealing.py, purpose "totp secret", bound to the user id) like signing keys: a copy of
+# the database alone yields no codes. ``confirmed_at`` stays NULL until a first code proved
+# the authenticator app holds the secret; ``last_used_step`` is the time step of the last
+# accepted code, so a code (or an earlier one) is never accepted twice (RFC 6238 §5.2).
+# ``pending_attempt`` binds an enrolment started with an mfa_token (the policy held the
+# login) to that login attempt: only it may show the pending secret again or confirm it.
+totp_factors = Table(
+    "totp_factors",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret_nonce", LargeBinary, nullable=False),
+    Column("secret_sealed", LargeBinary, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("confirmed_at", Double, nullable=True),
+    Column("last_used_step", BigInteger, nullable=True),
+    Column("pending_attempt", String(64), nullable=True),
+)
+
+# Recovery codes: only their SHA-256 (the codes carry 80 random bits, so a fast hash loses
+# nothing against guessing); ``used_at`` marks a spent code. Regenerating replaces them all.
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("used_at", Double, nullable=True),
+    Index("ix_recovery_codes_user_id", "user_id"),
+)
+
+# The ``mfa_token`` between a first factor and the second: only its SHA-256, 5 minutes, used
+# once, bound to what the first step decided (user, how the refresh token travels and how the
+# access token is delivered, the first factor's amr, the purpose and, for a
+# re-authentication, the session). ``attempts`` counts
+# wrong proofs: a few are allowed, then the token is gone. ``enrollment`` marks a login the
+# MFA policy holds until the user enrols a factor.
+mfa_challenges = Table(
+    "mfa_challenges",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("session_id", String(32), nullable=True),
+    Column("refresh_delivery", String(8), nullable=True),
+    Column("delivery", String(8), nullable=False),
+    Column("first_amr", JSON, nullable=False),
+    Column("enrollment", Boolean, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Column("used_at", Double, nullable=True),
+    CheckConstraint("purpose IN ('login', 'reauth', 'authorize')", name="purpose"),
+    Index("ix_mfa_challenges_user_id", "user_id"),
+    Index("ix_mfa_challenges_expires_at", "expires_at"),
 )

@@ -37,6 +37,24 @@ def mail_throttle_for(settings: Settings) -> LoginThrottle:
     return InMemoryLoginThrottle(limits)
 
 
+def second_factor_throttle_for(settings: Settings) -> LoginThrottle:
+    """The throttle of second-factor proofs: at most ``mfa_attempts_per_account`` wrong
+    proofs per account per ``mfa_window`` seconds, across mfa_tokens (a guesser who knows
+    the password and starts new logins gets no more tries). Counted per account only: the
+    login throttle already limits client addresses."""
+    limits = settings.model_copy(
+        update={
+            "login_window": settings.mfa_window,
+            "login_attempts_per_account": settings.mfa_attempts_per_account,
+        }
+    )
+    if settings.redis_url:
+        from jotauth.throttle.redis_backend import RedisLoginThrottle
+
+        return RedisLoginThrottle(limits, prefix="jotauth:mfa-throttle:")
+    return InMemoryLoginThrottle(limits)
+
+
 __all__ = [
     "InMemoryLoginThrottle",
     "LoginThrottle",
@@ -45,4 +63,5 @@ __all__ = [
     "ip_key",
     "login_throttle_for",
     "mail_throttle_for",
+    "second_factor_throttle_for",
 ]

@@ -128,6 +128,46 @@ async def test_an_oidc_sign_in_sends_state_nonce_and_pkce_and_the_redirect_carri
     assert query["state"] not in browser.jar[cookie]  # sealed, not readable
 
 
+async def test_an_account_with_a_second_factor_proves_it_after_the_provider(
+    server: ServerProcess, upstreams: Upstreams, browser: Browser
+) -> None:
+    import re
+    import time
+
+    from tests.support.otp import oathtool_code
+
+    email = f"twostep-{secrets.token_hex(4)}@example.com"
+    await signup(server.url, email)
+    login = await browser.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 204
+    setup = await browser.post("/api/auth/mfa/totp/setup", headers=browser.xsrf())
+    secret = setup.json()["secret"]
+    confirmed = await browser.post(
+        "/api/auth/mfa/totp/confirm",
+        json={"code": oathtool_code(secret, time.time())},
+        headers=browser.xsrf(),
+    )
+    assert confirmed.status_code == 200
+    other = Browser(server.url)
+    try:
+        upstreams.trusted.next_user = _user(email)
+        answer = await federate(other, server, "trusted")
+        # The provider's sign-in is one factor: the account's own second one comes next.
+        assert answer.status_code == 200 and "Confirm it" in answer.text, answer.text
+        assert not any(name.endswith(("jot_access", "jot_refresh")) for name in other.jar)
+        fields = dict(re.findall(r'name="(csrf_token|mfa_token)" value="([^"]+)"', answer.text))
+        done = await other.post(
+            "/login/mfa",
+            data={**fields, "method": "totp", "code": oathtool_code(secret, time.time() + 30)},
+            headers={**HTML, "Sec-Fetch-Site": "same-origin"},
+        )
+        assert done.status_code == 200 and "You are signed in" in done.text, done.text
+        me = (await other.get("/api/auth/me")).json()
+        assert me["email"] == email and me["amr"] == ["fed", "otp", "mfa"]
+    finally:
+        await other.aclose()
+
+
 async def test_a_verified_address_of_a_trusted_domain_links_the_existing_account(
     server: ServerProcess, upstreams: Upstreams, browser: Browser
 ) -> None:

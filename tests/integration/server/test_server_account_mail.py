@@ -513,6 +513,34 @@ async def test_changing_the_address_is_verified_at_the_new_one_and_told_at_the_o
     assert (await server.login("ada@example.org")).status_code == 401
 
 
+async def test_changing_the_address_needs_a_recent_sign_in_and_mails_nothing_without_one(
+    sqlite_mail_server: Server, smtp: SmtpServer
+):
+    server = sqlite_mail_server
+    await server.add_user("ada@example.org", email_verified=True)
+    assert (await server.login()).status_code == 204
+    server.clock.advance(601)  # an unlocked laptop, ten minutes later
+    stale = await server.client.post(
+        "/api/auth/email/change",
+        json={"email": "ada@new.example", "password": PASSWORD},
+        headers=server.xsrf(),
+    )
+    assert_problem(stale, 403, "insufficient_user_authentication")
+    assert 'max_age="600"' in stale.headers["www-authenticate"]
+    again = await server.client.post(
+        "/api/auth/reauthenticate", json={"password": PASSWORD}, headers=server.xsrf()
+    )
+    assert again.status_code == 204  # no second factor: the password renews the session
+    asked = await server.client.post(
+        "/api/auth/email/change",
+        json={"email": "ada@new.example", "password": PASSWORD},
+        headers=server.xsrf(),
+    )
+    assert asked.status_code == 202
+    mails = await wait_for_mails(smtp, 2)  # only the accepted change sent anything
+    assert {mail.rcpt_tos[0] for mail in mails} == {"ada@new.example", "ada@example.org"}
+
+
 # --- sign-up enumeration ------------------------------------------------------------------
 
 

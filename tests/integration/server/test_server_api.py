@@ -92,7 +92,11 @@ async def test_body_login_returns_the_access_token_and_keeps_refresh_in_an_httpo
 
     header, claims = jose.decode_unverified(body["access_token"])
     assert header == {"alg": "ES256", "kid": server.context.keys.signing_key().kid, "typ": "at+jwt"}
-    assert set(claims) == {"iss", "sub", "aud", "exp", "iat", "jti", "sid", "scope", "roles"}
+    assert set(claims) == {
+        "iss", "sub", "aud", "exp", "iat", "jti", "sid", "scope", "roles", "amr", "auth_time"
+    }  # fmt: skip
+    # How and when the user authenticated (RFC 8176, RFC 9068 §2.2.1): a password, just now.
+    assert claims["amr"] == ["pwd"] and claims["auth_time"] == claims["iat"]
     assert claims["iss"] == "https://auth.example.test" and claims["aud"] == "lessons"
     assert claims["sub"] == user_id and claims["roles"] == ["teacher"]
     assert claims["scope"] == "api/buy api/read"
@@ -192,6 +196,7 @@ async def test_me_accepts_the_bearer_token_and_the_access_cookie(server: Server)
     by_bearer = await server.client.get(
         "/api/auth/me", headers={"Authorization": f"Bearer {token}"}
     )
+    auth_time = jose.decode_unverified(token)[1]["auth_time"]
     assert by_bearer.json() == {
         "id": user_id,
         "email": "ada@example.org",
@@ -201,6 +206,10 @@ async def test_me_accepts_the_bearer_token_and_the_access_cookie(server: Server)
         "scope": "api/read",
         "identities": [],  # no other identity provider linked (DESIGN §14)
         "has_password": True,
+        # DESIGN §13: no second factor; this session signed in with a password, then.
+        "second_factors": [],
+        "amr": ["pwd"],
+        "auth_time": auth_time,
     }
     await server.login(delivery="cookie")
     by_cookie = await server.client.get("/api/auth/me")

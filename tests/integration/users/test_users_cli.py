@@ -112,3 +112,53 @@ def test_set_roles_disable_and_sessions_commands(env: Settings) -> None:
     assert code == 0 and out == ""
     code, out = _run("users", "disable", "nobody@example.com")
     assert code == 1 and "no user" in out
+
+
+def test_reset_mfa_removes_the_authenticator_and_recovery_codes_and_is_audited(
+    env: Settings,
+) -> None:
+    import time
+
+    from jotauth.accounts import ClientInfo, SignedIn
+    from jotauth.composition import open_services
+    from tests.support.otp import oathtool_code
+
+    _run("users", "add", "ada@example.org", "--password-stdin", input=PASSWORD + "\n")
+
+    async def enrol() -> None:
+        async with open_services(env) as services:
+            await services.require_signing().keys.start()
+            accounts = services.require_accounts()
+            signed_in = await accounts.sign_in.login(
+                email="ada@example.org", password=PASSWORD, client=ClientInfo()
+            )
+            assert isinstance(signed_in, SignedIn)
+            setup = await accounts.second_factors.start_totp(
+                user_id=signed_in.user.id, session_id=signed_in.session_id
+            )
+            codes = await accounts.second_factors.confirm_totp(
+                user_id=signed_in.user.id,
+                session_id=signed_in.session_id,
+                code=oathtool_code(setup.secret, time.time()),
+                client=ClientInfo(),
+            )
+            assert len(codes) == 10
+
+    async def afterwards() -> tuple[tuple[str, ...], object]:
+        async with open_services(env) as services:
+            user = await services.users.get_user_by_email("ada@example.org")
+            assert user is not None
+            status = await services.require_accounts().second_factors.status(user.id)
+            events = await services.audit.list_events(event="mfa_reset", user_id=user.id)
+            return status.methods, events[0].detail
+
+    asyncio.run(enrol())
+    code, out = _run("users", "reset-mfa", "ada@example.org")
+    assert code == 0, out
+    assert out.strip() == "ada@example.org: second factors reset (totp, recovery_code)"
+    methods, detail = asyncio.run(afterwards())
+    assert methods == () and detail == {"removed": ["totp", "recovery_code"], "by": "operator"}
+    code, out = _run("users", "reset-mfa", "ada@example.org")
+    assert code == 0 and "nothing to remove" in out
+    code, out = _run("users", "reset-mfa", "nobody@example.org")
+    assert code == 1 and "no user with the email address" in out

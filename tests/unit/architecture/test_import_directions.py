@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[3] / "src" / "jotauth"
 _STORAGE = frozenset(
     {"errors", "extras", "settings", "jose", "keys", "verify", "store", "throttle"}
 )
-_ACCOUNTS = _STORAGE | {"users", "sessions", "mail"}
+_ACCOUNTS = _STORAGE | {"users", "sessions", "factors", "mail"}
 _COMPOSITION = _ACCOUNTS | {"accounts", "oauth", "federation", "revocations"}
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
@@ -40,6 +40,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "throttle": frozenset({"errors", "extras", "settings", "store"}),
     "users": frozenset({"errors", "settings", "store", "throttle"}),
     "sessions": frozenset({"errors", "settings", "store"}),
+    # Second factors (TOTP, recovery codes, the MFA challenges): storage and checks only.
+    "factors": frozenset({"errors", "settings", "store", "throttle"}),
     # Account mails: templates, the outbox's delivery, SMTP (the outbox table is the store's).
     "mail": frozenset({"errors", "settings", "store"}),
     "accounts": _ACCOUNTS,

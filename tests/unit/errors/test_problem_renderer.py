@@ -26,7 +26,12 @@ TOKEN_ERRORS = {
     C.REFRESH_REUSED, C.REFRESH_FAILED, C.USER_INACTIVE, C.SESSION_ENDED, C.NOT_FIRST_PARTY,
 }  # fmt: skip
 # RFC 6750 §3.1: no credentials were sent, so no error code; a wrong password is no token.
-BARE_401 = {C.MISSING_TOKEN, C.MISSING_REFRESH_TOKEN, C.INVALID_CREDENTIALS}
+# A wrong second factor is a failed login step like a wrong password, and an unusable
+# mfa_token one that must start again: neither is a token error.
+BARE_401 = {
+    C.MISSING_TOKEN, C.MISSING_REFRESH_TOKEN, C.INVALID_CREDENTIALS, C.SECOND_FACTOR_INVALID,
+    C.MFA_TOKEN_INVALID,
+}  # fmt: skip
 UNAVAILABLE_503 = {
     C.KEYS_UNAVAILABLE, C.INVALID_JWKS, C.SIGNING_KEYS_UNAVAILABLE, C.STORE_UNAVAILABLE,
     C.REFRESH_UNAVAILABLE, C.HASH_QUEUE_FULL, C.THROTTLE_UNAVAILABLE,
@@ -39,7 +44,6 @@ PLAIN_STATUS = {
     C.MALFORMED_AUTHORIZATION: 400,  # with error="invalid_request"
     C.DUPLICATE_COOKIE: 400,
     C.INSUFFICIENT_SCOPE: 403,  # with error="insufficient_scope"
-    C.INSUFFICIENT_USER_AUTHENTICATION: 403,  # RFC 9470's challenge, but 403 (see problems)
     C.WRONG_PASSWORD: 403,
     C.EMAIL_NOT_VERIFIED: 403,
     C.ACCOUNT_LINK_INVALID: 400,
@@ -85,6 +89,15 @@ PLAIN_STATUS = {
     C.IDENTITY_NOT_FOUND: 404,
     C.PASSWORD_ALREADY_SET: 409,
     C.RECENT_SIGN_IN_REQUIRED: 403,
+    # second factors (DESIGN §13)
+    C.SECOND_FACTOR_ERROR: 400,
+    C.CONFIRMATION_CODE_INVALID: 422,
+    C.SECOND_FACTOR_THROTTLED: 429,
+    C.SECOND_FACTOR_UNAVAILABLE: 400,
+    C.SECOND_FACTOR_EXISTS: 409,
+    C.SECOND_FACTOR_NOT_FOUND: 404,
+    C.SECOND_FACTOR_REQUIRED: 409,
+    C.INSUFFICIENT_USER_AUTHENTICATION: 403,  # error="insufficient_user_authentication"
 }
 SECRET = "row 42 of /var/lib/jotauth/jotauth.db"
 
@@ -203,6 +216,18 @@ def test_insufficient_user_authentication_carries_rfc_9470_max_age_only_when_ask
     value = headers_of(stronger)[b"www-authenticate"]
     assert value.endswith(b'error_description="Use a second factor."')
     assert b"max_age" not in value and b"acr_values" not in value
+
+
+def test_step_up_challenge_names_the_max_age_rfc_9470():
+    from jotauth.errors import InsufficientUserAuthentication
+
+    problem = ProblemRenderer("jotauth").render(InsufficientUserAuthentication(max_age=600))
+    assert problem.status == 403
+    assert headers_of(problem)[b"www-authenticate"] == (
+        b'Bearer realm="jotauth", error="insufficient_user_authentication", '
+        b'error_description="A more recent authentication is required: sign in again to '
+        b'continue.", max_age="600"'
+    )
 
 
 def test_throttling_tells_when_to_retry():

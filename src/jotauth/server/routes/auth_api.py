@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
 from jotauth import jose
-from jotauth.accounts import CheckYourMail, SignedIn
+from jotauth.accounts import CheckYourMail, MfaRequired, SignedIn
 from jotauth.http.bearer import MalformedBearer, bearer_token
 from jotauth.http.csrf import double_submit_ok
 from jotauth.server.context import Context, ServerContext
@@ -29,6 +29,7 @@ from jotauth.server.schemas import (
     LinkedIdentityInfo,
     LoginRequest,
     MeResponse,
+    MfaRequiredResponse,
     PasswordChangeRequest,
     RefreshRequest,
     SessionInfo,
@@ -36,6 +37,7 @@ from jotauth.server.schemas import (
     SignupRequest,
     TokenResponse,
 )
+from jotauth.sessions import SessionInfo as SessionRecord
 
 _PROBLEM = problem_schema()
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: _PROBLEM, 403: _PROBLEM, 503: _PROBLEM}
@@ -84,6 +86,7 @@ class Caller:
     claims: jose.Claims
     session_id: str
     via_cookie: bool
+    session: SessionRecord
 
 
 async def authenticated(request: Request, context: Context) -> Caller:
@@ -98,7 +101,7 @@ async def authenticated(request: Request, context: Context) -> Caller:
         raise NotAuthenticated()
     claims = context.verifier.verify(token)
     session = await context.accounts.own_account.live_session(claims)
-    return Caller(claims=claims, session_id=session.id, via_cookie=via_cookie)
+    return Caller(claims=claims, session_id=session.id, via_cookie=via_cookie, session=session)
 
 
 def bearer_of(request: Request) -> str | None:
@@ -127,14 +130,25 @@ def _check_csrf(request: Request, context: ServerContext, caller: Caller) -> Non
         )
 
 
+_LOGIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": TokenResponse | MfaRequiredResponse,
+        "description": "Body delivery, or mfa_required: a second factor is needed (no session)",
+    },
+    204: _TOKEN_RESPONSES[204],
+}
+
+
 @router.post(
     "/login",
     summary="Log in with email and password",
     response_model=None,
-    responses={**_TOKEN_RESPONSES, 401: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM, 503: _PROBLEM},
+    responses={**_LOGIN_RESPONSES, 401: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM, 503: _PROBLEM},
 )
 async def login(request: Request, body: LoginRequest, context: Context) -> Response:
-    """Create a session; tokens by cookie (204) or in the body (200)."""
+    """Create a session; tokens by cookie (204) or in the body (200). A user with a second
+    factor gets ``{mfa_required: true, mfa_token, methods}`` instead (200, no session):
+    ``POST /api/auth/login/mfa`` finishes the login, delivered as asked here."""
     # Login CSRF: a forged login would sign the victim into the attacker's account.
     context.origins.check_login_request(request)
     native = body.client == "native"
@@ -143,7 +157,10 @@ async def login(request: Request, body: LoginRequest, context: Context) -> Respo
         password=body.password,
         client=client_of(request),
         refresh_delivery="body" if native else "cookie",
+        delivery="body" if native else body.delivery,
     )
+    if isinstance(signed_in, MfaRequired):
+        return context.delivery.mfa_required(signed_in)
     return context.delivery.deliver(signed_in, delivery=body.delivery, native=native)
 
 
@@ -228,8 +245,11 @@ async def logout(request: Request, context: Context) -> Response:
 
 @router.get("/me", summary="The logged-in user", response_model=MeResponse, responses=_AUTH_ERRORS)
 async def me(caller: AuthenticatedCaller, context: Context) -> MeResponse:
-    """``{id, email, email_verified, name, roles, scope}`` of the access token's user."""
+    """``{id, email, email_verified, name, roles, scope}`` of the access token's user, with
+    its second-factor methods and how and when this session authenticated (``amr``,
+    ``auth_time``)."""
     profile = await context.accounts.own_account.profile(caller.claims)
+    factors = await context.accounts.second_factors.status(profile.id)
     return MeResponse(
         id=profile.id,
         email=profile.email,
@@ -239,6 +259,9 @@ async def me(caller: AuthenticatedCaller, context: Context) -> MeResponse:
         scope=" ".join(profile.scope),
         identities=await _identities(context, profile.id),
         has_password=await context.users.has_password(profile.id),
+        second_factors=list(factors.methods),
+        amr=list(caller.session.amr),
+        auth_time=int(caller.session.authenticated_at),
     )
 
 
@@ -442,11 +465,11 @@ async def set_first_password(
 ) -> Response:
     """An account without a password gets one (409 ``password_already_set`` otherwise)."""
     _check_csrf(request, context, caller)
-    session = await context.accounts.own_account.live_session(caller.claims)
     await context.federation.set_first_password(
         user_id=caller.claims.sub,
-        session_created_at=session.created_at,
-        session_id=session.id,
+        # A re-authentication counts as a recent sign-in too (DESIGN §13).
+        session_created_at=caller.session.authenticated_at,
+        session_id=caller.session_id,
         password=body.new_password,
         client=client_of(request),
     )

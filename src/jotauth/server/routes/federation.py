@@ -31,6 +31,7 @@ from jotauth.server.problems import (
     ServerProblem,
     problem_for_layer_error,
 )
+from jotauth.server.routes.hosted import second_step_form
 
 router = APIRouter(tags=["federation"])
 
@@ -136,7 +137,7 @@ async def callback(request: Request, context: Context, name: ProviderName) -> Re
         response = _refused(context, request, error, return_to=None)
         context.cookies.set_federation(response, "", max_age=0)
         return response
-    response = _after(context, request, completed)
+    response = await _after(context, request, completed)
     context.cookies.set_federation(response, "", max_age=0)
     return response
 
@@ -145,7 +146,12 @@ class _MalformedCallback(ServerProblem):
     default_detail = "The provider's answer repeats or has too many parameters."
 
 
-def _after(context: ServerContext, request: Request, completed: Completed) -> Response:
+async def _after(context: ServerContext, request: Request, completed: Completed) -> Response:
+    if completed.mfa is not None:
+        # The account has a second factor: the provider's sign-in was the first step.
+        return await second_step_form(
+            context, request, held=completed.mfa, return_to=completed.return_to
+        )
     target = context.return_to.resolve(completed.return_to) if completed.return_to else None
     if target:
         # A page that moves on by itself, not a 303: the provider's login form redirected the

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from jotauth.accounts import MfaRequired, sign_in_purpose
 from jotauth.errors import JotauthError
 from jotauth.server.context import Context, ServerContext
 from jotauth.server.delivery import client_of, request_cookie
@@ -166,8 +167,14 @@ async def login_submit(
     try:
         context.csrf.check_form(nonce=nonce, token=csrf_token)
         signed_in = await context.accounts.sign_in.login(
-            email=email, password=password, client=client_of(request)
+            email=email,
+            password=password,
+            client=client_of(request),
+            purpose=sign_in_purpose(checked),
         )
+        if isinstance(signed_in, MfaRequired):
+            # The password was right: the second step's page, carrying return_to along.
+            return await second_step_form(context, request, held=signed_in, return_to=checked)
     except ServerProblem as error:
         return await _login_form(
             context, request, return_to=checked, email=_safe_echo(email), problem=error.problem()
@@ -186,6 +193,59 @@ async def login_submit(
         response = _page(context, request, "signed_in.html", {})
     context.delivery.set_cookies(response, signed_in, with_access=True)
     return response
+
+
+async def second_step_form(
+    context: ServerContext,
+    request: Request,
+    *,
+    held: MfaRequired,
+    return_to: str | None,
+    problem: Problem | None = None,
+    again: bool = False,
+) -> Response:
+    """The second step of a hosted sign-in (DESIGN §13): a TOTP or recovery-code form that
+    posts to ``/login/mfa`` without JavaScript, or the TOTP enrolment of a login the MFA
+    policy holds (``again``: the same pending secret as before, after a mistyped code).
+    ``return_to`` rides along, so an OAuth authorization continues after it."""
+    setup = None
+    if held.enrollment_required:
+        setup = await context.accounts.second_factors.start_totp_for_enrolment(
+            mfa_token=held.mfa_token, again=again
+        )
+    nonce = context.csrf.new_form_nonce()
+    client_origin = await context.oauth.authorization.redirect_origin(return_to)
+    restart = f"/login?{urlencode({'return_to': return_to})}" if return_to else "/login"
+    response = _page(
+        context,
+        request,
+        "login_mfa.html",
+        {
+            "action": "/login/mfa",
+            "csrf_token": context.csrf.form_token(nonce),
+            "mfa_token": held.mfa_token,
+            "return_to": return_to or "",
+            "methods": held.methods,
+            "enrollment": held.enrollment_required,
+            "setup": setup,
+            # WebAuthn request options of the passkey method, for its template.
+            "passkey": held.challenges.get("passkey"),
+            "error": problem.detail if problem else None,
+            "restart_url": restart,
+        },
+        status=problem.status if problem else 200,
+        headers=problem.response_headers() if problem else None,
+        extra_form_targets=(client_origin,) if client_origin else (),
+    )
+    context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
+    return response
+
+
+async def login_form_again(
+    context: ServerContext, request: Request, *, return_to: str | None, problem: Problem
+) -> Response:
+    """The first step's form once more, saying why (an expired second step)."""
+    return await _login_form(context, request, return_to=return_to, problem=problem)
 
 
 @router.get("/logout", summary="Hosted logout page", response_model=None)

@@ -152,7 +152,9 @@ async def _browser_session(
     except SessionError:
         return None, None  # ended, expired or reused: sign in again
     browser = BrowserSession(
-        user_id=renewed.user.id, session_id=renewed.session_id, auth_time=renewed.session.created_at
+        user_id=renewed.user.id,
+        session_id=renewed.session_id,
+        auth_time=renewed.session.authenticated_at,
     )
     return browser, renewed
 

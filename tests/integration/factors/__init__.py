@@ -1,0 +1,1 @@
+"""Second factors on a real store: TOTP, recovery codes, MFA challenges."""

@@ -1,0 +1,1 @@
+"""Unit tests of the second-factor checks that need no store."""
