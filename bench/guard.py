@@ -427,7 +427,7 @@ def main() -> None:
                     # wrk hands everything after the URL to the script's init(args).
                     "protected, fresh token": (api, ["-s", str(script)], [prefix]),
                 }
-                if stack == "jotauth guard (FastAPI)":
+                if stack.startswith("jotauth"):
                     # The same bytes on the wire as the protected run, not verified: what the
                     # header costs the client, the kernel and the HTTP parser.
                     scenarios["unprotected, same header sent"] = (
@@ -435,6 +435,7 @@ def main() -> None:
                         ["-H", auth],
                         [],
                     )
+                if stack == "jotauth guard (FastAPI)":
                     scenarios["unprotected, no user dependency"] = (f"{base}/open/plain", [], [])
                 for scenario, (url, args, tail) in scenarios.items():
                     cpu_before = cpu_seconds(pid)
