@@ -241,11 +241,13 @@ class Authenticator:
         """
         if not self._bearer_first or scope["method"] == "OPTIONS":
             return None
-        values = [value for name, value in scope["headers"] if name == b"authorization"]
-        if len(values) != 1:
-            return None
-        value = values[0]
-        if value[:7].lower() != b"bearer ":
+        value = None
+        for name, header in scope["headers"]:  # a loop, not a comprehension: no extra frame
+            if name == b"authorization":
+                if value is not None:
+                    return None  # several: the full path's 400
+                value = header
+        if value is None or value[:7].lower() != b"bearer ":
             return None
         # Not the full RFC 6750 parse: only a token the verifier accepted can hit, and such a
         # token is base64url segments and dots, which that parse accepts as they are; any
@@ -253,7 +255,7 @@ class Authenticator:
         # parses strictly. The spaces stripped are exactly the ones the parse strips.
         token = value[7:].lstrip(b" ").rstrip(b" \t")
         claims = self.verifier.cached(token)
-        if claims is not None:
+        if claims is not None and self.revocations is not None:
             self.check_session(claims)
         return claims
 

@@ -119,8 +119,12 @@ class TokenVerifier:
         self._keys = keys
         self._async_client = keys if isinstance(keys, JWKSClient) else None
         self._sync_client = keys if isinstance(keys, SyncJWKSClient) else None
-        self._remote = self._async_client or self._sync_client
-        self._lookup = keys.lookup if not isinstance(keys, KeySet) else keys.get
+        self._remote_is_stale: Callable[[], bool] | None = None
+        self._lookup: Callable[[str | None], Key | None]
+        if isinstance(keys, KeySet):
+            self._lookup = keys.get
+        else:
+            self._lookup, self._remote_is_stale = keys.hot_path()
         self._max_token_bytes = max_token_bytes
         self._leeway = leeway
         self._cache = VerifiedTokenCache(cache_size)
@@ -200,8 +204,8 @@ class TokenVerifier:
         the verifier's clock. Keys past their max-age answer None, so the full path refreshes
         them first (the hot path of the guard's middleware).
         """
-        client = self._remote
-        if (client is not None and client.is_stale()) or len(token) > self._max_token_bytes:
+        is_stale = self._remote_is_stale
+        if (is_stale is not None and is_stale()) or len(token) > self._max_token_bytes:
             return None
         digests = self._digests
         digest = digests.get(token)
