@@ -45,7 +45,8 @@ from .discovery import discover
 from .jwks_client import JWKSClient, JWKSOptions, SyncJWKSClient
 
 KeySource = Mapping[str, Any] | KeySet | JWKSClient | SyncJWKSClient
-# Busy tokens remembered by exact bytes for TokenVerifier.cached (each ~1 kB with its entry).
+# Busy tokens remembered by exact bytes for TokenVerifier.cached: about 1 MB for tokens of
+# ~1 kB, max_token_bytes each at worst.
 _DIGESTS_LIMIT = 1024
 
 
@@ -132,7 +133,7 @@ class TokenVerifier:
         self._header_cache: HeaderCache = {}
         # Exact token bytes -> their cache digest, for the tokens :meth:`cached` saw hit: a
         # dict lookup instead of a SHA-256 per request for an API's busy tokens. Bounded
-        # (about 1 MB at most), cleared when full; a hit still goes through _cached.
+        # (_DIGESTS_LIMIT entries), cleared when full; a hit still goes through _cached.
         self._digests: dict[bytes, bytes] = {}
         self._clock = clock
 
