@@ -304,7 +304,13 @@ class ClaimsPolicy:
         for name, expected in self.expected:
             if get(name) != expected:
                 raise ClaimsError(f"{name} must be {expected!r}", claim=name)
-        scope, scope_claim = _scope_value(claims)
+        # The common shapes inline (no scp; roles under one plain name), the rest as ever.
+        if "scp" in claims:
+            scope, scope_claim = _scope_value(claims)
+        else:
+            scope, scope_claim = get("scope"), "scope"
+        roles_path = self.roles_path
+        roles = get(roles_path[0]) if len(roles_path) == 1 else self._roles_value(claims)
         # tuple.__new__ directly: the same Claims, without the generated __new__'s extra
         # Python frame (a verification's claims are built once, then cached).
         return _new_claims(
@@ -319,7 +325,7 @@ class ClaimsPolicy:
                 jti,
                 sid,
                 self._interned_set(scope, "scope", claim=scope_claim),
-                self._interned_set(self._roles_value(claims), "roles"),
+                self._interned_set(roles, "roles"),
                 MappingProxyType(claims),
                 azp,
             ),

@@ -48,6 +48,7 @@ KeySource = Mapping[str, Any] | KeySet | JWKSClient | SyncJWKSClient
 # Busy tokens remembered by exact bytes for TokenVerifier.cached: about 1 MB for tokens of
 # ~1 kB, max_token_bytes each at worst.
 _DIGESTS_LIMIT = 1024
+_new_tuple = tuple.__new__
 
 
 class VerifierOptions(TypedDict, total=False):
@@ -242,7 +243,8 @@ class TokenVerifier:
         )
         if parsed.alg not in self.algorithms:
             raise UnsupportedAlgorithm(f"{parsed.alg} is not among the allowed algorithms")
-        return _Unverified(cache_key, parsed, self._lookup(parsed.kid))
+        # tuple.__new__ directly: the NamedTuple without its generated __new__'s frame.
+        return _new_tuple(_Unverified, (cache_key, parsed, self._lookup(parsed.kid)))
 
     def _finish(self, unverified: _Unverified, key: Key | None, now: float) -> Claims:
         """Signature with ``key``'s own algorithm, ``typ``, claims; then cache the success."""
