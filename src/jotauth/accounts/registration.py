@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from jotauth.accounts.account_mail import AccountMail, MailRate
 from jotauth.accounts.quiet_work import Deferred
 from jotauth.accounts.results import ClientInfo, SignedIn
+from jotauth.accounts.second_factor_gate import MfaRequired
 from jotauth.accounts.sign_in import SignIn
+from jotauth.factors.challenges import AccessDelivery
 from jotauth.sessions import RefreshDelivery
 from jotauth.store import AuditLog
-from jotauth.users import UserExists, UserService, normalise_email
+from jotauth.users import User, UserExists, UserService, normalise_email
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +60,10 @@ class Registration:
         name: str,
         client: ClientInfo,
         refresh_delivery: RefreshDelivery = "cookie",
-    ) -> SignedIn | CheckYourMail:
-        """Create the account; a :class:`SignedIn` when it is signed in at once, else
+        delivery: AccessDelivery = "cookie",
+    ) -> SignedIn | MfaRequired | CheckYourMail:
+        """Create the account; a :class:`SignedIn` when it is signed in at once, an
+        :class:`MfaRequired` when the MFA policy makes it enrol a second factor first, else
         :class:`CheckYourMail` (quiet mode, or verification required first).
 
         Raises the users layer's ``WeakPassword``, ``PasswordTooLong``, ``InvalidEmail``,
@@ -81,9 +85,16 @@ class Registration:
             name=name,
             client=client,
             refresh_delivery=refresh_delivery,
+            delivery=delivery,
         )
         if self._mail is not None:
-            await self._mail.send_verification(signed_in.user)
+            new_user: User | None = (
+                signed_in.user
+                if isinstance(signed_in, SignedIn)
+                else await self._users.get_user(signed_in.user_id)
+            )
+            if new_user is not None:
+                await self._mail.send_verification(new_user)
         return signed_in
 
     async def _sign_up_quietly(

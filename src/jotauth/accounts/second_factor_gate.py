@@ -69,6 +69,8 @@ class MfaRequired:
     mfa_token: str = field(repr=False)
     expires_in: int
     methods: tuple[str, ...]
+    # Whose login it is (for the use cases that go on with it: a sign-up's mail); never sent.
+    user_id: str
     challenges: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     enrollment_required: bool = False
 
@@ -131,7 +133,11 @@ class SecondFactorGate:
         left = max(0, math.ceil(challenge.expires_at - self._clock()))
         if challenge.enrollment:
             return MfaRequired(
-                mfa_token=token, expires_in=left, methods=(), enrollment_required=True
+                mfa_token=token,
+                expires_in=left,
+                methods=(),
+                user_id=challenge.user_id,
+                enrollment_required=True,
             )
         extra: dict[str, Mapping[str, object]] = {}
         for method in enrolled:
@@ -142,6 +148,7 @@ class SecondFactorGate:
             mfa_token=token,
             expires_in=left,
             methods=tuple(method.name for method in enrolled),
+            user_id=challenge.user_id,
             challenges=extra,
         )
 

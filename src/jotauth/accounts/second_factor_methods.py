@@ -57,7 +57,3 @@ class SecondFactorMethods:
     async def enrolled_of(self, user_id: str) -> tuple[SecondFactorMethod, ...]:
         """The methods the user has enrolled, in offer order."""
         return tuple([method for method in self._methods if await method.enrolled(user_id)])
-
-    def with_method(self, method: SecondFactorMethod) -> SecondFactorMethods:
-        """These methods and ``method`` after them."""
-        return SecondFactorMethods((*self._methods, method))

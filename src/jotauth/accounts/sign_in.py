@@ -79,17 +79,15 @@ class SignIn:
             # Only after the password matched: a guesser learns nothing from it.
             self._counters.login("email_not_verified")
             raise EmailNotVerified()
-        if self._gate is not None:
-            held = await self._gate.hold(
-                user,
-                purpose=purpose,
-                first_amr=("pwd",),
-                delivery=delivery,
-                refresh_delivery=refresh_delivery,
-            )
-            if held is not None:
-                self._counters.login("mfa_required")
-                return held
+        held = await self._held(
+            user,
+            purpose=purpose,
+            first_amr=("pwd",),
+            delivery=delivery,
+            refresh_delivery=refresh_delivery,
+        )
+        if held is not None:
+            return held
         issued = await self._start_session(user, client, refresh_delivery)
         self._counters.login("success")
         return self._signed_in(user, issued)
@@ -102,9 +100,20 @@ class SignIn:
         name: str,
         client: ClientInfo,
         refresh_delivery: RefreshDelivery = "cookie",
-    ) -> SignedIn:
-        """Create an account (password policy and login throttle apply) and sign it in."""
+        delivery: AccessDelivery = "cookie",
+    ) -> SignedIn | MfaRequired:
+        """Create an account (password policy and login throttle apply) and sign it in; an
+        account the MFA policy covers enrols a second factor first (:class:`MfaRequired`)."""
         user = await self._users.sign_up(email, password, name, ip=client.ip or None)
+        held = await self._held(
+            user,
+            purpose="login",
+            first_amr=("pwd",),
+            delivery=delivery,
+            refresh_delivery=refresh_delivery,
+        )
+        if held is not None:
+            return held
         issued = await self._start_session(user, client, refresh_delivery)
         return self._signed_in(user, issued)
 
@@ -138,12 +147,11 @@ class SignIn:
                 refresh_delivery="cookie",
                 audit_detail={"provider": provider, "issuer": issuer, "provider_mfa": True},
             )
-        if self._gate is not None and not user.disabled:
-            held = await self._gate.hold(
+        if not user.disabled:
+            held = await self._held(
                 user, purpose=purpose, first_amr=("fed",), refresh_delivery="cookie"
             )
             if held is not None:
-                self._counters.login("mfa_required")
                 return held
         return await self.sign_in_verified(
             user,
@@ -200,6 +208,29 @@ class SignIn:
             raise SessionRevoked()
         self._counters.refresh("success")
         return self._signed_in(user, issued)
+
+    async def _held(
+        self,
+        user: User,
+        *,
+        purpose: ChallengePurpose,
+        first_amr: tuple[str, ...],
+        refresh_delivery: RefreshDelivery,
+        delivery: AccessDelivery = "cookie",
+    ) -> MfaRequired | None:
+        """The second step this first factor leads to, when the gate asks for one."""
+        if self._gate is None:
+            return None
+        held = await self._gate.hold(
+            user,
+            purpose=purpose,
+            first_amr=first_amr,
+            delivery=delivery,
+            refresh_delivery=refresh_delivery,
+        )
+        if held is not None:
+            self._counters.login("mfa_required")
+        return held
 
     async def _start_session(
         self, user: User, client: ClientInfo, refresh_delivery: RefreshDelivery

@@ -20,10 +20,11 @@ from sqlalchemy import delete, exc, insert, select
 from sqlalchemy.engine import RowMapping
 
 from jotauth.federation.errors import InvalidProviderConfig, ProviderExists, ProviderUnavailable
+from jotauth.jose import InvalidKeySet
 from jotauth.store import Sealer, Store
 from jotauth.store.schema import federation_providers
 from jotauth.users import InvalidEmail, normalise_email
-from jotauth.verify.discovery import is_loopback_name
+from jotauth.verify.discovery import OIDC_WELL_KNOWN, fetch_document, is_loopback_name
 
 ProviderKind = Literal["oidc", "oauth2"]
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -127,23 +128,15 @@ async def discover(issuer: str, *, http: httpx.AsyncClient) -> ProviderEndpoints
     cannot be fetched, InvalidProviderConfig when it is not usable.
     """
     check_endpoint(issuer, "--issuer")
-    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    url = issuer.rstrip("/") + OIDC_WELL_KNOWN
     try:
-        response = await http.get(url, headers={"Accept": "application/json"})
+        document = await fetch_document(http, url, issuer)
+    except httpx.HTTPStatusError as error:
+        raise ProviderUnavailable(f"{url} answered HTTP {error.response.status_code}") from error
     except httpx.HTTPError as error:
         raise ProviderUnavailable(f"{url} could not be fetched ({type(error).__name__})") from error
-    if response.status_code != 200:
-        raise ProviderUnavailable(f"{url} answered HTTP {response.status_code}")
-    try:
-        document = response.json()
-    except ValueError as error:
-        raise InvalidProviderConfig(f"{url} is not JSON") from error
-    if not isinstance(document, dict):
-        raise InvalidProviderConfig(f"{url} is not a JSON object")
-    if document.get("issuer") != issuer:
-        raise InvalidProviderConfig(
-            f"the discovery document names the issuer {document.get('issuer')!r}, not {issuer!r}"
-        )
+    except InvalidKeySet as error:
+        raise InvalidProviderConfig(f"{url}: {error.detail}") from error
 
     def endpoint(key: str, *, required: bool) -> str | None:
         value = document.get(key)

@@ -23,7 +23,8 @@ class ServerMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.logins = Counter(
             "jotauth_logins_total",
-            "Login attempts by outcome (success, invalid_credentials, throttled, error).",
+            "Login attempts by outcome (success, mfa_required, invalid_credentials, throttled, "
+            "error).",
             ["outcome"],
             registry=self.registry,
         )

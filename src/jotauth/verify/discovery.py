@@ -91,6 +91,33 @@ def discover(
     raise KeySetUnavailable(f"no metadata for issuer {issuer}: " + "; ".join(failures))
 
 
+async def fetch_document(client: httpx.AsyncClient, url: str, issuer: str) -> dict[str, object]:
+    """The metadata document at ``url`` (no redirects followed, body bounded like a JWKS),
+    which must name exactly ``issuer``: what an OpenID Connect client (federation) reads
+    before it trusts a provider's endpoints. Raises ``httpx.HTTPError`` (status included)
+    when it cannot be fetched and :class:`InvalidKeySet` when it is unusable."""
+    async with client.stream("GET", url, headers=_ACCEPT_JSON, follow_redirects=False) as response:
+        response.raise_for_status()
+        body = _CappedBody()
+        async for chunk in response.aiter_bytes():
+            body.add(chunk)
+    return parse_document(body.value(), issuer)
+
+
+def parse_document(body: bytes, issuer: str) -> dict[str, object]:
+    """``body`` as a metadata JSON object naming exactly ``issuer`` (OIDC Discovery §4.3,
+    RFC 8414 §3.3); raises :class:`InvalidKeySet` otherwise."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidKeySet("the issuer metadata is not JSON") from exc
+    if not isinstance(document, dict):
+        raise InvalidKeySet("the issuer metadata is not a JSON object")
+    if document.get("issuer") != issuer:
+        raise InvalidKeySet(f"the metadata names issuer {document.get('issuer')!r}, not {issuer!r}")
+    return document
+
+
 def _fetch(client: httpx.Client, url: str) -> bytes:
     with client.stream("GET", url, headers=_ACCEPT_JSON) as response:
         response.raise_for_status()
@@ -101,14 +128,7 @@ def _fetch(client: httpx.Client, url: str) -> bytes:
 
 
 def _parse(body: bytes, issuer: str) -> IssuerMetadata:
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidKeySet("the issuer metadata is not JSON") from exc
-    if not isinstance(document, dict):
-        raise InvalidKeySet("the issuer metadata is not a JSON object")
-    if document.get("issuer") != issuer:
-        raise InvalidKeySet(f"the metadata names issuer {document.get('issuer')!r}, not {issuer!r}")
+    document = parse_document(body, issuer)
     jwks_uri = document.get("jwks_uri")
     if not isinstance(jwks_uri, str):
         raise InvalidKeySet("the issuer metadata has no jwks_uri")

@@ -73,8 +73,12 @@ async def test_body_login_and_me_with_the_bearer_token(
         "scope",
         "identities",
         "has_password",
+        "second_factors",
+        "amr",
+        "auth_time",
     }
     assert me.json()["identities"] == [] and me.json()["has_password"] is True
+    assert me.json()["second_factors"] == [] and me.json()["amr"] == ["pwd"]
 
 
 async def test_refresh_rotates_and_reuse_after_grace_revokes_the_session(

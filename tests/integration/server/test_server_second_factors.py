@@ -381,3 +381,25 @@ async def test_a_role_the_policy_names_must_enrol_before_the_login_completes(
     bearer = {"Authorization": f"Bearer {body['access_token']}"}
     kept = await server.client.delete("/api/auth/mfa/totp", headers=bearer)
     assert_problem(kept, 409, "second_factor_required")
+
+
+async def test_under_a_policy_for_everyone_a_sign_up_enrols_before_its_first_session(
+    sqlite_url: str,
+) -> None:
+    async for server in start_server(server_settings(sqlite_url, mfa_policy="required")):
+        signed_up = await server.client.post(
+            "/api/auth/signup", json={"email": "new@example.org", "password": PASSWORD}
+        )
+        assert signed_up.status_code == 200 and not signed_up.cookies
+        held = signed_up.json()
+        assert held["enrollment_required"] is True and held["methods"] == []
+        setup = await server.client.post(
+            "/api/auth/mfa/totp/setup", json={"mfa_token": held["mfa_token"]}
+        )
+        align_to_step(server)
+        done = await second_step(
+            server, held["mfa_token"], oathtool_code(setup.json()["secret"], server.clock())
+        )
+        assert done.status_code == 200 and len(done.json()["recovery_codes"]) == 10
+        assert {"__Host-jot_access", "__Host-jot_refresh"} <= set(server.client.cookies)
+        assert (await server.client.get("/api/auth/me")).json()["amr"] == ["pwd", "otp", "mfa"]

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from jotauth.accounts import CheckYourMail
+from jotauth.accounts import CheckYourMail, MfaRequired
 from jotauth.errors import ErrorCode, JotauthError
 from jotauth.server.context import Context, ServerContext
 from jotauth.server.delivery import answered_then, client_of
@@ -28,6 +28,7 @@ from jotauth.server.routes.hosted import (
     _page,
     _safe_echo,
     form_nonce_cookie,
+    second_step_form,
 )
 from jotauth.server.schemas import MAX_PASSWORD_CHARS, MAX_REFRESH_TOKEN_CHARS
 
@@ -169,6 +170,9 @@ async def signup_submit(
         signed_in = await context.accounts.registration.sign_up(
             email=email, password=password, name=name, client=client_of(request)
         )
+        if isinstance(signed_in, MfaRequired):
+            # The MFA policy covers the new account: it enrols an authenticator first.
+            return await second_step_form(context, request, held=signed_in, return_to=checked)
         if isinstance(signed_in, CheckYourMail):
             check_mail = _check_your_mail(context, request)
             if signed_in.later is not None:

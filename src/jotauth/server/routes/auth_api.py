@@ -415,7 +415,11 @@ async def signup(request: Request, body: SignupRequest, context: Context) -> Res
         name=body.name or "",
         client=client_of(request),
         refresh_delivery="body" if native else "cookie",
+        delivery="body" if native else body.delivery,
     )
+    if isinstance(signed_in, MfaRequired):
+        # The MFA policy covers the new account: it enrols a second factor first.
+        return context.delivery.mfa_required(signed_in)
     if isinstance(signed_in, CheckYourMail):
         later = signed_in.later
         return Response(
