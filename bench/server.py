@@ -5,6 +5,7 @@
     .venv/bin/python bench/server.py growth --before DIR     # 1k -> 1M sessions, 100k rotations
     .venv/bin/python bench/server.py memory --before DIR     # RSS idle and under a 20 s storm
     .venv/bin/python bench/server.py count --before DIR      # statements / round trips per request
+    .venv/bin/python bench/server.py profile                 # py-spy: where a refresh and /me go
 
 The load generator is wrk with the Lua scripts in ``bench/wrk/``: a separate, compiled process,
 so the Python interpreter measured is the server's alone. ``jotauth serve`` runs with the
@@ -24,7 +25,11 @@ round 2, ...) and the median is printed, next to what bounds it measured in the 
 ``--before DIR`` starts a second jotauth from another checkout's ``src`` (same venv) and
 measures it in the same rounds: before/after ratios that share the machine's noise.
 
-The machine is shared: read ratios, not absolute figures.
+Every wrk run also reads the server process's CPU time (utime + stime from /proc) before and
+after: the CPU per request served, printed beside each figure with the load average, is what
+the load of other processes on the shared cores inflates least.
+
+The machine is shared: read ratios and CPU per request, not absolute figures.
 """
 
 from __future__ import annotations
@@ -200,10 +205,34 @@ class Run:
     p50_ms: float
     p99_ms: float
     failed: int
+    # The server process's CPU time (utime + stime of every thread, /proc) per request
+    # served: robust to the load other processes put on the shared cores.
+    cpu_us: float = float("nan")
 
 
-def wrk(url: str, script: str, *, connections: int, duration: float, env: dict[str, str]) -> Run:
-    """One wrk run, one thread per connection (so a thread's Lua state is one client)."""
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of process ``pid`` so far (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    """The 1-minute load average, printed beside every figure (2 cores, shared)."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def wrk(
+    url: str,
+    script: str,
+    *,
+    connections: int,
+    duration: float,
+    env: dict[str, str],
+    pid: int | None = None,
+) -> Run:
+    """One wrk run, one thread per connection (so a thread's Lua state is one client); with
+    ``pid``, the CPU time that process spent per request."""
+    cpu_before = cpu_seconds(pid) if pid is not None else 0.0
     result = subprocess.run(
         [
             "wrk",
@@ -221,6 +250,7 @@ def wrk(url: str, script: str, *, connections: int, duration: float, env: dict[s
         text=True,
         check=True,
     )
+    cpu = cpu_seconds(pid) - cpu_before if pid is not None else float("nan")
     line = [row for row in result.stdout.splitlines() if row.startswith("{")][-1]
     data = json.loads(line)
     seconds = data["duration_us"] / 1e6
@@ -229,6 +259,7 @@ def wrk(url: str, script: str, *, connections: int, duration: float, env: dict[s
         p50_ms=data["p50_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
         failed=data["non2xx"] + data["socket_errors"],
+        cpu_us=cpu / max(1, data["requests"]) * 1e6,
     )
 
 
@@ -278,6 +309,7 @@ def refresh_run(target: Target, workdir: Path, clients: int, duration: float) ->
         connections=clients,
         duration=duration,
         env={"BENCH_TOKENS": str(path)},
+        pid=target.process.pid,
     )
 
 
@@ -293,8 +325,9 @@ def me_run(target: Target, duration: float, *, refused: bool = False) -> Run:
         connections=1,
         duration=duration,
         env={"BENCH_PATH": "/api/auth/me", "BENCH_HEADER": header},
+        pid=target.process.pid,
     )
-    return run if not refused else Run(run.rate, run.p50_ms, run.p99_ms, 0)
+    return run if not refused else Run(run.rate, run.p50_ms, run.p99_ms, 0, run.cpu_us)
 
 
 def login_run(target: Target, workdir: Path, duration: float) -> Run:
@@ -308,6 +341,7 @@ def login_run(target: Target, workdir: Path, duration: float) -> Run:
         connections=8,
         duration=duration,
         env={"BENCH_EMAILS": str(path), "BENCH_PASSWORD": PASSWORD},
+        pid=target.process.pid,
     )
 
 
@@ -349,13 +383,19 @@ def argon2_per_second(duration: float, threads: int) -> float:
             hasher.verify(digest, PASSWORD)
             counts[index] += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
+    ARGON2_CPU_US.append((time.process_time() - cpu) / max(1, sum(counts)) * 1e6)
     return sum(counts) / (time.perf_counter() - started)
+
+
+# CPU time per argon2id verification (this process, all threads), one entry per measurement:
+# what a login cannot go below, robust to the load on the shared cores.
+ARGON2_CPU_US: list[float] = []
 
 
 # The statements of one refresh, as the schema has them: find the token, lock the session,
@@ -402,7 +442,8 @@ def _migrated_sqlite(path: Path) -> None:
 def _seed_sqlite(conn: sqlite3.Connection, sessions: int) -> list[tuple[str, str]]:
     now = time.time()
     conn.execute(
-        "INSERT OR IGNORE INTO users VALUES (?, ?, '', 'x', '[]', '[]', 0, ?, ?)",
+        "INSERT OR IGNORE INTO users (id, email, name, password_hash, roles, scope, disabled,"
+        " created_at, updated_at) VALUES (?, ?, '', 'x', '[]', '[]', 0, ?, ?)",
         (_SEED_USER, "limit@example.org", now, now),
     )
     pairs = [(secrets.token_hex(16), secrets.token_hex(32)) for _ in range(sessions)]
@@ -499,7 +540,8 @@ def _seed_postgres(sqlalchemy_url: str, sessions: int) -> str:
         try:
             now = time.time()
             await conn.execute(
-                "INSERT INTO users VALUES ($1, $2, '', 'x', '[]', '[]', false, $3, $3)"
+                "INSERT INTO users (id, email, name, password_hash, roles, scope, disabled,"
+                " created_at, updated_at) VALUES ($1, $2, '', 'x', '[]', '[]', false, $3, $3)"
                 " ON CONFLICT DO NOTHING",
                 _SEED_USER,
                 f"limit-{secrets.token_hex(3)}@example.org",
@@ -542,6 +584,15 @@ class Figures:
     def __init__(self) -> None:
         self.samples: dict[tuple[str, str], list[float]] = {}
         self.failures: dict[tuple[str, str], int] = {}
+        self.loads: list[float] = []  # the 1-minute load average after each round
+
+    def record(self, figure: str, target: str, run: Run) -> None:
+        """A wrk run's rate, p50 and server CPU per request as ``figure``, ``figure_p50``
+        and ``figure_cpu``; the load average when it ended as ``figure_load``."""
+        self.add(figure, target, run.rate, run.failed)
+        self.add(f"{figure}_p50", target, run.p50_ms)
+        self.add(f"{figure}_cpu", target, run.cpu_us)
+        self.add(f"{figure}_load", target, os.getloadavg()[0])
 
     def add(self, figure: str, target: str, value: float, failed: int = 0) -> None:
         self.samples.setdefault((figure, target), []).append(value)
@@ -612,18 +663,13 @@ def run_table(args: argparse.Namespace) -> None:
             )
             order = targets if round_number % 2 == 0 else targets[::-1]
             for target in order:
-                run = refresh_run(target, workdir, 16, duration)
-                figures.add("refresh16", target.name, run.rate, run.failed)
-                figures.add("refresh16_p50", target.name, run.p50_ms)
-                run = refresh_run(target, workdir, 1, duration)
-                figures.add("refresh1", target.name, run.rate, run.failed)
-                figures.add("refresh1_p50", target.name, run.p50_ms)
-                run = me_run(target, duration)
-                figures.add("me1", target.name, run.rate, run.failed)
-                figures.add("me_refused", target.name, me_run(target, duration, refused=True).rate)
+                figures.record("refresh16", target.name, refresh_run(target, workdir, 16, duration))
+                figures.record("refresh1", target.name, refresh_run(target, workdir, 1, duration))
+                figures.record("me1", target.name, me_run(target, duration))
+                figures.record("me_refused", target.name, me_run(target, duration, refused=True))
                 if "PostgreSQL" not in target.name:
-                    run = login_run(target, workdir, duration)
-                    figures.add("login8", target.name, run.rate, run.failed)
+                    figures.record("login8", target.name, login_run(target, workdir, duration))
+            figures.loads.append(os.getloadavg()[0])
         print_table(figures, targets)
 
 
@@ -635,12 +681,17 @@ def print_table(figures: Figures, targets: list[Target]) -> None:
         figures.get("pg_tx", "limit"),
         figures.get("argon2", "limit"),
     )
+    loads = ", ".join(f"{load:.1f}" for load in figures.loads)
     print(
         f"\nlimits: RSA-2048 sign {rsa:,.0f}/s, raw sqlite3 refresh tx {sqlite_tx:,.0f}/s,"
         f" asyncpg refresh tx x16 {pg_tx:,.0f}/s, argon2id x{2} {argon:,.1f}/s"
+        f"; load average after each round: {loads}"
     )
     peer = figures.get("refresh16", "express peer") if "express peer" in names else float("nan")
-    print("\n| figure | target | value | limit or peer, same run | ratio |\n|---|---|---|---|---|")
+    print(
+        "\n| figure | target | value | server CPU µs/req | load | limit or peer, same run | ratio |"
+        "\n|---|---|---|---|---|---|---|"
+    )
     for name in names:
         if name == "express peer":
             continue
@@ -663,61 +714,131 @@ def print_table(figures: Figures, targets: list[Target]) -> None:
             rows.append(("login8", "login/s x8", argon, "argon2id limit"))
         for key, figure, bound, bound_label in rows:
             got = figures.get(key, name)
+            base = key.removesuffix("_p50")
+            cpu = figures.get(f"{base}_cpu", name) if key == base else float("nan")
+            load = figures.get(f"{base}_load", name)
             ratio = f"{got / bound:.2f}" if bound == bound and bound else "—"
             shown = f"{bound:,.1f} ({bound_label})" if bound == bound else "—"
             print(
-                f"| {figure} | {name} | {got:,.1f}{figures.note(key, name)} | {shown} | {ratio} |"
+                f"| {figure} | {name} | {got:,.1f}{figures.note(key, name)} | {_cell(cpu)}"
+                f" | {load:.1f} | {shown} | {ratio} |"
             )
     if "express peer" in names:
         for figure in ("refresh16", "refresh1", "refresh1_p50", "me1", "login8"):
-            print(f"| {figure} | express peer | {figures.get(figure, 'express peer'):,.1f} | | |")
+            base = figure.removesuffix("_p50")
+            cpu = figures.get(f"{base}_cpu", "express peer") if figure == base else float("nan")
+            print(
+                f"| {figure} | express peer | {figures.get(figure, 'express peer'):,.1f}"
+                f" | {_cell(cpu)} | {figures.get(f'{base}_load', 'express peer'):.1f} | | |"
+            )
     befores = [n for n in names if n.startswith("before ")]
     if befores:
-        print("\n| figure | backend | before | after | after / before |\n|---|---|---|---|---|")
+        print(
+            "\n| figure | backend | before | after | after / before | CPU µs/req before → after |"
+            "\n|---|---|---|---|---|---|"
+        )
         for before in befores:
             after = "after " + before.removeprefix("before ")
             for figure in ("refresh16", "refresh1", "refresh1_p50", "me1", "login8"):
                 b, a = figures.get(figure, before), figures.get(figure, after)
+                base = figure.removesuffix("_p50")
+                cpu = ""
+                if figure == base:
+                    cpu = (
+                        f"{_cell(figures.get(f'{base}_cpu', before))} →"
+                        f" {_cell(figures.get(f'{base}_cpu', after))}"
+                    )
                 if b == b and a == a and b:
                     print(
                         f"| {figure} | {before.removeprefix('before ')} | {b:,.2f} | {a:,.2f}"
-                        f" | {a / b:.2f} |"
+                        f" | {a / b:.2f} | {cpu} |"
                     )
+    argon_cpu = _median(ARGON2_CPU_US)
+    print(f"\nargon2id verification: {argon_cpu:,.0f} µs CPU each (median of the rounds)")
+    for name in names:
+        login_cpu = figures.get("login8_cpu", name)
+        if login_cpu == login_cpu:
+            print(
+                f"login CPU efficiency, {name}: argon2 CPU ÷ server CPU per login ="
+                f" {argon_cpu / login_cpu:.2f} ({login_cpu:,.0f} µs per login)"
+            )
     failures = {k: v for k, v in figures.failures.items() if v}
     if failures:
         print(f"\nnon-2xx or socket errors: {failures}")
 
 
+def _cell(value: float) -> str:
+    return f"{value:,.0f}" if value == value else "—"
+
+
 # --- growth ------------------------------------------------------------------------------------
 
 
-def _bulk_sessions_sqlite(path: str, count: int) -> None:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+def _bulk_sessions_sqlite(path: str, count: int) -> float:
+    """Add ``count`` live sessions of the bench's seed user, each with its active refresh
+    token and its ``login`` audit row, generated inside SQLite in one transaction (no
+    HTTP, no Python loop: a million take seconds). Returns the seconds it took."""
+    started = time.perf_counter()
+    conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+    now = time.time()
     conn.execute("BEGIN IMMEDIATE")
-    batch = 100_000
-    for start in range(0, count, batch):
-        _seed_sqlite(conn, min(batch, count - start))
+    conn.execute(
+        "INSERT OR IGNORE INTO users (id, email, name, password_hash, roles, scope, disabled,"
+        " created_at, updated_at) VALUES (?, 'growth@example.org', '', 'x', '[]', '[]', 0, ?, ?)",
+        (_SEED_USER, now, now),
+    )
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS bulk (id TEXT PRIMARY KEY, token TEXT)")
+    conn.execute("DELETE FROM bulk")
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+        " INSERT INTO bulk SELECT lower(hex(randomblob(16))), lower(hex(randomblob(32))) FROM n",
+        (count,),
+    )
+    conn.execute(
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at,"
+        " expires_at, user_agent, ip) SELECT id, ?, ?, ?, ?, ?, 'bench', '127.0.0.1' FROM bulk",
+        (_SEED_USER, now, now, now + 1e6, now + 1e6),
+    )
+    conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, session_id, state, created_at)"
+        " SELECT token, id, 'active', ? FROM bulk",
+        (now,),
+    )
+    conn.execute(
+        "INSERT INTO audit_events (event, at, user_id, session_id, ip)"
+        " SELECT 'login', ?, ?, id, '127.0.0.1' FROM bulk",
+        (now, _SEED_USER),
+    )
+    conn.execute("DELETE FROM bulk")
     conn.execute("COMMIT")
     conn.close()
+    return time.perf_counter() - started
 
 
-def _bulk_history_sqlite(path: str, session_id: str, count: int) -> None:
-    """``count`` rotated rows in the session's history, used long ago (as a long-lived
-    session has them)."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    conn.execute("BEGIN IMMEDIATE")
+def _bulk_history_sqlite(path: str, session_id: str, head_hash: str, count: int) -> float:
+    """Put ``count`` rotated rows behind the session's head token, used a day ago (as a
+    long-lived session has them), generated inside SQLite. Returns the seconds it took."""
+    started = time.perf_counter()
+    conn = sqlite3.connect(path, isolation_level=None, timeout=60)
     old = time.time() - 86400
-    hashes = [secrets.token_hex(32) for _ in range(count + 1)]
-    conn.executemany(
-        "INSERT INTO refresh_tokens (token_hash, session_id, state, created_at, rotated_at,"
-        " successor_hash) VALUES (?, ?, 'rotated', ?, ?, ?)",
-        [(hashes[i], session_id, old, old, hashes[i + 1]) for i in range(count)],
+    conn.execute("BEGIN IMMEDIATE")
+    # Row i's successor is row i + 1; the newest row's successor is the head token. Digests
+    # are a random prefix and the row number (unique across sessions and runs).
+    prefix = secrets.token_hex(16)
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+        " INSERT INTO refresh_tokens (token_hash, session_id, state, created_at, rotated_at,"
+        " successor_hash) SELECT ? || printf('%032x', i), ?, 'rotated', ?, ?,"
+        " CASE WHEN i = ? THEN ? ELSE ? || printf('%032x', i + 1) END FROM n",
+        (count, prefix, session_id, old, old, count, head_hash, prefix),
     )
     conn.execute("COMMIT")
     conn.close()
+    return time.perf_counter() - started
 
 
-def _session_of(path: str, refresh_token: str) -> str:
+def _session_of(path: str, refresh_token: str) -> tuple[str, str]:
+    """The session id and the token's digest (as the server stores it)."""
     digest = hashlib.sha256(refresh_token.encode()).hexdigest()
     conn = sqlite3.connect(path)
     try:
@@ -728,15 +849,32 @@ def _session_of(path: str, refresh_token: str) -> str:
         conn.close()
     if row is None:
         raise RuntimeError("refresh token digest not found: the bench's hash differs")
-    return str(row[0])
+    return str(row[0]), digest
+
+
+def _say(line: str) -> None:
+    """A figure, printed (and flushed) as soon as it is measured."""
+    print(line, flush=True)
 
 
 def run_growth(args: argparse.Namespace) -> None:
+    """Refresh and ``/me`` as the store grows: sessions 1k -> 1M, one session's history
+    10 -> 100k rotations, and how long a purge keeps a writer waiting. Every figure is printed
+    when measured; the summary table follows."""
     trees: list[tuple[str, Path | None]] = [("after", None)]
     if args.before:
         trees.insert(0, ("before", Path(args.before).resolve()))
     duration = args.duration
     results: dict[tuple[str, str], list[float]] = {}
+
+    def note(figure: str, target: Target, value: float, cpu: float) -> None:
+        results.setdefault((figure, target.name), []).append(value)
+        results.setdefault((f"{figure} CPU µs/req", target.name), []).append(cpu)
+        _say(
+            f"  {target.name}: {figure} = {value:,.2f} (server CPU {cpu:,.0f} µs/req,"
+            f" load {load_average()})"
+        )
+
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
         targets = [
@@ -751,47 +889,48 @@ def run_growth(args: argparse.Namespace) -> None:
             refresh_run(target, workdir, 4, 1)
         seeded = dict.fromkeys((t.name for t in targets), 0)
         for size in args.sizes:
+            for target in targets:
+                if seeded[target.name] < size:
+                    took = _bulk_sessions_sqlite(target.database, size - seeded[target.name])
+                    seeded[target.name] = size
+                    _say(f"{target.name}: {size:,} sessions in the store ({took:.1f} s to add)")
             for round_number in range(args.rounds):
                 for target in targets if round_number % 2 == 0 else targets[::-1]:
-                    if seeded[target.name] < size:
-                        _bulk_sessions_sqlite(target.database, size - seeded[target.name])
-                        seeded[target.name] = size
                     run = refresh_run(target, workdir, 16, duration)
-                    results.setdefault(
-                        (f"refresh/s x16 @{size:,} sessions", target.name), []
-                    ).append(run.rate)
+                    note(f"refresh/s x16 @{size:,} sessions", target, run.rate, run.cpu_us)
                     run = me_run(target, duration)
-                    results.setdefault((f"/me/s x1 @{size:,} sessions", target.name), []).append(
-                        run.rate
-                    )
+                    note(f"/me/s x1 @{size:,} sessions", target, run.rate, run.cpu_us)
         for history in args.rotations:
             for round_number in range(args.rounds):
                 for target in targets if round_number % 2 == 0 else targets[::-1]:
                     session = login_sessions(target, 1)[0]
-                    sid = _session_of(target.database, session["refresh_token"])
-                    _bulk_history_sqlite(target.database, sid, history)
+                    sid, head = _session_of(target.database, session["refresh_token"])
+                    took = _bulk_history_sqlite(target.database, sid, head, history)
+                    _say(f"{target.name}: a session with {history:,} rotations ({took:.1f} s)")
                     path = workdir / f"tokens-{secrets.token_hex(4)}"
                     path.write_text(session["refresh_token"] + "\n")
                     run = wrk(
                         target.url,
                         "refresh.lua",
                         connections=1,
-                        duration=2,
+                        duration=duration,
                         env={"BENCH_TOKENS": str(path)},
+                        pid=target.process.pid,
                     )
-                    results.setdefault(
-                        (f"refresh p50 x1 (ms) @{history:,} rotations", target.name), []
-                    ).append(run.p50_ms)
-        purge = {
-            t.name: purge_probe(t.database, trees[i][1], workdir) for i, t in enumerate(targets)
-        }
+                    note(
+                        f"refresh p50 x1 (ms) @{history:,} rotations",
+                        target,
+                        run.p50_ms,
+                        run.cpu_us,
+                    )
+                    note(f"refresh/s x1 @{history:,} rotations", target, run.rate, run.cpu_us)
+        for index, target in enumerate(targets):
+            _say(f"{target.name}: purge, {purge_probe(target.database, trees[index][1], workdir)}")
     print("\n| figure | " + " | ".join(t.name for t in targets) + " |")
     print("|---|" + "---|" * len(targets))
     for figure in dict.fromkeys(f for f, _ in results):
         row = [_median(results[(figure, t.name)]) for t in targets]
         print(f"| {figure} | " + " | ".join(f"{v:,.2f}" for v in row) + " |")
-    for name, line in purge.items():
-        print(f"purge, {name}: {line}")
 
 
 def purge_probe(database: str, tree: Path | None, workdir: Path, expired: int = 100_000) -> str:
@@ -880,10 +1019,110 @@ def run_count(args: argparse.Namespace) -> None:
                         print(f"{label} {backend} {line}")
 
 
+# --- profile ----------------------------------------------------------------------------------
+
+# Where a sample's time goes: the innermost frame whose file matches one of these (so a
+# SQLAlchemy call made from jotauth counts as SQLAlchemy, and FastAPI as FastAPI only for its
+# own code); a sample with no such frame is "other".
+_BUCKETS = (
+    ("RSA/ECDSA signing and verifying (cryptography)", ("cryptography/", "jose/")),
+    ("sqlite3 / asyncpg driver", ("sqlite3/", "asyncpg/", "aiosqlite/")),
+    ("SQLAlchemy (statements, results, pool)", ("sqlalchemy/",)),
+    ("argon2", ("argon2/",)),
+    ("pydantic (validation, serialisation)", ("pydantic",)),
+    ("JSON", ("json/",)),
+    ("logging", ("logging/", "jsonlog.py")),
+    ("prometheus metrics", ("prometheus_client/",)),
+    ("FastAPI routing and dependencies", ("fastapi/",)),
+    ("Starlette (requests, responses, middleware)", ("starlette/",)),
+    ("uvicorn + HTTP parser", ("uvicorn/", "httptools/", "h11/")),
+    ("threads and futures", ("concurrent/", "threading.py", "queue.py")),
+    ("asyncio event loop", ("asyncio/", "uvloop/", "selectors.py")),
+    ("jotauth (our own code)", ("jotauth/",)),
+)
+
+
+def _bucket(stack: str) -> str:
+    """The layer of a sample's innermost frame that belongs to one (its own time)."""
+    for frame in reversed(stack.split(";")):
+        for label, needles in _BUCKETS:
+            if any(needle in frame for needle in needles):
+                return label
+    return "other"
+
+
+def profile_breakdown(raw: Path) -> list[tuple[str, float]]:
+    """py-spy's raw (collapsed) stacks as the share of samples per bucket, largest first."""
+    counts: dict[str, int] = {}
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack:
+            label = _bucket(stack)
+            counts[label] = counts.get(label, 0) + int(count)
+    total = sum(counts.values()) or 1
+    return sorted(((k, v / total) for k, v in counts.items()), key=lambda kv: -kv[1])
+
+
+def run_profile(args: argparse.Namespace) -> None:
+    """py-spy attached to one server while wrk drives one route; samples bucketed by layer,
+    beside the server CPU per request of the same run."""
+    spy = Path(sys.executable).parent / "py-spy"
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        workdir = Path(tmp)
+        urls = [("SQLite", f"sqlite+aiosqlite:///{workdir}/profile.db")]
+        if not args.sqlite_only:
+            urls.append(("PostgreSQL", stack.enter_context(fresh_postgres())))
+        for backend, url in urls:
+            with serve_jotauth(f"profile {backend}", url, workdir) as target:
+                refresh_run(target, workdir, 4, 1)
+                me_run(target, 1)
+                for route in ("refresh", "me"):
+                    raw = workdir / f"{backend}-{route}.txt"
+                    spy_run = subprocess.Popen(
+                        [
+                            str(spy),
+                            "record",
+                            "--pid",
+                            str(target.process.pid),
+                            "--format",
+                            "raw",
+                            "--rate",
+                            "250",
+                            "--duration",
+                            str(round(args.duration)),
+                            "--gil",
+                            "--nonblocking",
+                            "--output",
+                            str(raw),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                    time.sleep(0.5)
+                    if route == "refresh":
+                        run = refresh_run(target, workdir, 16, args.duration)
+                    else:
+                        run = me_run(target, args.duration)
+                    spy_run.wait()
+                    print(
+                        f"\n{route} on {backend}: {run.rate:,.0f}/s, server CPU {run.cpu_us:,.0f}"
+                        f" µs/request, load {load_average()}; py-spy --gil, share of samples:",
+                        flush=True,
+                    )
+                    for label, share in profile_breakdown(raw):
+                        print(f"  {share * 100:5.1f}%  {label}  (~{share * run.cpu_us:,.0f} µs)")
+                    if args.keep:
+                        kept = Path(args.keep) / raw.name
+                        kept.write_text(raw.read_text())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "command", nargs="?", default="table", choices=("table", "growth", "memory", "count")
+        "command",
+        nargs="?",
+        default="table",
+        choices=("table", "growth", "memory", "count", "profile"),
     )
     parser.add_argument("--duration", type=float, default=4.0, help="seconds per figure")
     parser.add_argument("--rounds", type=int, default=3)
@@ -892,10 +1131,16 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 1_000_000])
     parser.add_argument("--rotations", type=int, nargs="+", default=[10, 100_000])
+    parser.add_argument("--keep", help="profile: a directory to keep py-spy's raw stacks in")
     args = parser.parse_args()
-    {"table": run_table, "growth": run_growth, "memory": run_memory, "count": run_count}[
-        args.command
-    ](args)
+    commands = {
+        "table": run_table,
+        "growth": run_growth,
+        "memory": run_memory,
+        "count": run_count,
+        "profile": run_profile,
+    }
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -2,27 +2,28 @@
 
     PYTHONPATH=TREE/src .venv/bin/python bench/probes/count.py DATABASE_URL
 
-Counted in process through the use cases the routes call (SignIn.refresh; OwnAccount.live_session
-and profile; SignIn.login), after three warm-up refreshes.
+Counted in process through the whole ASGI app (routes, dependencies, middleware), driven by
+httpx's ASGI transport, after three warm-up refreshes and ``/me`` reads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import secrets
 import sys
 from typing import Any
 
+import httpx
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.engine import Engine
 
-from jotauth.accounts import ClientInfo
-from jotauth.composition import open_services
+from jotauth.server.app import create_app
 from jotauth.settings import Settings
 
 PASSWORD = "correct horse battery staple"
-COUNTS = dict.fromkeys(("statements", "begin", "commit", "ping", "hops"), 0)
+COUNTS = dict.fromkeys(("statements", "begin", "commit", "ping", "hops", "pg_tx"), 0)
 
 
 def _count(name: str) -> Any:
@@ -53,6 +54,25 @@ def _counted_submit(self: Any, *args: Any, **kwargs: Any) -> Any:
     return _submit(self, *args, **kwargs)
 
 
+try:
+    import asyncpg.transaction
+
+    # What PostgreSQL actually receives: SQLAlchemy's "begin"/"commit" events also fire in
+    # autocommit, where asyncpg sends neither.
+    for _name in ("start", "commit", "rollback"):
+        _original = getattr(asyncpg.transaction.Transaction, _name)
+
+        def _counted(original: Any) -> Any:
+            async def counted(self: Any) -> Any:
+                COUNTS["pg_tx"] += 1
+                return await original(self)
+
+            return counted
+
+        setattr(asyncpg.transaction.Transaction, _name, _counted(_original))
+except ImportError:  # pragma: no cover
+    pass
+
 concurrent.futures.ThreadPoolExecutor.submit = _counted_submit  # type: ignore[method-assign,assignment]
 try:
     import aiosqlite.core
@@ -68,11 +88,26 @@ except ImportError:  # pragma: no cover
     pass
 
 
+try:
+    import anyio.to_thread
+
+    _to_thread = anyio.to_thread.run_sync
+
+    async def _counted_to_thread(*args: Any, **kwargs: Any) -> Any:
+        COUNTS["hops"] += 1
+        return await _to_thread(*args, **kwargs)
+
+    anyio.to_thread.run_sync = _counted_to_thread  # type: ignore[assignment]
+except ImportError:  # pragma: no cover
+    pass
+
+
 def _report(label: str) -> None:
     print(
         f"{label}: {COUNTS['statements']} statements, {COUNTS['begin']} BEGIN,"
         f" {COUNTS['commit']} COMMIT, {COUNTS['ping']} pings,"
-        f" {COUNTS['hops']} thread hops (aiosqlite calls + executor jobs)"
+        f" {COUNTS['pg_tx']} BEGIN/COMMIT sent to PostgreSQL,"
+        f" {COUNTS['hops']} thread hops (aiosqlite calls + executor jobs + FastAPI threadpool)"
     )
     for key in COUNTS:
         COUNTS[key] = 0
@@ -81,36 +116,41 @@ def _report(label: str) -> None:
 async def main(url: str) -> None:
     settings = Settings(
         database_url=url,
-        secret_key="s" * 40,
-        issuer="http://bench.invalid",
+        secret_key=secrets.token_urlsafe(48),
+        issuer="http://127.0.0.1:9",
         signup_enabled=True,
+        login_attempts_per_account=1_000_000,
+        login_attempts_per_ip=1_000_000,
     )
-    async with open_services(settings) as services:
-        assert services.signing is not None and services.accounts is not None
-        await services.signing.keys.start()
-        sign_in, own = services.accounts.sign_in, services.accounts.own_account
-        client = ClientInfo(user_agent="bench", ip="127.0.0.1")
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=settings.issuer) as http,
+    ):
         email = "count@example.org"
-        await sign_in.sign_up(
-            email=email, password=PASSWORD, name="", client=client, refresh_delivery="body"
-        )
-        signed = await sign_in.login(
-            email=email, password=PASSWORD, client=client, refresh_delivery="body"
-        )
-        token = signed.issued.refresh_token
+        credentials = {"email": email, "password": PASSWORD, "client": "native"}
+        (
+            await http.post("/api/auth/signup", json={**credentials, "delivery": "body"})
+        ).raise_for_status()
+        answer = (await http.post("/api/auth/login", json=credentials)).json()
         for _ in range(3):
-            signed = await sign_in.refresh(refresh_token=token, presented_in="body")
-            token = signed.issued.refresh_token
+            refresh = {"refresh_token": answer["refresh_token"]}
+            answer = (await http.post("/api/auth/refresh", json=refresh)).json()
+            await http.get(
+                "/api/auth/me", headers={"Authorization": f"Bearer {answer['access_token']}"}
+            )
         await asyncio.sleep(0.2)
         for key in COUNTS:
             COUNTS[key] = 0
-        signed = await sign_in.refresh(refresh_token=token, presented_in="body")
+        refreshed = await http.post(
+            "/api/auth/refresh", json={"refresh_token": answer["refresh_token"]}
+        )
+        refreshed.raise_for_status()
         _report("refresh")
-        claims = services.signing.verifier.verify(signed.access.token)
-        await own.live_session(claims)
-        await own.profile(claims)
+        bearer = {"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+        (await http.get("/api/auth/me", headers=bearer)).raise_for_status()
         _report("/me")
-        await sign_in.login(email=email, password=PASSWORD, client=client, refresh_delivery="body")
+        (await http.post("/api/auth/login", json=credentials)).raise_for_status()
         _report("login")
 
 

@@ -89,6 +89,11 @@ export interface FakeServerState {
   refreshGate: { wait: () => Promise<void> } | null;
   /** When set, refresh answers this instead of issuing a token. */
   refreshFailure: (() => Reply | Response) | null;
+  /**
+   * The user's second factor (DESIGN §13): when set, login and re-authentication answer
+   * `mfa_required`, and `/api/auth/login/mfa` takes this code; null: no factors.
+   */
+  secondFactorCode: string | null;
   /** Answers by `"METHOD /path"`, ahead of the built-in routes. */
   readonly overrides: Map<string, Handler>;
 }
@@ -139,7 +144,30 @@ export function createFakeAuthServer(options: FakeServerOptions = {}): FakeAuthS
     offline: false,
     refreshGate: null,
     refreshFailure: null,
+    secondFactorCode: null,
     overrides: new Map(),
+  };
+  /** The one live mfa_token, and the wrong codes it may still take. */
+  let mfaToken: string | null = null;
+  let mfaTriesLeft = 0;
+
+  const challenge = (): Reply => {
+    serial += 1;
+    mfaToken = `mfa-${serial}`;
+    mfaTriesLeft = 3;
+    return json({ mfa_required: true, mfa_token: mfaToken, expires_in: 300, methods: ['totp', 'recovery_code'] });
+  };
+
+  const secondStep = (call: RecordedCall): Reply => {
+    const body = JSON.parse(call.body ?? '{}') as { mfa_token?: string; code?: string };
+    if (mfaToken === null || body.mfa_token !== mfaToken) return problem(401, 'mfa_token_invalid');
+    if (body.code !== state.secondFactorCode) {
+      mfaTriesLeft -= 1;
+      if (mfaTriesLeft === 0) mfaToken = null;
+      return problem(401, 'second_factor_invalid');
+    }
+    mfaToken = null;
+    return issue();
   };
 
   const issue = (): Reply => {
@@ -175,7 +203,16 @@ export function createFakeAuthServer(options: FakeServerOptions = {}): FakeAuthS
     switch (`${call.method} ${path}`) {
       case 'POST /api/auth/login': {
         const body = JSON.parse(call.body ?? '{}') as { password?: string };
-        return body.password === WRONG_PASSWORD ? problem(401, 'invalid_credentials') : issue();
+        if (body.password === WRONG_PASSWORD) return problem(401, 'invalid_credentials');
+        return state.secondFactorCode === null ? issue() : challenge();
+      }
+      case 'POST /api/auth/login/mfa':
+        return secondStep(call);
+      case 'POST /api/auth/reauthenticate': {
+        if (!authorized(call)) return problem(401, 'missing_token');
+        const body = JSON.parse(call.body ?? '{}') as { password?: string };
+        if (body.password === WRONG_PASSWORD) return problem(401, 'invalid_credentials');
+        return state.secondFactorCode === null ? issue() : challenge();
       }
       case 'POST /api/auth/refresh':
         // Synchronous unless held, so the $httpBackend front door can use it too.

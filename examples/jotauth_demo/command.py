@@ -33,6 +33,9 @@ def _print_banner(
     if spa is not None:
         click.echo(f"  OIDC SPA    {spa}  (another origin: code + PKCE through {url})")
     click.echo(f"  body tokens {url}/?delivery=body  (cookies are the default)")
+    if settings.host[:1].isdigit():
+        # WebAuthn takes no IP address as relying party: the passkey pages need a host name.
+        click.echo("  passkeys    run with --host localhost (WebAuthn needs a name, not an IP)")
     click.echo(f"  database    {settings.database_url}")
     for account in accounts:
         roles = ", ".join(account.roles) or "no roles"

@@ -37,6 +37,7 @@ from jotauth.accounts import (
     RecentAuthentication,
     Registration,
     SecondFactorGate,
+    SecondFactorMethod,
     SecondFactorMethods,
     SecondFactors,
     SecondStep,
@@ -79,6 +80,15 @@ from jotauth.mail import (
 )
 from jotauth.oauth import OAuthProvider, build_provider
 from jotauth.oauth.clients import ClientRegistry
+from jotauth.passkeys import (
+    FactorKeeping,
+    Passkeys,
+    PasskeySecondFactor,
+    PasskeySignIn,
+    PasskeyStore,
+    WebAuthnChallenges,
+    relying_party_for,
+)
 from jotauth.revocations.feed import RevocationAnnouncer, RevocationFeed
 from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.settings import Settings, StartupRefused
@@ -142,6 +152,10 @@ class Services:
     mail: OutboxDelivery | None
     # Sign-in through other identity providers (their secrets are sealed: only with signing).
     federation: Federation | None = None
+    # Passkeys (WebAuthn) and their passwordless sign-in: None without signing, or when the
+    # relying party id would be an IP address (relying_party_for warns then).
+    passkeys: Passkeys | None = None
+    passkey_sign_in: PasskeySignIn | None = None
 
     def require_signing(self) -> Signing:
         """The signing services; a programming error when opened without them."""
@@ -226,11 +240,15 @@ async def open_services(
         administration = Administration(
             users=users,
             sessions=sessions,
-            factor_removals=second_factor_removals(store, recovery_codes),
+            factor_removals=second_factor_removals(
+                store, recovery_codes, PasskeyStore(store, audit=audit, clock=clock)
+            ),
             audit=audit,
         )
         second_factor_throttle = second_factor_throttle_for(settings)
         exits.push_async_callback(second_factor_throttle.close)
+        # Shared by the federation flows and /me (which reads them with the session check).
+        identities = LinkedIdentities(store, audit=audit, clock=clock)
         signed = (
             None
             if secret is None
@@ -238,9 +256,34 @@ async def open_services(
                 settings, store, secret, clock=clock, audit=audit, on_transition=on_key_transition
             )
         )
-        accounts = (
+        totp = (
             None
             if signed is None
+            else TotpFactors(
+                store, secret=signed.secret_key, issuer=settings.brand_name, clock=clock
+            )
+        )
+        # Passkeys before the account use cases: the login's second step offers them.
+        passkeys = (
+            None
+            if totp is None
+            else _passkeys(
+                settings,
+                store,
+                users,
+                sessions,
+                audit,
+                clock=clock,
+                keeping=FactorKeeping(
+                    policy=MfaPolicy.from_settings(settings),
+                    totp_enabled=totp.enabled,
+                    remove_recovery_codes=recovery_codes.remove,
+                ),
+            )
+        )
+        accounts = (
+            None
+            if signed is None or totp is None
             else _accounts(
                 settings,
                 users,
@@ -256,7 +299,10 @@ async def open_services(
                     store=store,
                     recovery_codes=recovery_codes,
                     throttle=second_factor_throttle,
+                    totp=totp,
+                    passkeys=passkeys,
                 ),
+                identities=identities,
             )
         )
         yield Services(
@@ -300,7 +346,13 @@ async def open_services(
             ),
             federation=None
             if signed is None or accounts is None
-            else _federation(settings, store, signed, accounts, users, audit, clock=clock),
+            else _federation(
+                settings, store, signed, accounts, users, audit, identities, clock=clock
+            ),
+            passkeys=passkeys,
+            passkey_sign_in=None
+            if passkeys is None or accounts is None
+            else PasskeySignIn(passkeys=passkeys, users=users, sign_in=accounts.sign_in),
         )
 
 
@@ -311,12 +363,13 @@ def _federation(
     accounts: Accounts,
     users: UserService,
     audit: AuditLog,
+    identities: LinkedIdentities,
     *,
     clock: Callable[[], float],
 ) -> Federation:
     return Federation(
         providers=ProviderRegistry(store, secret=signing.secret_key, clock=clock),
-        identities=LinkedIdentities(store, audit=audit, clock=clock),
+        identities=identities,
         users=users,
         sign_in=accounts.sign_in,
         upstream=UpstreamClient(
@@ -324,6 +377,35 @@ def _federation(
         ),
         pending=PendingSignIns(signing.secret_key, clock=clock),
         base_url=settings.public_url or settings.issuer,
+        audit=audit,
+        clock=clock,
+    )
+
+
+def _passkeys(
+    settings: Settings,
+    store: Store,
+    users: UserService,
+    sessions: SessionService,
+    audit: AuditLog,
+    *,
+    clock: Callable[[], float],
+    keeping: FactorKeeping,
+) -> Passkeys | None:
+    relying_party = relying_party_for(settings)
+    if relying_party is None:
+        return None
+    return Passkeys(
+        relying_party=relying_party,
+        credentials=PasskeyStore(store, audit=audit, clock=clock),
+        challenges=WebAuthnChallenges(store, ttl=relying_party.challenge_ttl, clock=clock),
+        users=users,
+        # The same rule as the account layer's (password, address, factors): one class.
+        recent=RecentAuthentication(
+            sessions=sessions, max_age=settings.recent_auth_max_age, clock=clock
+        ),
+        keeping=keeping,
+        store=store,
         audit=audit,
         clock=clock,
     )
@@ -342,13 +424,20 @@ def _revoked_keys_of(keys: SigningKeys) -> Callable[[], dict[str, float]]:
     return revoked
 
 
-def second_factor_methods(totp: TotpFactors, recovery_codes: RecoveryCodes) -> SecondFactorMethods:
+def second_factor_methods(
+    totp: TotpFactors, recovery_codes: RecoveryCodes, passkeys: Passkeys | None = None
+) -> SecondFactorMethods:
     """The second-factor methods of the login step, in the order an ``mfa_required`` answer
-    offers them: TOTP, recovery codes (and a method added here is offered after them)."""
-    return SecondFactorMethods((TotpMethod(totp), RecoveryCodeMethod(recovery_codes)))
+    offers them: TOTP, recovery codes, passkeys (when they are on)."""
+    methods: list[SecondFactorMethod] = [TotpMethod(totp), RecoveryCodeMethod(recovery_codes)]
+    if passkeys is not None:
+        methods.append(PasskeySecondFactor(passkeys))
+    return SecondFactorMethods(methods)
 
 
-def second_factor_removals(store: Store, recovery_codes: RecoveryCodes) -> dict[str, FactorRemoval]:
+def second_factor_removals(
+    store: Store, recovery_codes: RecoveryCodes, passkeys: PasskeyStore
+) -> dict[str, FactorRemoval]:
     """What ``jotauth users reset-mfa`` removes, by kind (none needs the server secret)."""
 
     async def remove_recovery_codes(user_id: str) -> bool:
@@ -357,7 +446,14 @@ def second_factor_removals(store: Store, recovery_codes: RecoveryCodes) -> dict[
     async def remove_totp_factor(user_id: str) -> bool:
         return await remove_totp(store, user_id)
 
-    return {"totp": remove_totp_factor, "recovery_code": remove_recovery_codes}
+    async def remove_passkeys(user_id: str) -> bool:
+        return await passkeys.remove_all(user_id) > 0
+
+    return {
+        "totp": remove_totp_factor,
+        "recovery_code": remove_recovery_codes,
+        "passkey": remove_passkeys,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +463,8 @@ class _FactorServices:
     store: Store
     recovery_codes: RecoveryCodes
     throttle: LoginThrottle
+    totp: TotpFactors
+    passkeys: Passkeys | None  # the passkey method, when passkeys are on
 
 
 def _accounts(
@@ -382,12 +480,11 @@ def _accounts(
     mail_throttle: LoginThrottle,
     audit: AuditLog,
     factors: _FactorServices,
+    identities: LinkedIdentities,
 ) -> Accounts:
-    totp = TotpFactors(
-        factors.store, secret=signing.secret_key, issuer=settings.brand_name, clock=clock
-    )
+    totp = factors.totp
     gate = SecondFactorGate(
-        methods=second_factor_methods(totp, factors.recovery_codes),
+        methods=second_factor_methods(totp, factors.recovery_codes, factors.passkeys),
         challenges=MfaChallenges(factors.store, clock=clock),
         policy=MfaPolicy.from_settings(settings),
         clock=clock,
@@ -410,7 +507,14 @@ def _accounts(
     return Accounts(
         sign_in=sign_in,
         sign_out=SignOut(sessions=sessions, clock=clock),
-        own_account=OwnAccount(users=users, sessions=sessions, clock=clock, recent=recent),
+        own_account=OwnAccount(
+            users=users,
+            sessions=sessions,
+            clock=clock,
+            store=factors.store,
+            identities_in=identities.of_user_in,
+            recent=recent,
+        ),
         administration=administration,
         second_step=SecondStep(
             gate=gate,

@@ -129,6 +129,17 @@ class ErrorCode(enum.StrEnum):
     SECOND_FACTOR_NOT_FOUND = "second_factor_not_found"
     SECOND_FACTOR_REQUIRED = "second_factor_required"
     INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
+    # --- passkeys (WebAuthn, DESIGN §13) ---------------------------------------------------
+    PASSKEY_ERROR = "passkey_error"
+    PASSKEYS_UNAVAILABLE = "passkeys_unavailable"
+    PASSKEY_MALFORMED = "passkey_malformed"
+    PASSKEY_CHALLENGE_INVALID = "passkey_challenge_invalid"
+    PASSKEY_REGISTRATION_REFUSED = "passkey_registration_refused"
+    PASSKEY_EXISTS = "passkey_exists"
+    PASSKEY_LIMIT = "passkey_limit"
+    PASSKEY_REFUSED = "passkey_refused"
+    PASSKEY_CLONED = "passkey_cloned"
+    PASSKEY_NOT_FOUND = "passkey_not_found"
     # --- server ---------------------------------------------------------------------------
     BAD_REQUEST = "bad_request"
     MALFORMED_REQUEST = "malformed_request"

@@ -39,6 +39,7 @@ EXTRA_OF_MODULE: Mapping[str, str] = MappingProxyType(
         "bcrypt": "server",
         "jinja2": "server",
         "segno": "server",
+        "webauthn": "server",
         "multipart": "server",
         "python_multipart": "server",
         "prometheus_client": "server",

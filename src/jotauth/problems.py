@@ -227,6 +227,18 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ErrorCode.SECOND_FACTOR_EXISTS: ProblemSpec(409, "Second factor already enabled"),
         ErrorCode.SECOND_FACTOR_NOT_FOUND: ProblemSpec(404, "Second factor not enabled"),
         ErrorCode.SECOND_FACTOR_REQUIRED: ProblemSpec(409, "A second factor is required"),
+        # passkeys (DESIGN §13). A refused assertion is a failed sign-in: 401 with the bare
+        # challenge, like a wrong password; a broken request or a spent challenge is a 400.
+        ErrorCode.PASSKEY_ERROR: ProblemSpec(400, "Passkey failed"),
+        ErrorCode.PASSKEYS_UNAVAILABLE: ProblemSpec(404, "Passkeys not enabled"),
+        ErrorCode.PASSKEY_MALFORMED: ProblemSpec(400, "Malformed passkey credential"),
+        ErrorCode.PASSKEY_CHALLENGE_INVALID: ProblemSpec(400, "Passkey request expired or unknown"),
+        ErrorCode.PASSKEY_REGISTRATION_REFUSED: ProblemSpec(400, "Passkey not accepted"),
+        ErrorCode.PASSKEY_EXISTS: ProblemSpec(409, "Passkey already registered"),
+        ErrorCode.PASSKEY_LIMIT: ProblemSpec(409, "Too many passkeys"),
+        ErrorCode.PASSKEY_REFUSED: ProblemSpec(401, "Passkey not accepted", Challenge.BARE),
+        ErrorCode.PASSKEY_CLONED: ProblemSpec(401, "Passkey may be cloned", Challenge.BARE),
+        ErrorCode.PASSKEY_NOT_FOUND: ProblemSpec(404, "Not found"),
         # server
         ErrorCode.BAD_REQUEST: ProblemSpec(400, "Bad request"),
         ErrorCode.MALFORMED_REQUEST: ProblemSpec(400, "Malformed request"),

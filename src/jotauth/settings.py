@@ -179,6 +179,15 @@ class Settings(BaseSettings):
     log_level: str = "info"  # JSON log lines at this level and above
     # Federation (DESIGN §14): how long a call to an upstream provider may take, in seconds.
     federation_timeout: float = Field(10.0, gt=0, le=60)
+    # Passkeys (WebAuthn, DESIGN §13). The relying party id is the host of public_url (or of
+    # issuer) unless set; it must be that host or a parent domain of it. A default that is an
+    # IP address (WebAuthn allows none) leaves passkeys off, with a warning at start-up.
+    webauthn_rp_id: str | None = None
+    webauthn_rp_name: str | None = None  # the name authenticators show; brand_name by default
+    # The exact origins a WebAuthn ceremony may come from: by default the public URL's origin
+    # and every allowed_origins entry whose host is within the relying party id.
+    webauthn_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    webauthn_challenge_ttl: int = Field(300, ge=30, le=900)  # seconds a WebAuthn challenge lasts
     # /metrics answers only `Authorization: Bearer <metrics_token>`; without a token it is open
     # in --dev and 404 elsewhere.
     metrics_enabled: bool = True
@@ -197,7 +206,12 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
 
     @field_validator(
-        "audience", "signing_key_files", "allowed_origins", "mfa_required_roles", mode="before"
+        "audience",
+        "signing_key_files",
+        "allowed_origins",
+        "webauthn_origins",
+        "mfa_required_roles",
+        mode="before",
     )
     @classmethod
     def _split_list(cls, value: object) -> object:
@@ -273,7 +287,7 @@ class Settings(BaseSettings):
             raise ValueError("brand_logo_url contains characters that are not allowed")
         return value
 
-    @field_validator("allowed_origins", mode="after")
+    @field_validator("allowed_origins", "webauthn_origins", mode="after")
     @classmethod
     def _origins_without_slash(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(origin.rstrip("/") for origin in value)

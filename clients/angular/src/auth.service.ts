@@ -3,13 +3,17 @@ import {
   type AccountApi,
   type AuthClient,
   type AuthUser,
+  type CompletedLogin,
   createAccountApi,
   type Credentials,
   type Delivery,
   hasRole,
+  type MfaChallenge,
+  type SecondFactorProof,
   type SignUpDetails,
   type UserState,
 } from '@jotauth/client';
+import { createMfaApi, type MfaApi } from '@jotauth/client/mfa';
 
 import { JOTAUTH_CLIENT } from './config.js';
 
@@ -27,14 +31,22 @@ export class AuthService {
   readonly delivery: Delivery = this.client.delivery;
   /** Password reset, address verification and change (DESIGN §12). */
   readonly accounts: AccountApi = createAccountApi(this.client);
+  /** Second factors (DESIGN §13): MFA status, TOTP set-up and removal, recovery codes. */
+  readonly mfa: MfaApi = createMfaApi(this.client);
 
   private readonly userState = signal<UserState>(this.client.user);
   private readonly expiryMs = signal<number | null>(this.client.expiresAt);
+  private readonly step = signal<MfaChallenge | null>(this.client.secondStep);
 
   /** `undefined` while resolving, `null` when logged out, the user when logged in. */
   readonly user: Signal<UserState> = this.userState.asReadonly();
   /** True when a user is signed in. */
   readonly isLoggedIn: Signal<boolean> = computed(() => Boolean(this.userState()));
+  /**
+   * The second step a login or re-authentication asked for (methods, passkey options), until
+   * {@link AuthService.completeLogin} finishes it; null when none is pending.
+   */
+  readonly secondStep: Signal<MfaChallenge | null> = this.step.asReadonly();
   /**
    * When the current access token expires, or null when the client does not know (cookie
    * delivery keeps the token in an HttpOnly cookie; the client then refreshes on 401).
@@ -48,6 +60,7 @@ export class AuthService {
     const unsubscribe = [
       this.client.subscribe((user) => {
         this.userState.set(user);
+        this.step.set(this.client.secondStep);
       }),
       this.client.on('expiry', (ms) => {
         this.expiryMs.set(ms);
@@ -60,9 +73,35 @@ export class AuthService {
     this.client.getUser().catch(() => undefined);
   }
 
-  /** Log in; resolves with the user, rejects with an `AuthError` (`invalid_credentials`, `throttled`…). */
+  /**
+   * Log in; resolves with the user, rejects with an `AuthError` (`invalid_credentials`,
+   * `throttled`…). A user with second factors: rejects with code `mfa_required`, and
+   * {@link AuthService.secondStep} holds the step to finish with `completeLogin`.
+   */
   login(credentials: Credentials): Promise<AuthUser> {
-    return this.client.login(credentials);
+    return this.following(this.client.login(credentials));
+  }
+
+  /** Finish the pending second step with a code, or a passkey assertion (see `injectPasskeys`). */
+  completeLogin(proof: SecondFactorProof): Promise<CompletedLogin> {
+    return this.following(this.client.completeLogin(proof));
+  }
+
+  /**
+   * Prove the signed-in user again (after a 403 `insufficient_user_authentication`): the user
+   * when done, or `mfa_required` (then `completeLogin`) for a user with second factors.
+   */
+  reauthenticate(options?: { readonly password?: string }): Promise<AuthUser> {
+    return this.following(this.client.reauthenticate(options));
+  }
+
+  /** The pending step of the client once `call` settles, in {@link AuthService.secondStep}. */
+  private following<T>(call: Promise<T>): Promise<T> {
+    const update = (): void => {
+      this.step.set(this.client.secondStep);
+    };
+    call.then(update, update);
+    return call;
   }
 
   /** Create an account: the user when signed in at once, null for "check your mail". */

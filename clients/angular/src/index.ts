@@ -6,4 +6,5 @@ export { JOTAUTH_CLIENT, JOTAUTH_CONFIG } from './config.js';
 export type { JotAuthConfig } from './config.js';
 export { authGuard, roleGuard } from './guards.js';
 export { authInterceptor } from './interceptor.js';
+export { injectPasskeys } from './passkeys.js';
 export { provideJotAuth } from './provide.js';

@@ -1,6 +1,8 @@
 import type { IPromise, IQService, IRootScopeService } from 'angular';
 import { AuthError, createAccountApi, hasRole, type AuthClient, type AuthUser } from '@jotauth/client';
-import type { AuthService, JotAuthUnauthenticated, RootScopeUser } from './types.js';
+import { createMfaApi } from '@jotauth/client/mfa';
+import { createPasskeyApi } from '@jotauth/client/passkeys';
+import type { AuthService, InQ, JotAuthUnauthenticated, RootScopeUser } from './types.js';
 
 /**
  * Build `$auth` around a client and bridge the client's state into AngularJS: `$rootScope.user`
@@ -47,6 +49,11 @@ export function createAuthService(client: AuthClient, $q: IQService, $rootScope:
     client,
     getUser,
     login: (credentials) => $q.when(client.login(credentials)),
+    completeLogin: (proof) => $q.when(client.completeLogin(proof)),
+    reauthenticate: (options) => $q.when(client.reauthenticate(options)),
+    secondStep: () => client.secondStep,
+    mfa: inQ(createMfaApi(client), $q),
+    passkeys: inQ(createPasskeyApi(client), $q),
     signUp: (details) => $q.when(client.signUp(details)),
     forgotPassword: (email) => $q.when(accounts.forgotPassword(email)),
     resetPassword: (token, password) => $q.when(accounts.resetPassword(token, password)),
@@ -62,6 +69,18 @@ export function createAuthService(client: AuthClient, $q: IQService, $rootScope:
       ),
     hasRole: (role) => hasRole(client.user, role),
   };
+}
+
+/** The same calls, each promise a `$q` one (so a digest follows when it settles). */
+function inQ<T extends object>(api: T, $q: IQService): InQ<T> {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, call] of Object.entries(api) as [string, (...args: unknown[]) => unknown][]) {
+    wrapped[name] = (...args: unknown[]) => {
+      const result = call(...args);
+      return result instanceof Promise ? $q.when(result) : result;
+    };
+  }
+  return wrapped as InQ<T>;
 }
 
 function toRootScopeUser(user: AuthUser | null | undefined): RootScopeUser {

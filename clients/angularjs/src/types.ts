@@ -4,10 +4,20 @@ import type {
   AuthClient,
   AuthClientConfig,
   AuthUser,
+  CompletedLogin,
   Credentials,
+  MfaChallenge,
+  SecondFactorProof,
   SignUpDetails,
   UnauthenticatedEvent,
 } from '@jotauth/client';
+import type { MfaApi } from '@jotauth/client/mfa';
+import type { PasskeyApi } from '@jotauth/client/passkeys';
+
+/** An API of @jotauth/client with every promise an AngularJS `$q` promise. */
+export type InQ<T> = {
+  readonly [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => IPromise<R> : T[K];
+};
 
 /** `$rootScope.user`: null while resolving, false when logged out, the user when logged in. */
 export type RootScopeUser = AuthUser | false | null;
@@ -47,8 +57,22 @@ export interface AuthService {
   readonly client: AuthClient;
   /** The cached user from `/me` (one request for many callers); rejected with code `unauthenticated` when logged out. */
   getUser(): IPromise<AuthUser>;
-  /** Log in; rejects with an AuthError (`invalid_credentials`, `too_many_attempts`… with `retryAfter`). */
+  /**
+   * Log in; rejects with an AuthError (`invalid_credentials`, `too_many_attempts`… with
+   * `retryAfter`). A user with second factors: rejects with code `mfa_required` (the error's
+   * `mfa`, also {@link AuthService.secondStep}); finish with {@link AuthService.completeLogin}.
+   */
   login(credentials: Credentials): IPromise<AuthUser>;
+  /** Finish the pending second step with a TOTP or recovery code, or a passkey assertion. */
+  completeLogin(proof: SecondFactorProof): IPromise<CompletedLogin>;
+  /** Prove the signed-in user again (step-up); `mfa_required` for a user with second factors. */
+  reauthenticate(options?: { readonly password?: string }): IPromise<AuthUser>;
+  /** The second step a login or re-authentication asked for, or null. */
+  secondStep(): MfaChallenge | null;
+  /** Second factors: MFA status, TOTP set-up and removal, recovery codes (`@jotauth/client/mfa`). */
+  readonly mfa: InQ<MfaApi>;
+  /** Passkeys: register, list, rename, remove, sign in (`@jotauth/client/passkeys`). */
+  readonly passkeys: InQ<PasskeyApi>;
   /** Create an account: the user when signed in at once, null for "check your mail". */
   signUp(details: SignUpDetails): IPromise<AuthUser | null>;
   /** Mail a password-reset link (resolves alike for every address). */

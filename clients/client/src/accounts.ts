@@ -1,4 +1,4 @@
-import { AuthError, authErrorFrom } from './errors.js';
+import { callApi } from './api-call.js';
 import type { AuthClient } from './types.js';
 
 /**
@@ -24,18 +24,7 @@ export function createAccountApi(client: AuthClient): AccountApi {
   const base = client.endpoints.signup.replace(/\/signup$/, '');
 
   async function post(path: string, body?: Record<string, unknown>): Promise<void> {
-    let response: Response;
-    try {
-      response = await client.fetch(base + path, {
-        method: 'POST',
-        headers: body ? { 'Content-Type': 'application/json', Accept: 'application/json' } : {},
-        body: body && JSON.stringify(body),
-        credentials: 'include',
-      });
-    } catch {
-      throw new AuthError('network_error', 0, `could not reach ${base + path}`);
-    }
-    if (!response.ok) throw await authErrorFrom(response);
+    await callApi(client, 'POST', base + path, body);
   }
 
   return {

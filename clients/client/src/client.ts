@@ -10,6 +10,13 @@ import { createRequestAuth } from './request-auth.js';
 import { singleFlight } from './single-flight.js';
 import { createTokenStorage } from './storage.js';
 import { readTokenGrant, type TokenGrant } from './token-response.js';
+import {
+  type CompletedLogin,
+  type MfaChallenge,
+  readMfaChallenge,
+  readRecoveryCodes,
+  type SecondFactorProof,
+} from './second-factor.js';
 import type {
   AuthClient,
   AuthClientConfig,
@@ -30,7 +37,22 @@ const SESSION_REFUSED = new Set([400, 401, 403]);
 const RETRY_MS = 5000;
 
 /** The endpoints whose 401 is an answer (a wrong password, no session), never refreshed. */
-const AUTH_ENDPOINTS: ReadonlySet<keyof AuthEndpoints> = new Set(['login', 'refresh', 'logout']);
+const AUTH_ENDPOINTS: ReadonlySet<keyof AuthEndpoints> = new Set([
+  'login',
+  'refresh',
+  'logout',
+  'loginMfa',
+  'reauthenticate',
+]);
+/** 401 codes that mean "the access token is gone", not "the password is wrong". */
+const TOKEN_MISSING = new Set(['missing_token', 'invalid_token', 'unauthorized']);
+/** A refused second factor or a throttle leaves the attempt usable; anything else ends it. */
+const ATTEMPT_SURVIVES = new Set([
+  'second_factor_invalid',
+  'second_factor_throttled',
+  'throttled',
+  'network_error',
+]);
 
 /**
  * Create a client for one jotauth auth server (DESIGN.md §8). It keeps the user state, adds
@@ -63,6 +85,10 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
   const tabs = settings.channelName ? openTabChannel(settings.channelName, onTabMessage) : null;
 
   let user: UserState = undefined;
+  /** The second step the last login or re-authentication asked for, until finished. */
+  let pending: MfaChallenge | null = null;
+  /** Whether `pending` re-authenticates the current session (the user stays who they are). */
+  let pendingReauth = false;
   let userRequest: Promise<AuthUser | null> | null = null;
   let expiresAt: number | null = storage?.load()?.expiresAt ?? null;
   /** Changes with every new access token; lets a failed request see that it may just retry. */
@@ -130,6 +156,8 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
 
   function endSession(detail: UnauthenticatedEvent, tellOtherTabs: boolean): void {
     cancelTimer();
+    // "No session here" says nothing about a login waiting for its second step.
+    if (detail.reason !== 'anonymous') pending = null;
     storage?.clear();
     sessionEpoch += 1;
     setExpiry(null);
@@ -143,11 +171,12 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     url: string,
     body: Record<string, unknown> | undefined,
     headers: Record<string, string>,
+    send: typeof fetch = fetchImpl,
   ): Promise<Response> {
     const allHeaders: Record<string, string> = { Accept: 'application/json', ...headers };
     if (body) allHeaders['Content-Type'] = 'application/json';
     try {
-      return await fetchImpl(url, {
+      return await send(url, {
         method: 'POST',
         headers: allHeaders,
         body: body && JSON.stringify(body),
@@ -251,7 +280,44 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
 
   async function login(credentials: Credentials): Promise<AuthUser> {
     const { email, password } = credentials;
-    return startSession(await callAuth(endpoints.login, { email, password, delivery }, {}));
+    return loginWith(endpoints.login, { email, password });
+  }
+
+  async function loginWith(url: string, body: Record<string, unknown>): Promise<AuthUser> {
+    return startSession(await callAuth(url, { ...body, delivery }, {}));
+  }
+
+  async function completeLogin(proof: SecondFactorProof): Promise<CompletedLogin> {
+    const challenge = pending;
+    if (!challenge) throw new AuthError('mfa_token_invalid', 0, 'no second step is pending');
+    const body = { mfa_token: challenge.mfaToken, ...proof };
+    let recoveryCodes: string[] | null = null;
+    try {
+      // A re-authentication's token is bound to the session: its credentials go along.
+      const response = await callAuth(endpoints.loginMfa, body, credentialHeaders('POST'));
+      const read = (answer: Record<string, unknown> | null): void => {
+        recoveryCodes = readRecoveryCodes(answer);
+      };
+      const user = await startSession(response, read, pendingReauth);
+      return { user, recoveryCodes };
+    } catch (error) {
+      if (pending === challenge && !(error instanceof AuthError && ATTEMPT_SURVIVES.has(error.code))) {
+        pending = null;
+      }
+      throw error;
+    }
+  }
+
+  async function reauthenticate(options: { readonly password?: string } = {}): Promise<AuthUser> {
+    const body = { password: options.password, delivery };
+    const send = (): Promise<Response> =>
+      callAuth(endpoints.reauthenticate, body, {}, authFetch);
+    let response = await send();
+    // An access token that expired meanwhile is refreshed once; a wrong password is an answer.
+    if (response.status === 401 && TOKEN_MISSING.has((await authErrorFrom(response.clone())).code)) {
+      if (await refresh()) response = await send();
+    }
+    return startSession(response, undefined, true);
   }
 
   async function signUp(details: SignUpDetails): Promise<AuthUser | null> {
@@ -262,15 +328,28 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     return response.status === 202 ? null : startSession(response);
   }
 
-  async function startSession(response: Response): Promise<AuthUser> {
+  async function startSession(
+    response: Response,
+    read?: (body: Record<string, unknown> | null) => void,
+    sameUser = false,
+  ): Promise<AuthUser> {
     if (!response.ok) throw await authErrorFrom(response);
-    const grant = readTokenGrant(await readJsonObject(response), clock.now());
+    const answer = await readJsonObject(response);
+    const challenge = readMfaChallenge(answer, clock.now());
+    if (challenge) {
+      pending = challenge;
+      pendingReauth = sameUser;
+      throw new AuthError('mfa_required', response.status, 'a second factor is needed', null, null, challenge);
+    }
+    pending = null;
+    read?.(answer);
+    const grant = readTokenGrant(answer, clock.now());
     if (storage && !grant.token) {
       throw new AuthError('invalid_response', response.status, 'login gave no access_token');
     }
     sessionEpoch += 1;
     adopt(grant);
-    setUser(undefined);
+    if (!sameUser) setUser(undefined);
     const loggedIn = await getUser({ force: true });
     if (!loggedIn) throw new AuthError('unauthorized', 401, '/me refused the new session');
     tabs?.post({ type: 'login', token: grant.token, expiresAt: grant.expiresAt });
@@ -328,8 +407,14 @@ export function createAuthClient(config: AuthClientConfig = {}): AuthClient {
     get expiresAt() {
       return expiresAt;
     },
+    get secondStep() {
+      return pending;
+    },
     delivery,
     login,
+    loginWith,
+    completeLogin,
+    reauthenticate,
     signUp,
     logout,
     logoutEverywhere,

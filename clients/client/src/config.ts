@@ -32,6 +32,8 @@ const DEFAULT_ENDPOINTS: AuthEndpoints = {
   me: '/api/auth/me',
   logoutAll: '/api/auth/logout-all',
   signup: '/api/auth/signup',
+  loginMfa: '/api/auth/login/mfa',
+  reauthenticate: '/api/auth/reauthenticate',
 };
 
 /** The global timers and Date.now, looked up at call time so fake timers installed later apply. */
@@ -49,14 +51,9 @@ export function resolveConfig(config: AuthClientConfig): ResolvedConfig {
   const baseUrl = (config.baseUrl ?? '').replace(/\/+$/, '');
   const join = (path: string): string => (/^https?:\/\//i.test(path) ? path : baseUrl + path);
   const paths = { ...DEFAULT_ENDPOINTS, ...config.endpoints };
-  const endpoints: AuthEndpoints = {
-    login: join(paths.login),
-    refresh: join(paths.refresh),
-    logout: join(paths.logout),
-    me: join(paths.me),
-    logoutAll: join(paths.logoutAll),
-    signup: join(paths.signup),
-  };
+  const endpoints = Object.fromEntries(
+    Object.entries(paths).map(([name, path]) => [name, join(path)]),
+  ) as unknown as AuthEndpoints;
   const delivery: string = config.delivery ?? 'cookie'; // checked: plain-JS callers exist
   if (delivery !== 'cookie' && delivery !== 'body') {
     throw new TypeError(`jotauth: delivery must be 'cookie' or 'body', not ${delivery}`);

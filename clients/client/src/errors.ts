@@ -1,3 +1,5 @@
+import type { MfaChallenge } from './second-factor.js';
+
 /**
  * The problem `code`s (RFC 9457 `code` member) of the auth server that the clients act on or
  * show, and the client's own codes for failures without a usable problem. A closed set, the
@@ -27,6 +29,15 @@ export type AuthErrorCode =
   | 'account_link_invalid'
   | 'email_not_verified'
   | 'feature_disabled'
+  // Second factors and step-up (DESIGN §13).
+  | 'second_factor_invalid'
+  | 'confirmation_code_invalid'
+  | 'mfa_token_invalid'
+  | 'second_factor_throttled'
+  | 'second_factor_exists'
+  | 'second_factor_not_found'
+  | 'second_factor_required'
+  | 'insufficient_user_authentication'
   // Request hygiene and availability.
   | 'csrf_failed'
   | 'store_unavailable'
@@ -40,7 +51,13 @@ export type AuthErrorCode =
   | 'throttled'
   | 'unavailable'
   | 'http_error'
-  | 'logout_all_failed';
+  | 'logout_all_failed'
+  /** Not a failure: the login needs a second step; the error's `mfa` says which. */
+  | 'mfa_required'
+  /** The user dismissed the passkey prompt, or it timed out or was cancelled. */
+  | 'passkey_cancelled'
+  /** The browser's WebAuthn call failed otherwise (no authenticator, wrong RP ID…). */
+  | 'passkey_failed';
 
 const SERVER_CODES: ReadonlySet<string> = new Set<AuthErrorCode>([
   'invalid_credentials',
@@ -62,6 +79,14 @@ const SERVER_CODES: ReadonlySet<string> = new Set<AuthErrorCode>([
   'account_link_invalid',
   'email_not_verified',
   'feature_disabled',
+  'second_factor_invalid',
+  'confirmation_code_invalid',
+  'mfa_token_invalid',
+  'second_factor_throttled',
+  'second_factor_exists',
+  'second_factor_not_found',
+  'second_factor_required',
+  'insufficient_user_authentication',
   'csrf_failed',
   'store_unavailable',
   'keys_unavailable',
@@ -90,6 +115,8 @@ export class AuthError extends Error {
     readonly retryAfter: number | null = null,
     /** The problem's `code` exactly as the server sent it, or null when it sent none. */
     readonly serverCode: string | null = code,
+    /** Code `mfa_required`: the second step to finish with `completeLogin`, else null. */
+    readonly mfa: MfaChallenge | null = null,
   ) {
     super(message);
   }

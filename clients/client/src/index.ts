@@ -8,6 +8,7 @@ export { AuthError } from './errors.js';
 export { continueWith, federatedLoginUrl, linkProvider } from './federation.js';
 export type { FederationOptions, LinkOptions } from './federation.js';
 export type { AuthErrorCode } from './errors.js';
+export type { CompletedLogin, MfaChallenge, SecondFactorProof } from './second-factor.js';
 export type { Attempt, RequestAuth, RequestPort, Verdict } from './request-auth.js';
 export type { LockManagerLike } from './refresh-lock.js';
 export { decodeToken, isExpired, expiresAtMs } from './token.js';

@@ -1,6 +1,7 @@
 import type { AuthErrorCode } from './errors.js';
 import type { LockManagerLike } from './refresh-lock.js';
 import type { RequestAuth } from './request-auth.js';
+import type { CompletedLogin, MfaChallenge, SecondFactorProof } from './second-factor.js';
 
 /** The signed-in user as returned by `GET /api/auth/me` (DESIGN.md §5). */
 export interface AuthUser {
@@ -66,6 +67,10 @@ export interface AuthEndpoints {
   readonly logoutAll: string;
   /** Creates an account (`signUp`); the account calls of `createAccountApi` live beside it. */
   readonly signup: string;
+  /** Finishes a login's second step (`completeLogin`). */
+  readonly loginMfa: string;
+  /** Proves the user again for step-up (`reauthenticate`). */
+  readonly reauthenticate: string;
 }
 
 /** Why the client considers the user logged out. */
@@ -110,7 +115,10 @@ export interface AuthClientConfig {
   readonly allowedUrls?: readonly string[];
   /** Origins or URL prefixes that never get credentials, even when allowed. Wins over allowed. */
   readonly blockedUrls?: readonly string[];
-  /** Override endpoint paths; defaults are `/api/auth/{login,refresh,logout,me,logout-all}`. */
+  /**
+   * Override endpoint paths; defaults are `/api/auth/{login,refresh,logout,me,logout-all,
+   * signup,login/mfa,reauthenticate}`.
+   */
   readonly endpoints?: Partial<AuthEndpoints>;
   /** Body delivery only: where to keep the access token; default 'memory'. */
   readonly storage?: StorageKind | TokenStorage;
@@ -144,8 +152,33 @@ export interface AuthClient {
   readonly user: UserState;
   /** Access-token expiry in ms since epoch, or null when unknown. */
   readonly expiresAt: number | null;
-  /** Log in; resolves with the user, rejects with an `AuthError` (`invalid_credentials`, `throttled`…). */
+  /**
+   * Log in; resolves with the user, rejects with an `AuthError` (`invalid_credentials`,
+   * `throttled`…). A user with second factors gets no session yet: the promise rejects with
+   * code `mfa_required` and the error's `mfa` (also {@link AuthClient.secondStep}) names the methods;
+   * finish with {@link AuthClient.completeLogin}. Users without factors see no change.
+   */
   login(credentials: Credentials): Promise<AuthUser>;
+  /**
+   * POST `body` (plus `delivery`) to an auth endpoint that answers with the normal login
+   * response, and start that session: what `login` does, for other first factors (passkeys).
+   * Rejects like `login`, `mfa_required` included.
+   */
+  loginWith(url: string, body: Record<string, unknown>): Promise<AuthUser>;
+  /** The second step the last login or re-authentication asked for, or null. */
+  readonly secondStep: MfaChallenge | null;
+  /**
+   * Finish the pending second step with a TOTP or recovery code, or a passkey assertion.
+   * A wrong code rejects with `second_factor_invalid` and the step stays pending (a few tries);
+   * an expired or used-up step rejects (`mfa_token_invalid`…) and is gone: log in again.
+   */
+  completeLogin(proof: SecondFactorProof): Promise<CompletedLogin>;
+  /**
+   * Prove the signed-in user again (step-up, before factor management or a password change,
+   * after a 403 `insufficient_user_authentication`). Resolves with the user when the session
+   * is fresh again; a user with second factors gets `mfa_required`, finished by `completeLogin`.
+   */
+  reauthenticate(options?: { readonly password?: string }): Promise<AuthUser>;
   /**
    * Create an account. Resolves with the user when the server signed it in at once, or with
    * null when the answer is "check your mail" (the server verifies addresses first, or answers

@@ -4,6 +4,9 @@
   'use strict';
 
   function describeLoginError(error) {
+    var code = error && error.code;
+    if (code === 'second_factor_invalid') return 'That code is not right (or was used already).';
+    if (code === 'mfa_token_invalid') return 'This sign-in took too long. Sign in again.';
     if (error && error.status === 401) return 'Wrong email or password.';
     if (error && error.status === 429) {
       return error.retryAfter
@@ -41,9 +44,38 @@
           vm.password = '';
         })
         .catch(function (error) {
+          // A user with a second factor: the password was right, a code comes next.
+          if (error && error.code === 'mfa_required') {
+            vm.password = '';
+            vm.step = error.mfa;
+            vm.method = error.mfa.methods.indexOf('totp') >= 0 ? 'totp' : 'recovery_code';
+            return;
+          }
           vm.error = describeLoginError(error);
         })
         .finally(function () {
+          vm.busy = false;
+        });
+    };
+
+    vm.offersRecoveryCode = function () {
+      return vm.method === 'totp' && vm.step.methods.indexOf('recovery_code') >= 0;
+    };
+
+    vm.completeLogin = function () {
+      vm.busy = true;
+      vm.error = null;
+      $auth
+        .completeLogin({ method: vm.method, code: vm.code })
+        .then(function () {
+          vm.step = null;
+        })
+        .catch(function (error) {
+          if (!$auth.secondStep()) vm.step = null; // expired or used up: sign in again
+          vm.error = describeLoginError(error);
+        })
+        .finally(function () {
+          vm.code = '';
           vm.busy = false;
         });
     };

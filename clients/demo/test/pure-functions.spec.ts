@@ -8,6 +8,7 @@ import { describeDevice } from '../src/app/sessions/device';
 import { safeReturnUrl } from '../src/app/login/return-url';
 import { formatRemaining } from '../src/app/format-remaining';
 import { sessionsFrom } from '../src/app/sessions/session-row';
+import { describeFactorError, needsStepUp } from '../src/app/security/factor-error';
 
 describe('safeReturnUrl', () => {
   it('keeps paths of this app, with their query', () => {
@@ -128,5 +129,31 @@ describe('describeStats', () => {
       ['Requested by', 'you (admin@example.com)'],
     ]);
     expect(describeStats({ requested_by: 'ffff' }, me)).toEqual([['Requested by', 'another user']]);
+  });
+});
+
+describe('describeFactorError', () => {
+  it.each([
+    ['second_factor_invalid', 'not right'],
+    ['mfa_token_invalid', 'Sign in again'],
+    ['passkey_cancelled', 'prompt was closed'],
+    ['insufficient_user_authentication', 'Confirm it is you'],
+  ])('says what %s means', (code, words) => {
+    expect(describeFactorError({ code })).toContain(words);
+  });
+
+  it('names the wait of a throttle', () => {
+    expect(describeFactorError({ code: 'second_factor_throttled', retryAfter: 29.2 })).toBe('Too many tries. Wait 30 seconds.');
+  });
+
+  it('falls back to a general sentence for anything else', () => {
+    expect(describeFactorError(new Error('boom'))).toBe('That did not work. Please try again.');
+    expect(describeFactorError(null)).toBe('That did not work. Please try again.');
+  });
+
+  it('knows the step-up answer only by its code', () => {
+    expect(needsStepUp({ code: 'insufficient_user_authentication', status: 403 })).toBe(true);
+    expect(needsStepUp({ code: 'forbidden', status: 403 })).toBe(false);
+    expect(needsStepUp('insufficient_user_authentication')).toBe(false);
   });
 });

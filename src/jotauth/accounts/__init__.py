@@ -16,14 +16,26 @@ from dataclasses import dataclass, field
 from jotauth.accounts.account_mail import AccountMail, LinkLifetimes, MailRate
 from jotauth.accounts.administration import Administration
 from jotauth.accounts.counters import SignInCounters
-from jotauth.accounts.errors import EmailNotVerified, InvalidCredentials, UserInactive
+from jotauth.accounts.errors import (
+    EmailNotVerified,
+    InvalidCredentials,
+    LastSignInMethod,
+    UserInactive,
+)
 from jotauth.accounts.own_account import OwnAccount
 from jotauth.accounts.quiet_work import Deferred, QuietWork
 from jotauth.accounts.reauthentication import Reauthentication
 from jotauth.accounts.recent_auth import RecentAuthentication
 from jotauth.accounts.recovery import PasswordRecovery
 from jotauth.accounts.registration import CheckYourMail, Registration
-from jotauth.accounts.results import ClientInfo, OwnSessions, Profile, Reauthenticated, SignedIn
+from jotauth.accounts.results import (
+    AccountOverview,
+    ClientInfo,
+    OwnSessions,
+    Profile,
+    Reauthenticated,
+    SignedIn,
+)
 from jotauth.accounts.second_factor_gate import (
     MfaPolicy,
     MfaRequired,
@@ -69,6 +81,7 @@ __all__ = [
     "AccessTokenIssuer",
     "AccessTokenPolicy",
     "AccountMail",
+    "AccountOverview",
     "Accounts",
     "Administration",
     "CheckYourMail",
@@ -78,6 +91,7 @@ __all__ = [
     "EmailVerification",
     "InvalidCredentials",
     "IssuedAccessToken",
+    "LastSignInMethod",
     "LinkLifetimes",
     "MailRate",
     "MfaPolicy",

@@ -39,3 +39,14 @@ class EmailNotVerified(UserError):
 
     code = ErrorCode.EMAIL_NOT_VERIFIED
     default_detail = "Confirm your email address first: follow the link in the mail we sent you."
+
+
+class LastSignInMethod(UserError):
+    """Removing the account's last way to sign in (its only provider identity or passkey, on
+    an account without a password): refused, or nobody could sign in to it any more."""
+
+    code = ErrorCode.LAST_SIGN_IN_METHOD
+    default_detail = (
+        "This is the account's only way to sign in: set a password, link a provider or add "
+        "a passkey before removing it."
+    )

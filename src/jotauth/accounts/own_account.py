@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from jotauth import jose
 from jotauth.accounts.errors import NotFirstParty, UserInactive
 from jotauth.accounts.recent_auth import RecentAuthentication
-from jotauth.accounts.results import ClientInfo, OwnSessions, Profile
+from jotauth.accounts.results import AccountOverview, ClientInfo, OwnSessions, Profile
 from jotauth.sessions import SessionInfo, SessionRevoked, SessionService
-from jotauth.users import UserService
+from jotauth.store import Store
+from jotauth.users import User, UserService
+
+# Reads the linked provider identities of a user inside a unit of work (the federation
+# layer, which builds on this one, passes its reader in): ``(connection, user_id)``.
+IdentitiesReader = Callable[[Any, str], tuple[Any, ...]]
 
 
 class OwnAccount:
@@ -21,13 +27,19 @@ class OwnAccount:
         users: UserService,
         sessions: SessionService,
         clock: Callable[[], float],
+        store: Store,
+        identities_in: IdentitiesReader | None = None,
         recent: RecentAuthentication | None = None,
     ) -> None:
-        """``recent`` makes a password change need a recent sign-in (None: not checked)."""
+        """``store`` runs :meth:`overview` as one unit of work; ``identities_in`` adds the
+        linked identities to it (none without); ``recent`` makes a password change need a
+        recent sign-in (None: not checked)."""
         self._recent = recent
         self._users = users
         self._sessions = sessions
         self._clock = clock
+        self._store = store
+        self._identities_in = identities_in
 
     async def live_session(self, claims: jose.Claims) -> SessionInfo:
         """The still active session of an access token, else :class:`SessionRevoked`.
@@ -37,28 +49,38 @@ class OwnAccount:
         the session (one primary-key read): after logout-all or a password change, a copied
         access token can no longer list sessions or change the password.
         """
-        if not claims.sid:
-            raise SessionRevoked("the access token is not bound to a session")
-        session = await self._sessions.get_session(claims.sid)
-        if session is None or session.user_id != claims.sub or not session.is_active(self._clock()):
+        session = await self._sessions.get_session(_session_id(claims))
+        return self._live(session, claims, self._clock())
+
+    async def profile(self, claims: jose.Claims) -> Profile:
+        """The account behind an access token; :class:`UserInactive` when gone or disabled."""
+        return _profile(await self._users.get_user(claims.sub), claims)
+
+    async def overview(self, claims: jose.Claims) -> AccountOverview:
+        """``/me``: :meth:`live_session`, :meth:`profile`, whether the account has a password
+        and its linked identities, read in one transaction (one thread hop on SQLite, one
+        ``run_sync`` on PostgreSQL) and refused in the same order as those calls."""
+        session_id, now = _session_id(claims), self._clock()
+        return await self._store.read_unit(
+            lambda conn: self._overview_in(conn, claims, session_id, now)
+        )
+
+    def _overview_in(
+        self, conn: Any, claims: jose.Claims, session_id: str, now: float
+    ) -> AccountOverview:
+        session = self._live(self._sessions.session_in(conn, session_id), claims, now)
+        account = self._users.account_in(conn, claims.sub)
+        profile = _profile(account[0] if account else None, claims)
+        assert account is not None  # _profile refused a missing user
+        identities = self._identities_in(conn, claims.sub) if self._identities_in else ()
+        return AccountOverview(session, profile, account[1], identities)
+
+    def _live(self, session: SessionInfo | None, claims: jose.Claims, now: float) -> SessionInfo:
+        if session is None or session.user_id != claims.sub or not session.is_active(now):
             raise SessionRevoked()
         if session.refresh_delivery == "oauth":
             raise NotFirstParty()
         return session
-
-    async def profile(self, claims: jose.Claims) -> Profile:
-        """The account behind an access token; :class:`UserInactive` when gone or disabled."""
-        user = await self._users.get_user(claims.sub)
-        if user is None or user.disabled:
-            raise UserInactive()
-        return Profile(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            roles=tuple(sorted(claims.roles)),
-            scope=tuple(sorted(claims.scope)),
-            email_verified=user.email_verified,
-        )
 
     async def sessions(self, *, user_id: str, current_session_id: str) -> OwnSessions:
         """The user's active sessions, most recently used first."""
@@ -97,3 +119,22 @@ class OwnAccount:
             reason="password_changed",
             ip=client.ip or None,
         )
+
+
+def _session_id(claims: jose.Claims) -> str:
+    if not claims.sid:
+        raise SessionRevoked("the access token is not bound to a session")
+    return claims.sid
+
+
+def _profile(user: User | None, claims: jose.Claims) -> Profile:
+    if user is None or user.disabled:
+        raise UserInactive()
+    return Profile(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        roles=tuple(sorted(claims.roles)),
+        scope=tuple(sorted(claims.scope)),
+        email_verified=user.email_verified,
+    )

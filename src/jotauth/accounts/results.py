@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from jotauth.accounts.tokens import IssuedAccessToken
 from jotauth.sessions import IssuedRefresh, SessionInfo
@@ -51,6 +52,17 @@ class Profile:
     roles: tuple[str, ...]
     scope: tuple[str, ...]
     email_verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOverview:
+    """Everything ``/me`` shows, read in one transaction with the session check."""
+
+    session: SessionInfo
+    profile: Profile
+    has_password: bool
+    # The federation layer's LinkedIdentity values (that layer builds on this one).
+    identities: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

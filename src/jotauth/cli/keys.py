@@ -140,6 +140,8 @@ def rotate_keys(force: bool) -> None:
 @click.argument("kid")
 @settings_options
 def revoke_key(kid: str) -> None:
-    """Remove KID from the JWKS at once (compromise). A revoked current key is replaced."""
+    """Remove KID from the JWKS at once (compromise). A revoked current key is replaced.
+
+    A kid is a base64url thumbprint and may start with "-": write `keys revoke -- KID`."""
     result = run_with_services(lambda services: _keys(services).revoke(kid), signing=True)
     click.echo(f"revoked {kid}; current key {result.current_kid}, next key {result.next_kid}")

@@ -3,6 +3,8 @@ them to browsers as HTML, API clients get problem+json (:mod:`jotauth.problems`)
 
 from __future__ import annotations
 
+# Raised by unlinking and by removing a passkey alike: defined once, in the account layer.
+from jotauth.accounts.errors import LastSignInMethod as LastSignInMethod
 from jotauth.errors import ErrorCode, JotauthError
 
 
@@ -79,14 +81,6 @@ class IdentityAlreadyLinked(FederationError):
 
     code = ErrorCode.IDENTITY_ALREADY_LINKED
     default_detail = "This identity at the provider is already linked to another account."
-
-
-class LastSignInMethod(FederationError):
-    code = ErrorCode.LAST_SIGN_IN_METHOD
-    default_detail = (
-        "This is the account's only way to sign in: set a password or link another "
-        "provider before unlinking it."
-    )
 
 
 class IdentityNotFound(FederationError):

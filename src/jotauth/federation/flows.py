@@ -240,8 +240,9 @@ class Federation:
             linked.append(await self.identities.link_in(conn, user.id, assertion, how="created"))
 
         try:
+            # Only a provider-verified address gets this far: the account starts verified.
             user = await self._users.create_user_without_password(
-                assertion.email, assertion.name, on_created=link_it
+                assertion.email, assertion.name, email_verified=True, on_created=link_it
             )
         except UserExists:
             # A race with a sign-up or another first sign-in of the same identity: both keys

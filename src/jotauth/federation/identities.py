@@ -2,7 +2,7 @@
 
 The unique key on ``(issuer, subject)`` makes "one provider identity, two accounts"
 impossible whatever races; unlinking checks, in the same transaction that deletes, that the
-account keeps a way to sign in (a password or another identity).
+account keeps a way to sign in (a password, another identity or a passkey).
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exc, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, exc, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jotauth.federation.errors import IdentityAlreadyLinked, IdentityNotFound, LastSignInMethod
 from jotauth.federation.upstream import Assertion
 from jotauth.store import AuditLog, Store
-from jotauth.store.schema import federated_identities, users
+from jotauth.store.schema import federated_identities
+from jotauth.store.sign_in_ways import locked_password_hash, passwordless_ways_in
 from jotauth.users import NO_PASSWORD
 
 
@@ -63,15 +64,12 @@ class LinkedIdentities:
 
     async def of_user(self, user_id: str) -> tuple[LinkedIdentity, ...]:
         """The user's identities, oldest first."""
-        async with self._store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(federated_identities)
-                    .where(federated_identities.c.user_id == user_id)
-                    .order_by(federated_identities.c.created_at, federated_identities.c.id)
-                )
-            ).mappings()
-            return tuple(_from_row(row) for row in rows)
+        return await self._store.read_unit(lambda conn: self.of_user_in(conn, user_id))
+
+    def of_user_in(self, conn: Connection, user_id: str) -> tuple[LinkedIdentity, ...]:
+        """:meth:`of_user` inside a unit of work (``/me`` reads all it shows in one)."""
+        rows = conn.execute(_OF_USER, {"user_id": user_id}).mappings()
+        return tuple(_from_row(row) for row in rows)
 
     async def link(self, user_id: str, assertion: Assertion, *, how: str) -> LinkedIdentity:
         """Link ``assertion``'s identity to ``user_id``; :class:`IdentityAlreadyLinked` when
@@ -135,11 +133,7 @@ class LinkedIdentities:
         :class:`LastSignInMethod`.
         """
         async with self._store.transaction() as conn:
-            password_hash = (
-                await conn.execute(
-                    select(users.c.password_hash).where(users.c.id == user_id).with_for_update()
-                )
-            ).scalar_one_or_none()
+            password_hash = await locked_password_hash(conn, user_id)
             row = (
                 (
                     await conn.execute(
@@ -154,14 +148,7 @@ class LinkedIdentities:
             )
             if password_hash is None or row is None:
                 raise IdentityNotFound()
-            count = (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(federated_identities)
-                    .where(federated_identities.c.user_id == user_id)
-                )
-            ).scalar_one()
-            if password_hash == NO_PASSWORD and count <= 1:
+            if password_hash == NO_PASSWORD and await passwordless_ways_in(conn, user_id) <= 1:
                 raise LastSignInMethod()
             await conn.execute(
                 delete(federated_identities).where(federated_identities.c.id == identity_id)
@@ -174,6 +161,14 @@ class LinkedIdentities:
                 detail={"provider": identity.provider, "issuer": identity.issuer},
             )
         return identity
+
+
+# Built once: the statement of /me (compiled and cached on first use).
+_OF_USER = (
+    select(federated_identities)
+    .where(federated_identities.c.user_id == bindparam("user_id"))
+    .order_by(federated_identities.c.created_at, federated_identities.c.id)
+)
 
 
 def _from_row(row: RowMapping) -> LinkedIdentity:

@@ -46,6 +46,7 @@ from jotauth.server.routes import (
     mfa_api,
     oauth,
     operations,
+    passkeys,
     revocations,
     well_known,
 )
@@ -160,6 +161,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.include_router(operations.router)
     app.include_router(oauth.router)
     app.include_router(federation.router)
+    app.include_router(passkeys.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     # Outermost last: metrics see every response, including 413s from the body limit.
     if settings.allowed_origins:
@@ -169,7 +171,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             CORSMiddleware,
             allow_origins=list(origins.allowed),
             allow_credentials=True,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", settings.csrf_header_name],
             max_age=600,
         )
@@ -232,4 +234,6 @@ async def _serve(
         outbox=services.outbox,
         mail=services.mail,
         federation=services.require_federation(),
+        passkeys=services.passkeys,
+        passkey_sign_in=services.passkey_sign_in,
     )

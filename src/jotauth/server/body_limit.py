@@ -22,9 +22,15 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
+        declared, chunked = _framing(scope)
         if declared is not None and declared > self.max_bytes:
             await self._reject(scope, receive, send)
+            return
+        if not chunked:
+            # HTTP/1.1 frames a body by Content-Length (which the server's parser enforces:
+            # it never hands on more) or by chunked Transfer-Encoding (RFC 9112 §6.3); with
+            # neither there is no body. Only a chunked body needs counting.
+            await self.app(scope, receive, send)
             return
 
         received = 0
@@ -64,11 +70,17 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-def _content_length(scope: Scope) -> int | None:
+def _framing(scope: Scope) -> tuple[int | None, bool]:
+    """The declared Content-Length (None: absent or unreadable) and whether a
+    Transfer-Encoding frames the body instead."""
+    declared: int | None = None
+    chunked = False
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             try:
-                return int(value)
+                declared = int(value)
             except ValueError:
-                return None
-    return None
+                chunked = True  # unreadable: count what actually arrives
+        elif name == b"transfer-encoding":
+            chunked = True
+    return declared, chunked

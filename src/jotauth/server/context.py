@@ -14,6 +14,7 @@ from jotauth.federation import Federation
 from jotauth.keys import SigningKeys
 from jotauth.mail import DevMailbox, OutboxDelivery
 from jotauth.oauth import OAuthProvider
+from jotauth.passkeys import Passkeys, PasskeySignIn
 from jotauth.revocations.feed import RevocationFeed
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
@@ -55,6 +56,8 @@ class ServerContext:
     federation: Federation
     outbox: Outbox
     mail: OutboxDelivery | None  # None: no mail can go out (those features answer 404)
+    passkeys: Passkeys | None = None  # None: passkeys are off (no usable relying party id)
+    passkey_sign_in: PasskeySignIn | None = None
 
     @property
     def dev_mailbox(self) -> DevMailbox | None:
@@ -63,8 +66,12 @@ class ServerContext:
         return transport if isinstance(transport, DevMailbox) else None
 
 
-def get_context(request: Request) -> ServerContext:
-    """FastAPI dependency: the running server's context."""
+async def get_context(request: Request) -> ServerContext:
+    """FastAPI dependency: the running server's context.
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its
+    thread pool, a thread hop per request on every route that takes the context.
+    """
     context: ServerContext = request.app.state.context
     return context
 

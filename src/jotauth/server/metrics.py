@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Histogram children kept at hand by RequestMetrics (more are looked up each time).
+_MAX_CACHED_SERIES = 512
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -93,6 +96,9 @@ class RequestMetrics:
         self.app = app
         self.metrics = metrics
         self.logger = logger
+        # The histogram child of each (method, route, status class): ``labels()`` takes a
+        # lock and builds a key on every call; routes and methods are a small, fixed set.
+        self._latency: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,15 +119,20 @@ class RequestMetrics:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "<unmatched>"
             method = str(scope.get("method", ""))
-            self.metrics.request_latency.labels(method, route, f"{status // 100}xx").observe(
-                elapsed
-            )
-            self.logger.info(
-                "request",
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            key = (method, route, status // 100)
+            child = self._latency.get(key)
+            if child is None:
+                child = self.metrics.request_latency.labels(method, route, f"{key[2]}xx")
+                if len(self._latency) < _MAX_CACHED_SERIES:  # methods are the client's to send
+                    self._latency[key] = child
+            child.observe(elapsed)
+            if self.logger.isEnabledFor(logging.INFO):  # skip building the record's extras
+                self.logger.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )

@@ -1,9 +1,11 @@
 """Rendering of the server's HTML pages (hosted login, consent, error pages).
 
-Every page is server-rendered without script under a strict CSP. The referrer policy is
-``same-origin``: with ``no-referrer`` Chromium sends ``Origin: null`` on the page's own
-form POST (Fetch standard, "serializing a request origin"), which the origin check has to
-refuse; ``same-origin`` lets the browser name our origin to us and nobody else.
+Every page is server-rendered and works without script, under a strict CSP; the pages
+that offer passkeys add our own static script (``static/passkeys.js``), never an inline
+one. The referrer policy is ``same-origin``: with ``no-referrer`` Chromium sends
+``Origin: null`` on the page's own form POST (Fetch standard, "serializing a request
+origin"), which the origin check has to refuse; ``same-origin`` lets the browser name our
+origin to us and nobody else.
 """
 
 from __future__ import annotations
@@ -67,14 +69,17 @@ def render_page(
     form_targets: Iterable[str] = (),
     status: int = 200,
     headers: dict[str, str] | None = None,
+    scripts: bool = False,
 ) -> Response:
-    """A hosted page; ``form_targets`` are the origins its forms may submit or redirect to."""
+    """A hosted page; ``form_targets`` are the origins its forms may submit or redirect to;
+    ``scripts``: the page loads our static scripts (passkeys), see :func:`hosted_page_csp`."""
     brand = templates.env.globals.get("brand")
     branding = brand if isinstance(brand, Branding) else Branding()
     csp = hosted_page_csp(
         tuple(sorted(set(form_targets))),
         image_sources=branding.image_sources,
         style_hashes=(branding.style_hash,),
+        scripts=scripts,
     )
     page_headers = {
         "Content-Security-Policy": csp,

@@ -283,3 +283,52 @@ class SessionList(BaseModel):
     """``GET /api/auth/sessions``."""
 
     sessions: list[SessionInfo]
+
+
+# --- passkeys (WebAuthn, DESIGN §13) -----------------------------------------------------------
+
+PasskeyName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_clean_name)]
+
+
+class PasskeyRegisterRequest(_Request):
+    """``POST /api/auth/passkeys/register``: the ``PublicKeyCredential.toJSON()`` of
+    ``navigator.credentials.create()`` and an optional name ("Passkey N" otherwise)."""
+
+    # An object; anything else is a 400 passkey_malformed (checked by the passkey layer).
+    credential: object
+    name: PasskeyName | None = None
+
+
+class PasskeyRenameRequest(_Request):
+    """``PATCH /api/auth/passkeys/{id}``."""
+
+    name: PasskeyName
+
+
+class PasskeyLoginRequest(_Request):
+    """``POST /api/auth/passkeys/login``: the ``PublicKeyCredential.toJSON()`` of
+    ``navigator.credentials.get()`` answering ``/passkeys/login/options``; delivery like login."""
+
+    credential: object
+    delivery: Delivery = "cookie"
+    client: ClientKind = "web"
+
+
+class PasskeyInfo(BaseModel):
+    """One of the user's passkeys (never its key material)."""
+
+    id: str
+    name: str
+    created_at: float
+    last_used_at: float | None
+    # Backup eligible: a synced ("multi-device") passkey; backed_up: synced right now.
+    synced: bool
+    backed_up: bool
+    transports: list[str]
+    aaguid: str
+
+
+class PasskeyList(BaseModel):
+    """``GET /api/auth/passkeys``."""
+
+    passkeys: list[PasskeyInfo]

@@ -181,10 +181,20 @@ class RefreshRotation:
         )
         if won.rowcount != 1:
             return LOST_RACE
-        conn.execute(sql.INSERT_TOKEN, {"b_token": successor_hash, "b_sid": session.id, "now": now})
         idle_expires_at = min(now + self._idle_ttl, session.expires_at)
-        conn.execute(sql.TOUCH, {"b_sid": session.id, "now": now, "b_idle": idle_expires_at})
-        conn.execute(sql.FORGET_SUCCESSORS, {"b_sid": session.id, "cutoff": now - self._grace})
+        tail = {
+            "b_token": successor_hash,
+            "b_sid": session.id,
+            "now": now,
+            "b_idle": idle_expires_at,
+            "cutoff": now - self._grace,
+        }
+        if conn.dialect.name == "postgresql":
+            conn.execute(sql.ROTATION_TAIL_PG, tail)
+        else:
+            conn.execute(sql.INSERT_TOKEN, tail)
+            conn.execute(sql.TOUCH, tail)
+            conn.execute(sql.FORGET_SUCCESSORS, tail)
         self._audit.write_in(conn, "refresh", user_id=session.user_id, session_id=session.id)
         return IssuedRefresh(
             session=replace(session, last_used_at=now, idle_expires_at=idle_expires_at),

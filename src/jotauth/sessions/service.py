@@ -10,6 +10,7 @@ The rotation rule (redeemable predecessors, the grace window, reuse) is
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -40,7 +41,8 @@ _SUCCESSOR_PURPOSE = b"jotauth refresh-token successor v1"
 _MAX_ATTEMPTS = 3
 # Expired sessions deleted per purge transaction: the SQLite write lock is held for a few
 # milliseconds at a time, so refreshes queue behind a purge for no longer than that.
-PURGE_BATCH = 200
+PURGE_BATCH = 50
+_PURGE_PAUSE_MAX_S = 0.05
 
 
 T = TypeVar("T")
@@ -358,15 +360,21 @@ class SessionService:
         """Delete sessions past their absolute expiry with their token history; returns count.
 
         In batches of :data:`PURGE_BATCH` sessions, each its own short transaction, found on
-        ``ix_sessions_expires_at`` (0010): writers never wait long behind a purge.
+        ``ix_sessions_expires_at`` (0010), with a pause as long as the batch after each:
+        writers never wait long behind a purge.
         """
         now = self._clock()
         purged = 0
         while True:
+            started = time.monotonic()
             batch = await self._store.write_unit(lambda conn: _purge_batch(conn, now))
             purged += batch
             if batch < PURGE_BATCH:
                 return purged
+            # This process's writers queue in FIFO order between batches anyway; a writer in
+            # another process polls the SQLite lock with back-off sleeps and would hardly ever
+            # find it free: the lock stays free at least as long as the batch held it.
+            await asyncio.sleep(min(time.monotonic() - started, _PURGE_PAUSE_MAX_S))
 
     # --- rotation ---------------------------------------------------------------------------
 

@@ -55,6 +55,9 @@ AuditEventName = Literal[
     "recovery_codes_generated",
     "recovery_code_used",
     "reauthenticated",
+    "passkey_added",
+    "passkey_removed",
+    "passkey_clone_suspected",
 ]
 AUDIT_EVENTS: frozenset[str] = frozenset(get_args(AuditEventName))
 # The events an attempt refused by the login throttle is counted under.
@@ -180,6 +183,9 @@ class AuditLog:
         commit or vanish with it, so a crash can neither lose the trail of a committed refresh
         nor leave a trail of one that never happened; on the hot path that costs one INSERT
         in the same thread hop (SQLite) or round trip (PostgreSQL), not a transaction.
+        Measured (issue 15): ~50 µs CPU of a ~480 µs rotation unit on SQLite, ~180 µs of
+        ~1.4 ms on PostgreSQL. Writing it after the response instead would either lose it
+        in a crash or need a durable queue, which is this same INSERT again.
         """
         if event not in AUDIT_EVENTS:
             raise ValueError(f"unknown audit event {event!r}")

@@ -25,6 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from jotauth.settings import Settings
+from jotauth.store.checkpoints import WalCheckpointer
 from jotauth.store.errors import StoreUnavailable, UnsupportedDatabase
 from jotauth.store.migrate import schema_revisions, upgrade_to_head
 
@@ -69,12 +70,20 @@ class Store:
         *,
         sqlite_busy_timeout: float = 5.0,
         sqlite_units: Engine | None = None,
+        sqlite_read_units: Engine | None = None,
+        sqlite_checkpointer: WalCheckpointer | None = None,
     ) -> None:
         """``sqlite_units``: the same SQLite file through the plain ``sqlite3`` driver, where
-        :meth:`write_unit` and :meth:`read_unit` run a whole transaction in one thread hop."""
+        :meth:`write_unit` and :meth:`read_unit` run a whole transaction in one thread hop;
+        ``sqlite_read_units`` (default: the same engine) serves the reads. Separate pools
+        keep the writer's connection on the writer's lock budget and the readers' on theirs,
+        so neither re-issues ``PRAGMA busy_timeout`` for every unit. ``sqlite_checkpointer``
+        is told of each write unit (the units writer does not checkpoint in its commits)."""
         self._engine = engine
         self._is_sqlite = engine.dialect.name == "sqlite"
         self._units = sqlite_units
+        self._read_units = sqlite_read_units or sqlite_units
+        self._checkpointer = sqlite_checkpointer
         self._unit_writer: Executor | None = None
         self._unit_readers: Executor | None = None
         if sqlite_units is not None:
@@ -158,12 +167,21 @@ class Store:
                 )
             finally:
                 self._sqlite_writer.release()
+                if self._checkpointer is not None:
+                    self._checkpointer.wrote()
 
     async def read_unit(self, work: Work[T]) -> T:
-        """Run ``work(connection)`` as one read-only transaction (see :meth:`write_unit`)."""
+        """Run ``work(connection)``, which only reads (see :meth:`write_unit`).
+
+        On SQLite that is one read transaction (one snapshot). On PostgreSQL the statements
+        run in autocommit, each seeing what was committed when it started: no ``BEGIN`` and
+        ``COMMIT`` round trips (two of the five of ``/me``). The reads that use it are single
+        rows or, for ``/me``, reads that were separate transactions before; a read needing
+        one snapshot across statements uses :meth:`read`.
+        """
         with _outages_as_unavailable():
             if self._units is None:
-                return await self._unit_on_postgres(work)
+                return await self._unit_on_postgres(work, autocommit=True)
             assert self._unit_readers is not None
             budget_ms = int(self._busy_timeout * 1000)
             return await _in_thread(
@@ -171,13 +189,14 @@ class Store:
             )
 
     def _sqlite_unit(self, work: Work[T], mode: str, budget_ms: int) -> T:
-        assert self._units is not None
-        with self._units.connect() as conn:
+        units = self._units if mode == "IMMEDIATE" else self._read_units
+        assert units is not None
+        with units.connect() as conn:
             conn.execution_options(**{_BEGIN_MODE: mode, _BUSY_MS: budget_ms})
             with conn.begin():
                 return work(conn)
 
-    async def _unit_on_postgres(self, work: Work[T]) -> T:
+    async def _unit_on_postgres(self, work: Work[T], *, autocommit: bool = False) -> T:
         # A connection is pinged on checkout only when it sat idle in the pool (see
         # _install_postgres_hooks); one that died under traffic fails its first statement,
         # invalidating the pool, and the unit runs once more on a fresh connection.
@@ -187,6 +206,9 @@ class Store:
                     async with contextlib.AsyncExitStack() as stack:
                         stack.enter_context(_hot_checkout())
                         conn = await stack.enter_async_context(self._engine.connect())
+                        if autocommit:
+                            # Reset when the connection goes back to the pool.
+                            await conn.execution_options(isolation_level="AUTOCOMMIT")
                         async with conn.begin():
                             return await conn.run_sync(work)
             except exc.DBAPIError as error:
@@ -228,6 +250,10 @@ class Store:
                 assert executor is not None
                 executor.shutdown(wait=True)
             self._units.dispose()
+            if self._read_units is not None and self._read_units is not self._units:
+                self._read_units.dispose()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
 
 
 async def _in_thread(executor: Executor, fn: Callable[..., T], *args: Any) -> T:
@@ -330,10 +356,23 @@ async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     """
     url = make_url(settings.database_url)
     engine = _create_engine(url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
-    units = None
+    units = read_units = checkpointer = None
     if engine.dialect.name == "sqlite":
-        units = _sqlite_units_engine(url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
-    store = Store(engine, sqlite_busy_timeout=settings.sqlite_busy_timeout, sqlite_units=units)
+        busy = settings.sqlite_busy_timeout
+        units = _sqlite_units_engine(
+            url, sqlite_busy_timeout=busy, connections=1, autocheckpoint=False
+        )
+        read_units = _sqlite_units_engine(
+            url, sqlite_busy_timeout=busy, connections=_SQLITE_READ_THREADS
+        )
+        checkpointer = WalCheckpointer(str(url.database))
+    store = Store(
+        engine,
+        sqlite_busy_timeout=settings.sqlite_busy_timeout,
+        sqlite_units=units,
+        sqlite_read_units=read_units,
+        sqlite_checkpointer=checkpointer,
+    )
     try:
         if migrate:
             try:
@@ -378,16 +417,26 @@ def _create_engine(url: URL, *, sqlite_busy_timeout: float) -> AsyncEngine:
     raise UnsupportedDatabase(f"unsupported database backend {backend!r}")
 
 
-def _sqlite_units_engine(url: URL, *, sqlite_busy_timeout: float) -> Engine:
+def _sqlite_units_engine(
+    url: URL, *, sqlite_busy_timeout: float, connections: int, autocheckpoint: bool = True
+) -> Engine:
     """The same file through the plain ``sqlite3`` driver, for units of work run in threads
-    (the pragmas and ``BEGIN`` modes of the async engine, installed by the same hooks)."""
+    (the pragmas and ``BEGIN`` modes of the async engine, installed by the same hooks).
+    Without ``autocheckpoint`` its commits never checkpoint the WAL (the store's
+    :class:`WalCheckpointer` does, off this thread)."""
     engine = create_engine(
         url.set(drivername="sqlite+pysqlite"),
         connect_args={"timeout": sqlite_busy_timeout, "check_same_thread": False},
-        pool_size=1 + _SQLITE_READ_THREADS,
+        pool_size=connections,
         max_overflow=0,
     )
     _install_sqlite_hooks(engine, busy_ms=int(sqlite_busy_timeout * 1000))
+    if not autocheckpoint:
+
+        @event.listens_for(engine, "connect")
+        def _no_autocheckpoint(dbapi_connection: Any, record: Any) -> None:
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
     return engine
 
 

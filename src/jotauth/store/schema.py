@@ -97,10 +97,12 @@ refresh_tokens = Table(
     Column("successor_sealed", LargeBinary, nullable=True),
     CheckConstraint("state IN ('active', 'rotated', 'revoked')", name="state"),
     Index("ix_refresh_tokens_session_id", "session_id"),
-    # The rows still keeping a sealed successor, which each rotation re-examines (0010).
+    # The rows still keeping a sealed successor, which each rotation re-examines, by age:
+    # only those older than the grace window can be forgotten (0010, 0014).
     Index(
         "ix_refresh_tokens_sealed",
         "session_id",
+        "created_at",
         sqlite_where=text("successor_sealed IS NOT NULL"),
         postgresql_where=text("successor_sealed IS NOT NULL"),
     ),
@@ -306,7 +308,7 @@ federation_providers = Table(
     Column("trusted_email_domains", JSON, nullable=False),
     Column("claims", JSON, nullable=False),
     Column("created_at", Double, nullable=False),
-    # The provider's ID token may vouch for the second factor (amr "mfa"): migration 0014.
+    # The provider's ID token may vouch for the second factor (amr "mfa"): migration 0015.
     Column("accept_mfa", Boolean, nullable=False, server_default=false()),
     CheckConstraint("kind IN ('oidc', 'oauth2')", name="kind"),
 )
@@ -385,4 +387,45 @@ mfa_challenges = Table(
     CheckConstraint("purpose IN ('login', 'reauth', 'authorize')", name="purpose"),
     Index("ix_mfa_challenges_user_id", "user_id"),
     Index("ix_mfa_challenges_expires_at", "expires_at"),
+)
+
+# --- Passkeys (WebAuthn, DESIGN §13, migration 0013) ---------------------------------------
+
+# A registered WebAuthn credential. ``credential_id`` is the authenticator's id (base64url,
+# unique: one credential, one account); ``public_key`` the COSE key from the attestation.
+# ``sign_count`` is the last counter seen: one going backwards means a cloned authenticator
+# (WebAuthn L2 §6.1.1). ``backup_eligible`` never changes for a credential (L3 §6.1.3);
+# ``backup_state`` follows each assertion. ``aaguid`` names the authenticator model.
+webauthn_credentials = Table(
+    "webauthn_credentials",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("credential_id", String(1400), nullable=False, unique=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("transports", JSON, nullable=False),
+    Column("backup_eligible", Boolean, nullable=False),
+    Column("backup_state", Boolean, nullable=False),
+    Column("aaguid", String(36), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("last_used_at", Double, nullable=True),
+    Index("ix_webauthn_credentials_user_id", "user_id"),
+)
+
+# A WebAuthn challenge handed out and not used yet: only its SHA-256, a few minutes, used
+# once, bound to its purpose (registration, passwordless sign-in, second factor) and to what
+# asked for it (the user and their session, or the login attempt's mfa_token).
+webauthn_challenges = Table(
+    "webauthn_challenges",
+    metadata,
+    Column("challenge_hash", String(64), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("bound_to", String(64), nullable=True),
+    Column("created_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    CheckConstraint("purpose IN ('register', 'login', 'second_factor')", name="purpose"),
+    Index("ix_webauthn_challenges_expires_at", "expires_at"),
 )

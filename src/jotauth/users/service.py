@@ -111,12 +111,18 @@ class UserService:
         return address, prepared
 
     async def create_user_without_password(
-        self, email: str, name: str = "", *, on_created: OnCreated | None = None
+        self,
+        email: str,
+        name: str = "",
+        *,
+        email_verified: bool = False,
+        on_created: OnCreated | None = None,
     ) -> User:
         """Create an account that signs in through another identity provider only (no
-        password until :meth:`set_first_password`). ``on_created`` runs in the same
-        transaction, so the account and what it needs (its linked identity) commit together
-        or not at all. Raises InvalidEmail, InvalidProfile, UserExists."""
+        password until :meth:`set_first_password`). ``email_verified``: the provider vouched
+        for the address. ``on_created`` runs in the same transaction, so the account and what
+        it needs (its linked identity) commit together or not at all. Raises InvalidEmail,
+        InvalidProfile, UserExists."""
         user = User(
             id=uuid.uuid4().hex,
             email=normalise_email(email),
@@ -125,6 +131,7 @@ class UserService:
             scope=(),
             disabled=False,
             created_at=self._clock(),
+            email_verified=email_verified,
         )
         await self._insert_user(
             user, NO_PASSWORD, audit_detail={"password": False}, on_created=on_created
@@ -275,6 +282,14 @@ class UserService:
         refresh reads its session's owner in the rotation's own transaction."""
         row = conn.execute(_USER_BY_ID, {"user_id": user_id}).mappings().first()
         return None if row is None else _user_from_row(row)
+
+    def account_in(self, conn: Connection, user_id: str) -> tuple[User, bool] | None:
+        """The user and whether it can sign in with a password (:meth:`has_password`), from
+        one row read inside a unit of work; ``None`` when there is no such user."""
+        row = conn.execute(_USER_BY_ID, {"user_id": user_id}).mappings().first()
+        if row is None:
+            return None
+        return _user_from_row(row), row["password_hash"] != NO_PASSWORD
 
     async def get_user_by_email(self, email: str) -> User | None:
         """The user with this address (any spelling that normalises to it), or ``None``."""

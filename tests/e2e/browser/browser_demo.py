@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from playwright.sync_api import Page
+
+from tests.support.ports import free_port
+from tests.support.serve import JOTAUTH, stop_process, wait_until_ready
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 APP_DIR = REPO_ROOT / "clients" / "demo" / "dist" / "demo" / "browser"
@@ -35,6 +43,55 @@ class DemoServer:
     data_dir: Path
     log: Path
     spa_url: str  # the second app (examples/oidc_spa) on another origin
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``jotauth ARGS`` against the demo's store (its database and secret key)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JOTAUTH_")}
+        env["JOTAUTH_DATABASE_URL"] = f"sqlite+aiosqlite:///{self.data_dir / 'jotauth.db'}"
+        env["JOTAUTH_SECRET_KEY"] = (self.data_dir / "secret.key").read_text().strip()
+        env["JOTAUTH_ISSUER"] = self.url
+        return subprocess.run(
+            [JOTAUTH, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+
+@contextmanager
+def running_demo(
+    app_dir: Path,
+    data_dir: Path,
+    *,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = ("--spa-port", "0"),
+) -> Iterator[DemoServer]:
+    """``python -m jotauth_demo`` (as a user starts it) on ``host``:``port`` (default: a free
+    port) with cheap argon2 and ``env`` on top; ``args`` go to the command (default: no
+    second app)."""
+    log = data_dir / "server.log"
+    port = port or free_port()
+    full_env = {
+        **os.environ,
+        "JOTAUTH_ARGON2_TIME_COST": "1",
+        "JOTAUTH_ARGON2_MEMORY_COST": "64",
+        # The demo and the lessons API are repository code beside the library.
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO_ROOT / "examples"), os.environ.get("PYTHONPATH")])
+        ),
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "jotauth_demo", "--host", host, "--port", str(port)]
+    command += ["--data-dir", str(data_dir), "--app-dir", str(app_dir), *args]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=data_dir, env=full_env, stdout=out, stderr=out)
+    url = f"http://{host}:{port}"
+    spa_port = args[args.index("--spa-port") + 1] if "--spa-port" in args else "8001"
+    try:
+        wait_until_ready(process, f"{url}/healthz", log, timeout=60)
+        spa_url = f"http://{host}:{spa_port}" if spa_port != "0" else ""
+        yield DemoServer(url=url, data_dir=data_dir, log=log, spa_url=spa_url)
+    finally:
+        stop_process(process)
 
 
 class ForeignPageHandler(BaseHTTPRequestHandler):

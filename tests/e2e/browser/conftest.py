@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -30,9 +29,9 @@ from tests.e2e.browser.browser_demo import (
     ForeignOrigin,
     ForeignPageHandler,
     SignIn,
+    running_demo,
 )
 from tests.support.ports import free_port
-from tests.support.serve import stop_process, wait_until_ready
 
 
 @pytest.fixture(scope="session")
@@ -59,45 +58,16 @@ def demo_server(
 ) -> Iterator[DemoServer]:
     """`python -m jotauth_demo` on a free port with a fresh database."""
     data_dir = tmp_path_factory.mktemp("jotauth-demo")
-    log = data_dir / "server.log"
-    port, spa_port = free_port(), free_port()
     env = {
-        **os.environ,
         "JOTAUTH_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL),
         "JOTAUTH_LEEWAY": "0",
-        "JOTAUTH_ARGON2_TIME_COST": "1",
-        "JOTAUTH_ARGON2_MEMORY_COST": "64",
         "JOTAUTH_LOGIN_ATTEMPTS_PER_ACCOUNT": "3",
-        # The demo and the lessons API are repository code beside the library.
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(REPO_ROOT / "examples"), os.environ.get("PYTHONPATH")])
-        ),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "jotauth_demo",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-        "--app-dir",
-        str(demo_app_dir),
-        "--spa-port",
-        str(spa_port),
-    ]
+    args = ["--spa-port", str(free_port())]
     if os.environ.get("JOTAUTH_E2E_LESSONS_API"):  # run against another lessons API file
-        command += ["--lessons-api", os.environ["JOTAUTH_E2E_LESSONS_API"]]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(process, f"{url}/healthz", log, timeout=60)
-        yield DemoServer(
-            url=url, data_dir=data_dir, log=log, spa_url=f"http://127.0.0.1:{spa_port}"
-        )
-    finally:
-        stop_process(process)
+        args += ["--lessons-api", os.environ["JOTAUTH_E2E_LESSONS_API"]]
+    with running_demo(demo_app_dir, data_dir, env=env, args=args) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,6 @@ Screenshots go to ``artifacts/screenshots/accounts/``.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.browser.browser_demo import REPO_ROOT, DemoServer
-from tests.support.ports import free_port
-from tests.support.serve import stop_process, wait_until_ready
+from tests.e2e.browser.browser_demo import REPO_ROOT, DemoServer, running_demo
 from tests.support.smtp import Received, SmtpServer, smtp_server
 
 pytestmark = pytest.mark.browser
@@ -41,30 +36,14 @@ def mail_demo(
 ) -> Iterator[DemoServer]:
     """The demo composition mailing through the loopback SMTP server."""
     data_dir = tmp_path_factory.mktemp("jotauth-demo-mail")
-    log = data_dir / "server.log"
-    port = free_port()
     env = {
-        **os.environ,
-        "JOTAUTH_ARGON2_TIME_COST": "1",
-        "JOTAUTH_ARGON2_MEMORY_COST": "64",
         "JOTAUTH_SMTP_URL": smtp.url,
         "JOTAUTH_MAIL_FROM": "jotauth demo <noreply@demo.example>",
         "JOTAUTH_MAIL_POLL_INTERVAL": "0.2",
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(REPO_ROOT / "examples"), os.environ.get("PYTHONPATH")])
-        ),
     }
-    command = [sys.executable, "-m", "jotauth_demo", "--port", str(port)]
-    command += ["--data-dir", str(data_dir), "--app-dir", str(demo_app_dir)]
-    command += ["--spa-port", "0"]  # the second app (OIDC) is not what these tests are about
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(process, f"{url}/healthz", log, timeout=60)
-        yield DemoServer(url=url, data_dir=data_dir, log=log, spa_url="")
-    finally:
-        stop_process(process)
+    # The second app (OIDC) is not what these tests are about: --spa-port 0, the default.
+    with running_demo(demo_app_dir, data_dir, env=env) as server:
+        yield server
 
 
 @pytest.fixture

@@ -18,13 +18,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -34,21 +30,14 @@ from playwright.sync_api import Browser, Page, expect
 
 from jotauth import jose
 from tests.e2e.browser.browser_demo import ForeignOrigin
+from tests.e2e.federation.panva import Panva, running_panva
 from tests.e2e.server.server_process import PASSWORD, ServerProcess, running_server, server_env
 from tests.support.otp import enrol_totp, oathtool_code
 from tests.support.ports import free_port
-from tests.support.serve import stop_process, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
-NODE_DIR = Path(__file__).resolve().parents[1] / "federation" / "oidc_provider"
 APP_PAGE = "<!doctype html><title>spa</title><h1 id=app>the spa</h1>"
-
-
-@dataclass(frozen=True)
-class Panva:
-    url: str
-    email: str
 
 
 @pytest.fixture(scope="module")
@@ -62,43 +51,11 @@ def downstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 @pytest.fixture(scope="module")
 def panva(downstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Panva]:
     """panva/oidc-provider on loopback, and the downstream's provider "panva" pointing at it."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail("node and npm are required (scripts/bootstrap.sh installs them)")
-    if not (NODE_DIR / "node_modules" / "oidc-provider").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=NODE_DIR,
-            check=True,
-            timeout=300,
-        )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    secret = secrets.token_urlsafe(24)
-    email = f"panva-{secrets.token_hex(4)}@example.org"
-    log = tmp_path_factory.mktemp("panva") / "oidc-provider.log"
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "CLIENT_ID": "jotauth-downstream",
-        "CLIENT_SECRET": secret,
-        "REDIRECT_URI": f"{downstream.url}/login/federated/panva/callback",
-        "SIGNING_JWK": json.dumps(jose.Key.generate("RS256").private_jwk()),
-        "EMAIL": email,
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["node", str(NODE_DIR / "provider.mjs")], env=env, stdout=out, stderr=out
-        )
-    try:
-        wait_until_ready(process, f"{url}/.well-known/openid-configuration", log)
-        done = downstream.cli(
-            "providers", "add", "panva", "--issuer", url,
-            "--client-id", "jotauth-downstream", "--client-secret", secret,
-        )  # fmt: skip
+    redirect_uri = f"{downstream.url}/login/federated/panva/callback"
+    with running_panva(redirect_uri, tmp_path_factory.mktemp("panva")) as started:
+        done = downstream.cli(*started.add_args("panva"))
         assert done.returncode == 0, done.stderr
-        yield Panva(url=url, email=email)
-    finally:
-        stop_process(process)
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -89,6 +89,7 @@ async def test_a_github_shaped_provider_creates_an_account_and_signs_it_in_again
     me = await _me(browser)
     assert me["email"] == user.email  # the primary, verified address of /user/emails
     assert me["has_password"] is False
+    assert me["email_verified"] is True  # the provider vouched for it: no mail to confirm
     [identity] = me["identities"]  # type: ignore[misc]
     assert identity["provider"] == "gh" and identity["email"] == user.email
     sessions = (await browser.get("/api/auth/sessions")).json()["sessions"]

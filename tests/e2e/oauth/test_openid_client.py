@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from tests.e2e.oauth.provider_harness import (
     signup,
     unique_email,
 )
+from tests.support.node import npm_installed
 
 NODE_DIR = Path(__file__).parent / "openid_client"
 
@@ -27,15 +27,7 @@ NODE_DIR = Path(__file__).parent / "openid_client"
 @pytest.fixture(scope="module")
 def node_client() -> Path:
     """The npm package installed from its lockfile (once per checkout)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail("node and npm are required (scripts/bootstrap.sh installs them)")
-    if not (NODE_DIR / "node_modules" / "openid-client").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=NODE_DIR,
-            check=True,
-            timeout=300,
-        )
+    npm_installed(NODE_DIR, "openid-client")
     return NODE_DIR / "interop.mjs"
 
 

@@ -51,7 +51,7 @@ async def test_a_revoked_current_key_stops_signing_and_leaves_the_jwks_within_a_
     async with httpx.AsyncClient(base_url=server.url) as http:
         body = {"email": "keys@example.org", "password": PASSWORD, "delivery": "body"}
         current = _kid((await http.post("/api/auth/login", json=body)).json()["access_token"])
-        revoke = await asyncio.to_thread(server.cli, "keys", "revoke", current)
+        revoke = await asyncio.to_thread(server.cli, "keys", "revoke", "--", current)
         assert revoke.returncode == 0, revoke.stderr
         revoked_at = time.monotonic()
         while True:

@@ -97,7 +97,7 @@ async def test_rotation_and_revocation_seen_by_a_jwks_verifier(
 
         # Revocation: the old key leaves the JWKS; its tokens stop verifying within one
         # cache period (plus the server's reload interval).
-        revoked = await asyncio.to_thread(server.cli, "keys", "revoke", old_kid)
+        revoked = await asyncio.to_thread(server.cli, "keys", "revoke", "--", old_kid)
         assert revoked.returncode == 0, revoked.stderr
         revoked_at = time.monotonic()
         while True:

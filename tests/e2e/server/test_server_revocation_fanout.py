@@ -126,7 +126,7 @@ async def test_a_revoked_signing_key_is_dropped_by_the_guard_within_two_seconds(
             bearer = {"Authorization": f"Bearer {token}"}
             assert (await guarded.get("/api/lessons", headers=bearer)).status_code == 200
             kid = str(jose.decode_unverified(token)[0]["kid"])
-            result = await asyncio.to_thread(server.cli, "keys", "revoke", kid)
+            result = await asyncio.to_thread(server.cli, "keys", "revoke", "--", kid)
             assert result.returncode == 0, result.stderr
             started = time.monotonic()
             while (await guarded.get("/api/lessons", headers=bearer)).status_code == 200:

@@ -61,7 +61,7 @@ class _Services:
         self.sign_in = SignIn(users=self.users, sessions=self.sessions, tokens=tokens)
         self.sign_out = SignOut(sessions=self.sessions, clock=lambda: 1_700_000_000.0)
         self.own_account = OwnAccount(
-            users=self.users, sessions=self.sessions, clock=lambda: 1_700_000_000.0
+            users=self.users, sessions=self.sessions, clock=lambda: 1_700_000_000.0, store=store
         )
         self.administration = Administration(users=self.users, sessions=self.sessions)
 
@@ -191,3 +191,36 @@ async def test_the_profile_of_a_disabled_user_is_refused(services: _Services) ->
     await services.users.disable_user(signed_in_user.id)
     with pytest.raises(UserInactive):
         await services.own_account.profile(claims)
+
+
+async def test_the_overview_reads_session_profile_and_password_in_one_go(
+    services: _Services,
+) -> None:
+    user = await services.users.create_user("alice@example.com", PASSWORD)
+    signed_in = await services.sign_in.login(
+        email="alice@example.com", password=PASSWORD, client=CLIENT
+    )
+    claims = services.verifier.verify(signed_in.access.token)
+    overview = await services.own_account.overview(claims)
+    assert overview.session.id == signed_in.session_id
+    assert overview.profile.email == "alice@example.com"
+    assert overview.has_password is True
+    assert overview.identities == ()  # no identities reader given
+    await services.users.disable_user(user.id)
+    with pytest.raises(UserInactive):
+        await services.own_account.overview(claims)
+
+
+async def test_the_overview_of_an_ended_session_is_refused_before_the_profile(
+    services: _Services,
+) -> None:
+    user = await services.users.create_user("alice@example.com", PASSWORD)
+    signed_in = await services.sign_in.login(
+        email="alice@example.com", password=PASSWORD, client=CLIENT
+    )
+    claims = services.verifier.verify(signed_in.access.token)
+    await services.sessions.revoke_session(signed_in.session_id, reason="logout")
+    await services.users.disable_user(user.id)
+    # Both are wrong; the session is judged first, as live_session before profile did.
+    with pytest.raises(SessionRevoked):
+        await services.own_account.overview(claims)

@@ -24,7 +24,7 @@ def form_token(page: httpx.Response) -> str:
     return match.group(1)
 
 
-async def test_login_page_renders_a_form_without_script_under_a_strict_csp(
+async def test_login_page_renders_a_form_without_inline_script_under_a_strict_csp(
     sqlite_server: Server,
 ) -> None:
     page = await sqlite_server.client.get("/login", params={"return_to": f"{APP_ORIGIN}/x"})
@@ -33,7 +33,10 @@ async def test_login_page_renders_a_form_without_script_under_a_strict_csp(
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "style-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp and f"form-action 'self' {APP_ORIGIN}" in csp
-    assert "script" not in csp and "<script" not in page.text
+    # Passkeys add our own static script and its same-origin fetch, nothing inline.
+    assert "script-src 'self'; connect-src 'self';" in csp and "unsafe" not in csp
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/static/passkeys.js" defer>']
+    assert "</script>" in page.text and "<script src" in page.text.split("</script>")[0]
     assert '<form method="post" action="/login">' in page.text
     assert f'name="return_to" value="{APP_ORIGIN}/x"' in page.text
     assert page.headers["x-frame-options"] == "DENY"
@@ -243,3 +246,42 @@ def test_a_logo_url_that_could_break_out_is_refused() -> None:
     for value in ("http://cdn.acme.test/l.png", "//evil.example/l.png", 'https://a.test/"x'):
         with pytest.raises(ValueError):
             Settings(brand_logo_url=value)
+
+
+async def test_without_passkeys_the_login_page_has_no_script(sqlite_url: str) -> None:
+    from tests.integration.server.server_harness import server_settings, start_server
+
+    # An IP-address host cannot be a WebAuthn RP ID: passkeys are off, the page is script-free.
+    async for ip_server in start_server(server_settings(sqlite_url, issuer="https://192.0.2.1")):
+        page = await ip_server.client.get("/login")
+        csp = page.headers["content-security-policy"]
+        assert "script" not in csp and "<script" not in page.text
+        assert 'autocomplete="username"' in page.text
+        options = await ip_server.client.post("/api/auth/passkeys/login/options")
+        assert options.status_code == 404 and options.json()["code"] == "passkeys_unavailable"
+
+
+async def test_the_passkey_form_refuses_bad_input_on_the_page(sqlite_server: Server) -> None:
+    page = await sqlite_server.client.get("/login")
+    for credential in ("not json", "[]", '{"id": "x"}'):
+        response = await sqlite_server.client.post(
+            "/login/passkey",
+            data={"credential": credential, "csrf_token": form_token(page)},
+            headers={"Origin": BASE_URL, "Accept": "text/html"},
+        )
+        assert response.status_code == 400, response.text
+        assert "The passkey response is not a valid WebAuthn credential." in response.text
+        page = response  # the form again, with a fresh token
+    forged = await sqlite_server.client.post(
+        "/login/passkey",
+        data={"credential": "{}", "csrf_token": "forged"},
+        headers={"Origin": BASE_URL, "Accept": "text/html"},
+    )
+    assert forged.status_code == 403 and "__Host-jot_access" not in sqlite_server.client.cookies
+    page = await sqlite_server.client.get("/login")
+    cross_site = await sqlite_server.client.post(
+        "/login/passkey",
+        data={"credential": "{}", "csrf_token": form_token(page)},
+        headers={"Origin": "https://evil.example.test", "Accept": "text/html"},
+    )
+    assert cross_site.status_code == 403

@@ -258,6 +258,24 @@ async def test_sealed_successors_are_forgotten_once_the_grace_window_is_over(
         await service.rotate_refresh_token(issued.refresh_token)
 
 
+async def test_a_burst_of_rotations_is_forgotten_by_the_first_rotation_after_the_window(
+    store: Store, service: SessionService, clock: SettableClock
+) -> None:
+    # A client refreshing back to back: every rotated row keeps its successor sealed while
+    # within the grace window, and one rotation after the window forgets them all at once
+    # (but the newest two, which are still redeemable for a while).
+    issued = await service.create_session(await _user(store))
+    head = issued
+    for _ in range(20):
+        head = await service.rotate_refresh_token(head.refresh_token)
+    assert await _sealed_successors(store) == 20
+    clock.advance(GRACE + 1)
+    await service.rotate_refresh_token(head.refresh_token)
+    assert await _sealed_successors(store) == 2
+    with pytest.raises(RefreshReused):
+        await service.rotate_refresh_token(issued.refresh_token)
+
+
 async def _sealed_successors(store: Store) -> int:
     async with store.read() as conn:
         return int(

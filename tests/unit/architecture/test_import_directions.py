@@ -21,7 +21,7 @@ _STORAGE = frozenset(
     {"errors", "extras", "settings", "jose", "keys", "verify", "store", "throttle"}
 )
 _ACCOUNTS = _STORAGE | {"users", "sessions", "factors", "mail"}
-_COMPOSITION = _ACCOUNTS | {"accounts", "oauth", "federation", "revocations"}
+_COMPOSITION = _ACCOUNTS | {"accounts", "oauth", "federation", "passkeys", "revocations"}
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
     "extras": frozenset(),
@@ -47,6 +47,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "accounts": _ACCOUNTS,
     "oauth": _ACCOUNTS | {"accounts"},
     "federation": _ACCOUNTS | {"accounts"},
+    # Passkeys (WebAuthn): use cases over their own tables, signing in through accounts.
+    "passkeys": _ACCOUNTS | {"accounts"},
     "composition": _COMPOSITION,
     "server": _COMPOSITION | {"composition", "problems", "http", "csrf", "(root)"},
 }

@@ -19,6 +19,7 @@ import { SessionTimerComponent } from './session-timer.component';
             <a routerLink="/admin" routerLinkActive="active">Admin</a>
           }
           <a routerLink="/sessions" routerLinkActive="active">Sessions</a>
+          <a routerLink="/security" routerLinkActive="active">Security</a>
         </nav>
         <div class="who">
           <demo-session-timer />

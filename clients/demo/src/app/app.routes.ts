@@ -9,6 +9,23 @@ export const routes: Routes = [
     title: 'Sign in · jotauth demo',
     loadComponent: () => import('./login/login.page').then((m) => m.LoginPage),
   },
+  {
+    path: 'signin/second-step',
+    title: 'Confirm it is you · jotauth demo',
+    loadComponent: () => import('./security/second-step.page').then((m) => m.SecondStepPage),
+  },
+  {
+    path: 'security',
+    title: 'Security · jotauth demo',
+    canActivate: [authGuard],
+    loadComponent: () => import('./security/security.page').then((m) => m.SecurityPage),
+  },
+  {
+    path: 'passkeys',
+    title: 'Passkeys · jotauth demo',
+    canActivate: [authGuard],
+    loadComponent: () => import('./security/passkeys.page').then((m) => m.PasskeysPage),
+  },
   // The account pages the auth server's mails link to (account_links_url = <origin>/account).
   {
     path: 'account/signup',

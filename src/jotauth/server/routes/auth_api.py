@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from starlette.responses import Response
 
 from jotauth import jose
 from jotauth.accounts import CheckYourMail, MfaRequired, SignedIn
+from jotauth.federation import LinkedIdentity
 from jotauth.http.bearer import MalformedBearer, bearer_token
 from jotauth.http.csrf import double_submit_ok
 from jotauth.server.context import Context, ServerContext
@@ -53,11 +55,11 @@ _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """Refuse request bodies that are not JSON (415), before FastAPI tries to parse them.
 
     Also a CSRF defence: HTML forms cannot send ``application/json`` cross-site without a
-    CORS preflight.
+    CORS preflight. ``async`` so that FastAPI calls it inline, not in its thread pool.
     """
     if request.headers.get("content-length") in (None, "0") and not request.headers.get(
         "transfer-encoding"
@@ -92,6 +94,14 @@ class Caller:
 async def authenticated(request: Request, context: Context) -> Caller:
     """Dependency: the caller's access token from ``Authorization: Bearer`` or the cookie,
     refused (401 ``session_revoked``) when its session is no longer active."""
+    claims, via_cookie = verified_access_token(request, context)
+    session = await context.accounts.own_account.live_session(claims)
+    return Caller(claims=claims, session_id=session.id, via_cookie=via_cookie, session=session)
+
+
+def verified_access_token(request: Request, context: ServerContext) -> tuple[jose.Claims, bool]:
+    """The claims of the request's access token (Bearer or cookie; its session not checked
+    yet) and whether it came in the cookie."""
     header_token = bearer_of(request)
     if header_token is not None:
         token, via_cookie = header_token, False
@@ -99,9 +109,7 @@ async def authenticated(request: Request, context: Context) -> Caller:
         token, via_cookie = request_cookie(request, context.cookies.access.name) or "", True
     if not token:
         raise NotAuthenticated()
-    claims = context.verifier.verify(token)
-    session = await context.accounts.own_account.live_session(claims)
-    return Caller(claims=claims, session_id=session.id, via_cookie=via_cookie, session=session)
+    return context.verifier.verify(token), via_cookie
 
 
 def bearer_of(request: Request) -> str | None:
@@ -244,28 +252,38 @@ async def logout(request: Request, context: Context) -> Response:
 
 
 @router.get("/me", summary="The logged-in user", response_model=MeResponse, responses=_AUTH_ERRORS)
-async def me(caller: AuthenticatedCaller, context: Context) -> MeResponse:
+async def me(request: Request, context: Context) -> Response:
     """``{id, email, email_verified, name, roles, scope}`` of the access token's user, with
     its second-factor methods and how and when this session authenticated (``amr``,
     ``auth_time``)."""
-    profile = await context.accounts.own_account.profile(caller.claims)
+    # The session check of ``authenticated`` happens in the overview's one read.
+    claims, _ = verified_access_token(request, context)
+    overview = await context.accounts.own_account.overview(claims)
+    profile = overview.profile
     factors = await context.accounts.second_factors.status(profile.id)
-    return MeResponse(
+    body = MeResponse(
         id=profile.id,
         email=profile.email,
         email_verified=profile.email_verified,
         name=profile.name or None,
         roles=list(profile.roles),
         scope=" ".join(profile.scope),
-        identities=await _identities(context, profile.id),
-        has_password=await context.users.has_password(profile.id),
+        identities=_identity_infos(overview.identities),
+        has_password=overview.has_password,
         second_factors=list(factors.methods),
-        amr=list(caller.session.amr),
-        auth_time=int(caller.session.authenticated_at),
+        amr=list(overview.session.amr),
+        auth_time=int(overview.session.authenticated_at),
     )
+    # The model is ours and already valid: serialised once here, not validated again by
+    # FastAPI's response_model (which documents it).
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 async def _identities(context: ServerContext, user_id: str) -> list[LinkedIdentityInfo]:
+    return _identity_infos(await context.federation.identities_of(user_id))
+
+
+def _identity_infos(identities: Iterable[LinkedIdentity]) -> list[LinkedIdentityInfo]:
     return [
         LinkedIdentityInfo(
             id=identity.id,
@@ -275,7 +293,7 @@ async def _identities(context: ServerContext, user_id: str) -> list[LinkedIdenti
             linked_at=identity.created_at,
             last_used_at=identity.last_used_at,
         )
-        for identity in await context.federation.identities_of(user_id)
+        for identity in identities
     ]
 
 

@@ -1,4 +1,8 @@
-"""The hosted login page: server-rendered, no JavaScript, strict CSP (DESIGN §5).
+"""The hosted login page: server-rendered, works without JavaScript, strict CSP (DESIGN §5).
+
+Where passkeys are on, ``static/passkeys.js`` adds "Sign in with a passkey" and the
+browser's passkey autofill; it posts the assertion to ``POST /login/passkey``, a form like
+the password one (same CSRF token, origin check and ``return_to``).
 
 Apps on sibling subdomains send users to ``/login?return_to=…``; after a successful
 sign-in the auth cookies are set (for ``cookie_domain`` when configured, so every sibling
@@ -8,14 +12,16 @@ allowlisted.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from jotauth.accounts import MfaRequired, sign_in_purpose
+from jotauth.accounts import MfaRequired, SignedIn, sign_in_purpose
 from jotauth.errors import JotauthError
+from jotauth.passkeys import PasskeyMalformed
 from jotauth.server.context import Context, ServerContext
 from jotauth.server.delivery import client_of, request_cookie
 from jotauth.server.pages import error_page, render_page, wants_html
@@ -25,11 +31,14 @@ from jotauth.server.problems import (
     ServerProblem,
     problem_for_layer_error,
 )
+from jotauth.server.routes.passkeys import passkey_sign_in_of
 from jotauth.server.schemas import MAX_PASSWORD_CHARS
 
 router = APIRouter(tags=["hosted login"])
 
 _FORM_NONCE_MAX_AGE = 3600
+# A WebAuthn assertion in JSON is well under 4 KiB; the bound leaves room for large user handles.
+_MAX_CREDENTIAL_CHARS = 16_384
 ReturnTo = Annotated[str | None, Query(max_length=2048)]
 
 
@@ -42,6 +51,7 @@ def _page(
     status: int = 200,
     headers: dict[str, str] | None = None,
     extra_form_targets: tuple[str, ...] = (),
+    scripts: bool = False,
 ) -> Response:
     # form-action also governs where a form submission may redirect (CSP3), so the
     # allowlisted return_to origins are listed.
@@ -53,6 +63,7 @@ def _page(
         form_targets=(*context.origins.allowed, *extra_form_targets),
         status=status,
         headers=headers,
+        scripts=scripts,
     )
 
 
@@ -98,10 +109,14 @@ async def _login_form(
             "forgot_url": "/forgot" if context.accounts.recovery is not None else None,
             "signup_url": "/signup" if context.settings.signup_enabled else None,
             "providers": await _federated_buttons(context, return_to),
+            # Passwordless sign-in: a button and the browser's autofill, both shown by
+            # static/passkeys.js only where WebAuthn works (the form alone without it).
+            "passkeys": context.passkeys is not None,
         },
         status=problem.status if problem else 200,
         headers=problem.response_headers() if problem else None,
         extra_form_targets=(client_origin,) if client_origin else (),
+        scripts=context.passkeys is not None,
     )
     context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
     return response
@@ -175,18 +190,73 @@ async def login_submit(
         if isinstance(signed_in, MfaRequired):
             # The password was right: the second step's page, carrying return_to along.
             return await second_step_form(context, request, held=signed_in, return_to=checked)
+    except JotauthError as error:
+        return await _login_refused(context, request, error, return_to=checked, email=email)
+    return _signed_in_page(context, request, signed_in, return_to=checked)
+
+
+@router.post("/login/passkey", summary="Hosted passkey sign-in (from static/passkeys.js)")
+async def login_passkey_submit(
+    request: Request,
+    context: Context,
+    credential: Annotated[str, Form(max_length=_MAX_CREDENTIAL_CHARS)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    return_to: Annotated[str | None, Form(max_length=2048)] = None,
+) -> Response:
+    """The login page's passkey form: ``credential`` is the ``PublicKeyCredential.toJSON()``
+    of ``navigator.credentials.get()`` (as JSON text); signs in like the password form."""
+    try:
+        checked = _checked_return_to(context, return_to)
+        context.origins.check_form_submission(request)
     except ServerProblem as error:
-        return await _login_form(
-            context, request, return_to=checked, email=_safe_echo(email), problem=error.problem()
+        return _refused(context, request, error)
+    nonce = form_nonce_cookie(context, request)
+    try:
+        context.csrf.check_form(nonce=nonce, token=csrf_token)
+        signed_in = await passkey_sign_in_of(context).login(
+            credential=_credential_of_form(credential), client=client_of(request)
         )
     except JotauthError as error:
+        return await _login_refused(context, request, error, return_to=checked)
+    return _signed_in_page(context, request, signed_in, return_to=checked)
+
+
+def _credential_of_form(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise PasskeyMalformed() from error
+    if not isinstance(value, dict):
+        raise PasskeyMalformed()
+    return value
+
+
+async def _login_refused(
+    context: ServerContext,
+    request: Request,
+    error: JotauthError,
+    *,
+    return_to: str | None,
+    email: str = "",
+) -> Response:
+    """The login form again, with what went wrong. A lower layer's 5xx (the store down)
+    stays an error for the handlers to answer; the server's own problems show on the form."""
+    if isinstance(error, ServerProblem):
+        problem = error.problem()
+    else:
         problem = problem_for_layer_error(error)
         if problem.status >= 500:
-            raise
-        return await _login_form(
-            context, request, return_to=checked, email=_safe_echo(email), problem=problem
-        )
-    target = context.return_to.resolve(checked) if checked else None
+            raise error
+    return await _login_form(
+        context, request, return_to=return_to, email=_safe_echo(email), problem=problem
+    )
+
+
+def _signed_in_page(
+    context: ServerContext, request: Request, signed_in: SignedIn, *, return_to: str | None
+) -> Response:
+    """Cookies set, and on to ``return_to`` (or the signed-in page)."""
+    target = context.return_to.resolve(return_to) if return_to else None
     if target:
         response: Response = RedirectResponse(target, status_code=303)
     else:
@@ -236,6 +306,8 @@ async def second_step_form(
         status=problem.status if problem else 200,
         headers=problem.response_headers() if problem else None,
         extra_form_targets=(client_origin,) if client_origin else (),
+        # "Use a passkey" runs static/passkeys.js (login_mfa_passkey.html).
+        scripts="passkey" in held.methods and held.challenges.get("passkey") is not None,
     )
     context.cookies.set_login_form_nonce(response, nonce, max_age=_FORM_NONCE_MAX_AGE)
     return response

@@ -2,8 +2,11 @@ import { HttpClient } from '@angular/common/http';
 import { Component, DestroyRef, inject, input, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { Router, RouterLink } from '@angular/router';
-import { AuthService } from '@jotauth/angular';
-import { continueWith } from '@jotauth/client';
+import { AuthService, injectPasskeys } from '@jotauth/angular';
+import { AuthError, continueWith } from '@jotauth/client';
+import { passkeyAutofillSupported, passkeysSupported } from '@jotauth/client/passkeys';
+
+import { describeFactorError } from '../security/factor-error';
 
 import { Notice } from '../notice';
 import { describeLoginError, describeThrottle, retryAfterOf } from './login-error';
@@ -22,7 +25,8 @@ import { safeReturnUrl } from './return-url';
       <form (ngSubmit)="submit()" #form="ngForm">
         <label>
           Email
-          <input name="email" type="email" autocomplete="username" required [(ngModel)]="email" />
+          <!-- "webauthn": the browser offers this site's passkeys in the field's autofill. -->
+          <input name="email" type="email" autocomplete="username webauthn" required [(ngModel)]="email" />
         </label>
         <label>
           Password
@@ -35,6 +39,11 @@ import { safeReturnUrl } from './return-url';
           Sign in
         </button>
       </form>
+      @if (passkeys && passkeysOn()) {
+        <button type="button" class="secondary" data-test="passkey-sign-in" [disabled]="busy()" (click)="signInWithPasskey()">
+          Sign in with a passkey
+        </button>
+      }
       @for (name of providers(); track name) {
         <button type="button" class="secondary" [attr.data-test]="'continue-with-' + name" (click)="continueWith(name)">
           Continue with {{ name }}
@@ -62,12 +71,24 @@ export class LoginPage {
   /** The identity providers of the auth server ("Continue with NAME"). */
   protected readonly providers = signal<readonly string[]>([]);
 
+  /** Passwordless sign-in, where the browser has WebAuthn. */
+  protected readonly passkeys = passkeysSupported() ? injectPasskeys() : null;
+  /** False once the auth server said it has passkeys off (404: no relying party, e.g. an IP host). */
+  protected readonly passkeysOn = signal(true);
+
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
   private countdown: ReturnType<typeof setInterval> | undefined;
+  private left = false;
 
   constructor() {
-    inject(DestroyRef).onDestroy(() => clearInterval(this.countdown));
+    inject(DestroyRef).onDestroy(() => {
+      clearInterval(this.countdown);
+      this.left = true;
+      // The autofill's passkey request would otherwise outlive the page.
+      this.passkeys?.cancel();
+    });
+    void this.offerPasskeysInAutofill();
     inject(HttpClient)
       .get<{ providers: { name: string }[] }>('/api/auth/providers')
       .subscribe({
@@ -82,15 +103,54 @@ export class LoginPage {
     continueWith(name, { returnTo: back });
   }
 
+  /** The button: the browser's passkey dialog now. */
+  protected async signInWithPasskey(): Promise<void> {
+    if (!this.passkeys) return;
+    this.busy.set(true);
+    this.error.set(null);
+    try {
+      await this.passkeys.signIn();
+      await this.signedIn();
+    } catch (error: unknown) {
+      this.error.set(describeFactorError(error));
+      void this.offerPasskeysInAutofill();
+    } finally {
+      this.busy.set(false);
+    }
+  }
+
+  /** Conditional UI: the passkeys of this site among the email field's suggestions. */
+  private async offerPasskeysInAutofill(): Promise<void> {
+    if (!this.passkeys || this.left || !(await passkeyAutofillSupported())) return;
+    try {
+      await this.passkeys.signIn({ autofill: true });
+      await this.signedIn();
+    } catch (error: unknown) {
+      // Cancelled (the button or the password form took over, the page was left), or the
+      // passkey was refused: the form stays, and the button shows errors.
+      if (error instanceof AuthError && error.status === 404) this.passkeysOn.set(false);
+    }
+  }
+
+  private async signedIn(): Promise<void> {
+    this.password = '';
+    this.notice.clear();
+    await this.router.navigateByUrl(safeReturnUrl(this.returnUrl()));
+  }
+
   protected async submit(): Promise<void> {
     this.busy.set(true);
     this.error.set(null);
     try {
       await this.auth.login({ email: this.email, password: this.password });
-      this.password = '';
-      this.notice.clear();
-      await this.router.navigateByUrl(safeReturnUrl(this.returnUrl()));
+      await this.signedIn();
     } catch (error: unknown) {
+      if (error instanceof AuthError && error.code === 'mfa_required') {
+        this.password = '';
+        this.passkeys?.cancel();
+        await this.router.navigate(['/signin/second-step'], { queryParams: { returnUrl: this.returnUrl() } });
+        return;
+      }
       const wait = retryAfterOf(error);
       if (wait > 0) {
         this.waitFor(wait);

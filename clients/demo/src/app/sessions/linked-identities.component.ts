@@ -1,5 +1,5 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
-import { Component, inject, signal } from '@angular/core';
+import { Component, computed, inject, signal } from '@angular/core';
 import { DatePipe } from '@angular/common';
 import { linkProvider } from '@jotauth/client';
 
@@ -30,7 +30,7 @@ interface Identity {
         <li>None yet.</li>
       }
     </ul>
-    @for (name of providers(); track name) {
+    @for (name of unlinked(); track name) {
       <button type="button" [attr.data-test]="'link-' + name" (click)="link(name)">Link {{ name }}</button>
     }
   `,
@@ -39,6 +39,11 @@ export class LinkedIdentitiesComponent {
   protected readonly identities = signal<readonly Identity[]>([]);
   protected readonly providers = signal<readonly string[]>([]);
   protected readonly error = signal<string | null>(null);
+  /** The providers no identity of this account comes from yet (one link per provider). */
+  protected readonly unlinked = computed(() => {
+    const linked = new Set(this.identities().map((identity) => identity.provider));
+    return this.providers().filter((name) => !linked.has(name));
+  });
 
   private readonly http = inject(HttpClient);
 

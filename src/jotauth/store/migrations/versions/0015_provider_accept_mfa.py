@@ -5,8 +5,8 @@
   false (the default, and every existing provider) sends a user with second factors through
   this server's own second step after the provider's sign-in.
 
-Revision ID: 0014
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-01
 """
 
@@ -15,9 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-# 0013 (passkeys) is not on this branch: the lead re-chains this to "0013" when merging.
-down_revision: str | None = "0012"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,4 +1,4 @@
-"""Migration 0014 (federation_providers.accept_mfa) on SQLite and PostgreSQL: a provider
+"""Migration 0015 (federation_providers.accept_mfa) on SQLite and PostgreSQL: a provider
 stored before it keeps working and does not vouch for a second factor; down and up again."""
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ def _insert_without_the_column(connection: Connection) -> None:
     )
 
 
-async def test_0014_adds_accept_mfa_false_for_existing_providers_and_goes_down_again(
+async def test_0015_adds_accept_mfa_false_for_existing_providers_and_goes_down_again(
     store: Store,
 ) -> None:
     async with store.engine.begin() as conn:
         assert "accept_mfa" in await conn.run_sync(_columns)
-        await conn.run_sync(_migrate, "0012", down=True)
+        await conn.run_sync(_migrate, "0014", down=True)
         assert "accept_mfa" not in await conn.run_sync(_columns)
         await conn.run_sync(_insert_without_the_column)
         await conn.run_sync(_migrate, "head", down=False)
