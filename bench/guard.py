@@ -8,26 +8,34 @@ One run, one machine, same worker count (one process each):
   verified-token cache), and protected with a fresh token on every request (each token is
   used once: a wrk Lua script cycles through pre-minted tokens); plus the handler without
   any dependency, to show FastAPI's own dependency-injection cost apart from the guard's;
+* the same handler on plain Starlette (no FastAPI: the middleware's share of a request is
+  larger there), same three scenarios;
 * the seeds' Node stack (express + express-jwt + jwks-rsa, ``examples/node-interop``,
   1 process) with the same three scenarios;
 
-and the protected/unprotected throughput ratio of each. Both verify RS256 tokens against
+and the protected/unprotected throughput ratio of each. All verify RS256 tokens against
 keys fetched from the same JWKS endpoint on loopback.
 
-    .venv/bin/python bench/guard.py [--duration 3] [--rounds 2] [--connections 16]
+    .venv/bin/python bench/guard.py [--duration 3] [--rounds 5] [--connections 16]
+    .venv/bin/python bench/guard.py --before DIR   # also another checkout's src/, same rounds
 
-Scenarios are interleaved for ``--rounds`` rounds of ``--duration`` seconds each and the
-best round is kept (a shared machine only ever makes a run slower).
+Scenarios are interleaved for ``--rounds`` rounds of ``--duration`` seconds each; each figure
+is the median over the rounds, and each ratio the median of the ratios measured within one
+round (the protected run next to its own unprotected run, so both share that minute's noise).
+``--before DIR`` serves the same two Python apps from ``DIR/src`` (and ``DIR/examples``) in
+the same rounds, for before/after ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,15 +47,16 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
 from jotauth.guard.fastapi import OptionalUser
 
 REPO = Path(__file__).resolve().parents[1]
-# The lessons API is an example beside the library (examples/lessons_api.py), not part of it.
-sys.path.insert(0, str(REPO / "examples"))
+# The lessons API is an example beside the library (examples/lessons_api.py), not part of it;
+# a --before server takes it from its own tree (BENCH_EXAMPLES).
+sys.path.insert(0, os.environ.get("BENCH_EXAMPLES", str(REPO / "examples")))
 from lessons_api import SEED_LESSONS, Lesson, LessonCatalogue, create_lessons_app  # noqa: E402
 
 NODE_PROJECT = REPO / "examples" / "node-interop"
@@ -100,6 +109,40 @@ def create_bench_app() -> Any:
     return app
 
 
+def create_starlette_bench_app() -> Any:
+    """The same lessons list on plain Starlette: ``/api/lessons`` behind the middleware,
+    ``/open/lessons`` outside its prefix. One handler for both, reading ``request.user``
+    the Starlette way; the body is the FastAPI app's, serialised once."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    from jotauth.guard import JWTAuthMiddleware
+    from jotauth.verify import JWKSClient, TokenVerifier
+
+    lessons = [lesson.model_dump() for lesson in LessonCatalogue(SEED_LESSONS).all()]
+
+    async def list_lessons(request: Request) -> Response:
+        user = request.scope.get("user")
+        return JSONResponse(lessons, headers={"x-user": user.identity if user else "-"})
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    verifier = TokenVerifier(
+        issuer=ISSUER, audience=AUDIENCE, keys=JWKSClient(os.environ["BENCH_JWKS_URL"])
+    )
+    app = Starlette(
+        routes=[
+            Route("/api/lessons", list_lessons),
+            Route("/open/lessons", list_lessons),
+            Route("/healthz", health),
+        ]
+    )
+    return JWTAuthMiddleware(app, verifier=verifier, protect=("/api",))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -142,26 +185,44 @@ def jwks_endpoint(public_jwk: dict[str, Any]) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+class Served(NamedTuple):
+    """A server under test: where it listens and its process (for its CPU time)."""
+
+    url: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far, all its threads (proc(5) stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def python_server(jwks_url: str) -> Iterator[str]:
+def python_server(jwks_url: str, factory: str, tree: Path | None = None) -> Iterator[Served]:
+    """``guard:<factory>`` under uvicorn; with ``tree``, jotauth and the examples come from
+    that checkout (its ``src/`` first on the path), the bench module from this one."""
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "guard:create_bench_app",
+        sys.executable, "-m", "uvicorn", "--factory", f"guard:{factory}",
         "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port),
         "--workers", "1", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     env = {**os.environ, "BENCH_JWKS_URL": jwks_url}
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree / "src"), env.get("PYTHONPATH", "")])
+        env["BENCH_EXAMPLES"] = str(tree / "examples")
     process = subprocess.Popen(command, env=env)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
 @contextmanager
-def node_server(jwks_url: str) -> Iterator[str | None]:
+def node_server(jwks_url: str) -> Iterator[Served | None]:
     if shutil.which("node") is None:
         print("node not found: skipping express-jwt", file=sys.stderr)
         yield None
@@ -180,7 +241,7 @@ def node_server(jwks_url: str) -> Iterator[str | None]:
     try:
         assert process.stdout is not None
         port = json.loads(process.stdout.readline())["port"]
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -232,6 +293,9 @@ class Figures:
     p99_ms: float
     requests: int
     non_2xx: int
+    # The server process's CPU time per request: what the guard costs, far less sensitive
+    # than throughput to the other processes of a shared machine.
+    server_cpu_us: float = 0.0
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -298,13 +362,15 @@ def write_token_files(directory: Path, tokens: Sequence[str], threads: int) -> s
 def main() -> None:
     parser = argparse.ArgumentParser(description="guard overhead per request (wrk)")
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument(
         "--fresh-tokens", type=int, default=12_000,
         help="distinct tokens per round for the fresh-token runs",
     )  # fmt: skip
+    parser.add_argument("--before", help="another checkout whose src/ runs as 'before'")
+    parser.add_argument("--no-node", action="store_true", help="skip express-jwt")
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is required (Debian package wrk)")
@@ -314,24 +380,30 @@ def main() -> None:
     key = Key.generate("RS256", kid=KID)
     pem = key.private_pem().decode()
     started = time.monotonic()
-    # One batch per round: the two stacks keep separate caches (Node has none), so they may
-    # share a round's tokens; a later round must not meet tokens the Python cache has seen.
+    # One batch per round: the stacks keep separate caches (separate processes), so they
+    # may share a round's tokens; a later round must not meet tokens a cache has seen.
     fresh = mint_tokens(pem, options.fresh_tokens * options.rounds)
     reused = mint_tokens(pem, 1, workers=1)[0]
     print(f"minted {len(fresh)} RS256 tokens in {time.monotonic() - started:.1f} s", flush=True)
 
-    results: dict[tuple[str, str], Figures] = {}
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        jwks_endpoint(key.public_jwk()) as jwks_url,
-        python_server(jwks_url) as python_url,
-        node_server(jwks_url) as node_url,
-    ):
-        stacks = {"jotauth guard (FastAPI)": python_url}
+    trees: list[tuple[str, Path | None]] = [("", None)]
+    if options.before:
+        trees.insert(0, ("before: ", Path(options.before).resolve()))
+    results: dict[tuple[str, str], list[Figures]] = {}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as servers:
+        jwks_url = servers.enter_context(jwks_endpoint(key.public_jwk()))
+        stacks: dict[str, Served] = {}
+        for label, tree in trees:
+            for name, factory in (
+                ("jotauth guard (FastAPI)", "create_bench_app"),
+                ("jotauth guard (Starlette)", "create_starlette_bench_app"),
+            ):
+                stacks[label + name] = servers.enter_context(python_server(jwks_url, factory, tree))
+        node_url = None if options.no_node else servers.enter_context(node_server(jwks_url))
         if node_url is not None:
             stacks["express-jwt + jwks-rsa"] = node_url
         auth = f"Authorization: Bearer {reused}"
-        for base in stacks.values():  # warm up: JWKS fetched, first-request costs paid
+        for base, _ in stacks.values():  # warm up: JWKS fetched, first-request costs paid
             for _ in range(20):
                 for response in (
                     httpx.get(f"{base}/api/lessons", headers={"Authorization": f"Bearer {reused}"}),
@@ -347,7 +419,7 @@ def main() -> None:
             directory = Path(tmp) / f"round-{round_index}"
             directory.mkdir()
             prefix = write_token_files(directory, chunk, options.threads)
-            for stack, base in stacks.items():
+            for stack, (base, pid) in stacks.items():
                 api = f"{base}/api/lessons"
                 scenarios: dict[str, tuple[str, list[str], list[str]]] = {
                     "unprotected": (f"{base}/open/lessons", [], []),
@@ -355,7 +427,7 @@ def main() -> None:
                     # wrk hands everything after the URL to the script's init(args).
                     "protected, fresh token": (api, ["-s", str(script)], [prefix]),
                 }
-                if base == python_url:
+                if stack.startswith("jotauth"):
                     # The same bytes on the wire as the protected run, not verified: what the
                     # header costs the client, the kernel and the HTTP parser.
                     scenarios["unprotected, same header sent"] = (
@@ -363,21 +435,24 @@ def main() -> None:
                         ["-H", auth],
                         [],
                     )
+                if stack == "jotauth guard (FastAPI)":
                     scenarios["unprotected, no user dependency"] = (f"{base}/open/plain", [], [])
                 for scenario, (url, args, tail) in scenarios.items():
+                    cpu_before = cpu_seconds(pid)
                     figures = run_wrk(
                         url, duration=options.duration, connections=options.connections,
                         threads=options.threads, args=args, tail=tail,
                     )  # fmt: skip
-                    best = results.get((stack, scenario))
-                    if best is None or figures.requests_per_second > best.requests_per_second:
-                        results[(stack, scenario)] = figures
+                    spent = cpu_seconds(pid) - cpu_before
+                    figures.server_cpu_us = spent / max(1, figures.requests) * 1e6
+                    results.setdefault((stack, scenario), []).append(figures)
                     if scenario == "protected, fresh token" and figures.requests > len(chunk):
                         print(
                             f"note: {stack} sent {figures.requests} requests for {len(chunk)} "
                             "tokens; later ones reused tokens",
                             file=sys.stderr,
                         )
+            print(f"round {round_index + 1}/{options.rounds} done", file=sys.stderr, flush=True)
     report(results, options)
     print()
     print(middleware_overhead(key, reused))
@@ -426,22 +501,40 @@ def middleware_overhead(key: Any, token: str, requests: int = 20_000) -> str:
     )
 
 
-def report(results: dict[tuple[str, str], Figures], options: argparse.Namespace) -> None:
+def report(results: dict[tuple[str, str], list[Figures]], options: argparse.Namespace) -> None:
+    """Medians over the rounds; each ratio is the median of per-round ratios.
+
+    ``ratio``: req/s of the scenario over req/s of its stack's unprotected run in the same
+    round. ``cpu ratio``: the same from the server's CPU time per request (unprotected
+    µs/request over this scenario's), the steadier figure when the machine is shared.
+    """
     print()
     print(
         f"wrk -t{options.threads} -c{options.connections} -d{options.duration:g}s, "
-        f"best of {options.rounds} rounds, 1 server process each, RS256"
+        f"median of {options.rounds} interleaved rounds, 1 server process each, RS256"
     )
-    header = f"{'stack':<26} {'scenario':<32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}"
+    header = (
+        f"{'stack':<36} {'scenario':<32} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'ratio':>6} {'cpu us':>7} {'cpu ratio':>9}  {'cpu ratios per round'}"
+    )
     print(header)
     print("-" * len(header))
-    for (stack, scenario), figures in results.items():
-        baseline = results[(stack, "unprotected")].requests_per_second
-        ratio = figures.requests_per_second / baseline
-        errors = f"  ({figures.non_2xx} non-2xx!)" if figures.non_2xx else ""
+    for (stack, scenario), rounds in results.items():
+        baseline = results[(stack, "unprotected")]
+        pairs = list(zip(rounds, baseline, strict=True))
+        ratios = [f.requests_per_second / b.requests_per_second for f, b in pairs]
+        cpu_ratios = [b.server_cpu_us / f.server_cpu_us for f, b in pairs if f.server_cpu_us]
+        errors = sum(f.non_2xx for f in rounds)
+        flag = f"  ({errors} non-2xx!)" if errors else ""
         print(
-            f"{stack:<26} {scenario:<32} {figures.requests_per_second:>9.0f} "
-            f"{figures.p50_ms:>8.2f} {figures.p99_ms:>8.2f} {ratio:>6.2f}x{errors}"
+            f"{stack:<36} {scenario:<32} "
+            f"{statistics.median(f.requests_per_second for f in rounds):>7.0f} "
+            f"{statistics.median(f.p50_ms for f in rounds):>7.2f} "
+            f"{statistics.median(f.p99_ms for f in rounds):>7.2f} "
+            f"{statistics.median(ratios):>5.2f}x "
+            f"{statistics.median(f.server_cpu_us for f in rounds):>7.1f} "
+            f"{statistics.median(cpu_ratios) if cpu_ratios else 0:>8.2f}x  "
+            f"{' '.join(f'{r:.2f}' for r in cpu_ratios)}{flag}"
         )
 
 

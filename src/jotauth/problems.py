@@ -49,7 +49,7 @@ class Challenge(enum.Enum):
     INVALID_TOKEN = "invalid_token"
     INVALID_REQUEST = "invalid_request"
     INSUFFICIENT_SCOPE = "insufficient_scope"
-    # RFC 9470 §3: the token is fine, the authentication behind it too old (``max_age``).
+    # RFC 9470 §3: the token is fine but its authentication too weak or too old (``max_age``).
     INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
 
 
@@ -171,6 +171,13 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ErrorCode.INSUFFICIENT_SCOPE: ProblemSpec(
             403, "Insufficient scope", Challenge.INSUFFICIENT_SCOPE
         ),
+        # RFC 9470 §3 answers 401; we answer 403 (with its challenge): a 401 makes API
+        # clients refresh and retry, then log the user out, where a step-up is needed.
+        ErrorCode.INSUFFICIENT_USER_AUTHENTICATION: ProblemSpec(
+            403,
+            "Stronger or more recent authentication required",
+            Challenge.INSUFFICIENT_USER_AUTHENTICATION,
+        ),
         ErrorCode.REFRESH_FAILED: _token("Session ended"),
         ErrorCode.SESSION_ENDED: _token("Session ended"),
         ErrorCode.NOT_FIRST_PARTY: _token("Not a first-party token"),
@@ -220,10 +227,6 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ErrorCode.SECOND_FACTOR_EXISTS: ProblemSpec(409, "Second factor already enabled"),
         ErrorCode.SECOND_FACTOR_NOT_FOUND: ProblemSpec(404, "Second factor not enabled"),
         ErrorCode.SECOND_FACTOR_REQUIRED: ProblemSpec(409, "A second factor is required"),
-        # 403, not 401 (RFC 9470 §3): the token is valid, its authentication too old.
-        ErrorCode.INSUFFICIENT_USER_AUTHENTICATION: ProblemSpec(
-            403, "Re-authentication required", Challenge.INSUFFICIENT_USER_AUTHENTICATION
-        ),
         # passkeys (DESIGN §13). A refused assertion is a failed sign-in: 401 with the bare
         # challenge, like a wrong password; a broken request or a spent challenge is a 400.
         ErrorCode.PASSKEY_ERROR: ProblemSpec(400, "Passkey failed"),
@@ -320,7 +323,8 @@ class ProblemRenderer:
     def render(self, error: JotauthError) -> RenderedProblem:
         """``error`` as an HTTP answer, with the data it carries (scopes, retry time)."""
         # Data attributes, where an error class has them (``InsufficientScope.scopes``,
-        # ``LoginThrottled.retry_after``); duck-typed so this module needs no error classes.
+        # ``LoginThrottled.retry_after``, ``InsufficientUserAuthentication.max_age``);
+        # duck-typed so this module needs no error classes.
         scopes = getattr(error, "scopes", ())
         retry_after = getattr(error, "retry_after", None)
         max_age = getattr(error, "max_age", None)
@@ -342,7 +346,11 @@ class ProblemRenderer:
         status: int | None = None,
         max_age: int | None = None,
     ) -> RenderedProblem:
-        """``code`` as an HTTP answer; ``status`` overrides the table (``http_error`` only)."""
+        """``code`` as an HTTP answer; ``status`` overrides the table (``http_error`` only).
+
+        ``max_age`` (seconds) goes into an ``insufficient_user_authentication`` challenge:
+        how recent the authentication must be (RFC 9470 §3).
+        """
         prepared = self._prepared.get(code) or self._prepare(code)
         text = prepared.public_detail or detail or prepared.title
         head = prepared.body_head
@@ -360,7 +368,8 @@ class ProblemRenderer:
             scope = " ".join(scopes)
             if challenge is Challenge.INSUFFICIENT_SCOPE and scope:
                 value += f', scope="{header_safe(scope)}"'
-            if challenge is Challenge.INSUFFICIENT_USER_AUTHENTICATION and max_age is not None:
+            elif challenge is Challenge.INSUFFICIENT_USER_AUTHENTICATION and max_age is not None:
+                # An int by type, but rendered through int(): never text in this header.
                 value += f', max_age="{max(0, int(max_age))}"'
             headers.append((b"www-authenticate", value.encode("ascii")))
         if answer_status in (429, 503):

@@ -125,6 +125,7 @@ class SignIn:
         issuer: str,
         client: ClientInfo,
         purpose: ChallengePurpose = "login",
+        provider_mfa: bool = False,
     ) -> SignedIn | MfaRequired:
         """Start a cookie-delivered session for ``user``, whom another identity provider just
         vouched for (DESIGN §14): ``amr`` is ``["fed"]`` and the ``login`` audit event names
@@ -133,7 +134,19 @@ class SignIn:
         A user with a second factor (or one the MFA policy requires) proves it here too
         (:class:`MfaRequired`, first factor ``fed``): the provider's sign-in is one factor,
         and linking an identity must not become a way around the account's own second one.
+
+        ``provider_mfa``: the provider proved two factors itself (its ID token's ``amr`` has
+        ``mfa``, from a provider configured to be trusted with that): no second step here,
+        the session's amr is ``fed`` + ``mfa``, and the MFA policy is met.
         """
+        if provider_mfa:
+            return await self.sign_in_verified(
+                user,
+                amr=("fed", "mfa"),
+                client=client,
+                refresh_delivery="cookie",
+                audit_detail={"provider": provider, "issuer": issuer, "provider_mfa": True},
+            )
         if not user.disabled:
             held = await self._held(
                 user, purpose=purpose, first_amr=("fed",), refresh_delivery="cookie"

@@ -4,6 +4,7 @@
 ``add NAME --authorize-url … --token-url … --userinfo-url … [--emails-url …]`` an OAuth 2
 provider that is not OIDC (GitHub's shape). Each prints the redirect URI to register at the
 provider. Client secrets are sealed with ``JOTAUTH_SECRET_KEY``, so these commands need it.
+``--accept-mfa`` (OIDC only) lets the provider's ID token vouch for the second factor.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ def providers() -> None:
     multiple=True,
     help="Claim mapping CLAIM=FIELD for sub, email, email_verified, name (e.g. sub=id).",
 )
+@click.option(
+    "--accept-mfa",
+    is_flag=True,
+    help="OpenID Connect: an ID token whose amr lists mfa needs no second step here.",
+)
 def add(
     name: str,
     issuer: str | None,
@@ -85,6 +91,7 @@ def add(
     userinfo_url: str | None,
     emails_url: str | None,
     claims: tuple[str, ...],
+    accept_mfa: bool,
 ) -> None:
     """Configure a provider; prints it as JSON with the redirect URI to register there."""
     import httpx
@@ -127,6 +134,7 @@ def add(
             scopes=scopes,
             trusted_email_domains=trusted,
             claims=mapping,
+            accept_mfa=accept_mfa,
         )
         return {**added.public_view(), "redirect_uri": federation.callback_url(name)}
 

@@ -162,7 +162,9 @@ class Federation:
         try:
             if pending.link_user_id is not None:
                 return await self._link(pending, assertion, pending.link_user_id)
-            return await self._sign_in_with(pending, assertion, client)
+            # The provider's word on the second factor counts only where the operator said so.
+            vouched = provider.accept_mfa and assertion.mfa
+            return await self._sign_in_with(pending, assertion, client, provider_mfa=vouched)
         except (LinkRequired, ProviderEmailUnverified, IdentityAlreadyLinked) as refused:
             await self._audit.record(
                 "federation_refused",
@@ -181,7 +183,12 @@ class Federation:
         return Completed(return_to=pending.return_to, identity=identity)
 
     async def _sign_in_with(
-        self, pending: PendingSignIn, assertion: Assertion, client: ClientInfo
+        self,
+        pending: PendingSignIn,
+        assertion: Assertion,
+        client: ClientInfo,
+        *,
+        provider_mfa: bool,
     ) -> Completed:
         created = False
         identity = await self.identities.find(assertion.issuer, assertion.subject)
@@ -199,6 +206,7 @@ class Federation:
             issuer=assertion.issuer,
             client=client,
             purpose=sign_in_purpose(return_to),
+            provider_mfa=provider_mfa,
         )
         if isinstance(signed_in, MfaRequired):
             return Completed(

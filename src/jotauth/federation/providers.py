@@ -66,6 +66,9 @@ class UpstreamProvider:
     trusted_email_domains: tuple[str, ...]
     claims: Mapping[str, str]
     created_at: float
+    # The provider's verified ID token may vouch for the second factor: amr containing "mfa"
+    # then needs no second step here (``providers add --accept-mfa``; OIDC only).
+    accept_mfa: bool = False
 
     def trusts_email_domain(self, email: str) -> bool:
         """Whether the operator marked this provider as authoritative for ``email``'s domain
@@ -88,6 +91,7 @@ class UpstreamProvider:
             "scopes": list(self.scopes),
             "trusted_email_domains": list(self.trusted_email_domains),
             "claims": dict(self.claims),
+            "accept_mfa": self.accept_mfa,
         }
 
 
@@ -172,8 +176,12 @@ class ProviderRegistry:
         scopes: Iterable[str] = (),
         trusted_email_domains: Iterable[str] = (),
         claims: Mapping[str, str] | None = None,
+        accept_mfa: bool = False,
     ) -> UpstreamProvider:
-        """Store a provider; raises InvalidProviderConfig, ProviderExists."""
+        """Store a provider; raises InvalidProviderConfig, ProviderExists.
+
+        ``accept_mfa``: a sign-in whose ID token says ``amr`` contains ``mfa`` counts as
+        both factors (OpenID Connect only: an OAuth 2 provider has no signed claims)."""
         if not _NAME.fullmatch(name):
             raise InvalidProviderConfig(
                 f"{name!r}: a provider name is 1-64 letters, digits, '-' or '_'"
@@ -194,6 +202,11 @@ class ProviderRegistry:
                 check_endpoint(optional, what)
         if kind == "oauth2" and endpoints.userinfo_url is None:
             raise InvalidProviderConfig("an OAuth 2 provider needs --userinfo-url")
+        if accept_mfa and kind != "oidc":
+            raise InvalidProviderConfig(
+                "--accept-mfa needs an OpenID Connect provider: only its signed ID token's amr "
+                "can vouch for a second factor"
+            )
         chosen_scopes = tuple(dict.fromkeys(scopes)) or (
             ("openid", "email", "profile") if kind == "oidc" else ()
         )
@@ -219,6 +232,7 @@ class ProviderRegistry:
             trusted_email_domains=tuple(_domain(d) for d in trusted_email_domains),
             claims=mapping,
             created_at=self._clock(),
+            accept_mfa=accept_mfa,
         )
         nonce, sealed = self._sealer.seal(
             client_secret.encode("utf-8"), associated_data=name.encode("ascii")
@@ -243,6 +257,7 @@ class ProviderRegistry:
                         trusted_email_domains=list(provider.trusted_email_domains),
                         claims=dict(mapping),
                         created_at=provider.created_at,
+                        accept_mfa=accept_mfa,
                     )
                 )
         except exc.IntegrityError as error:
@@ -314,6 +329,7 @@ class ProviderRegistry:
             trusted_email_domains=tuple(row["trusted_email_domains"]),
             claims=dict(row["claims"]),
             created_at=row["created_at"],
+            accept_mfa=bool(row["accept_mfa"]),
         )
 
 

@@ -60,6 +60,9 @@ class Assertion:
     email: str | None
     email_verified: bool
     name: str
+    # The provider's verified ID token says amr (RFC 8176) contains "mfa": whether that
+    # counts is the provider's configuration (UpstreamProvider.accept_mfa), not this.
+    mfa: bool = False
 
 
 class UpstreamClient:
@@ -132,8 +135,12 @@ class UpstreamClient:
             access_token = token.get("access_token")
             if not isinstance(access_token, str) or not access_token:
                 raise FederationRefused("The provider's token answer has no access token.")
+            mfa = False
             if provider.kind == "oidc":
                 claims = await self._id_token_claims(provider, pending, token.get("id_token"))
+                # From the signed ID token only, read before userinfo is merged in: an
+                # unsigned answer must not vouch for a second factor.
+                mfa = _amr_has_mfa(claims.get("amr"))
                 if not _has_email(claims, provider.claims) and provider.userinfo_url:
                     userinfo = await self._get_json(client, provider.userinfo_url, access_token)
                     # OIDC Core §5.3.2: userinfo of another subject is a substitution attack.
@@ -142,7 +149,7 @@ class UpstreamClient:
                     claims = {**userinfo, **claims}
             else:
                 claims = await self._oauth2_claims(client, provider, access_token)
-        return _assertion(provider, claims)
+        return _assertion(provider, claims, mfa=mfa)
 
     async def _id_token_claims(
         self, provider: UpstreamProvider, pending: PendingSignIn, id_token: object
@@ -253,7 +260,15 @@ def _has_email(claims: Mapping[str, Any], mapping: Mapping[str, str]) -> bool:
     return isinstance(_claim(claims, mapping.get("email", "")), str)
 
 
-def _assertion(provider: UpstreamProvider, claims: Mapping[str, Any]) -> Assertion:
+def _amr_has_mfa(amr: object) -> bool:
+    """Whether an ``amr`` claim (RFC 8176: an array of strings) lists ``mfa``; any other
+    shape (a bare string, a number) vouches for nothing."""
+    return type(amr) is list and all(type(value) is str for value in amr) and "mfa" in amr
+
+
+def _assertion(
+    provider: UpstreamProvider, claims: Mapping[str, Any], *, mfa: bool = False
+) -> Assertion:
     mapping = provider.claims
     subject = _claim(claims, mapping.get("sub", "sub"))
     if isinstance(subject, int) and not isinstance(subject, bool):
@@ -279,6 +294,7 @@ def _assertion(provider: UpstreamProvider, claims: Mapping[str, Any]) -> Asserti
         # Only a literal true counts (OIDC Core §5.1): "true", 1 or absence are not a promise.
         email_verified=email is not None and verified_value is True,
         name=name[:200] if isinstance(name, str) else "",
+        mfa=mfa,
     )
 
 

@@ -2,9 +2,11 @@
 
 The Flask extension lives in :mod:`jotauth.guard.flask` and the FastAPI dependencies in
 :mod:`jotauth.guard.fastapi` (each imports its framework); everything here is pure ASGI.
-Exported: what an app configures (middleware, CSRF policy, silent refresh), the user it
-gets (:class:`TokenUser`) and the errors it may render or catch. The machinery behind them
-(``authenticator``, ``credentials``, ``paths``) is internal.
+Exported: what an app configures (middleware, CSRF policy, silent refresh, the step-up
+requirements of the middleware's ``step_up=``: :func:`require_amr`,
+:func:`require_recent_auth`), the user it gets (:class:`TokenUser`) and the errors it may
+render or catch. The machinery behind them (``authenticator``, ``credentials``, ``paths``)
+is internal.
 """
 
 from .credentials import WEBSOCKET_BEARER_PROTOCOL
@@ -13,6 +15,7 @@ from .errors import (
     CsrfFailed,
     GuardError,
     InsufficientScope,
+    InsufficientUserAuthentication,
     KeysUnavailable,
     MalformedAuthorization,
     MissingCredentials,
@@ -23,6 +26,7 @@ from .errors import (
 from .identity import TokenUser
 from .middleware import JWTAuthMiddleware
 from .refresh import HttpRefresh, RefreshResult, SilentRefresh
+from .step_up import StepUp, require_amr, require_recent_auth
 
 __all__ = [
     "WEBSOCKET_BEARER_PROTOCOL",
@@ -31,6 +35,7 @@ __all__ = [
     "GuardError",
     "HttpRefresh",
     "InsufficientScope",
+    "InsufficientUserAuthentication",
     "JWTAuthMiddleware",
     "KeysUnavailable",
     "MalformedAuthorization",
@@ -39,6 +44,9 @@ __all__ = [
     "RefreshResult",
     "RefreshUnavailable",
     "SilentRefresh",
+    "StepUp",
     "TokenRejected",
     "TokenUser",
+    "require_amr",
+    "require_recent_auth",
 ]

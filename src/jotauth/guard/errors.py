@@ -8,6 +8,7 @@ server shares with the guard (no token, a malformed header, CSRF) are defined on
 
 from __future__ import annotations
 
+from jotauth import errors
 from jotauth.errors import ErrorCode, JotauthError
 from jotauth.http import errors as http_errors
 from jotauth.jose import InvalidToken, KeySetUnavailable
@@ -91,6 +92,11 @@ class InsufficientScope(GuardError):
     def __init__(self, detail: str | None = None, *, scopes: tuple[str, ...] = ()) -> None:
         super().__init__(detail)
         self.scopes = scopes
+
+
+class InsufficientUserAuthentication(errors.InsufficientUserAuthentication, GuardError):
+    """A valid token whose ``amr`` or ``auth_time`` does not meet the resource's step-up
+    requirement (:mod:`jotauth.guard.step_up`): 403 with RFC 9470's challenge."""
 
 
 # What an auth server may answer a refused refresh with, passed on to the client: each

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the current user, scope and role checks, per-route protection.
+"""FastAPI dependencies: the current user, scope, role and step-up checks, per-route protection.
 
 With :class:`~jotauth.guard.JWTAuthMiddleware` protecting a prefix, routes read the claims
 it verified::
@@ -7,6 +7,8 @@ it verified::
     async def lessons(user: CurrentUser) -> list[Lesson]: ...
 
     @app.post("/api/lessons", dependencies=[Depends(require_scopes("lessons:write"))])
+    @app.delete("/api/account", dependencies=[Depends(require_amr("mfa")),
+                                              Depends(require_recent_auth(max_age=300))])
 
 Without the middleware, :class:`JWTBearer` verifies the token itself for the routes that
 ask for it (the seeds' ``checkIfAuthenticated``)::
@@ -42,7 +44,10 @@ from .authenticator import Authenticator
 from .credentials import TOKEN_SOURCES, TokenSource
 from .csrf import CsrfPolicy
 from .errors import InsufficientScope, MissingCredentials
-from .identity import claims_of, set_identity
+from .identity import TokenUser, claims_of, set_identity
+from .step_up import AmrMatch, StepUp
+from .step_up import require_amr as amr_requirement
+from .step_up import require_recent_auth as recent_auth_requirement
 
 # The dependencies are ``async def`` although they never await: FastAPI runs plain ``def``
 # dependencies in a thread pool, which costs more than the whole token check.
@@ -101,6 +106,24 @@ def _role_checker(
     return check
 
 
+def _step_up_checker(
+    need: StepUp, user: UserDependency, verifier: TokenVerifier | None
+) -> Callable[[Request, Claims], Awaitable[Claims]]:
+    # ``verifier`` None: the middleware verified the token; its verifier (clock, leeway)
+    # travels with the user in ``request.scope``.
+    async def check(request: Request, claims: Claims = Depends(user)) -> Claims:  # noqa: B008
+        checking = verifier
+        if checking is None:
+            token_user = request.scope.get("user")
+            checking = token_user.verifier if isinstance(token_user, TokenUser) else None
+            if checking is None:
+                raise MissingCredentials()  # not verified by the guard: fail closed
+        need.enforce(claims, checking)
+        return claims
+
+    return check
+
+
 def require_scopes(*scopes: str) -> Callable[[Claims], Awaitable[Claims]]:
     """Dependency: the current user, who must hold every one of ``scopes`` (else 403
     ``insufficient_scope`` with ``WWW-Authenticate: Bearer error=…, scope=…``, RFC 6750 §3.1)."""
@@ -111,6 +134,26 @@ def require_roles(*roles: str) -> Callable[[Claims], Awaitable[Claims]]:
     """Dependency: the current user, who must hold every one of ``roles`` (else 403
     ``insufficient_scope``)."""
     return _role_checker(roles, current_user)
+
+
+def require_amr(*values: str, match: AmrMatch = "all") -> Callable[..., Awaitable[Claims]]:
+    """Dependency: the current user, whose token's ``amr`` must contain every one of
+    ``values`` (``match="any"``: one of them), e.g. ``require_amr("mfa")``; else 403
+    ``insufficient_user_authentication`` with RFC 9470's challenge."""
+    return _step_up_checker(amr_requirement(*values, match=match), current_user, None)
+
+
+def require_recent_auth(*, max_age: int) -> Callable[..., Awaitable[Claims]]:
+    """Dependency: the current user, who must have signed in at most ``max_age`` seconds
+    ago (the token's ``auth_time``, on the verifier's clock with its leeway); else 403
+    ``insufficient_user_authentication`` with ``max_age="N"`` in the challenge."""
+    return _step_up_checker(recent_auth_requirement(max_age=max_age), current_user, None)
+
+
+def require_step_up(need: StepUp) -> Callable[..., Awaitable[Claims]]:
+    """Dependency for a combined requirement, e.g. ``require_amr("mfa") &
+    require_recent_auth(max_age=300)`` from :mod:`jotauth.guard`."""
+    return _step_up_checker(need, current_user, None)
 
 
 class JWTBearer:
@@ -145,7 +188,7 @@ class JWTBearer:
         if not self.required and self.authenticator.locate(view) is None:
             return None
         authenticated = await self.authenticator.authenticate(view)
-        set_identity(request.scope, authenticated.claims)
+        set_identity(request.scope, authenticated.claims, self.authenticator.verifier)
         return authenticated.claims
 
     async def _required_user(self, request: Request) -> Claims:
@@ -161,6 +204,22 @@ class JWTBearer:
     def require_roles(self, *roles: str) -> Callable[[Claims], Awaitable[Claims]]:
         """Like :func:`require_roles`, verifying the token through this dependency."""
         return _role_checker(roles, self._required_user)
+
+    def require_amr(
+        self, *values: str, match: AmrMatch = "all"
+    ) -> Callable[..., Awaitable[Claims]]:
+        """Like :func:`require_amr`, verifying the token through this dependency."""
+        need = amr_requirement(*values, match=match)
+        return _step_up_checker(need, self._required_user, self.authenticator.verifier)
+
+    def require_recent_auth(self, *, max_age: int) -> Callable[..., Awaitable[Claims]]:
+        """Like :func:`require_recent_auth`, verifying the token through this dependency."""
+        need = recent_auth_requirement(max_age=max_age)
+        return _step_up_checker(need, self._required_user, self.authenticator.verifier)
+
+    def require_step_up(self, need: StepUp) -> Callable[..., Awaitable[Claims]]:
+        """Like :func:`require_step_up`, verifying the token through this dependency."""
+        return _step_up_checker(need, self._required_user, self.authenticator.verifier)
 
 
 def install_problem_handler(app: FastAPI, *, realm: str = DEFAULT_REALM) -> None:

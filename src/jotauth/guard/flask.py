@@ -12,6 +12,11 @@
     @jwt_required(scopes=("lessons:write",))
     def add_lesson(): ...
 
+    @app.delete("/api/account")
+    @require_amr("mfa")
+    @require_recent_auth(max_age=300)
+    def delete_account(): ...
+
 Same token sources, CSRF policy, problem+json and RFC 6750 headers as the ASGI guard.
 Configuration is the extension object's, not ``app.config`` read at call time.
 """
@@ -39,6 +44,9 @@ from .authenticator import Authenticator, RequestView
 from .credentials import TOKEN_SOURCES, TokenSource
 from .csrf import CsrfPolicy
 from .errors import InsufficientScope
+from .step_up import AmrMatch, StepUp
+from .step_up import require_amr as amr_requirement
+from .step_up import require_recent_auth as recent_auth_requirement
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -156,6 +164,43 @@ def jwt_required(
                     raise InsufficientScope(
                         f"This resource needs the role {', '.join(needed_roles)}."
                     )
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def require_amr(
+    *values: str, match: AmrMatch = "all"
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: the view needs a valid token whose ``amr`` contains every one of
+    ``values`` (``match="any"``: one of them), e.g. ``@require_amr("mfa")``; else 403
+    ``insufficient_user_authentication``. Authenticates by itself; stacks with
+    :func:`jwt_required` (the token is verified once per request)."""
+    return require_step_up(amr_requirement(*values, match=match))
+
+
+def require_recent_auth(*, max_age: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: the user must have signed in at most ``max_age`` seconds ago (the
+    token's ``auth_time``, on the verifier's clock with its leeway); else 403
+    ``insufficient_user_authentication`` with ``max_age="N"`` in the challenge."""
+    return require_step_up(recent_auth_requirement(max_age=max_age))
+
+
+def require_step_up(need: StepUp) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator for a combined requirement (``require_amr("mfa") &
+    require_recent_auth(max_age=300)`` from :mod:`jotauth.guard`)."""
+    if not isinstance(need, StepUp):
+        raise TypeError(f"not a step-up requirement: {need!r}")
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            extension = _extension()
+            claims = extension.authenticate()
+            assert claims is not None  # not optional: no token raised already
+            need.enforce(claims, extension.authenticator.verifier)
             return view(*args, **kwargs)
 
         return guarded

@@ -16,6 +16,8 @@ from jotauth.jose import Claims
 
 if TYPE_CHECKING:
     from starlette.authentication import AuthCredentials, BaseUser
+
+    from jotauth.verify import TokenVerifier
 else:
     try:
         from starlette.authentication import AuthCredentials, BaseUser
@@ -29,10 +31,13 @@ class TokenUser(BaseUser):
     """The user of a verified access token: a Starlette ``BaseUser`` that carries the
     :class:`~jotauth.jose.Claims` (``.claims``) and reads like them (``.sub``, ``.scope``, …)."""
 
-    __slots__ = ("claims",)
+    __slots__ = ("claims", "verifier")
 
-    def __init__(self, claims: Claims) -> None:
+    def __init__(self, claims: Claims, verifier: TokenVerifier | None = None) -> None:
         self.claims = claims
+        # The verifier that accepted the token: step-up checks behind the middleware
+        # (``require_recent_auth``) use its clock and leeway.
+        self.verifier = verifier
 
     @property
     def is_authenticated(self) -> bool:
@@ -118,10 +123,12 @@ class TokenUser(BaseUser):
         return f"TokenUser(sub={self.claims.sub!r})"
 
 
-def set_identity(scope: MutableMapping[str, Any], claims: Claims) -> TokenUser:
+def set_identity(
+    scope: MutableMapping[str, Any], claims: Claims, verifier: TokenVerifier | None = None
+) -> TokenUser:
     """Put the verified ``claims`` into the ASGI scope: ``scope["user"]`` (``request.user``)
     and ``request.state.user`` get a :class:`TokenUser`, ``scope["auth"]`` its scopes."""
-    user = TokenUser(claims)
+    user = TokenUser(claims, verifier)
     scope["user"] = user
     scope["auth"] = AuthCredentials(sorted(claims.scope))
     state = scope.get("state")

@@ -22,7 +22,7 @@ preflights to the CORS middleware.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from jotauth.problems import DEFAULT_REALM, PROBLEM_SPECS, ProblemRenderer
@@ -36,6 +36,7 @@ from .identity import set_identity
 from .paths import PathRules
 from .problems import send_problem
 from .refresh import SilentRefresh
+from .step_up import StepUp, StepUpPaths
 
 if TYPE_CHECKING:
     from .revocations import RevocationCheck
@@ -68,12 +69,20 @@ class JWTAuthMiddleware:
         realm: str = DEFAULT_REALM,
         silent_refresh: SilentRefresh | None = None,
         revocations: RevocationCheck | None = None,
+        step_up: Mapping[str, StepUp | Iterable[StepUp]] | None = None,
     ) -> None:
         """``revocations`` (a :class:`~jotauth.guard.revocations.PolledRevocations` or
         :class:`~jotauth.guard.revocations.RedisRevocations`) makes the guard refuse, within
-        about a second, access tokens of sessions the auth server has ended."""
+        about a second, access tokens of sessions the auth server has ended.
+
+        ``step_up`` maps path prefixes to what their requests need of the sign-in
+        (:func:`~jotauth.guard.require_amr`, :func:`~jotauth.guard.require_recent_auth`),
+        e.g. ``{"/api/admin": require_amr("mfa")}``: else 403
+        ``insufficient_user_authentication``. Its prefixes are always protected."""
         self.app = app
         self.paths = PathRules(protect, exclude)
+        rules = StepUpPaths(step_up or {})
+        self.step_up = rules if rules else None
         self.authenticator = Authenticator(
             verifier=verifier,
             token_sources=token_sources,
@@ -86,34 +95,58 @@ class JWTAuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind == "http" and self.paths.protects(scope["path"]):
-            await self._http(scope, receive, send)
-        elif kind == "websocket" and self.paths.protects(scope["path"]):
-            await self._websocket(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+        if kind == "http" or kind == "websocket":
+            path = scope["path"]
+            need = self.step_up.for_path(path) if self.step_up is not None else None
+            # A step-up prefix is protected even where ``exclude`` would open it: a
+            # requirement on the token can only be met by a token (fail closed).
+            if need is not None or self.paths.protects(path):
+                if kind == "http":
+                    await self._http(scope, receive, send, need)
+                else:
+                    await self._websocket(scope, receive, send, need)
+                return
+        await self.app(scope, receive, send)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send, need: StepUp | None) -> None:
         authenticator = self.authenticator
-        view = authenticator.view(scope)
-        if view.preflight and view.origin is not None and view.method == "OPTIONS":
-            # CORS preflight (Fetch standard §3.2.2, §4.8): never carries credentials; the
-            # CORS middleware downstream answers it. Without Origin it is no preflight (every
-            # CORS request has one), so a bare Access-Control-Request-Method opens nothing.
-            await self.app(scope, receive, send)
-            return
         try:
-            authenticated = await authenticator.authenticate(view)
-        except RefreshFailed as error:
-            cookies = _set_cookie_headers(error.set_cookies)
-            await send_problem(send, self.problems.render(error), cookies)
-            return
+            # A Bearer token verified before, checked again: no coroutine, no header pass.
+            claims = authenticator.cached_bearer(scope)
         except GuardError as error:
             await send_problem(send, self.problems.render(error))
             return
-        set_identity(scope, authenticated.claims)
-        set_cookies = authenticated.set_cookies
-        extra = _set_cookie_headers(set_cookies) if set_cookies else []
+        extra: list[tuple[bytes, bytes]] = []
+        if claims is None:
+            view = authenticator.view(scope)
+            if view.preflight and view.origin is not None and view.method == "OPTIONS":
+                # CORS preflight (Fetch standard §3.2.2, §4.8): never carries credentials;
+                # the CORS middleware downstream answers it. Without Origin it is no
+                # preflight (every CORS request has one), so a bare
+                # Access-Control-Request-Method opens nothing.
+                await self.app(scope, receive, send)
+                return
+            try:
+                authenticated = await authenticator.authenticate(view)
+            except RefreshFailed as error:
+                cookies = _set_cookie_headers(error.set_cookies)
+                await send_problem(send, self.problems.render(error), cookies)
+                return
+            except GuardError as error:
+                await send_problem(send, self.problems.render(error))
+                return
+            claims = authenticated.claims
+            if authenticated.set_cookies:
+                extra = _set_cookie_headers(authenticated.set_cookies)
+        if need is not None:
+            try:
+                need.enforce(claims, authenticator.verifier)
+            except GuardError as error:
+                # Refreshed cookies still go out: the session is fine, only this resource
+                # wants more of its sign-in.
+                await send_problem(send, self.problems.render(error), extra)
+                return
+        set_identity(scope, claims, authenticator.verifier)
         try:
             # The plain ``send`` on the hot path; a wrapper only to add refreshed cookies.
             await self.app(scope, receive, _adding_headers(send, extra) if extra else send)
@@ -126,17 +159,21 @@ class JWTAuthMiddleware:
 
     # --- WebSocket ------------------------------------------------------------------------
 
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _websocket(
+        self, scope: Scope, receive: Receive, send: Send, need: StepUp | None
+    ) -> None:
         authenticator = self.authenticator
         view = authenticator.view(scope)
         offered: list[str] = list(scope.get("subprotocols") or ())
         try:
             authenticated = await authenticator.authenticate_websocket(view, offered)
+            if need is not None:
+                need.enforce(authenticated.claims, authenticator.verifier)
         except GuardError as error:
             await _refuse_websocket(receive, send, error, offered)
             return
         inner = dict(scope)
-        set_identity(inner, authenticated.claims)
+        set_identity(inner, authenticated.claims, authenticator.verifier)
         if authenticated.source != "subprotocol":
             await self.app(inner, receive, send)
             return

@@ -18,6 +18,7 @@ _PADDING = (b"", b"", b"==", b"=")
 # Bits of the last character that carry no data, by length mod 4 (RFC 4648 §3.5).
 _UNUSED_BITS_MASK = (0, 0, 0x0F, 0x03)
 _VALUE = bytes(_ALPHABET.index(c) if c in _ALPHABET else 0 for c in range(256))
+_A2B = binascii.a2b_base64  # bound once: every token decodes three segments
 
 
 def b64url_encode(data: bytes) -> str:
@@ -43,9 +44,7 @@ def b64url_decode(segment: str | bytes) -> bytes:
     if remainder and _VALUE[segment[-1]] & _UNUSED_BITS_MASK[remainder]:
         raise BadBase64("a segment has non-zero unused trailing bits (non-canonical base64url)")
     try:
-        return binascii.a2b_base64(
-            segment.translate(_TO_STANDARD) + _PADDING[remainder], strict_mode=True
-        )
+        return _A2B(segment.translate(_TO_STANDARD) + _PADDING[remainder], strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise BadBase64() from exc
 

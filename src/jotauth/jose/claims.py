@@ -65,6 +65,9 @@ class Claims(NamedTuple):
         return self.roles.issuperset(roles)
 
 
+_new_claims = tuple.__new__
+
+
 def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
@@ -207,14 +210,24 @@ class ClaimsPolicy:
         if value is None:
             return _EMPTY
         cache_key: str | tuple[str, ...]
+        sets = self._sets[name]
         if type(value) is str:
             cache_key = value
-        elif type(value) is list and all(type(item) is str for item in value):
+        elif type(value) is list:
             cache_key = tuple(value)
+            # Only all-string keys are ever stored, and a JSON value equal to a str is that
+            # str: a hit needs no check of the items.
+            try:
+                interned = sets.get(cache_key)
+            except TypeError:  # an unhashable item (a nested array or object): no role
+                interned = None
+            if interned is not None:
+                return interned
+            if not all(type(item) is str for item in value):
+                return _string_set(value, claim or self._claim_name(name), split=name == "scope")
         else:
             # raises for bad types, naming the claim as sent (scp for scope, the roles path)
             return _string_set(value, claim or self._claim_name(name), split=name == "scope")
-        sets = self._sets[name]
         interned = sets.get(cache_key)
         if interned is None:
             interned = _string_set(value, name, split=name == "scope")
@@ -279,28 +292,43 @@ class ClaimsPolicy:
         if type(sub) is not str:
             raise ClaimsError("sub must be a string", claim="sub")
         jti, sid, azp = get("jti"), get("sid"), get("azp")
-        for name, value in (("jti", jti), ("sid", sid), ("azp", azp)):
-            if value is not None and type(value) is not str:
-                raise ClaimsError(f"{name} must be a string", claim=name)
+        if (
+            (jti is not None and type(jti) is not str)
+            or (sid is not None and type(sid) is not str)
+            or (azp is not None and type(azp) is not str)
+        ):
+            name = next(n for n in ("jti", "sid", "azp") if type(get(n)) not in (str, type(None)))
+            raise ClaimsError(f"{name} must be a string", claim=name)
         if self.authorized_parties is not None and azp not in self.authorized_parties:
             raise ClaimsError("the token was issued to another client (azp)", claim="azp")
         for name, expected in self.expected:
             if get(name) != expected:
                 raise ClaimsError(f"{name} must be {expected!r}", claim=name)
-        scope, scope_claim = _scope_value(claims)
-        return Claims(
-            sub,
-            self.issuer,
-            audiences,
-            exp,
-            iat,
-            nbf,
-            jti,
-            sid,
-            self._interned_set(scope, "scope", claim=scope_claim),
-            self._interned_set(self._roles_value(claims), "roles"),
-            MappingProxyType(claims),
-            azp,
+        # The common shapes inline (no scp; roles under one plain name), the rest as ever.
+        if "scp" in claims:
+            scope, scope_claim = _scope_value(claims)
+        else:
+            scope, scope_claim = get("scope"), "scope"
+        roles_path = self.roles_path
+        roles = get(roles_path[0]) if len(roles_path) == 1 else self._roles_value(claims)
+        # tuple.__new__ directly: the same Claims, without the generated __new__'s extra
+        # Python frame (a verification's claims are built once, then cached).
+        return _new_claims(
+            Claims,
+            (
+                sub,
+                self.issuer,
+                audiences,
+                exp,
+                iat,
+                nbf,
+                jti,
+                sid,
+                self._interned_set(scope, "scope", claim=scope_claim),
+                self._interned_set(roles, "roles"),
+                MappingProxyType(claims),
+                azp,
+            ),
         )
 
     def _roles_value(self, claims: Mapping[str, Any]) -> object:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .errors import InvalidKey, InvalidKeySet, MissingKeyId, UnknownKey
@@ -16,7 +16,7 @@ _log = logging.getLogger("jotauth.jose")
 class KeySet:
     """Verification keys by ``kid``; each key carries its own algorithm."""
 
-    __slots__ = ("_by_kid", "_only")
+    __slots__ = ("_by_kid", "_only", "get")
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
         self._by_kid: dict[str, Key] = {}
@@ -25,6 +25,13 @@ class KeySet:
                 raise InvalidKeySet(f"two keys share the kid {key.kid!r}")
             self._by_kid[key.kid] = key
         self._only = next(iter(self._by_kid.values())) if len(self._by_kid) == 1 else None
+        # ``get(kid)``: the key for ``kid``, or None; no kid finds the only key of a set of
+        # one (a JWKS with one key may leave kid out). A dict's own method, so a verifier's
+        # look-up on every cached token costs no Python frame; the set is never changed.
+        table: dict[str | None, Key] = {kid: key for kid, key in self._by_kid.items()}
+        if self._only is not None:
+            table[None] = self._only
+        self.get: Callable[[str | None], Key | None] = table.get
 
     @classmethod
     def from_jwks(
@@ -70,12 +77,6 @@ class KeySet:
             seen.add(key.kid)
             keys.append(key)
         return cls(keys)
-
-    def get(self, kid: str | None) -> Key | None:
-        """The key for ``kid``, or ``None``."""
-        if kid is None:
-            return self._only
-        return self._by_kid.get(kid)
 
     def require(self, kid: str | None) -> Key:
         """The key for ``kid``, or :class:`UnknownKey`/:class:`MissingKeyId`."""

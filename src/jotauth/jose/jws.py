@@ -81,7 +81,12 @@ def parse_compact(
     header without duplicates, ``alg`` present and not ``none``, no key-bearing header
     parameters, no ``crit``. The signature is *not* checked here.
     """
-    raw = token_bytes(token, max_bytes=max_bytes)
+    # Exact bytes have been through token_bytes already (the verifier passes them so).
+    raw = (
+        token
+        if type(token) is bytes and len(token) <= max_bytes
+        else token_bytes(token, max_bytes=max_bytes)
+    )
     segments = raw.split(b".")
     if len(segments) != 3:
         raise BadSegments(

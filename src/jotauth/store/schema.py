@@ -308,6 +308,8 @@ federation_providers = Table(
     Column("trusted_email_domains", JSON, nullable=False),
     Column("claims", JSON, nullable=False),
     Column("created_at", Double, nullable=False),
+    # The provider's ID token may vouch for the second factor (amr "mfa"): migration 0015.
+    Column("accept_mfa", Boolean, nullable=False, server_default=false()),
     CheckConstraint("kind IN ('oidc', 'oauth2')", name="kind"),
 )
 

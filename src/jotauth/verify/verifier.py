@@ -45,6 +45,10 @@ from .discovery import discover
 from .jwks_client import JWKSClient, JWKSOptions, SyncJWKSClient
 
 KeySource = Mapping[str, Any] | KeySet | JWKSClient | SyncJWKSClient
+# Busy tokens remembered by exact bytes for TokenVerifier.cached: about 1 MB for tokens of
+# ~1 kB, max_token_bytes each at worst.
+_DIGESTS_LIMIT = 1024
+_new_tuple = tuple.__new__
 
 
 class VerifierOptions(TypedDict, total=False):
@@ -117,11 +121,21 @@ class TokenVerifier:
         self._keys = keys
         self._async_client = keys if isinstance(keys, JWKSClient) else None
         self._sync_client = keys if isinstance(keys, SyncJWKSClient) else None
-        self._lookup = keys.lookup if not isinstance(keys, KeySet) else keys.get
+        self._remote_is_stale: Callable[[], bool] | None = None
+        self._lookup: Callable[[str | None], Key | None]
+        if isinstance(keys, KeySet):
+            self._lookup = keys.get
+        else:
+            self._lookup, self._remote_is_stale = keys.hot_path()
         self._max_token_bytes = max_token_bytes
         self._leeway = leeway
         self._cache = VerifiedTokenCache(cache_size)
+        self._caching = cache_size > 0
         self._header_cache: HeaderCache = {}
+        # Exact token bytes -> their cache digest, for the tokens :meth:`cached` saw hit: a
+        # dict lookup instead of a SHA-256 per request for an API's busy tokens. Bounded
+        # (_DIGESTS_LIMIT entries), cleared when full; a hit still goes through _cached.
+        self._digests: dict[bytes, bytes] = {}
         self._clock = clock
 
     @classmethod
@@ -156,6 +170,15 @@ class TokenVerifier:
         return cls(issuer=metadata.issuer, audience=audience, keys=keys, **options)
 
     @property
+    def leeway(self) -> float:
+        """Seconds of clock skew tolerated on every time claim (and by step-up checks)."""
+        return self._leeway
+
+    def now(self) -> float:
+        """The verifier's clock: what time claims (and step-up's ``auth_time``) meet."""
+        return self._clock()
+
+    @property
     def cache(self) -> VerifiedTokenCache:
         """The verified-token cache (exposed for metrics and tests)."""
         return self._cache
@@ -175,23 +198,53 @@ class TokenVerifier:
             return None
         return claims
 
+    def cached(self, token: bytes) -> Claims | None:
+        """The claims of ``token`` if this verifier accepted it before and it still holds now,
+        without I/O or a coroutine; None means "take :meth:`verify`/:meth:`averify`".
+
+        A hit is checked as in the full path: its key still published, ``exp``/``nbf`` at
+        the verifier's clock. Keys past their max-age answer None, so the full path refreshes
+        them first (the hot path of the guard's middleware).
+        """
+        is_stale = self._remote_is_stale
+        if (is_stale is not None and is_stale()) or len(token) > self._max_token_bytes:
+            return None
+        digests = self._digests
+        digest = digests.get(token)
+        if digest is not None:
+            claims = self._cached(digest, self._clock())
+            if claims is None:
+                digests.pop(token, None)  # expired, evicted or its key gone: full path
+            return claims
+        digest = sha256(token).digest()
+        claims = self._cached(digest, self._clock())
+        if claims is not None:
+            if len(digests) >= _DIGESTS_LIMIT:
+                digests.clear()
+            digests[token] = digest
+        return claims
+
     # --- the pure core: no I/O, keys in memory only --------------------------------------------
 
     def _start(self, token: str | bytes, now: float) -> Claims | _Unverified:
         """A cache hit's claims, or the parsed token and the key in memory for its ``kid``."""
         data = token_bytes(token, max_bytes=self._max_token_bytes)
-        # Keyed by the SHA-256 of the token, so cached entries do not keep whole tokens alive
-        # (forging a hit would take a second preimage).
-        cache_key = sha256(data).digest()
-        hit = self._cached(cache_key, now)
-        if hit is not None:
-            return hit
+        if self._caching:
+            # Keyed by the SHA-256 of the token, so cached entries do not keep whole tokens
+            # alive (forging a hit would take a second preimage).
+            cache_key = sha256(data).digest()
+            hit = self._cached(cache_key, now)
+            if hit is not None:
+                return hit
+        else:
+            cache_key = b""  # no cache (cache_size=0): no digest to compute
         parsed = parse_compact(
             data, max_bytes=self._max_token_bytes, header_cache=self._header_cache
         )
         if parsed.alg not in self.algorithms:
             raise UnsupportedAlgorithm(f"{parsed.alg} is not among the allowed algorithms")
-        return _Unverified(cache_key, parsed, self._lookup(parsed.kid))
+        # tuple.__new__ directly: the NamedTuple without its generated __new__'s frame.
+        return _new_tuple(_Unverified, (cache_key, parsed, self._lookup(parsed.kid)))
 
     def _finish(self, unverified: _Unverified, key: Key | None, now: float) -> Claims:
         """Signature with ``key``'s own algorithm, ``typ``, claims; then cache the success."""
@@ -199,9 +252,11 @@ class TokenVerifier:
         if key is None:
             raise MissingKeyId() if parsed.kid is None else UnknownKey()
         verify_signature(parsed, key)
-        self.policy.check_type(parsed.header)
-        claims = self.policy.check(parsed.payload(), now)
-        self._cache.put(unverified.cache_key, claims, key)
+        policy = self.policy
+        policy.check_type(parsed.header)
+        claims = policy.check(parsed.payload(), now)
+        if self._caching:
+            self._cache.put(unverified.cache_key, claims, key)
         return claims
 
     # --- the entry points: the core plus the remote key set's I/O ------------------------------

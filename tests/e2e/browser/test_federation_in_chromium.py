@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -31,6 +32,7 @@ from jotauth import jose
 from tests.e2e.browser.browser_demo import ForeignOrigin
 from tests.e2e.federation.panva import Panva, running_panva
 from tests.e2e.server.server_process import PASSWORD, ServerProcess, running_server, server_env
+from tests.support.otp import enrol_totp, oathtool_code
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.browser
@@ -72,21 +74,31 @@ def upstream(
     server = ServerProcess(env, port, workdir)
     try:
         server.wait_ready(timeout=120)  # two servers and Chromium on a shared machine
-        registered = server.cli(
-            "clients", "add", "Downstream jotauth",
-            "--redirect-uri", f"{downstream.url}/login/federated/corp/callback",
-            "--confidential", "--first-party",
-        )  # fmt: skip
-        assert registered.returncode == 0, registered.stderr
-        client = json.loads(registered.stdout)
-        done = downstream.cli(
-            "providers", "add", "corp", "--issuer", f"http://localhost:{port}",
-            "--client-id", client["client_id"], "--client-secret", client["client_secret"],
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
+        _add_upstream(downstream, server, "corp")
         yield server
     finally:
         server.stop()
+
+
+def _add_upstream(
+    downstream: ServerProcess, upstream: ServerProcess, name: str, *extra: str
+) -> dict[str, object]:
+    """Register the downstream as a client of the upstream jotauth and add it as provider
+    ``name`` (``extra``: more ``providers add`` options); what ``providers add`` printed."""
+    registered = upstream.cli(
+        "clients", "add", f"Downstream jotauth ({name})",
+        "--redirect-uri", f"{downstream.url}/login/federated/{name}/callback",
+        "--confidential", "--first-party",
+    )  # fmt: skip
+    assert registered.returncode == 0, registered.stderr
+    client = json.loads(registered.stdout)
+    done = downstream.cli(
+        "providers", "add", name, "--issuer", f"http://localhost:{upstream.port}",
+        "--client-id", client["client_id"], "--client-secret", client["client_secret"], *extra,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    added: dict[str, object] = json.loads(done.stdout)
+    return added
 
 
 @pytest.fixture
@@ -244,3 +256,141 @@ def test_a_jotauth_upstream_is_linked_then_used_inside_the_authorize_flow(
     _header, claims = jose.decode_unverified(tokens["id_token"])
     assert claims["amr"] == ["fed"] and claims["nonce"] == nonce
     assert claims["sub"] == linked["id"]  # the account the identity was linked to
+
+
+# --- second factors after the provider's sign-in (issue 14) -----------------------------------
+
+
+def _enrol_totp(server: ServerProcess, email: str) -> str:
+    """TOTP for an existing password account, over the API (a fresh login is a recent
+    authentication); the secret, whose current code is used up by the confirmation."""
+    login = httpx.post(
+        f"{server.url}/api/auth/login",
+        json={"email": email, "password": PASSWORD, "delivery": "body"},
+    )
+    assert login.status_code == 200, login.text
+    return enrol_totp(server.url, login.json()["access_token"])[0]
+
+
+def _second_step(page: Page, secret: str) -> None:
+    """The hosted "Confirm it's you" step, with the next code (the current one is spent)."""
+    expect(page.locator("h1")).to_have_text("Confirm it's you")
+    page.fill("input#code", oathtool_code(secret, time.time() + 30))
+    page.click("[data-test=totp-form] button[type=submit]")
+
+
+def _panva_sign_in(page: Page, downstream: ServerProcess, panva: Panva) -> None:
+    page.goto(f"{downstream.url}/login")
+    page.click("[data-test=continue-with-panva]")
+    page.wait_for_url(f"{panva.url}/**")
+    page.fill("input[name=login]", "ada")
+    page.fill("input[name=password]", "anything")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{panva.url}/**")
+    page.click("button[type=submit]")  # consent
+    page.wait_for_url(f"{downstream.url}/login/federated/panva/callback?**")
+
+
+def test_an_account_with_totp_confirms_it_after_continue_with_panva(
+    downstream: ServerProcess, panva: Panva, browser: Browser, page: Page, shots: Path
+) -> None:
+    # The account "ada" at panva has (or gets) here, signed in once, then enrols TOTP.
+    _panva_sign_in(page, downstream, panva)
+    expect(page.locator("[data-test=signed-in-with]")).to_have_text("Signed in with panva.")
+    xsrf = {
+        "X-XSRF-TOKEN": next(
+            c["value"] for c in page.context.cookies() if c["name"] == "XSRF-TOKEN"
+        )
+    }
+    setup = page.request.post(f"{downstream.url}/api/auth/mfa/totp/setup", headers=xsrf)
+    assert setup.status == 200, setup.text()
+    secret = setup.json()["secret"]
+    confirmed = page.request.post(
+        f"{downstream.url}/api/auth/mfa/totp/confirm",
+        data={"code": oathtool_code(secret, time.time())},
+        headers=xsrf,
+    )
+    assert confirmed.status == 200, confirmed.text()
+    fresh = browser.new_context(viewport={"width": 1100, "height": 760})
+    try:
+        tab = fresh.new_page()
+        _panva_sign_in(tab, downstream, panva)
+        # panva is one factor (it says nothing of a second, and is not trusted with it).
+        assert not any(c["name"].endswith("jot_access") for c in fresh.cookies())
+        tab.screenshot(path=shots / "second-step-after-panva.png", full_page=True)
+        _second_step(tab, secret)
+        expect(tab.locator("h1")).to_have_text("You are signed in")
+        me = _me(tab, downstream.url)
+        assert me["email"] == panva.email and me["amr"] == ["fed", "otp", "mfa"]
+    finally:
+        fresh.close()
+        reset = downstream.cli("users", "reset-mfa", panva.email)
+        assert reset.returncode == 0, reset.stderr
+
+
+@pytest.fixture(scope="module")
+def vouching_upstream(downstream: ServerProcess, upstream: ServerProcess) -> str:
+    """The same upstream jotauth as provider "corpmfa", added with ``--accept-mfa``."""
+    assert _add_upstream(downstream, upstream, "corpmfa", "--accept-mfa")["accept_mfa"] is True
+    return "corpmfa"
+
+
+def test_an_upstream_trusted_with_mfa_that_proved_two_factors_skips_the_second_step(
+    downstream: ServerProcess,
+    upstream: ServerProcess,
+    vouching_upstream: str,
+    browser: Browser,
+    page: Page,
+    shots: Path,
+) -> None:
+    email = f"corpmfa-{secrets.token_hex(4)}@example.org"
+    _signup(downstream, email)
+    _signup(upstream, email)
+    downstream_secret = _enrol_totp(downstream, email)
+    upstream_origin = f"http://localhost:{upstream.port}"
+
+    # 1. Signed in downstream (password, then its own second step), the user links corpmfa;
+    # the upstream account has no second factor yet, so its ID token says amr ["pwd"].
+    page.goto(f"{downstream.url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    _second_step(page, downstream_secret)
+    expect(page.locator("h1")).to_have_text("You are signed in")
+    xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "XSRF-TOKEN")
+    started = page.request.post(
+        f"{downstream.url}/login/federated/{vouching_upstream}?link=1",
+        headers={"X-XSRF-TOKEN": xsrf},
+    )
+    assert started.status == 200, started.text()
+    page.goto(started.json()["location"])
+    page.wait_for_url(f"{upstream_origin}/login?**")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{downstream.url}/login/federated/{vouching_upstream}/callback?**")
+    expect(page.locator("[data-test=linked]")).to_contain_text(f"sign in with {vouching_upstream}")
+
+    # 2. The upstream account gets TOTP; in a fresh browser the user signs in through it
+    # with both factors there, and the downstream takes the provider's word (amr mfa).
+    upstream_secret = _enrol_totp(upstream, email)
+    fresh = browser.new_context(viewport={"width": 1100, "height": 760})
+    try:
+        tab = fresh.new_page()
+        tab.goto(f"{downstream.url}/login")
+        tab.click(f"[data-test=continue-with-{vouching_upstream}]")
+        tab.wait_for_url(f"{upstream_origin}/login?**")
+        tab.fill("input[name=email]", email)
+        tab.fill("input[name=password]", PASSWORD)
+        tab.click("button[type=submit]")
+        tab.screenshot(path=shots / "upstream-second-step.png", full_page=True)
+        _second_step(tab, upstream_secret)  # at the upstream
+        tab.wait_for_url(f"{downstream.url}/login/federated/{vouching_upstream}/callback?**")
+        expect(tab.locator("[data-test=signed-in-with]")).to_have_text(
+            f"Signed in with {vouching_upstream}."
+        )
+        tab.screenshot(path=shots / "signed-in-with-mfa-from-upstream.png", full_page=True)
+        me = _me(tab, downstream.url)
+        assert me["email"] == email and me["amr"] == ["fed", "mfa"]
+    finally:
+        fresh.close()

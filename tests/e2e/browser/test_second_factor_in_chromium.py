@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.browser.browser_demo import ForeignOrigin
 from tests.e2e.server.server_process import PASSWORD, ServerProcess, running_server, unique_email
-from tests.support.otp import oathtool_code
+from tests.support.otp import enrol_totp, oathtool_code
 
 pytestmark = pytest.mark.browser
 
@@ -53,17 +53,8 @@ def _user_with_totp(provider: ServerProcess, label: str) -> tuple[str, str, list
         json={"email": email, "password": PASSWORD, "delivery": "body"},
     )
     assert signed_up.status_code == 200, signed_up.text
-    bearer = {"Authorization": f"Bearer {signed_up.json()['access_token']}"}
-    setup = httpx.post(f"{provider.url}/api/auth/mfa/totp/setup", headers=bearer)
-    assert setup.status_code == 200, setup.text
-    secret = setup.json()["secret"]
-    confirmed = httpx.post(
-        f"{provider.url}/api/auth/mfa/totp/confirm",
-        json={"code": oathtool_code(secret, time.time())},
-        headers=bearer,
-    )
-    assert confirmed.status_code == 200, confirmed.text
-    return email, secret, confirmed.json()["recovery_codes"]
+    secret, codes = enrol_totp(provider.url, signed_up.json()["access_token"])
+    return email, secret, codes
 
 
 def _first_step(page: Page, email: str) -> None:

@@ -21,6 +21,7 @@ class Upstreams:
     oidc: FakeProvider  # untrusted for every domain
     trusted: FakeProvider  # --trust-email-domain example.com
     github: FakeProvider  # GitHub-shaped OAuth 2
+    vouching: FakeProvider  # --trust-email-domain example.com --accept-mfa
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +30,10 @@ def upstreams() -> Iterator[Upstreams]:
         oidc=FakeProvider(oidc=True).start(),
         trusted=FakeProvider(oidc=True).start(),
         github=FakeProvider(oidc=False).start(),
+        vouching=FakeProvider(oidc=True).start(),
     )
     yield started
-    for provider in (started.oidc, started.trusted, started.github):
+    for provider in (started.oidc, started.trusted, started.github, started.vouching):
         provider.stop()
 
 
@@ -45,6 +47,11 @@ def server(
             ("fake", upstreams.oidc, ()),
             ("trusted", upstreams.trusted, ("--trust-email-domain", "example.com")),
             ("gh", upstreams.github, ()),
+            (
+                "vouching",
+                upstreams.vouching,
+                ("--trust-email-domain", "example.com", "--accept-mfa"),
+            ),
         ):
             done = started.cli(*provider.add_args(name, *extra))
             assert done.returncode == 0, done.stderr

@@ -4,8 +4,11 @@ paths, the linking rules, and every hostile answer the issue names."""
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -16,6 +19,7 @@ from jotauth import jose
 from tests.e2e.federation.conftest import Upstreams
 from tests.e2e.federation.fake_providers import FakeProvider, FakeUser
 from tests.e2e.server.server_process import PASSWORD, Browser, ServerProcess, signup
+from tests.support.otp import oathtool_code
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
@@ -129,14 +133,8 @@ async def test_an_oidc_sign_in_sends_state_nonce_and_pkce_and_the_redirect_carri
     assert query["state"] not in browser.jar[cookie]  # sealed, not readable
 
 
-async def test_an_account_with_a_second_factor_proves_it_after_the_provider(
-    server: ServerProcess, upstreams: Upstreams, browser: Browser
-) -> None:
-    import re
-    import time
-
-    from tests.support.otp import oathtool_code
-
+async def _account_with_totp(server: ServerProcess, browser: Browser) -> tuple[str, str]:
+    """A new password account of example.com with TOTP enrolled: its address and secret."""
     email = f"twostep-{secrets.token_hex(4)}@example.com"
     await signup(server.url, email)
     login = await browser.post("/api/auth/login", json={"email": email, "password": PASSWORD})
@@ -148,7 +146,14 @@ async def test_an_account_with_a_second_factor_proves_it_after_the_provider(
         json={"code": oathtool_code(secret, time.time())},
         headers=browser.xsrf(),
     )
-    assert confirmed.status_code == 200
+    assert confirmed.status_code == 200, confirmed.text
+    return email, secret
+
+
+async def test_an_account_with_a_second_factor_proves_it_after_the_provider(
+    server: ServerProcess, upstreams: Upstreams, browser: Browser
+) -> None:
+    email, secret = await _account_with_totp(server, browser)
     other = Browser(server.url)
     try:
         upstreams.trusted.next_user = _user(email)
@@ -167,6 +172,60 @@ async def test_an_account_with_a_second_factor_proves_it_after_the_provider(
         assert me["email"] == email and me["amr"] == ["fed", "otp", "mfa"]
     finally:
         await other.aclose()
+
+
+@pytest.mark.parametrize(
+    ("provider", "amr", "vouched"),
+    [
+        ("vouching", ["pwd", "otp", "mfa"], True),  # --accept-mfa and amr lists mfa
+        ("vouching", ["hwk", "mfa"], True),
+        ("vouching", "mfa", False),  # a string, not an array: vouches for nothing
+        ("vouching", ["mfa", 7], False),
+        ("vouching", ["pwd"], False),  # one factor at the provider
+        ("vouching", None, False),  # no amr at all
+        ("trusted", ["pwd", "otp", "mfa"], False),  # a provider not trusted with it
+    ],
+    ids=repr,
+)
+async def test_a_provider_vouches_for_the_second_factor_only_when_accepted_and_asserted(
+    server: ServerProcess,
+    upstreams: Upstreams,
+    browser: Browser,
+    provider: str,
+    amr: object,
+    vouched: bool,
+) -> None:
+    email, _ = await _account_with_totp(server, browser)
+    upstream: FakeProvider = getattr(upstreams, "vouching" if provider == "vouching" else provider)
+    other = Browser(server.url)
+    try:
+        upstream.next_user = _user(email)
+        upstream.id_token_overrides = {"amr": amr}
+        answer = await federate(other, server, provider)
+        if vouched:
+            assert answer.status_code == 200 and "Confirm it" not in answer.text, answer.text
+            me = await _me(other)
+            assert me["email"] == email and me["amr"] == ["fed", "mfa"]
+        else:
+            # The account's own second step, and no session before it.
+            assert answer.status_code == 200 and "Confirm it" in answer.text, answer.text
+            assert not any(name.endswith(("jot_access", "jot_refresh")) for name in other.jar)
+    finally:
+        upstream.id_token_overrides = {}
+        await other.aclose()
+
+
+def test_accept_mfa_is_listed_and_refused_for_an_oauth2_provider(
+    server: ServerProcess, upstreams: Upstreams
+) -> None:
+    listed = server.cli("providers", "list")
+    assert listed.returncode == 0, listed.stderr
+    flags = {p["name"]: p["accept_mfa"] for p in map(json.loads, listed.stdout.splitlines())}
+    assert flags["vouching"] is True and flags["trusted"] is False and flags["gh"] is False
+    refused = server.cli(*upstreams.github.add_args("gh-mfa", "--accept-mfa"))
+    assert refused.returncode != 0
+    assert "--accept-mfa needs an OpenID Connect provider" in refused.stderr
+    assert "gh-mfa" not in server.cli("providers", "list").stdout
 
 
 async def test_a_verified_address_of_a_trusted_domain_links_the_existing_account(

@@ -70,6 +70,21 @@ def served(app: Any, **config: Any) -> Iterator[ServedApp]:
         server.stop()
 
 
+@contextmanager
+def served_wsgi(app: Any) -> Iterator[str]:
+    """Serve a WSGI ``app`` (werkzeug, threaded) on loopback; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
 def raw_request(port: int, request_line: str, headers: Mapping[str, str] = {}) -> tuple[int, bytes]:
     """Send one HTTP/1.1 request byte for byte (no client-side path normalisation)."""
     lines = [request_line, f"Host: 127.0.0.1:{port}", "Connection: close"]

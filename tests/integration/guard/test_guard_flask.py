@@ -1,18 +1,16 @@
 """The Flask extension over real HTTP (werkzeug on loopback) with a SyncJWKSClient."""
 
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from flask import Flask, jsonify
-from werkzeug.serving import make_server
 
 from jotauth.guard import CsrfPolicy
 from jotauth.guard.flask import JotAuth, current_user, jwt_required
 from jotauth.http.csrf import csrf_key, session_csrf_token
 from jotauth.verify import SyncJWKSClient, TokenVerifier
-from tests.integration.guard.guard_harness import AUDIENCE, CSRF_SECRET, ISSUER
+from tests.integration.guard.guard_harness import AUDIENCE, CSRF_SECRET, ISSUER, served_wsgi
 from tests.support.problems import challenge
 from tests.support.tokens import bearer
 
@@ -52,14 +50,8 @@ def create_flask_app(jwks_url: str) -> Flask:
 
 @pytest.fixture(scope="module")
 def flask_server(jwks_url: str) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_flask_app(jwks_url), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with served_wsgi(create_flask_app(jwks_url)) as url:
+        yield url
 
 
 def test_valid_token_sets_current_user(flask_server, mint):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from jotauth.errors import ErrorCode as C
-from jotauth.guard import InsufficientScope, TokenRejected
+from jotauth.guard import InsufficientScope, InsufficientUserAuthentication, TokenRejected
 from jotauth.jose import TokenExpired, UnsupportedAlgorithm
 from jotauth.problems import PROBLEM_SPECS, ProblemRenderer, RenderedProblem
 from jotauth.users import LoginThrottled
@@ -212,6 +212,19 @@ def test_insufficient_scope_challenge_lists_the_scopes():
         b'Bearer realm="jotauth", error="insufficient_scope", error_description="The access '
         b'token does not grant access to this resource.", scope="lessons:write lessons:read"'
     )
+
+
+def test_insufficient_user_authentication_carries_rfc_9470_max_age_only_when_asked():
+    recent = ProblemRenderer().render(InsufficientUserAuthentication("Sign in again.", max_age=300))
+    assert recent.status == 403 and recent.code == "insufficient_user_authentication"
+    assert headers_of(recent)[b"www-authenticate"] == (
+        b'Bearer realm="jotauth", error="insufficient_user_authentication", '
+        b'error_description="Sign in again.", max_age="300"'
+    )
+    stronger = ProblemRenderer().render(InsufficientUserAuthentication("Use a second factor."))
+    value = headers_of(stronger)[b"www-authenticate"]
+    assert value.endswith(b'error_description="Use a second factor."')
+    assert b"max_age" not in value and b"acr_values" not in value
 
 
 def test_step_up_challenge_names_the_max_age_rfc_9470():

@@ -256,3 +256,84 @@ def test_an_access_cookie_sent_twice_is_refused_not_picked():
     assert status == 400
     assert headers[b"content-type"] == b"application/problem+json"
     assert call("/api/x", [(b"cookie", f"jot={good}; xjot=1; jotx=2".encode())])[0] == 200
+
+
+# --- the hot path for a Bearer token verified before answers exactly as the full path ---------
+
+
+def _verified_bearer() -> str:
+    value = token(sub="hot")
+    VERIFIER.verify(value)  # in the verifier's cache: the middleware's hot path can hit
+    assert VERIFIER.cached(value.encode()) is not None
+    return value
+
+
+def test_a_cached_token_in_a_malformed_header_is_still_400():
+    value = _verified_bearer()
+    for header in (
+        f"Bearer\t{value}",
+        f"Bearer {value} {value}",
+        f"Bearer {value}\x00",
+        f"Bearer {value},",
+    ):
+        status, _ = call("/api/x", [(b"authorization", header.encode())])
+        assert status == 400, header
+    twice = [(b"authorization", f"Bearer {value}".encode())] * 2
+    assert call("/api/x", twice)[0] == 400
+
+
+def test_a_cached_token_in_every_spelling_the_full_parse_accepts_passes():
+    value = _verified_bearer()
+    for header in (f"Bearer {value}", f"bEaReR   {value}", f"Bearer {value} \t"):
+        assert call("/api/x", [(b"authorization", header.encode())]) == (200, {}), header
+
+
+def test_a_cached_token_on_a_preflight_does_not_authenticate_it():
+    value = _verified_bearer()
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen["user"] = scope.get("user")
+        await downstream(scope, receive, send)
+
+    middleware = JWTAuthMiddleware(app, verifier=VERIFIER)
+    headers = [
+        (b"authorization", f"Bearer {value}".encode()),
+        (b"origin", b"https://app.example"),
+        (b"access-control-request-method", b"POST"),
+    ]
+    assert call("/api/x", headers, method="OPTIONS", middleware=middleware)[0] == 200
+    assert seen["user"] is None
+
+
+def test_a_cached_token_is_refused_once_its_session_has_ended():
+    value = _verified_bearer()
+
+    class Ended:
+        def is_revoked(self, sid):
+            return sid == "s"
+
+    middleware = JWTAuthMiddleware(downstream, verifier=VERIFIER, revocations=Ended())
+    status, _ = call(
+        "/api/x", [(b"authorization", f"Bearer {value}".encode())], middleware=middleware
+    )
+    assert status == 401
+
+
+def test_with_the_cookie_first_a_cached_bearer_does_not_win_over_the_cookie():
+    header_token = _verified_bearer()
+    middleware = JWTAuthMiddleware(
+        downstream, verifier=VERIFIER, token_sources=("cookie", "header"), cookie_name="jot"
+    )
+    headers = [
+        (b"authorization", f"Bearer {header_token}".encode()),
+        (b"cookie", f"jot={token(sub='from-cookie')}".encode()),
+    ]
+    messages: list[dict] = []
+
+    async def send(message):
+        messages.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/api/x", "headers": headers}
+    asyncio.run(middleware(scope, None, send))
+    assert json.loads(messages[1]["body"]) == {"sub": "from-cookie"}

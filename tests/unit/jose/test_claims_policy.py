@@ -286,6 +286,17 @@ def test_string_claims_of_the_wrong_type_are_bad_claims(overrides: dict[str, Any
     assert _rejects(_policy(), _claims(**overrides), ClaimsError) == "bad_claim"
 
 
+@pytest.mark.parametrize(
+    "roles", [["admin", 1], ["admin", True], ["admin", ["x"]], ["admin", {"a": 1}]], ids=repr
+)
+def test_a_role_list_is_checked_item_by_item_after_a_valid_one_was_interned(roles) -> None:
+    # The interned role lists are looked up before their items are checked: an item that
+    # is no string (even an unhashable one) must still be a bad claim, never a hit or a crash.
+    policy = _policy()
+    assert policy.check(_claims(roles=["admin", "1"]), NOW).roles == {"admin", "1"}
+    assert _rejects(policy, _claims(roles=roles), ClaimsError) == "bad_claim"
+
+
 def test_roles_as_a_single_string_is_one_role() -> None:
     assert _policy().check(_claims(roles="admin"), NOW).roles == frozenset({"admin"})
 

@@ -220,11 +220,15 @@ def test_entry_drops_when_its_key_is_revoked_at_the_next_refetch(
     endpoint.keys = [new]  # the auth server revoked the old key
     clock.now = NOW + 59
     assert verifier.verify(token).sub == "user-0"  # keys still fresh: cached as allowed
+    assert verifier.cached(token.encode()) is not None  # the hot path agrees
     clock.now = NOW + 60
+    # Stale keys: the hot path has no answer; the full path refetches and refuses.
+    assert verifier.cached(token.encode()) is None
     with pytest.raises(UnknownKey) as raised:
         verifier.verify(token)
     assert raised.value.code == "unknown_kid"
     assert len(verifier.cache) == 0
+    assert verifier.cached(token.encode()) is None
     assert verifier.verify(encode(_claims(), new)).sub == "user-0"
 
 
@@ -343,3 +347,38 @@ def test_ten_thousand_cached_rs256_tokens_including_their_text_stay_under_20_mb(
     cache_memory: int,
 ) -> None:
     assert cache_memory < MEMORY_BUDGET
+
+
+# --- cached(): the guard's hot path -------------------------------------------------------------
+
+
+def test_cached_answers_only_what_verify_accepted_and_still_holds(
+    signing_keys: dict[str, Key],
+) -> None:
+    key = signing_keys["ES256"]
+    clock = SettableClock(NOW)
+    verifier = _verifier(KeySet([key]), clock)
+    token = encode(_claims(), key).encode()
+    assert verifier.cached(token) is None  # never verified: the full path decides
+    claims = verifier.verify(token)
+    assert verifier.cached(token) is claims
+    assert verifier.cached(token) is claims  # again, through the remembered digest
+    assert verifier.cached(_tampered(token.decode()).encode()) is None
+    clock.now = NOW + 900 + LEEWAY  # expired (exp is NOW + 900)
+    assert verifier.cached(token) is None
+    with pytest.raises(TokenExpired):
+        verifier.verify(token)
+
+
+def test_cached_with_no_cache_and_for_oversized_input_is_always_none(
+    signing_keys: dict[str, Key],
+) -> None:
+    key = signing_keys["HS256"]
+    uncached = _verifier(KeySet([key]), SettableClock(NOW), cache_size=0)
+    token = encode(_claims(), key).encode()
+    uncached.verify(token)
+    assert uncached.cached(token) is None
+    small = _verifier(KeySet([key]), SettableClock(NOW), max_token_bytes=len(token))
+    small.verify(token)
+    assert small.cached(token) is not None
+    assert small.cached(token + b"A") is None
