@@ -3,7 +3,9 @@ composition (``python -m jotauth_demo``):
 
 * passkeys with Chromium's own WebAuthn stack and a CDP virtual authenticator (ctap2, resident
   keys, user verification): register one from the Passkeys page, rename it, sign in with it
-  without a password from the sign-in page, remove it;
+  without a password from the sign-in page, remove it; use it as the second step after the
+  password ("Use a passkey", and a device that no longer has it) and in the re-authentication
+  prompt before a factor change;
 * TOTP from the Security page (the QR code shown as an image, the secret beside it), confirmed
   and then used at sign-in with codes computed by ``oathtool`` (Debian's, an independent
   RFC 6238 implementation), and a recovery code used once.
@@ -96,28 +98,44 @@ def _virtual_authenticator(context: BrowserContext, page: Page) -> tuple[Any, st
     return cdp, added["authenticatorId"]
 
 
+def _signed_in_with_a_device(
+    server: DemoServer, context: BrowserContext, page: Page
+) -> tuple[str, Any, str]:
+    """A new account signed in on ``page``, which has a virtual authenticator: the email,
+    the CDP session and the authenticator's id."""
+    email = _account(server)
+    cdp, authenticator = _virtual_authenticator(context, page)
+    SignIn(server.url)(page, (email, PASSWORD))
+    return email, cdp, authenticator
+
+
 def _sign_out(page: Page) -> None:
     page.click("[data-test=logout]")
     page.wait_for_url("**/signin**")
 
 
-def test_a_passkey_is_registered_renamed_used_without_password_and_removed(
-    demo: DemoServer, base: str, context: BrowserContext, page: Page, shots: Path
-) -> None:
-    email = _account(demo)
-    cdp, authenticator = _virtual_authenticator(context, page)
-    SignIn(base)(page, (email, PASSWORD))
-
+def _register_passkey(page: Page, cdp: Any, authenticator: str, name: str) -> dict[str, Any]:
+    """Register a passkey called ``name`` from the Passkeys page of a signed-in user without
+    one; the virtual authenticator's credential (to put back with ``WebAuthn.addCredential``)."""
     page.click("a[href='/security']")
     page.click("[data-test=passkeys-link]")
     page.wait_for_url("**/passkeys")
     expect(page.locator("[data-test=no-passkeys]")).to_be_visible()
-    page.fill("input[name=name]", "Test laptop")
+    page.fill("input[name=name]", name)
     page.click("[data-test=passkey-add]")
-    expect(page.locator("[data-test=passkey-name]")).to_have_text("Test laptop")
+    expect(page.locator("[data-test=passkey-name]")).to_have_text(name)
     [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})[
         "credentials"
     ]
+    return dict(credential)
+
+
+def test_a_passkey_is_registered_renamed_used_without_password_and_removed(
+    demo: DemoServer, base: str, context: BrowserContext, page: Page, shots: Path
+) -> None:
+    email, cdp, authenticator = _signed_in_with_a_device(demo, context, page)
+
+    credential = _register_passkey(page, cdp, authenticator, "Test laptop")
     assert credential["isResidentCredential"] is True and credential["rpId"] == "localhost"
     page.screenshot(path=shots / "demo-passkey-registered.png", full_page=True)
 
@@ -350,3 +368,95 @@ def test_an_admin_without_a_factor_enrols_one_at_the_second_step(
 def _wrong(code: str) -> str:
     """A six-digit code that is not ``code``."""
     return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def _password_then_second_step_without_the_passkey(
+    page: Page, base: str, email: str, cdp: Any, authenticator: str, credential: dict[str, Any]
+) -> None:
+    """Sign out and sign in with email and password to the second step, ``credential`` gone
+    from the device meanwhile: else the sign-in page's autofill would use it (no password)."""
+    cdp.send(
+        "WebAuthn.removeCredential",
+        {"authenticatorId": authenticator, "credentialId": credential["credentialId"]},
+    )
+    _sign_out(page)
+    _sign_in_to_second_step(page, base, email)
+
+
+def test_password_then_use_a_passkey_at_the_second_step_signs_in_with_two_factors(
+    demo: DemoServer, base: str, context: BrowserContext, page: Page, shots: Path
+) -> None:
+    email, cdp, authenticator = _signed_in_with_a_device(demo, context, page)
+    credential = _register_passkey(page, cdp, authenticator, "Phone")
+
+    _password_then_second_step_without_the_passkey(
+        page, base, email, cdp, authenticator, credential
+    )
+    # A passkey is the only factor: no code to type, the passkey button.
+    expect(page.locator("input[name=code]")).to_have_count(0)
+    page.screenshot(path=shots / "demo-second-step-passkey.png", full_page=True)
+    cdp.send("WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": credential})
+    page.click("[data-test=second-step-passkey]")
+    page.wait_for_url("**/lessons")
+    expect(page.locator("[data-test=user-email]")).to_have_text(email)
+    page.locator("[data-test=lesson]").first.wait_for()
+    page.screenshot(path=shots / "demo-signed-in-with-password-and-passkey.png", full_page=True)
+
+    me = page.request.get(f"{base}/api/auth/me")
+    assert me.status == 200, me.text()
+    amr = me.json()["amr"]
+    assert "pwd" in amr and "mfa" in amr and {"hwk", "swk"} & set(amr), amr
+    [used] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    assert used["signCount"] > credential["signCount"]
+
+
+def test_a_passkey_gone_from_the_device_leaves_the_second_step_usable(
+    demo: DemoServer, base: str, context: BrowserContext, page: Page, shots: Path
+) -> None:
+    email, cdp, authenticator = _signed_in_with_a_device(demo, context, page)
+    secret, _codes = _enrol_totp(page)
+    credential = _register_passkey(page, cdp, authenticator, "Lost phone")
+
+    # The device no longer has the passkey the server asks for: the browser says no.
+    _password_then_second_step_without_the_passkey(
+        page, base, email, cdp, authenticator, credential
+    )
+    page.click("[data-test=second-step-passkey]")
+    expect(page.locator("[data-test=second-step-error]")).to_contain_text("passkey prompt")
+    page.screenshot(path=shots / "demo-second-step-passkey-refused.png", full_page=True)
+    assert page.request.get(f"{base}/api/auth/me").status == 401
+    assert "/signin/second-step" in page.url
+
+    # The same step still takes another try with the passkey back, or a code.
+    expect(page.locator("[data-test=second-step-passkey]")).to_be_enabled()
+    page.fill("input[name=code]", _totp(secret, "now + 30 seconds"))
+    page.click("[data-test=second-step-submit]")
+    page.wait_for_url("**/lessons")
+    expect(page.locator("[data-test=user-email]")).to_have_text(email)
+    amr = page.request.get(f"{base}/api/auth/me").json()["amr"]
+    assert "otp" in amr and not {"hwk", "swk"} & set(amr), amr
+
+
+def test_an_old_sign_in_is_confirmed_with_password_and_passkey_before_a_passkey_removal(
+    strict_demo: DemoServer, context: BrowserContext, page: Page, shots: Path
+) -> None:
+    base = strict_demo.url
+    email, cdp, authenticator = _signed_in_with_a_device(strict_demo, context, page)
+    _register_passkey(page, cdp, authenticator, "Desk key")
+    # Past recent_auth_max_age the removal needs a fresh authentication (403).
+    page.wait_for_timeout(31_000)
+    page.click("[data-test=passkey-remove]")
+    prompt = page.locator("[data-test=step-up]")
+    expect(prompt).to_be_visible()
+    page.fill("input[name=reauth-password]", PASSWORD)
+    page.click("[data-test=step-up-password]")
+    # The passkey is the user's second factor: the prompt asks for it, no code field.
+    expect(page.locator("[data-test=step-up-passkey]")).to_be_visible()
+    expect(page.locator("input[name=reauth-code]")).to_have_count(0)
+    page.screenshot(path=shots / "demo-step-up-passkey.png", full_page=True)
+    page.click("[data-test=step-up-passkey]")
+    expect(prompt).to_have_count(0)
+    expect(page.locator("[data-test=no-passkeys]")).to_be_visible()
+    me = page.request.get(f"{base}/api/auth/me").json()
+    assert me["email"] == email
+    assert "pwd" in me["amr"] and "mfa" in me["amr"] and {"hwk", "swk"} & set(me["amr"])
