@@ -32,7 +32,8 @@ export function describeFactorError(error: unknown): string {
     case 'insufficient_user_authentication':
       return 'Confirm it is you first.';
     case 'passkey_cancelled':
-      return 'The passkey prompt was closed. Try again when you are ready.';
+      // Browsers report a closed prompt and a device without the passkey alike (NotAllowedError).
+      return 'The passkey prompt was closed, or this device has no passkey for this account. Try again, or use another way.';
     case 'passkey_failed':
       return 'This browser could not use a passkey here.';
     case 'network_error':
