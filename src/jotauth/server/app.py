@@ -23,6 +23,7 @@ from jotauth.server.context import ServerContext
 from jotauth.server.cookies import CookiePolicy
 from jotauth.server.csrf import CsrfTokens, OriginPolicy
 from jotauth.server.delivery import SessionDelivery
+from jotauth.server.hot_routes import hot_routes
 from jotauth.server.maintenance import (
     flush_throttled_attempts,
     key_check_interval,
@@ -162,6 +163,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.include_router(oauth.router)
     app.include_router(federation.router)
     app.include_router(passkeys.router)
+    # Ahead of every other route: refresh and /me answered without FastAPI's per-request
+    # dependency and body machinery (issue 15), anything unusual passed on to their routes.
+    app.router.routes[0:0] = hot_routes()
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     # Outermost last: metrics see every response, including 413s from the body limit.
     if settings.allowed_origins:

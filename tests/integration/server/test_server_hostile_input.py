@@ -38,9 +38,10 @@ async def test_wrong_content_types_are_415(sqlite_server: Server, content_type: 
     assert_problem(response, 415, "unsupported_media_type")
 
 
-async def test_a_huge_body_is_413_by_content_length(sqlite_server: Server) -> None:
+@pytest.mark.parametrize("path", ["/api/auth/login", "/api/auth/refresh"])  # refresh: hot route
+async def test_a_huge_body_is_413_by_content_length(sqlite_server: Server, path: str) -> None:
     response = await sqlite_server.client.post(
-        "/api/auth/login",
+        path,
         content=b"{" + b" " * (70 * 1024) + b"}",
         headers={"Content-Type": "application/json"},
     )
