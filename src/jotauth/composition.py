@@ -247,6 +247,11 @@ async def open_services(
         )
         second_factor_throttle = second_factor_throttle_for(settings)
         exits.push_async_callback(second_factor_throttle.close)
+        # One rule for every sensitive change (password, address, factors, passkeys, a first
+        # password after federation): a sign-in of the last recent_auth_max_age seconds.
+        recent = RecentAuthentication(
+            sessions=sessions, max_age=settings.recent_auth_max_age, clock=clock
+        )
         # Shared by the federation flows and /me (which reads them with the session check).
         identities = LinkedIdentities(store, audit=audit, clock=clock)
         signed = (
@@ -274,6 +279,7 @@ async def open_services(
                 sessions,
                 audit,
                 clock=clock,
+                recent=recent,
                 keeping=FactorKeeping(
                     policy=MfaPolicy.from_settings(settings),
                     totp_enabled=totp.enabled,
@@ -301,6 +307,7 @@ async def open_services(
                     throttle=second_factor_throttle,
                     totp=totp,
                     passkeys=passkeys,
+                    recent=recent,
                 ),
                 identities=identities,
             )
@@ -378,6 +385,7 @@ def _federation(
         pending=PendingSignIns(signing.secret_key, clock=clock),
         base_url=settings.public_url or settings.issuer,
         audit=audit,
+        recent=accounts.recent_auth,
         clock=clock,
     )
 
@@ -390,6 +398,7 @@ def _passkeys(
     audit: AuditLog,
     *,
     clock: Callable[[], float],
+    recent: RecentAuthentication,
     keeping: FactorKeeping,
 ) -> Passkeys | None:
     relying_party = relying_party_for(settings)
@@ -400,10 +409,7 @@ def _passkeys(
         credentials=PasskeyStore(store, audit=audit, clock=clock),
         challenges=WebAuthnChallenges(store, ttl=relying_party.challenge_ttl, clock=clock),
         users=users,
-        # The same rule as the account layer's (password, address, factors): one class.
-        recent=RecentAuthentication(
-            sessions=sessions, max_age=settings.recent_auth_max_age, clock=clock
-        ),
+        recent=recent,
         keeping=keeping,
         store=store,
         audit=audit,
@@ -465,6 +471,7 @@ class _FactorServices:
     throttle: LoginThrottle
     totp: TotpFactors
     passkeys: Passkeys | None  # the passkey method, when passkeys are on
+    recent: RecentAuthentication
 
 
 def _accounts(
@@ -497,9 +504,7 @@ def _accounts(
         require_verified_email=settings.require_verified_email,
         gate=gate,
     )
-    recent = RecentAuthentication(
-        sessions=sessions, max_age=settings.recent_auth_max_age, clock=clock
-    )
+    recent = factors.recent
     reauthentication = Reauthentication(
         users=users, sessions=sessions, tokens=signing.tokens, gate=gate
     )

@@ -117,7 +117,6 @@ class ErrorCode(enum.StrEnum):
     LAST_SIGN_IN_METHOD = "last_sign_in_method"
     IDENTITY_NOT_FOUND = "identity_not_found"
     PASSWORD_ALREADY_SET = "password_already_set"
-    RECENT_SIGN_IN_REQUIRED = "recent_sign_in_required"
     # --- second factors and step-up (DESIGN §13) ------------------------------------------
     SECOND_FACTOR_ERROR = "second_factor_error"
     SECOND_FACTOR_INVALID = "second_factor_invalid"

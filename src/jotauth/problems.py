@@ -211,7 +211,6 @@ PROBLEM_SPECS: Mapping[ErrorCode, ProblemSpec] = MappingProxyType(
         ErrorCode.LAST_SIGN_IN_METHOD: ProblemSpec(409, "Last way to sign in"),
         ErrorCode.IDENTITY_NOT_FOUND: ProblemSpec(404, "Not found"),
         ErrorCode.PASSWORD_ALREADY_SET: ProblemSpec(409, "Password already set"),
-        ErrorCode.RECENT_SIGN_IN_REQUIRED: ProblemSpec(403, "Recent sign-in required"),
         # second factors (DESIGN §13). A wrong code is a failed login step: 401 with the bare
         # challenge, like a wrong password; an unusable mfa_token means "start again".
         ErrorCode.SECOND_FACTOR_ERROR: ProblemSpec(400, "Second factor failed"),

@@ -19,7 +19,6 @@ from jotauth.federation.errors import (
     ProviderEmailUnverified,
     ProviderExists,
     ProviderUnavailable,
-    RecentSignInRequired,
     UnknownProvider,
 )
 from jotauth.federation.flows import Completed, Federation, Started
@@ -55,7 +54,6 @@ __all__ = [
     "ProviderKind",
     "ProviderRegistry",
     "ProviderUnavailable",
-    "RecentSignInRequired",
     "Started",
     "UnknownProvider",
     "UpstreamClient",

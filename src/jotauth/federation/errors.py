@@ -86,11 +86,3 @@ class IdentityAlreadyLinked(FederationError):
 class IdentityNotFound(FederationError):
     code = ErrorCode.IDENTITY_NOT_FOUND
     default_detail = "No linked identity with that id."
-
-
-class RecentSignInRequired(FederationError):
-    """Setting a first password needs a fresh sign-in (a copied access token must not turn
-    into a permanent password)."""
-
-    code = ErrorCode.RECENT_SIGN_IN_REQUIRED
-    default_detail = "Sign in again (less than 10 minutes ago) to set a password."

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from jotauth.accounts import (
     ClientInfo,
     MfaRequired,
+    RecentAuthentication,
     SignedIn,
     SignIn,
     UserInactive,
@@ -40,19 +41,17 @@ from jotauth.federation.errors import (
     IdentityAlreadyLinked,
     LinkRequired,
     ProviderEmailUnverified,
-    RecentSignInRequired,
     UnknownProvider,
 )
 from jotauth.federation.identities import LinkedIdentities, LinkedIdentity
 from jotauth.federation.pending import PendingSignIn, PendingSignIns
 from jotauth.federation.providers import ProviderRegistry, UpstreamProvider
 from jotauth.federation.upstream import Assertion, UpstreamClient
+from jotauth.sessions import SessionInfo
 from jotauth.store import AuditLog
 from jotauth.users import User, UserExists, UserService
 
 CALLBACK_PATH = "/login/federated/{name}/callback"
-# Setting a first password needs a sign-in at most this old (seconds).
-RECENT_SIGN_IN = 600
 _MAX_PARAM = 4096
 
 
@@ -90,6 +89,7 @@ class Federation:
         pending: PendingSignIns,
         base_url: str,
         audit: AuditLog,
+        recent: RecentAuthentication,
         clock: Callable[[], float],
     ) -> None:
         self.providers = providers
@@ -100,6 +100,7 @@ class Federation:
         self._pending = pending
         self._base_url = base_url.rstrip("/")
         self._audit = audit
+        self._recent = recent
         self._clock = clock
 
     def callback_url(self, name: str) -> str:
@@ -279,15 +280,15 @@ class Federation:
         self,
         *,
         user_id: str,
-        session_created_at: float,
-        session_id: str,
+        session: SessionInfo,
         password: str,
         client: ClientInfo,
     ) -> None:
         """Give an account created through a provider a password (then it can also sign in
-        with email and password). Needs a sign-in less than 10 minutes old."""
-        if self._clock() - session_created_at > RECENT_SIGN_IN:
-            raise RecentSignInRequired()
+        with email and password). Needs a recent sign-in, the rule of every other sensitive
+        change (403 ``insufficient_user_authentication``): a copied access token must not
+        turn into a permanent password."""
+        self._recent.check(session)
         await self._users.set_first_password(
-            user_id, password, session_id=session_id, ip=client.ip or None
+            user_id, password, session_id=session.id, ip=client.ip or None
         )

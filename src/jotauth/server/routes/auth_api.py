@@ -489,9 +489,7 @@ async def set_first_password(
     _check_csrf(request, context, caller)
     await context.federation.set_first_password(
         user_id=caller.claims.sub,
-        # A re-authentication counts as a recent sign-in too (DESIGN §13).
-        session_created_at=caller.session.authenticated_at,
-        session_id=caller.session_id,
+        session=caller.session,
         password=body.new_password,
         client=client_of(request),
     )
