@@ -10,22 +10,18 @@ and ``toJSON()`` forms are the browser's, not ours.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-import jwt
 import pytest
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect
 
 from tests.e2e.browser.browser_demo import ForeignOrigin
 from tests.e2e.server.server_process import PASSWORD, server_env, unique_email
+from tests.support.oidc_flow import CodeFlow, add_first_party_public_client
 from tests.support.ports import free_port
 from tests.support.serve import ServerProcess, started
 from tests.support.webauthn import unb64url
@@ -390,12 +386,7 @@ def test_the_page_works_without_webauthn(auth_server: ServerProcess, tab: Page, 
 @pytest.fixture(scope="module")
 def first_party(auth_server: ServerProcess, foreign_origin: ForeignOrigin) -> dict[str, str]:
     """A first-party public OIDC client redirecting to the foreign origin."""
-    redirect_uri = f"{foreign_origin.url}/passkey-callback"
-    done = auth_server.cli(
-        "clients", "add", "Own app", "--redirect-uri", redirect_uri, "--public", "--first-party"
-    )
-    assert done.returncode == 0, done.stderr
-    return {"client_id": json.loads(done.stdout)["client_id"], "redirect_uri": redirect_uri}
+    return add_first_party_public_client(auth_server, f"{foreign_origin.url}/passkey-callback")
 
 
 def test_an_openid_sign_in_with_a_passkey_gets_an_id_token_with_hwk_and_mfa(
@@ -409,45 +400,13 @@ def test_an_openid_sign_in_with_a_passkey_gets_an_id_token_with_hwk_and_mfa(
 ) -> None:
     with_a_passkey(tab, auth_server, email)
     foreign_origin.serve("<!doctype html><title>spa</title><h1 id=app>the spa</h1>")
-    verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    query = {
-        "response_type": "code",
-        "client_id": first_party["client_id"],
-        "redirect_uri": first_party["redirect_uri"],
-        "scope": "openid",
-        "code_challenge": challenge.rstrip(b"=").decode(),
-        "code_challenge_method": "S256",
-        "state": "st",
-        "nonce": nonce,
-    }
+    flow = CodeFlow(auth_server, first_party)
     tab.add_init_script(NO_AUTOFILL)
-    tab.goto(f"{auth_server.url}/oauth2/authorize?{urlencode(query)}")
+    tab.goto(flow.authorize_url())
     tab.wait_for_url("**/login?**")
     # The passkey form posts, then redirects to /oauth2/authorize, then to the client.
     tab.click("[data-test=passkey-sign-in]")
     tab.wait_for_url(f"{first_party['redirect_uri']}?**")
-    params = {k: v[0] for k, v in parse_qs(urlsplit(tab.url).query).items()}
-    assert params["state"] == "st"
-    tokens = httpx.post(
-        f"{auth_server.url}/oauth2/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": params["code"],
-            "redirect_uri": first_party["redirect_uri"],
-            "client_id": first_party["client_id"],
-            "code_verifier": verifier,
-        },
-    )
-    assert tokens.status_code == 200, tokens.text
-    id_token = tokens.json()["id_token"]
-    keys = jwt.PyJWKClient(f"{auth_server.url}/.well-known/jwks.json")
-    claims = jwt.decode(
-        id_token,
-        keys.get_signing_key_from_jwt(id_token).key,
-        algorithms=["RS256"],
-        audience=first_party["client_id"],
-        issuer=auth_server.url,
-    )
-    assert claims["nonce"] == nonce and claims["amr"] == ["hwk", "mfa"]
+    _, claims = flow.redeem(tab.url)
+    assert claims["amr"] == ["hwk", "mfa"]
     tab.screenshot(path=screenshots / "passkey-oidc-client.png", full_page=True)

@@ -10,14 +10,9 @@ next step's (RFC 6238 accepts one step ahead).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import jwt
@@ -26,6 +21,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.browser.browser_demo import ForeignOrigin
 from tests.e2e.server.server_process import PASSWORD, ServerProcess, running_server, unique_email
+from tests.support.oidc_flow import CodeFlow, add_first_party_public_client
 from tests.support.otp import enrol_totp, oathtool_code
 
 pytestmark = pytest.mark.browser
@@ -144,12 +140,7 @@ def test_an_admin_enrols_an_authenticator_at_sign_in_and_sees_the_recovery_codes
 
 @pytest.fixture(scope="module")
 def first_party(provider: ServerProcess, foreign_origin: ForeignOrigin) -> dict[str, str]:
-    redirect_uri = f"{foreign_origin.url}/mfa-callback"
-    done = provider.cli(
-        "clients", "add", "Own app", "--redirect-uri", redirect_uri, "--public", "--first-party"
-    )
-    assert done.returncode == 0, done.stderr
-    return {"client_id": json.loads(done.stdout)["client_id"], "redirect_uri": redirect_uri}
+    return add_first_party_public_client(provider, f"{foreign_origin.url}/mfa-callback")
 
 
 def test_an_openid_sign_in_through_the_second_step_gets_an_id_token_with_mfa(
@@ -161,19 +152,8 @@ def test_an_openid_sign_in_through_the_second_step_gets_an_id_token_with_mfa(
 ) -> None:
     email, secret, _ = _user_with_totp(provider, "oidc")
     foreign_origin.serve(APP_PAGE)
-    verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    query = {
-        "response_type": "code",
-        "client_id": first_party["client_id"],
-        "redirect_uri": first_party["redirect_uri"],
-        "scope": "openid",
-        "code_challenge": challenge.rstrip(b"=").decode(),
-        "code_challenge_method": "S256",
-        "state": "st",
-        "nonce": nonce,
-    }
-    page.goto(f"{provider.url}/oauth2/authorize?{urlencode(query)}")
+    flow = CodeFlow(provider, first_party)
+    page.goto(flow.authorize_url())
     page.wait_for_url("**/login?**")
     _first_step(page, email)
     expect(page.locator("h1")).to_have_text("Confirm it's you")
@@ -183,31 +163,8 @@ def test_an_openid_sign_in_through_the_second_step_gets_an_id_token_with_mfa(
     # survived the second step, and CSP form-action allows every hop.
     page.click("[data-test=totp-form] button[type=submit]")
     page.wait_for_url(f"{first_party['redirect_uri']}?**")
-    params = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
-    assert params["state"] == "st"
-    tokens = httpx.post(
-        f"{provider.url}/oauth2/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": params["code"],
-            "redirect_uri": first_party["redirect_uri"],
-            "client_id": first_party["client_id"],
-            "code_verifier": verifier,
-        },
-    )
-    assert tokens.status_code == 200, tokens.text
-    signing_key = jwt.PyJWKClient(f"{provider.url}/.well-known/jwks.json").get_signing_key_from_jwt(
-        tokens.json()["id_token"]
-    )
-    claims = jwt.decode(
-        tokens.json()["id_token"],
-        signing_key.key,
-        algorithms=["RS256"],
-        audience=first_party["client_id"],
-        issuer=provider.url,
-    )
-    assert claims["nonce"] == nonce
+    tokens, claims = flow.redeem(page.url)
     assert claims["amr"] == ["pwd", "otp", "mfa"]
     assert abs(claims["auth_time"] - time.time()) < 60
-    access = jwt.decode(tokens.json()["access_token"], options={"verify_signature": False})
+    access = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     assert access["amr"] == ["pwd", "otp", "mfa"] and access["auth_time"] == claims["auth_time"]
