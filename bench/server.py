@@ -1113,6 +1113,7 @@ def run_profile(args: argparse.Namespace) -> None:
                         print(f"  {share * 100:5.1f}%  {label}  (~{share * run.cpu_us:,.0f} µs)")
                     if args.keep:
                         kept = Path(args.keep) / raw.name
+                        kept.parent.mkdir(parents=True, exist_ok=True)
                         kept.write_text(raw.read_text())
 
 

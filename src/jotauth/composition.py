@@ -37,7 +37,6 @@ from jotauth.accounts import (
     RecentAuthentication,
     Registration,
     SecondFactorGate,
-    SecondFactorMethod,
     SecondFactorMethods,
     SecondFactors,
     SecondStep,
@@ -48,7 +47,7 @@ from jotauth.accounts import (
 from jotauth.accounts.administration import FactorRemoval
 from jotauth.extras import require_drivers
 from jotauth.factors.challenges import MfaChallenges
-from jotauth.factors.methods import RecoveryCodeMethod, TotpMethod
+from jotauth.factors.methods import EnrolledFactors, RecoveryCodeMethod, TotpMethod
 from jotauth.factors.recovery_codes import RecoveryCodes
 from jotauth.factors.totp import TotpFactors, remove_totp
 from jotauth.federation import (
@@ -431,14 +430,20 @@ def _revoked_keys_of(keys: SigningKeys) -> Callable[[], dict[str, float]]:
 
 
 def second_factor_methods(
-    totp: TotpFactors, recovery_codes: RecoveryCodes, passkeys: Passkeys | None = None
+    store: Store,
+    totp: TotpFactors,
+    recovery_codes: RecoveryCodes,
+    passkeys: Passkeys | None = None,
 ) -> SecondFactorMethods:
     """The second-factor methods of the login step, in the order an ``mfa_required`` answer
     offers them: TOTP, recovery codes, passkeys (when they are on)."""
-    methods: list[SecondFactorMethod] = [TotpMethod(totp), RecoveryCodeMethod(recovery_codes)]
+    methods: list[TotpMethod | RecoveryCodeMethod | PasskeySecondFactor] = [
+        TotpMethod(totp),
+        RecoveryCodeMethod(recovery_codes),
+    ]
     if passkeys is not None:
         methods.append(PasskeySecondFactor(passkeys))
-    return SecondFactorMethods(methods)
+    return SecondFactorMethods(methods, store=store, enrolled=EnrolledFactors(methods))
 
 
 def second_factor_removals(
@@ -491,7 +496,9 @@ def _accounts(
 ) -> Accounts:
     totp = factors.totp
     gate = SecondFactorGate(
-        methods=second_factor_methods(totp, factors.recovery_codes, factors.passkeys),
+        methods=second_factor_methods(
+            factors.store, totp, factors.recovery_codes, factors.passkeys
+        ),
         challenges=MfaChallenges(factors.store, clock=clock),
         policy=MfaPolicy.from_settings(settings),
         clock=clock,
@@ -518,6 +525,7 @@ def _accounts(
             clock=clock,
             store=factors.store,
             identities_in=identities.of_user_in,
+            factors=gate.methods,
             recent=recent,
         ),
         administration=administration,

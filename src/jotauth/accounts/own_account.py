@@ -9,6 +9,7 @@ from jotauth import jose
 from jotauth.accounts.errors import NotFirstParty, UserInactive
 from jotauth.accounts.recent_auth import RecentAuthentication
 from jotauth.accounts.results import AccountOverview, ClientInfo, OwnSessions, Profile
+from jotauth.accounts.second_factor_methods import SecondFactorMethods
 from jotauth.sessions import SessionInfo, SessionRevoked, SessionService
 from jotauth.store import Store
 from jotauth.users import User, UserService
@@ -29,11 +30,14 @@ class OwnAccount:
         clock: Callable[[], float],
         store: Store,
         identities_in: IdentitiesReader | None = None,
+        factors: SecondFactorMethods | None = None,
         recent: RecentAuthentication | None = None,
     ) -> None:
-        """``store`` runs :meth:`overview` as one unit of work; ``identities_in`` adds the
-        linked identities to it (none without); ``recent`` makes a password change need a
-        recent sign-in (None: not checked)."""
+        """``store`` runs :meth:`overview` as one unit of work; ``identities_in`` and
+        ``factors`` add the linked identities and the enrolled second factors to it (none
+        without); ``recent`` makes a password change need a recent sign-in (None: not
+        checked)."""
+        self._factors = factors
         self._recent = recent
         self._users = users
         self._sessions = sessions
@@ -57,9 +61,10 @@ class OwnAccount:
         return _profile(await self._users.get_user(claims.sub), claims)
 
     async def overview(self, claims: jose.Claims) -> AccountOverview:
-        """``/me``: :meth:`live_session`, :meth:`profile`, whether the account has a password
-        and its linked identities, read in one transaction (one thread hop on SQLite, one
-        ``run_sync`` on PostgreSQL) and refused in the same order as those calls."""
+        """``/me``: :meth:`live_session`, :meth:`profile`, whether the account has a password,
+        its linked identities and second factors, read in one transaction (one thread hop
+        on SQLite, one ``run_sync`` on PostgreSQL) and refused in the same order as those
+        calls."""
         session_id, now = _session_id(claims), self._clock()
         return await self._store.read_unit(
             lambda conn: self._overview_in(conn, claims, session_id, now)
@@ -73,7 +78,10 @@ class OwnAccount:
         profile = _profile(account[0] if account else None, claims)
         assert account is not None  # _profile refused a missing user
         identities = self._identities_in(conn, claims.sub) if self._identities_in else ()
-        return AccountOverview(session, profile, account[1], identities)
+        enrolled = self._factors.enrolled_in(conn, claims.sub) if self._factors else ()
+        return AccountOverview(
+            session, profile, account[1], identities, tuple(method.name for method in enrolled)
+        )
 
     def _live(self, session: SessionInfo | None, claims: jose.Claims, now: float) -> SessionInfo:
         if session is None or session.user_id != claims.sub or not session.is_active(now):

@@ -63,6 +63,8 @@ class AccountOverview:
     has_password: bool
     # The federation layer's LinkedIdentity values (that layer builds on this one).
     identities: tuple[Any, ...] = ()
+    # The names of the enrolled second-factor methods, in offer order.
+    second_factors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

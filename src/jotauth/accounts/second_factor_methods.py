@@ -9,8 +9,16 @@ request options), and hands it the proof the client sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Protocol
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from typing import Any, Protocol
+
+from jotauth.store import Store
+
+# The names of the methods a user has enrolled, read inside a unit of work: ``(connection,
+# user_id)``. The storage side builds it (``jotauth.factors.EnrolledFactors``) so that one
+# statement asks every method (``/me`` and each login ask all of them; a read per method was
+# most of ``/me``'s cost, issue 15).
+EnrolledReader = Callable[[Any, str], Collection[str]]
 
 
 class SecondFactorMethod(Protocol):
@@ -18,10 +26,6 @@ class SecondFactorMethod(Protocol):
 
     # "totp" | "recovery_code" | "passkey": the ``method`` of /api/auth/login/mfa.
     name: str
-
-    async def enrolled(self, user_id: str) -> bool:
-        """Whether the user has this factor, ready to be used."""
-        ...
 
     async def challenge(self, user_id: str, attempt_id: str) -> dict[str, object] | None:
         """Extra data for the ``mfa_required`` answer under the key ``name`` (a passkey's
@@ -41,8 +45,13 @@ class SecondFactorMethod(Protocol):
 class SecondFactorMethods:
     """The methods of this server, in the order clients are offered them."""
 
-    def __init__(self, methods: Iterable[SecondFactorMethod]) -> None:
+    def __init__(
+        self, methods: Iterable[SecondFactorMethod], *, store: Store, enrolled: EnrolledReader
+    ) -> None:
+        """``enrolled`` tells which of ``methods`` a user has, in a unit of work of ``store``."""
         self._methods = tuple(methods)
+        self._store = store
+        self._enrolled = enrolled
         names = [method.name for method in self._methods]
         if len(set(names)) != len(names):
             raise ValueError(f"second-factor method names must be unique: {names}")
@@ -55,5 +64,10 @@ class SecondFactorMethods:
         return next((method for method in self._methods if method.name == name), None)
 
     async def enrolled_of(self, user_id: str) -> tuple[SecondFactorMethod, ...]:
-        """The methods the user has enrolled, in offer order."""
-        return tuple([method for method in self._methods if await method.enrolled(user_id)])
+        """The methods the user has enrolled, in offer order (one read)."""
+        return await self._store.read_unit(lambda conn: self.enrolled_in(conn, user_id))
+
+    def enrolled_in(self, conn: Any, user_id: str) -> tuple[SecondFactorMethod, ...]:
+        """:meth:`enrolled_of` inside a unit of work (``/me`` reads all it shows in one)."""
+        names = self._enrolled(conn, user_id)
+        return tuple(method for method in self._methods if method.name in names)

@@ -79,8 +79,7 @@ class SecondFactors:
         )
 
     async def methods(self, user_id: str) -> tuple[str, ...]:
-        """The names of the user's enrolled methods: :meth:`status` without the count of
-        recovery codes, one read fewer (``/me`` shows only these, issue 15)."""
+        """The names of the user's enrolled methods, in offer order (one read)."""
         return tuple(method.name for method in await self._gate.methods.enrolled_of(user_id))
 
     async def start_totp(self, *, user_id: str, session_id: str) -> TotpSetup:

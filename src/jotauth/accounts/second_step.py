@@ -95,7 +95,7 @@ class SecondStep:
         if challenge.enrollment:
             return await self._finish_enrolment(challenge, user, method, proof, client)
         chosen = self._gate.methods.get(method)
-        if chosen is None or not await chosen.enrolled(user.id):
+        if chosen is None or chosen not in await self._gate.methods.enrolled_of(user.id):
             raise SecondFactorUnavailable()
         amr = await self._checked(challenge, user, chosen, proof, client)
         return await self._finish(challenge, user, amr, method, client)
@@ -201,9 +201,6 @@ class _EnrolmentConfirmation:
 
     def __init__(self, totp: TotpFactors) -> None:
         self._totp = totp
-
-    async def enrolled(self, user_id: str) -> bool:
-        return True
 
     async def challenge(self, user_id: str, attempt_id: str) -> dict[str, object] | None:
         return None

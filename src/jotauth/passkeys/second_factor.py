@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy import ColumnElement, exists
+
 from jotauth.factors.errors import SecondFactorInvalid
+from jotauth.factors.methods import ENROLLED_USER
 from jotauth.passkeys.challenges import ChallengeBinding
 from jotauth.passkeys.errors import PasskeyMalformed, PasskeyRefused
 from jotauth.passkeys.use_cases import Passkeys
+from jotauth.store.schema import webauthn_credentials
 
 
 class PasskeySecondFactor:
@@ -17,13 +21,12 @@ class PasskeySecondFactor:
     proof is ``{"credential": PublicKeyCredential.toJSON()}``."""
 
     name = "passkey"
+    enrolled_clause: ColumnElement[bool] = exists().where(
+        webauthn_credentials.c.user_id == ENROLLED_USER
+    )
 
     def __init__(self, passkeys: Passkeys) -> None:
         self._passkeys = passkeys
-
-    async def enrolled(self, user_id: str) -> bool:
-        """Whether the user has a passkey."""
-        return await self._passkeys.has_passkeys(user_id)
 
     async def challenge(self, user_id: str, attempt_id: str) -> dict[str, object] | None:
         """``PublicKeyCredentialRequestOptionsJSON`` with ``allowCredentials`` = the user's

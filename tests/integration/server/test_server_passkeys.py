@@ -552,12 +552,14 @@ async def test_the_second_factor_method_answers_only_its_own_attempt(
     assert passkeys is not None
     method = PasskeySecondFactor(passkeys)
     assert method.name == "passkey"
-    assert not await method.enrolled(ada_id)
+    enrolled = server.context.accounts.second_factors.methods
+    assert await enrolled(ada_id) == ()
     assert await method.challenge(ada_id, "attempt-1") is None
     await register(server, await bearer_for(server), authenticator)
     bobs_key = SoftAuthenticator(origin=ORIGIN)
     await register(server, await bearer_for(server, "bob@example.org"), bobs_key)
-    assert await method.enrolled(ada_id)
+    assert await enrolled(ada_id) == ("passkey",)
+    assert await enrolled(bob_id) == ("passkey",)
 
     options = await method.challenge(ada_id, "attempt-1")
     assert options is not None

@@ -260,7 +260,6 @@ async def me(request: Request, context: Context) -> Response:
     claims, _ = verified_access_token(request, context)
     overview = await context.accounts.own_account.overview(claims)
     profile = overview.profile
-    factors = await context.accounts.second_factors.methods(profile.id)
     body = MeResponse(
         id=profile.id,
         email=profile.email,
@@ -270,7 +269,7 @@ async def me(request: Request, context: Context) -> Response:
         scope=" ".join(profile.scope),
         identities=_identity_infos(overview.identities),
         has_password=overview.has_password,
-        second_factors=list(factors),
+        second_factors=list(overview.second_factors),
         amr=list(overview.session.amr),
         auth_time=int(overview.session.authenticated_at),
     )
