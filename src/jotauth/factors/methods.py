@@ -16,6 +16,7 @@ from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, exis
 from jotauth.factors.errors import SecondFactorInvalid
 from jotauth.factors.recovery_codes import RecoveryCodes
 from jotauth.factors.totp import TotpFactors
+from jotauth.store import prepared
 from jotauth.store.schema import recovery_codes, totp_factors
 
 OTP_AMR = ("otp",)
@@ -41,7 +42,7 @@ class EnrolledFactors:
         self._names = tuple(method.name for method in methods)
         # Built once: one row of one flag per method.
         self._statement = (
-            select(*[method.enrolled_clause.label(method.name) for method in methods])
+            prepared(select(*[method.enrolled_clause.label(method.name) for method in methods]))
             if methods
             else None
         )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jotauth.federation.errors import IdentityAlreadyLinked, IdentityNotFound, LastSignInMethod
 from jotauth.federation.upstream import Assertion
-from jotauth.store import AuditLog, Store
+from jotauth.store import AuditLog, Store, prepared
 from jotauth.store.schema import federated_identities
 from jotauth.store.sign_in_ways import locked_password_hash, passwordless_ways_in
 from jotauth.users import NO_PASSWORD
@@ -164,7 +164,7 @@ class LinkedIdentities:
 
 
 # Built once: the statement of /me (compiled and cached on first use).
-_OF_USER = (
+_OF_USER = prepared(
     select(federated_identities)
     .where(federated_identities.c.user_id == bindparam("user_id"))
     .order_by(federated_identities.c.created_at, federated_identities.c.id)

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, exists, insert, select, update
 
+from jotauth.store import prepared
 from jotauth.store.schema import refresh_tokens, sessions
 
 _successor = refresh_tokens.alias("successor")
 
 # The refresh-token row of one SHA-256, in any state.
-TOKEN_BY_HASH = select(refresh_tokens).where(refresh_tokens.c.token_hash == bindparam("hash"))
+TOKEN_BY_HASH = prepared(
+    select(refresh_tokens).where(refresh_tokens.c.token_hash == bindparam("hash"))
+)
 
 # The session a token belongs to, locked (FOR UPDATE renders as nothing on SQLite, whose write
 # transaction is already exclusive). A token's session never changes, so the sub-select is as
 # good as a previous read; lock order stays session row, then token rows, as in revocation.
-LOCK_SESSION_OF_TOKEN = (
+LOCK_SESSION_OF_TOKEN = prepared(
     select(sessions)
     .where(
         sessions.c.id
@@ -31,10 +34,10 @@ LOCK_SESSION_OF_TOKEN = (
     .with_for_update(of=sessions)
 )
 
-SESSION_BY_ID = select(sessions).where(sessions.c.id == bindparam("b_sid"))
+SESSION_BY_ID = prepared(select(sessions).where(sessions.c.id == bindparam("b_sid")))
 
 # The single winner: only the presentation that still finds the token active rotates it.
-ROTATE = (
+ROTATE = prepared(
     update(refresh_tokens)
     .where(refresh_tokens.c.token_hash == bindparam("hash"), refresh_tokens.c.state == "active")
     .values(
@@ -46,15 +49,17 @@ ROTATE = (
     )
 )
 
-INSERT_TOKEN = insert(refresh_tokens).values(
-    token_hash=bindparam("b_token"),
-    session_id=bindparam("b_sid"),
-    state="active",
-    created_at=bindparam("now"),
+INSERT_TOKEN = prepared(
+    insert(refresh_tokens).values(
+        token_hash=bindparam("b_token"),
+        session_id=bindparam("b_sid"),
+        state="active",
+        created_at=bindparam("now"),
+    )
 )
 
 # What a rotation changes on the session row.
-TOUCH = (
+TOUCH = prepared(
     update(sessions)
     .where(sessions.c.id == bindparam("b_sid"))
     .values(last_used_at=bindparam("now"), idle_expires_at=bindparam("b_idle"))
@@ -66,7 +71,7 @@ TOUCH = (
 # costs what a new one does; and only those created before the cutoff (its successor, used
 # before the cutoff, came after it), so neither do the many rotations of the last seconds of
 # a session refreshed back to back (the index is by age too, 0014).
-FORGET_SUCCESSORS = (
+FORGET_SUCCESSORS = prepared(
     update(refresh_tokens)
     .where(
         refresh_tokens.c.session_id == bindparam("b_sid"),

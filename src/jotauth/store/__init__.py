@@ -24,6 +24,7 @@ from jotauth.store.keys import KEY_STATES, KeyRepository, KeyState, StoredKey
 from jotauth.store.outbox import OUTBOX_STATES, Outbox, OutboxState, OutgoingMail, QueuedMail
 from jotauth.store.sealing import Sealer
 from jotauth.store.throttled_attempts import ThrottledCount
+from jotauth.store.unit_statements import prepared
 
 __all__ = [
     "AUDIT_EVENTS",
@@ -49,4 +50,5 @@ __all__ = [
     "ThrottledEventName",
     "UnsupportedDatabase",
     "open_store",
+    "prepared",
 ]

@@ -13,12 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jotauth.store.database import Store
 from jotauth.store.schema import audit_events, throttled_attempts
 from jotauth.store.throttled_attempts import ThrottledAttempts, ThrottledCount
+from jotauth.store.unit_statements import prepared
 
 AuditEventName = Literal[
     "login",
@@ -70,7 +71,17 @@ PURGE_BATCH = 5000
 
 _log = logging.getLogger("jotauth.audit")
 
-_INSERT_EVENT = insert(audit_events)
+# Built once and prepared: the refresh writes one per rotation (unit_statements.py).
+_INSERT_EVENT = prepared(
+    insert(audit_events).values(
+        event=bindparam("b_event"),
+        at=bindparam("b_at"),
+        user_id=bindparam("b_user_id"),
+        session_id=bindparam("b_session_id"),
+        ip=bindparam("b_ip"),
+        detail=bindparam("b_detail"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,12 +203,12 @@ class AuditLog:
         conn.execute(
             _INSERT_EVENT,
             {
-                "event": event,
-                "at": self._clock(),
-                "user_id": user_id,
-                "session_id": session_id,
-                "ip": ip[:64] if ip else None,
-                "detail": dict(detail) if detail else None,
+                "b_event": event,
+                "b_at": self._clock(),
+                "b_user_id": user_id,
+                "b_session_id": session_id,
+                "b_ip": ip[:64] if ip else None,
+                "b_detail": dict(detail) if detail else None,
             },
         )
         _log.info(

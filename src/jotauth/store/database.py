@@ -14,11 +14,11 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
@@ -27,13 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from jotauth.settings import Settings
 from jotauth.store.checkpoints import WalCheckpointer
 from jotauth.store.errors import StoreUnavailable, UnsupportedDatabase
+from jotauth.store.group_commit import (
+    BUSY_BUDGET_STEP_MS,
+    GroupCommitQueue,
+    Outcome,
+    run_units_in_savepoints,
+)
 from jotauth.store.migrate import schema_revisions, upgrade_to_head
+from jotauth.store.unit_statements import UnitConnection, UnitStatements
 
 _log = logging.getLogger("jotauth.store")
 
-# SQLite's busy handler sleeps in steps of up to 100 ms; a writer's remaining budget is rounded
-# down to that step, so the pragma changes only when a writer actually waited in this process.
-_BUSY_BUDGET_STEP_MS = 100
 # PostgreSQL: connect and statement timeouts, so an unreachable server fails fast as a 503.
 PG_CONNECT_TIMEOUT_S = 5.0
 PG_COMMAND_TIMEOUT_S = 15.0
@@ -86,7 +90,11 @@ class Store:
         self._checkpointer = sqlite_checkpointer
         self._unit_writer: Executor | None = None
         self._unit_readers: Executor | None = None
+        self._unit_statements: dict[Engine, UnitStatements] = {}
         if sqlite_units is not None:
+            for units in {sqlite_units, self._read_units}:
+                assert units is not None
+                self._unit_statements[units] = UnitStatements(units.dialect)
             self._unit_writer = ThreadPoolExecutor(1, thread_name_prefix="jotauth-sqlite-write")
             self._unit_readers = ThreadPoolExecutor(
                 _SQLITE_READ_THREADS, thread_name_prefix="jotauth-sqlite-read"
@@ -96,6 +104,18 @@ class Store:
         # back-off, keeps the tail latency of a refresh storm flat. Other processes still meet
         # the busy timeout.
         self._sqlite_writer = asyncio.Lock() if self._is_sqlite else None
+        self._write_queue: GroupCommitQueue | None = None
+        if sqlite_units is not None:
+            assert self._sqlite_writer is not None and self._unit_writer is not None
+            writer = self._unit_writer
+            self._write_queue = GroupCommitQueue(
+                lock=self._sqlite_writer,
+                run_group=lambda works, budget_ms: _in_thread(
+                    writer, self._sqlite_group, works, budget_ms
+                ),
+                busy_timeout=sqlite_busy_timeout,
+                on_written=None if sqlite_checkpointer is None else sqlite_checkpointer.wrote,
+            )
         self._busy_timeout = sqlite_busy_timeout
         self._acquire_timeout = None if self._is_sqlite else PG_ACQUIRE_TIMEOUT_S
 
@@ -131,7 +151,7 @@ class Store:
                         await stack.enter_async_context(self._sqlite_writer)
                         conn = await stack.enter_async_context(self._engine.connect())
                     budget_ms = int((deadline - loop.time()) * 1000)
-                    budget_ms -= budget_ms % _BUSY_BUDGET_STEP_MS
+                    budget_ms -= budget_ms % BUSY_BUDGET_STEP_MS
                     if budget_ms <= 0:
                         raise TimeoutError("no time left to wait for the SQLite write lock")
                     await conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE", _BUSY_MS: budget_ms})
@@ -152,23 +172,9 @@ class Store:
         with _outages_as_unavailable():
             if self._units is None:
                 return await self._unit_on_postgres(work)
-            assert self._sqlite_writer is not None and self._unit_writer is not None
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + self._busy_timeout
-            async with asyncio.timeout_at(deadline):
-                await self._sqlite_writer.acquire()
-            try:
-                budget_ms = int((deadline - loop.time()) * 1000)
-                budget_ms -= budget_ms % _BUSY_BUDGET_STEP_MS
-                if budget_ms <= 0:
-                    raise TimeoutError("no time left to wait for the SQLite write lock")
-                return await _in_thread(
-                    self._unit_writer, self._sqlite_unit, work, "IMMEDIATE", budget_ms
-                )
-            finally:
-                self._sqlite_writer.release()
-                if self._checkpointer is not None:
-                    self._checkpointer.wrote()
+            assert self._write_queue is not None
+            result: T = await self._write_queue.run(work)
+            return result
 
     async def read_unit(self, work: Work[T]) -> T:
         """Run ``work(connection)``, which only reads (see :meth:`write_unit`).
@@ -188,13 +194,28 @@ class Store:
                 self._unit_readers, self._sqlite_unit, work, "DEFERRED", budget_ms
             )
 
+    def _sqlite_group(self, works: Sequence[Work[Any]], budget_ms: int) -> list[Outcome]:
+        """The write units of a group in one ``BEGIN IMMEDIATE`` transaction (group_commit.py),
+        in the writer thread."""
+        units = self._units
+        assert units is not None
+        with units.connect() as conn:
+            conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE", _BUSY_MS: budget_ms})
+            with conn.begin():
+                unit_conn = UnitConnection(conn, self._unit_statements[units])
+                return run_units_in_savepoints(
+                    cast(Connection, unit_conn), works, unit_conn.driver_sql
+                )
+
     def _sqlite_unit(self, work: Work[T], mode: str, budget_ms: int) -> T:
         units = self._units if mode == "IMMEDIATE" else self._read_units
         assert units is not None
         with units.connect() as conn:
             conn.execution_options(**{_BEGIN_MODE: mode, _BUSY_MS: budget_ms})
             with conn.begin():
-                return work(conn)
+                # Duck-typed: a Connection for everything a unit does, its prepared statements
+                # run on the sqlite3 connection directly (unit_statements.py).
+                return work(cast(Connection, UnitConnection(conn, self._unit_statements[units])))
 
     async def _unit_on_postgres(self, work: Work[T], *, autocommit: bool = False) -> T:
         # A connection is pinged on checkout only when it sat idle in the pool (see

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, exc, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jotauth.store import AuditLog, OutgoingMail, Store
+from jotauth.store import AuditLog, OutgoingMail, Store, prepared
 from jotauth.store.schema import users
 from jotauth.throttle import LoginThrottle
 from jotauth.users.account_tokens import AccountTokens, InvalidAccountLink, TokenPurpose
@@ -564,7 +564,7 @@ def _clean_tokens(values: Iterable[str], kind: str) -> tuple[str, ...]:
     return cleaned
 
 
-_USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
+_USER_BY_ID = prepared(select(users).where(users.c.id == bindparam("user_id")))
 
 
 def _user_from_row(row: RowMapping) -> User:

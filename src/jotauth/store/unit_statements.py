@@ -1,0 +1,219 @@
+"""Prepared statements of the SQLite units of work, run on the ``sqlite3`` connection itself.
+
+A refresh is about eight statements in one unit of work (``Store.write_unit``), ``/me`` four.
+Executing a statement through SQLAlchemy's ``Connection`` costs ~35 µs of CPU on this
+machine (execution context, cache-key lookup, parameter processing, result metadata); the
+same statement on the ``sqlite3`` cursor costs ~4 µs (``bench/server.py`` and issue 15's
+notes). So a unit's connection runs the statements marked :func:`prepared` itself: each is
+compiled *once*, by SQLAlchemy, with the units engine's own dialect, into the SQL string,
+the order of its parameters, and the dialect's own bind and result processors (JSON, Boolean,
+…). Only what SQLAlchemy does per execution is skipped, not how it types values; anything a
+plain compiled statement cannot express (Python-side column defaults, expanding ``IN``
+parameters) keeps going through SQLAlchemy, in the same transaction on the same connection.
+``tests/integration/store/test_unit_statements.py`` runs every prepared statement of the
+package through both and compares the results.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Connection, exc
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
+
+S = TypeVar("S", bound=Executable)
+
+# The execution option that marks a statement as built once (a module constant, or an
+# attribute of a long-lived service): only those are compiled and kept, by identity.
+PREPARED = "jotauth_prepared"
+
+Processor = Callable[[Any], Any] | None
+
+
+def prepared(statement: S) -> S:
+    """``statement``, marked to run on the units' ``sqlite3`` connection directly. Mark only
+    statements built once: each is compiled and kept for the life of the process."""
+    return statement.execution_options(**{PREPARED: True})
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A compiled statement: what one execution needs, worked out once."""
+
+    sql: str
+    construct_params: Callable[[Mapping[str, Any]], dict[str, Any]]
+    binds: tuple[tuple[str, Processor], ...]  # positional order, with each bind processor
+    keys: tuple[str, ...]  # result columns (empty for a statement returning no rows)
+    results: tuple[Processor, ...]
+
+    def parameters(self, params: Mapping[str, Any] | None) -> list[Any]:
+        values = self.construct_params(params or {})
+        return [
+            value if processor is None else processor(value)
+            for name, processor in self.binds
+            for value in (values[name],)
+        ]
+
+    def rows(self, raw: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if not any(self.results):
+            return raw
+        return [
+            tuple(
+                value if processor is None else processor(value)
+                for processor, value in zip(self.results, row, strict=True)
+            )
+            for row in raw
+        ]
+
+
+class UnitStatements:
+    """The compiled plans of one SQLite units engine (its dialect); shared by its threads
+    (a plan is immutable; two threads compiling the same statement keep either)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        # statement -> plan (None: SQLAlchemy runs it). Keyed by the object, which the dict
+        # keeps alive, so an id can never be reused for another statement.
+        self._plans: dict[Executable, _Plan | None] = {}
+
+    def plan(self, statement: Executable) -> _Plan | None:
+        """The plan of a :func:`prepared` statement; None for any other statement, or one
+        SQLAlchemy must run itself."""
+        if not statement.get_execution_options().get(PREPARED):
+            return None
+        try:
+            return self._plans[statement]
+        except KeyError:
+            plan = self._plans[statement] = self._compile(statement)
+            return plan
+
+    def _compile(self, statement: Executable) -> _Plan | None:
+        compiled: Any = cast(ClauseElement, statement).compile(dialect=self._dialect)
+        if (
+            compiled.insert_prefetch
+            or compiled.update_prefetch
+            or compiled.literal_execute_params
+            or compiled.post_compile_params
+            or compiled.positiontup is None
+        ):
+            return None  # defaults computed per execution, or parameters expanded: SQLAlchemy
+        processors = compiled._bind_processors  # the dialect's own, as SQLAlchemy applies them
+        binds = tuple((name, processors.get(name)) for name in compiled.positiontup)
+        columns = compiled._result_columns
+        keys = tuple(column[0] for column in columns)
+        results = tuple(
+            column[3]._cached_result_processor(self._dialect, None) for column in columns
+        )
+        return _Plan(
+            sql=compiled.string,
+            construct_params=lambda params: compiled.construct_params(params, _check=False),
+            binds=binds,
+            keys=keys,
+            results=results,
+        )
+
+
+class UnitConnection:
+    """What a SQLite unit of work gets as its connection: ``execute`` runs a prepared
+    statement on the ``sqlite3`` connection; everything else is the SQLAlchemy
+    ``Connection`` of the same transaction."""
+
+    def __init__(self, conn: Connection, statements: UnitStatements) -> None:
+        self._conn = conn
+        self._statements = statements
+        self._raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+
+    @property
+    def dialect(self) -> Dialect:
+        """The dialect (units branch on ``conn.dialect.name``)."""
+        return self._conn.dialect
+
+    def execute(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> Any:
+        """:meth:`sqlalchemy.Connection.execute` for one parameter set."""
+        plan = self._statements.plan(statement)
+        if plan is None:
+            return self._conn.execute(statement, parameters)
+        values = plan.parameters(parameters)
+        try:
+            cursor = self._raw.execute(plan.sql, values)
+            raw = cursor.fetchall() if plan.keys else []
+        except sqlite3.Error as error:
+            # The same exception classes SQLAlchemy would raise (OperationalError for a
+            # locked or missing database, IntegrityError for a constraint).
+            raise exc.DBAPIError.instance(
+                plan.sql, values, error, sqlite3.Error, dialect=self._conn.dialect
+            ) from error
+        return UnitResult(plan.keys, plan.rows(raw), cursor.rowcount)
+
+    def driver_sql(self, sql: str) -> None:
+        """Run a statement without parameters or rows (``SAVEPOINT``…) on the ``sqlite3``
+        connection, its errors raised as SQLAlchemy's."""
+        try:
+            self._raw.execute(sql)
+        except sqlite3.Error as error:
+            raise exc.DBAPIError.instance(
+                sql, (), error, sqlite3.Error, dialect=self._conn.dialect
+            ) from error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+class UnitResult:
+    """The part of SQLAlchemy's ``Result`` that units use, over rows already fetched."""
+
+    __slots__ = ("_keys", "_rows", "rowcount")
+
+    def __init__(self, keys: Sequence[str], rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self._keys = keys
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def mappings(self) -> _Mappings:
+        return _Mappings([dict(zip(self._keys, row, strict=True)) for row in self._rows])
+
+    def first(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> tuple[Any, ...]:
+        if len(self._rows) != 1:
+            raise exc.NoResultFound() if not self._rows else exc.MultipleResultsFound()
+        return self._rows[0]
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def scalars(self) -> _Mappings:
+        return _Mappings([row[0] for row in self._rows])
+
+    def all(self) -> list[tuple[Any, ...]]:
+        return list(self._rows)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._rows)
+
+
+class _Mappings:
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = items
+
+    def first(self) -> Any:
+        return self._items[0] if self._items else None
+
+    def one(self) -> Any:
+        if len(self._items) != 1:
+            raise exc.NoResultFound() if not self._items else exc.MultipleResultsFound()
+        return self._items[0]
+
+    def all(self) -> list[Any]:
+        return list(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)

@@ -1,0 +1,133 @@
+"""SQLite write units committed in groups (issue 15): units queued together share one
+transaction, yet each commits or fails as if it had run alone."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, event, func, insert, select
+
+from jotauth.settings import Settings
+from jotauth.store import Store, StoreUnavailable, open_store
+from jotauth.store.schema import audit_events
+from tests.integration.store.test_store_sqlite_lock_wait import (  # a fixture
+    locked_by_another_process as locked_by_another_process,
+)
+
+TIMEOUT_S = 1.0
+
+
+@pytest.fixture
+async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
+    store = await open_store(Settings(database_url=sqlite_url, sqlite_busy_timeout=TIMEOUT_S))
+    yield store
+    await store.close()
+
+
+def _commits(store: Store) -> list[int]:
+    """Counts the COMMITs of the store's write units (its units engine)."""
+    commits = [0]
+    units = store._units  # the writer's engine: what a group commits on
+    assert units is not None
+
+    @event.listens_for(units, "commit")
+    def _count(conn: object) -> None:
+        commits[0] += 1
+
+    return commits
+
+
+def _add(name: str) -> Callable[[Connection], int]:
+    def work(conn: Connection) -> int:
+        conn.execute(insert(audit_events).values(event=name, at=time.time()))
+        return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
+
+    return work
+
+
+async def _names(store: Store) -> list[str]:
+    async with store.read() as conn:
+        rows = await conn.execute(select(audit_events.c.event).order_by(audit_events.c.id))
+        return list(rows.scalars())
+
+
+async def test_queued_units_share_commits_and_each_sees_the_ones_before(
+    sqlite_store: Store,
+) -> None:
+    commits = _commits(sqlite_store)
+    counts = await asyncio.gather(*(sqlite_store.write_unit(_add(f"unit_{i}")) for i in range(40)))
+    # Run one after another, in the order they were queued: each saw every earlier row.
+    assert counts == list(range(1, 41))
+    assert await _names(sqlite_store) == [f"unit_{i}" for i in range(40)]
+    assert 1 <= commits[0] < 40
+
+
+async def test_a_failing_unit_is_rolled_back_alone(sqlite_store: Store) -> None:
+    def fails(conn: Connection) -> None:
+        conn.execute(insert(audit_events).values(event="unit_failed", at=time.time()))
+        raise LookupError("boom")
+
+    def duplicate_key(conn: Connection) -> None:
+        conn.execute(insert(audit_events).values(id=1, event="duplicate", at=time.time()))
+
+    commits = _commits(sqlite_store)
+    results = await asyncio.gather(
+        sqlite_store.write_unit(_add("before")),
+        sqlite_store.write_unit(fails),
+        sqlite_store.write_unit(_add("between")),
+        sqlite_store.write_unit(duplicate_key),  # id 1 is "before"'s row
+        sqlite_store.write_unit(_add("after")),
+        return_exceptions=True,
+    )
+    assert results[0] == 1 and results[2] == 2 and results[4] == 3
+    assert isinstance(results[1], LookupError)
+    assert type(results[3]).__name__ == "IntegrityError"
+    assert await _names(sqlite_store) == ["before", "between", "after"]
+    assert commits[0] < 5  # they did share a transaction
+
+
+async def test_a_unit_cancelled_while_queued_never_runs(sqlite_store: Store) -> None:
+    ran: list[str] = []
+
+    def slow(conn: Connection) -> None:
+        time.sleep(0.2)  # holds the writer, so the next unit waits in the queue
+        ran.append("slow")
+
+    def queued(conn: Connection) -> None:
+        ran.append("queued")
+        conn.execute(insert(audit_events).values(event="cancelled", at=time.time()))
+
+    first = asyncio.ensure_future(sqlite_store.write_unit(slow))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(sqlite_store.write_unit(queued))
+    await asyncio.sleep(0.01)
+    second.cancel()
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    assert await sqlite_store.write_unit(_add("later")) == 1
+    assert ran == ["slow"] and await _names(sqlite_store) == ["later"]
+
+
+async def test_a_group_that_cannot_get_the_lock_fails_every_unit_and_writes_nothing(
+    locked_by_another_process: Path, sqlite_url: str
+) -> None:
+    store = await open_store(
+        Settings(database_url=sqlite_url, sqlite_busy_timeout=TIMEOUT_S), migrate=False
+    )
+    try:
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(store.write_unit(_add(f"locked_{i}")) for i in range(5)),
+            return_exceptions=True,
+        )
+        waited = time.monotonic() - started
+        assert all(isinstance(result, StoreUnavailable) for result in results), results
+        assert waited < TIMEOUT_S + 1.0
+        assert await _names(store) == []  # WAL: readers go on while another process writes
+    finally:
+        await store.close()

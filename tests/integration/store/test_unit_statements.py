@@ -1,0 +1,231 @@
+"""The prepared statements of SQLite units of work, run on the ``sqlite3`` connection by
+``store/unit_statements.py``, against SQLAlchemy running the same statements: the same rows
+(JSON, Boolean, Double, bytes and NULL decoded alike), the same row counts, the same writes.
+SQLAlchemy is the independent implementation here: its execution path is what ours skips."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.sql.base import Executable
+
+import jotauth
+from jotauth.factors.methods import EnrolledFactors, RecoveryCodeMethod, TotpMethod
+from jotauth.passkeys import PasskeySecondFactor
+from jotauth.settings import Settings
+from jotauth.store import Store, open_store
+from jotauth.store.schema import (
+    audit_events,
+    federated_identities,
+    recovery_codes,
+    refresh_tokens,
+    sessions,
+    totp_factors,
+    users,
+)
+from jotauth.store.unit_statements import PREPARED, UnitConnection, UnitStatements, prepared
+
+NOW = 1_800_000_000.5
+SID, UID, TOKEN = "s" * 32, "u" * 32, "a" * 64
+
+
+@pytest.fixture
+async def store(sqlite_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(Settings(database_url=sqlite_url))
+    async with opened.transaction() as conn:
+        await conn.execute(
+            users.insert().values(
+                id=UID, email="ada@example.org", name="Ada ☃", password_hash="x",
+                roles=["admin", "ops"], scope=[], disabled=False, created_at=NOW,
+                updated_at=NOW, email_verified=True,
+            )
+        )  # fmt: skip
+        await conn.execute(
+            sessions.insert().values(
+                id=SID, user_id=UID, created_at=NOW, last_used_at=NOW, idle_expires_at=NOW + 60,
+                expires_at=NOW + 600, user_agent="agent", ip="::1", revoked_at=None,
+                refresh_delivery="cookie", amr=["pwd", "otp", "mfa"], auth_time=NOW,
+            )
+        )  # fmt: skip
+        await conn.execute(
+            refresh_tokens.insert(),
+            [
+                {"token_hash": TOKEN, "session_id": SID, "state": "rotated", "created_at": NOW,
+                 "rotated_at": NOW + 1, "successor_hash": "b" * 64,
+                 "successor_nonce": b"\x00\x01", "successor_sealed": b"\xff" * 40},
+                {"token_hash": "b" * 64, "session_id": SID, "state": "rotated",
+                 "created_at": NOW + 1, "rotated_at": NOW + 2, "successor_hash": "f" * 64,
+                 "successor_nonce": b"\x03", "successor_sealed": b"\xfe" * 40},
+                {"token_hash": "f" * 64, "session_id": SID, "state": "active",
+                 "created_at": NOW + 2, "rotated_at": None, "successor_hash": None,
+                 "successor_nonce": None, "successor_sealed": None},
+            ],
+        )  # fmt: skip
+        await conn.execute(
+            federated_identities.insert(),
+            [
+                {"id": f"i{n}", "issuer": "https://idp.example", "subject": f"sub{n}",
+                 "user_id": UID, "provider": "idp", "email": None if n else "a@idp.example",
+                 "created_at": NOW + n, "last_used_at": NOW + n}
+                for n in range(2)
+            ],
+        )  # fmt: skip
+        await conn.execute(
+            totp_factors.insert().values(
+                user_id=UID, secret_nonce=b"n", secret_sealed=b"s", created_at=NOW,
+                confirmed_at=NOW,
+            )
+        )  # fmt: skip
+        await conn.execute(
+            recovery_codes.insert().values(code_hash="c" * 64, user_id=UID, created_at=NOW)
+        )
+    yield opened
+    await opened.close()
+
+
+def _prepared_constants() -> dict[str, Executable]:
+    """Every module-level statement of the package marked :func:`prepared`, by the name it is
+    defined under (a module importing it names it too: the case's name wins)."""
+    found: dict[int, tuple[list[str], Executable]] = {}
+    for info in pkgutil.walk_packages(jotauth.__path__, "jotauth."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if isinstance(value, Executable) and value.get_execution_options().get(PREPARED):
+                found.setdefault(id(value), ([], value))[0].append(f"{info.name}.{name}")
+    named: dict[str, Executable] = {}
+    for names, statement in found.values():
+        defined = [name for name in names if name in CASES] or names
+        named[defined[0]] = statement
+    return named
+
+
+# Each prepared statement with parameters that make it do something; statements that only
+# PostgreSQL runs are listed with None.
+CASES: dict[str, dict[str, Any] | None] = {
+    "jotauth.sessions.statements.TOKEN_BY_HASH": {"hash": TOKEN},
+    "jotauth.sessions.statements.LOCK_SESSION_OF_TOKEN": {"hash": "b" * 64},
+    "jotauth.sessions.statements.SESSION_BY_ID": {"b_sid": SID},
+    "jotauth.sessions.statements.ROTATE": {
+        "hash": "f" * 64,
+        "now": NOW + 2,
+        "b_successor": "d" * 64,
+        "nonce": b"\x01",
+        "sealed": b"\x02" * 33,
+    },
+    "jotauth.sessions.statements.INSERT_TOKEN": {"b_token": "e" * 64, "b_sid": SID, "now": NOW},
+    "jotauth.sessions.statements.TOUCH": {"b_sid": SID, "now": NOW + 3, "b_idle": NOW + 90.25},
+    "jotauth.sessions.statements.FORGET_SUCCESSORS": {"b_sid": SID, "cutoff": NOW + 10},
+    "jotauth.sessions.statements.ROTATION_TAIL_PG": None,
+    "jotauth.store.audit._INSERT_EVENT": {
+        "b_event": "refresh",
+        "b_at": NOW,
+        "b_user_id": UID,
+        "b_session_id": None,
+        "b_ip": "::1",
+        "b_detail": {"amr": ["pwd"], "n": 1.5, "ok": True},
+    },
+    "jotauth.users.service._USER_BY_ID": {"user_id": UID},
+    "jotauth.federation.identities._OF_USER": {"user_id": UID},
+}
+
+
+def _snapshot(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    tables = (users, sessions, refresh_tokens, audit_events, federated_identities)
+    return {
+        table.name: [
+            tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+        ]
+        for table in tables
+    }
+
+
+def _run(engine: Engine, statement: Executable, params: Any, *, ours: bool) -> tuple[Any, ...]:
+    """What one execution returns and leaves behind, rolled back afterwards."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            runner: Any = UnitConnection(conn, UnitStatements(engine.dialect)) if ours else conn
+            result = runner.execute(statement, params)
+            if statement.is_select:
+                return -1, [dict(row) for row in result.mappings()], _snapshot(conn)
+            return result.rowcount, None, _snapshot(conn)
+        finally:
+            transaction.rollback()
+
+
+def test_every_prepared_statement_has_a_case() -> None:
+    found = _prepared_constants()
+    assert set(found) == set(CASES), "add the new prepared statement to CASES"
+
+
+@pytest.mark.parametrize("name", sorted(name for name, params in CASES.items() if params))
+def test_a_prepared_statement_runs_as_sqlalchemy_runs_it(store: Store, name: str) -> None:
+    statement = _prepared_constants()[name]
+    engine = store._units  # the writer's plain sqlite3 engine, as units use it
+    assert engine is not None
+    params = CASES[name]
+    theirs = _run(engine, statement, params, ours=False)
+    ours = _run(engine, statement, params, ours=True)
+    assert ours == theirs
+    rowcount, rows, after = theirs
+    before = _run(engine, select(text("1")), {}, ours=False)[2]
+    # The case did something: it matched rows or changed the database.
+    assert rows or rowcount > 0 or after != before
+
+
+def test_the_enrolled_factors_statement_runs_as_sqlalchemy_runs_it(store: Store) -> None:
+    class Named:
+        def __init__(self, method: Any) -> None:
+            self.name, self.enrolled_clause = method.name, method.enrolled_clause
+
+    reader = EnrolledFactors(
+        Named(method) for method in (TotpMethod, RecoveryCodeMethod, PasskeySecondFactor)
+    )
+    engine = store._units
+    assert engine is not None
+    statement = reader._statement
+    assert statement is not None
+    for user in (UID, "nobody"):
+        params = {"enrolled_user": user}
+        assert _run(engine, statement, params, ours=True) == _run(
+            engine, statement, params, ours=False
+        )
+    with engine.connect() as conn:
+        unit = UnitConnection(conn, UnitStatements(engine.dialect))
+        assert reader(unit, UID) == {"totp", "recovery_code"}  # type: ignore[arg-type]
+
+
+def test_a_statement_sqlalchemy_must_complete_is_left_to_it(store: Store) -> None:
+    # users.updated_at has no Python default, but a column default computed per execution
+    # (or an expanding IN) cannot be compiled once: such statements are run by SQLAlchemy.
+    expanding = prepared(select(users.c.id).where(users.c.id.in_([UID, "x"])))
+    engine = store._units
+    assert engine is not None
+    statements = UnitStatements(engine.dialect)
+    assert statements.plan(expanding) is None
+    with engine.connect() as conn:
+        unit = UnitConnection(conn, statements)
+        assert unit.execute(expanding).scalars().all() == [UID]
+        # A statement not marked prepared is SQLAlchemy's too.
+        assert statements.plan(select(users.c.id)) is None
+
+
+def test_a_raw_error_is_raised_as_sqlalchemy_raises_it(store: Store) -> None:
+    from sqlalchemy import exc
+
+    engine = store._units
+    assert engine is not None
+    insert_again = prepared(
+        refresh_tokens.insert().values(
+            token_hash=TOKEN, session_id=SID, state="active", created_at=NOW
+        )
+    )
+    with engine.connect() as conn:
+        unit = UnitConnection(conn, UnitStatements(engine.dialect))
+        with pytest.raises(exc.IntegrityError):
+            unit.execute(insert_again)
