@@ -110,6 +110,7 @@ def token_changed_before_rotation(database_url: str) -> Iterator[list[str]]:
         pytest.skip("PostgreSQL only: the rotation is one statement there")
     dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
     armed: list[str] = []
+    fired: list[str] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if armed and statement.startswith("WITH") and "rotated AS" in statement:
@@ -123,7 +124,6 @@ def token_changed_before_rotation(database_url: str) -> Iterator[list[str]]:
             )
             fired.append(token_hash)
 
-    fired: list[str] = []
     event.listen(Engine, "before_cursor_execute", before)
     try:
         yield armed
@@ -144,22 +144,21 @@ async def test_a_rotation_that_loses_its_race_writes_nothing(
     # Past the grace window a won rotation would also forget the first row's sealed successor,
     # and a touch would move last_used_at and idle_expires_at.
     clock.advance(Settings().refresh_grace_period + 60)
-    by_hash = refresh_tokens.c.token_hash
-    before = {
-        "tokens": await _rows(store, select(refresh_tokens).order_by(by_hash)),
-        "sessions": await _rows(store, select(sessions)),
-        "events": await _rows(store, select(audit_events).order_by(audit_events.c.id)),
-    }
+    before = await _everything(store)
     head_hash = hash_refresh_token(head.refresh_token)
     token_changed_before_rotation.append(head_hash)
     with pytest.raises(SessionRevoked):  # the retry finds the token revoked
         await service.rotate_refresh_token(head.refresh_token)
-    after = {
-        "tokens": await _rows(store, select(refresh_tokens).order_by(by_hash)),
-        "sessions": await _rows(store, select(sessions)),
-        "events": await _rows(store, select(audit_events).order_by(audit_events.c.id)),
-    }
     for row in before["tokens"]:
         if row["token_hash"] == head_hash:
             row["state"] = "revoked"  # the other connection's change, and the only one
-    assert after == before
+    assert await _everything(store) == before
+
+
+async def _everything(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Every row a rotation could write: tokens, sessions, audit events."""
+    return {
+        "tokens": await _rows(store, select(refresh_tokens).order_by(refresh_tokens.c.token_hash)),
+        "sessions": await _rows(store, select(sessions)),
+        "events": await _rows(store, select(audit_events).order_by(audit_events.c.id)),
+    }
