@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, Select
 from sqlalchemy.engine import RowMapping
 
 from jotauth.sessions import statements as sql
@@ -35,8 +35,25 @@ _log = logging.getLogger("jotauth.sessions")
 # Successors followed at most; a grace window sees a handful of rotations, never this many.
 _MAX_CHAIN = 64
 
-# Reads the session owner inside the rotation's transaction (the users layer passes one in).
-OwnerReader = Callable[[Connection, str], Any]
+T_co = TypeVar("T_co", covariant=True)
+
+
+class OwnerReader(Protocol[T_co]):
+    """Reads the session's owner inside the rotation's transaction (the users layer passes
+    one in, ``UserService.user_in``: this layer knows no users table)."""
+
+    def __call__(self, conn: Connection, user_id: str) -> T_co:
+        """The owner, read by a statement of its own (SQLite, where that costs no round trip)."""
+        ...
+
+    def row_of(self, user_id: ColumnElement[str]) -> Select[Any]:
+        """The owner's row (none if there is no such user) whose id is ``user_id``: on
+        PostgreSQL the rotation's one statement selects it."""
+        ...
+
+    def from_row(self, row: RowMapping) -> T_co:
+        """The owner from a row of :meth:`row_of` (it may carry other columns too)."""
+        ...
 
 
 class LostRace:
@@ -74,12 +91,15 @@ class RefreshRotation:
         self._audit = audit
         self._sealer = sealer
         self._clock = clock
+        # The PostgreSQL rotation statement reading the last owner reader seen (in practice
+        # there is one), built once: building it per refresh would cost what it saves.
+        self._with_owner: tuple[OwnerReader[Any], Select[Any]] | None = None
 
     async def attempt(
         self,
         presented: str,
         presented_in: RefreshDelivery | None,
-        owner: OwnerReader | None = None,
+        owner: OwnerReader[Any] | None = None,
     ) -> tuple[Outcome, Any]:
         """One attempt in one transaction. Errors are *returned* so their side effects commit.
 
@@ -95,7 +115,7 @@ class RefreshRotation:
         conn: Connection,
         presented: str,
         presented_in: RefreshDelivery | None,
-        owner: OwnerReader | None,
+        owner: OwnerReader[Any] | None,
     ) -> tuple[Outcome, Any]:
         # Lock order is always session row, then token rows (revocation does the same), so
         # a refresh racing a logout on PostgreSQL waits instead of deadlocking.
@@ -122,6 +142,8 @@ class RefreshRotation:
         if token_row["state"] == "active":
             if mismatched:
                 return InvalidRefreshToken(), None
+            if conn.dialect.name == "postgresql":
+                return self._rotate_in_one_statement(conn, presented, session, now, owner)
             outcome: Outcome = self._rotate_active(conn, presented, session, now)
         elif self._redeemable(conn, token_row, now):
             if mismatched:
@@ -189,17 +211,67 @@ class RefreshRotation:
             "b_idle": idle_expires_at,
             "cutoff": now - self._grace,
         }
-        if conn.dialect.name == "postgresql":
-            conn.execute(sql.ROTATION_TAIL_PG, tail)
-        else:
-            conn.execute(sql.INSERT_TOKEN, tail)
-            conn.execute(sql.TOUCH, tail)
-            conn.execute(sql.FORGET_SUCCESSORS, tail)
+        conn.execute(sql.INSERT_TOKEN, tail)
+        conn.execute(sql.TOUCH, tail)
+        conn.execute(sql.FORGET_SUCCESSORS, tail)
         self._audit.write_in(conn, "refresh", user_id=session.user_id, session_id=session.id)
         return IssuedRefresh(
             session=replace(session, last_used_at=now, idle_expires_at=idle_expires_at),
             refresh_token=successor,
         )
+
+    def _rotate_in_one_statement(
+        self,
+        conn: Connection,
+        presented: str,
+        session: SessionInfo,
+        now: float,
+        owner: OwnerReader[Any] | None,
+    ) -> tuple[IssuedRefresh | LostRace, Any]:
+        """:meth:`_rotate_active` and the owner read on PostgreSQL: one statement
+        (``statements.rotation_pg``), one round trip; a lost race writes nothing."""
+        successor, successor_hash, nonce, sealed = self._new_successor(session)
+        idle_expires_at = min(now + self._idle_ttl, session.expires_at)
+        params = {
+            "hash": presented,
+            "now": now,
+            "b_successor": successor_hash,
+            "nonce": nonce,
+            "sealed": sealed,
+            "b_token": successor_hash,
+            "b_sid": session.id,
+            "b_idle": idle_expires_at,
+            "cutoff": now - self._grace,
+            sql.OWNER_ID.key: session.user_id,
+            **self._audit.folded_params("refresh", user_id=session.user_id, session_id=session.id),
+        }
+        row = conn.execute(self._statement_reading(owner), params).mappings().first()
+        if row is None:  # ROTATE matched no row: the race is lost
+            return LOST_RACE, None
+        self._audit.mirror("refresh", user_id=session.user_id, session_id=session.id)
+        issued = IssuedRefresh(
+            session=replace(session, last_used_at=now, idle_expires_at=idle_expires_at),
+            refresh_token=successor,
+        )
+        if owner is None or not row[sql.OWNER_FOUND]:
+            return issued, None
+        return issued, owner.from_row(row)
+
+    def _statement_reading(self, owner: OwnerReader[Any] | None) -> Select[Any]:
+        if owner is None:
+            return sql.ROTATION_PG
+        if self._with_owner is None or self._with_owner[0] is not owner:
+            self._with_owner = (owner, sql.rotation_pg(owner.row_of(sql.OWNER_ID)))
+        return self._with_owner[1]
+
+    def _new_successor(self, session: SessionInfo) -> tuple[str, str, bytes, bytes]:
+        """A new refresh token, its digest, and the token sealed for its predecessor's row."""
+        successor = new_refresh_token()
+        successor_hash = hash_refresh_token(successor)
+        nonce, sealed = self._sealer.seal(
+            successor.encode("ascii"), associated_data=_successor_ad(session.id, successor_hash)
+        )
+        return successor, successor_hash, nonce, sealed
 
     def _hand_out_head(
         self, conn: Connection, row: RowMapping, session: SessionInfo, now: float

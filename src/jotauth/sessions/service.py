@@ -28,7 +28,7 @@ from jotauth.sessions.errors import (
     SessionRevoked,
 )
 from jotauth.sessions.models import IssuedRefresh, RefreshDelivery, SessionInfo, SessionPolicy
-from jotauth.sessions.rotation import RefreshRotation, ReuseDetected
+from jotauth.sessions.rotation import OwnerReader, RefreshRotation, ReuseDetected
 from jotauth.sessions.rows import revoke_in, session_from_row
 from jotauth.sessions.tokens import hash_refresh_token, is_well_formed, new_refresh_token
 from jotauth.store import AuditLog, Sealer, Store
@@ -173,10 +173,11 @@ class SessionService:
         token: str,
         *,
         presented_in: RefreshDelivery | None = None,
-        owner: Callable[[Connection, str], T] | None = None,
+        owner: OwnerReader[T] | None = None,
     ) -> tuple[IssuedRefresh, T | None]:
-        """:meth:`rotate_refresh_token`, also reading the session's owner with ``owner(conn,
-        user_id)`` in the rotation's transaction (one unit of work for a whole refresh)."""
+        """:meth:`rotate_refresh_token`, also reading the session's owner with ``owner`` in
+        the rotation's transaction (one unit of work for a whole refresh; on PostgreSQL in
+        the rotation's one statement)."""
         if not is_well_formed(token):
             raise InvalidRefreshToken()
         presented = hash_refresh_token(token)

@@ -8,9 +8,24 @@ what a rotation changes on the session row.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Insert,
+    Select,
+    bindparam,
+    exists,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 
 from jotauth.store import prepared
+from jotauth.store.audit import insert_event_if
 from jotauth.store.schema import refresh_tokens, sessions
 
 _successor = refresh_tokens.alias("successor")
@@ -49,14 +64,15 @@ ROTATE = prepared(
     )
 )
 
-INSERT_TOKEN = prepared(
-    insert(refresh_tokens).values(
-        token_hash=bindparam("b_token"),
-        session_id=bindparam("b_sid"),
-        state="active",
-        created_at=bindparam("now"),
-    )
-)
+# A successor's row (INSERT_TOKEN, and its gated form in the PostgreSQL rotation statement).
+_SUCCESSOR_ROW: dict[str, Any] = {
+    "token_hash": bindparam("b_token"),
+    "session_id": bindparam("b_sid"),
+    "state": "active",
+    "created_at": bindparam("now"),
+}
+
+INSERT_TOKEN = prepared(insert(refresh_tokens).values(_SUCCESSOR_ROW))
 
 # What a rotation changes on the session row.
 TOUCH = prepared(
@@ -87,9 +103,55 @@ FORGET_SUCCESSORS = prepared(
     .values(successor_nonce=None, successor_sealed=None)
 )
 
-# PostgreSQL: what follows a won rotation (the successor's INSERT, TOUCH, FORGET_SUCCESSORS)
-# in one statement, the two UPDATEs as data-modifying CTEs (always run, in the statement's
-# snapshot, which sees the rotation before it): one round trip instead of three. Built from
-# the statements above, so a column added to TOUCH is in here too. SQLite has no
-# data-modifying CTEs and no round trips to save; it runs the three.
-ROTATION_TAIL_PG = INSERT_TOKEN.add_cte(TOUCH.cte("touch")).add_cte(FORGET_SUCCESSORS.cte("forget"))
+# PostgreSQL: a whole rotation in one statement. ROTATE is a data-modifying CTE whose RETURNING
+# is the only way the other parts see it (they all run in one snapshot, taken before it): each
+# of them — the successor's INSERT, TOUCH, FORGET_SUCCESSORS, the ``refresh`` audit row — is
+# gated on that RETURNING, so a lost race writes nothing, and the statement returns one row
+# (labelled ROTATED) if and only if ROTATE matched, as its rowcount did. The owner's row (the
+# users layer's statement, its id bound as OWNER_ID) rides in the same row, OWNER_FOUND marking
+# it. One round trip where there were five (ROTATE, the rest, the audit INSERT, the owner read).
+# Built from the statements above, so a column added to TOUCH is in here too. The one thing
+# FORGET_SUCCESSORS cannot see in this snapshot is the presented token as rotated: only with a
+# grace period of 0 would that have let it forget the predecessor's sealed successor at once;
+# the next rotation forgets it instead (it is not redeemable either way). SQLite has no
+# data-modifying CTEs and no round trips to save; it runs the statements one by one.
+ROTATED = "rotation_rotated"
+OWNER_FOUND = "rotation_owner_found"
+OWNER_ID: BindParameter[str] = bindparam("b_owner", type_=sessions.c.user_id.type)
+
+
+def rotation_pg(owner_row: Select[Any] | None) -> Select[Any]:
+    """The PostgreSQL rotation statement, reading ``owner_row`` too (built once per reader)."""
+    rotated = ROTATE.returning(refresh_tokens.c.session_id).cte("rotated")
+    won = select(rotated.c.session_id).exists()
+    if owner_row is None:
+        statement = select(rotated.c.session_id.label(ROTATED))
+    else:
+        owner = owner_row.add_columns(true().label(OWNER_FOUND)).subquery("owner")
+        statement = select(rotated.c.session_id.label(ROTATED), owner).select_from(
+            rotated.outerjoin(owner, true())
+        )
+    return statement.add_cte(
+        _successor_if(won).cte("new_token"),
+        TOUCH.where(won).cte("touch"),
+        FORGET_SUCCESSORS.where(won).cte("forget"),
+        insert_event_if(won).cte("audit"),
+    )
+
+
+def _successor_if(condition: ColumnElement[bool]) -> Insert:
+    # INSERT … SELECT, the only INSERT that takes a WHERE; its values typed as their columns
+    # (a bare parameter in a select list would reach PostgreSQL as text).
+    row = select(
+        *(
+            bindparam(value.key, type_=refresh_tokens.c[name].type)
+            if isinstance(value, BindParameter)
+            else literal(value, refresh_tokens.c[name].type)
+            for name, value in _SUCCESSOR_ROW.items()
+        )
+    ).where(condition)
+    return insert(refresh_tokens).from_select(list(_SUCCESSOR_ROW), row)
+
+
+# The rotation statement without an owner read.
+ROTATION_PG = rotation_pg(None)

@@ -10,14 +10,15 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, exc, insert, select, update
+from sqlalchemy import Connection, exc, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jotauth.store import AuditLog, OutgoingMail, Store, prepared
+from jotauth.store import AuditLog, OutgoingMail, Store
 from jotauth.store.schema import users
 from jotauth.throttle import LoginThrottle
 from jotauth.users.account_tokens import AccountTokens, InvalidAccountLink, TokenPurpose
+from jotauth.users.by_id import USER_BY_ID, UserById, user_from_row
 from jotauth.users.email import normalise_email
 from jotauth.users.errors import (
     HashQueueFull,
@@ -70,6 +71,10 @@ class UserService:
         self._clock = clock
         self._audit = audit
         self._throttle = throttle
+        # get_user inside a unit of work (Store.read_unit/write_unit): a refresh reads its
+        # session's owner in the rotation's own transaction (an object, not a method: on
+        # PostgreSQL the rotation embeds its statement, see UserById).
+        self.user_in = UserById()
 
     async def create_user(
         self,
@@ -271,36 +276,30 @@ class UserService:
         await self._throttle.succeeded(account=address, ip=ip)
         if self._hasher.check_needs_rehash(row["password_hash"]):
             await self._rehash(row["id"], row["password_hash"], prepared)
-        return _user_from_row(row)
+        return user_from_row(row)
 
     async def get_user(self, user_id: str) -> User | None:
         """The user with this id, or ``None``."""
         return await self._store.read_unit(lambda conn: self.user_in(conn, user_id))
 
-    def user_in(self, conn: Connection, user_id: str) -> User | None:
-        """:meth:`get_user` inside a unit of work (``Store.read_unit``/``write_unit``): a
-        refresh reads its session's owner in the rotation's own transaction."""
-        row = conn.execute(_USER_BY_ID, {"user_id": user_id}).mappings().first()
-        return None if row is None else _user_from_row(row)
-
     def account_in(self, conn: Connection, user_id: str) -> tuple[User, bool] | None:
         """The user and whether it can sign in with a password (:meth:`has_password`), from
         one row read inside a unit of work; ``None`` when there is no such user."""
-        row = conn.execute(_USER_BY_ID, {"user_id": user_id}).mappings().first()
+        row = conn.execute(USER_BY_ID, {"user_id": user_id}).mappings().first()
         if row is None:
             return None
-        return _user_from_row(row), row["password_hash"] != NO_PASSWORD
+        return user_from_row(row), row["password_hash"] != NO_PASSWORD
 
     async def get_user_by_email(self, email: str) -> User | None:
         """The user with this address (any spelling that normalises to it), or ``None``."""
         row = await self._row_by_email(normalise_email(email))
-        return None if row is None else _user_from_row(row)
+        return None if row is None else user_from_row(row)
 
     async def list_users(self) -> list[User]:
         """Every user, by email address."""
         async with self._store.read() as conn:
             rows = (await conn.execute(select(users).order_by(users.c.email))).mappings()
-            return [_user_from_row(row) for row in rows]
+            return [user_from_row(row) for row in rows]
 
     async def disable_user(self, user_id: str) -> User:
         """Disable an account (its sessions are ended by the use case that calls this,
@@ -540,7 +539,7 @@ class UserService:
             row = result.mappings().first()
         if row is None:
             raise UserNotFound()
-        return _user_from_row(row)
+        return user_from_row(row)
 
 
 def _clean_name(name: str) -> str:
@@ -562,19 +561,3 @@ def _clean_tokens(values: Iterable[str], kind: str) -> tuple[str, ...]:
         if not isinstance(value, str) or not _TOKEN_CHARS.fullmatch(value):
             raise InvalidProfile(f"invalid {kind} {value!r}: use 1-64 printable ASCII characters")
     return cleaned
-
-
-_USER_BY_ID = prepared(select(users).where(users.c.id == bindparam("user_id")))
-
-
-def _user_from_row(row: RowMapping) -> User:
-    return User(
-        id=row["id"],
-        email=row["email"],
-        name=row["name"],
-        roles=tuple(row["roles"]),
-        scope=tuple(row["scope"]),
-        disabled=bool(row["disabled"]),
-        created_at=row["created_at"],
-        email_verified=bool(row["email_verified"]),
-    )

@@ -120,16 +120,15 @@ CASES: dict[str, dict[str, Any] | None] = {
     "jotauth.sessions.statements.INSERT_TOKEN": {"b_token": "e" * 64, "b_sid": SID, "now": NOW},
     "jotauth.sessions.statements.TOUCH": {"b_sid": SID, "now": NOW + 3, "b_idle": NOW + 90.25},
     "jotauth.sessions.statements.FORGET_SUCCESSORS": {"b_sid": SID, "cutoff": NOW + 10},
-    "jotauth.sessions.statements.ROTATION_TAIL_PG": None,
     "jotauth.store.audit._INSERT_EVENT": {
-        "b_event": "refresh",
-        "b_at": NOW,
-        "b_user_id": UID,
-        "b_session_id": None,
-        "b_ip": "::1",
-        "b_detail": {"amr": ["pwd"], "n": 1.5, "ok": True},
+        "audit_event": "refresh",
+        "audit_at": NOW,
+        "audit_user_id": UID,
+        "audit_session_id": None,
+        "audit_ip": "::1",
+        "audit_detail": {"amr": ["pwd"], "n": 1.5, "ok": True},
     },
-    "jotauth.users.service._USER_BY_ID": {"user_id": UID},
+    "jotauth.users.by_id.USER_BY_ID": {"user_id": UID},
     "jotauth.federation.identities._OF_USER": {"user_id": UID},
 }
 

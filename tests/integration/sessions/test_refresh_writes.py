@@ -1,0 +1,164 @@
+"""What one refresh writes: its ``refresh`` audit row and the owner read in the rotation's
+transaction, and nothing at all when the rotation loses its race.
+
+On PostgreSQL all of it is one statement (``sessions.statements.rotation_pg``), whose parts run
+in one snapshot: only the rotation's own RETURNING may let the rest write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from jotauth.sessions import SessionPolicy, SessionRevoked, SessionService, hash_refresh_token
+from jotauth.settings import Settings
+from jotauth.store import AuditLog, Store
+from jotauth.store.schema import audit_events, refresh_tokens, sessions
+from jotauth.store.schema import users as users_table
+from jotauth.users.by_id import UserById
+from tests.support.clock import SettableClock
+from tests.support.databases import execute, run_coroutine
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(1_700_000_000.0)
+
+
+@pytest.fixture
+def service(store: Store, clock: SettableClock) -> SessionService:
+    return SessionService(
+        store,
+        SessionPolicy.from_settings(Settings()),
+        audit=AuditLog(store, clock=clock),
+        secret=b"refresh-writes-test-secret-0123456789",
+        clock=clock,
+    )
+
+
+async def _user(store: Store, *, disabled: bool = False) -> str:
+    async with store.transaction() as conn:
+        await conn.execute(
+            users_table.insert().values(
+                id="u1",
+                email="u1@example.com",
+                name="Ada",
+                password_hash="x",
+                roles=["admin"],
+                scope=["read"],
+                disabled=disabled,
+                created_at=5.0,
+                updated_at=5.0,
+            )
+        )
+    return "u1"
+
+
+async def _rows(store: Store, statement: Any) -> list[dict[str, Any]]:
+    async with store.read() as conn:
+        return [dict(row) for row in (await conn.execute(statement)).mappings()]
+
+
+async def test_a_refresh_writes_one_refresh_audit_row_with_its_session_and_user(
+    store: Store, service: SessionService, clock: SettableClock
+) -> None:
+    issued = await service.create_session(await _user(store), ip="203.0.113.7")
+    clock.advance(3)
+    await service.rotate_refresh_token(issued.refresh_token)
+    rows = await _rows(store, select(audit_events).where(audit_events.c.event == "refresh"))
+    assert [{k: v for k, v in row.items() if k != "id"} for row in rows] == [
+        {
+            "event": "refresh",
+            "at": clock.now,
+            "user_id": "u1",
+            "session_id": issued.session.id,
+            "ip": None,
+            "detail": None,
+        }
+    ]
+
+
+@pytest.mark.parametrize("disabled", [False, True])
+async def test_the_owner_is_read_with_the_rotation(
+    store: Store, service: SessionService, disabled: bool
+) -> None:
+    issued = await service.create_session(await _user(store, disabled=disabled))
+    rotated, owner = await service.rotate_and_read_owner(issued.refresh_token, owner=UserById())
+    assert rotated.session.id == issued.session.id
+    assert owner is not None
+    assert (owner.id, owner.email, owner.name, owner.roles, owner.scope) == (
+        "u1",
+        "u1@example.com",
+        "Ada",
+        ("admin",),
+        ("read",),
+    )
+    assert owner.disabled is disabled and owner.created_at == 5.0
+
+
+@pytest.fixture
+def token_changed_before_rotation(database_url: str) -> Iterator[list[str]]:
+    """Before PostgreSQL runs the rotation statement, another connection revokes the token
+    (append its hash to the list): the conditional UPDATE then matches no row."""
+    if not database_url.startswith("postgresql"):
+        # SQLite runs the statements one by one, each after the previous one's outcome, and
+        # its write transaction shuts out any other writer.
+        pytest.skip("PostgreSQL only: the rotation is one statement there")
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    armed: list[str] = []
+    fired: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if armed and statement.startswith("WITH") and "rotated AS" in statement:
+            token_hash = armed.pop()
+            run_coroutine(
+                lambda: execute(
+                    dsn,
+                    "UPDATE refresh_tokens SET state = 'revoked' "
+                    f"WHERE token_hash = '{token_hash}'",
+                )
+            )
+            fired.append(token_hash)
+
+    event.listen(Engine, "before_cursor_execute", before)
+    try:
+        yield armed
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+    assert fired, "the rotation statement never ran"
+
+
+async def test_a_rotation_that_loses_its_race_writes_nothing(
+    store: Store,
+    service: SessionService,
+    clock: SettableClock,
+    token_changed_before_rotation: list[str],
+) -> None:
+    issued = await service.create_session(await _user(store))
+    second = await service.rotate_refresh_token(issued.refresh_token)
+    head = await service.rotate_refresh_token(second.refresh_token)
+    # Past the grace window a won rotation would also forget the first row's sealed successor,
+    # and a touch would move last_used_at and idle_expires_at.
+    clock.advance(Settings().refresh_grace_period + 60)
+    before = await _everything(store)
+    head_hash = hash_refresh_token(head.refresh_token)
+    token_changed_before_rotation.append(head_hash)
+    with pytest.raises(SessionRevoked):  # the retry finds the token revoked
+        await service.rotate_refresh_token(head.refresh_token)
+    for row in before["tokens"]:
+        if row["token_hash"] == head_hash:
+            row["state"] = "revoked"  # the other connection's change, and the only one
+    assert await _everything(store) == before
+
+
+async def _everything(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Every row a rotation could write: tokens, sessions, audit events."""
+    return {
+        "tokens": await _rows(store, select(refresh_tokens).order_by(refresh_tokens.c.token_hash)),
+        "sessions": await _rows(store, select(sessions)),
+        "events": await _rows(store, select(audit_events).order_by(audit_events.c.id)),
+    }
