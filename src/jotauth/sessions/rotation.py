@@ -186,11 +186,7 @@ class RefreshRotation:
     def _rotate_active(
         self, conn: Connection, presented: str, session: SessionInfo, now: float
     ) -> IssuedRefresh | LostRace:
-        successor = new_refresh_token()
-        successor_hash = hash_refresh_token(successor)
-        nonce, sealed = self._sealer.seal(
-            successor.encode("ascii"), associated_data=_successor_ad(session.id, successor_hash)
-        )
+        successor, successor_hash, nonce, sealed = self._new_successor(session)
         won = conn.execute(
             sql.ROTATE,
             {
