@@ -101,6 +101,20 @@ try:
 except ImportError:  # pragma: no cover
     pass
 
+try:
+    # Prepared statements of units run on the DB-API cursor, past SQLAlchemy's events.
+    from jotauth.store.unit_statements import UnitConnection
+
+    _cursor = UnitConnection._cursor
+
+    def _counted_cursor(self: Any, *args: Any, **kwargs: Any) -> Any:
+        COUNTS["statements"] += 1
+        return _cursor(self, *args, **kwargs)
+
+    UnitConnection._cursor = _counted_cursor  # type: ignore[method-assign]
+except ImportError:  # a tree before prepared statements
+    pass
+
 
 def _report(label: str) -> None:
     print(

@@ -131,11 +131,13 @@ def rotation_pg(owner_row: Select[Any] | None) -> Select[Any]:
         statement = select(rotated.c.session_id.label(ROTATED), owner).select_from(
             rotated.outerjoin(owner, true())
         )
-    return statement.add_cte(
-        _successor_if(won).cte("new_token"),
-        TOUCH.where(won).cte("touch"),
-        FORGET_SUCCESSORS.where(won).cte("forget"),
-        insert_event_if(won).cte("audit"),
+    return prepared(
+        statement.add_cte(
+            _successor_if(won).cte("new_token"),
+            TOUCH.where(won).cte("touch"),
+            FORGET_SUCCESSORS.where(won).cte("forget"),
+            insert_event_if(won).cte("audit"),
+        )
     )
 
 

@@ -95,6 +95,7 @@ class Store:
         self._unit_writer: Executor | None = None
         self._unit_readers: Executor | None = None
         self._unit_statements: dict[Engine, UnitStatements] = {}
+        self._postgres_statements = UnitStatements(engine.dialect)
         if sqlite_units is not None:
             for units in {sqlite_units, self._read_units, sqlite_inline_reads}:
                 if units is not None:
@@ -237,6 +238,10 @@ class Store:
                 # run on the sqlite3 connection directly (unit_statements.py).
                 return work(cast(Connection, UnitConnection(conn, self._unit_statements[units])))
 
+    def _postgres_unit(self, conn: Connection, work: Work[T]) -> T:
+        # Duck-typed as in _sqlite_unit: prepared statements go to the asyncpg adapter's cursor.
+        return work(cast(Connection, UnitConnection(conn, self._postgres_statements)))
+
     async def _unit_on_postgres(self, work: Work[T], *, autocommit: bool = False) -> T:
         # A connection is pinged on checkout only when it sat idle in the pool (see
         # _install_postgres_hooks); one that died under traffic fails its first statement,
@@ -251,7 +256,7 @@ class Store:
                             # Reset when the connection goes back to the pool.
                             await conn.execution_options(isolation_level="AUTOCOMMIT")
                         async with conn.begin():
-                            return await conn.run_sync(work)
+                            return await conn.run_sync(self._postgres_unit, work)
             except exc.DBAPIError as error:
                 if attempt == 2 or not error.connection_invalidated:
                     raise

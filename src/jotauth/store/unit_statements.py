@@ -1,11 +1,13 @@
-"""Prepared statements of the SQLite units of work, run on the ``sqlite3`` connection itself.
+"""Prepared statements of the units of work, run on the driver's DB-API cursor itself.
 
 A refresh is about eight statements in one unit of work (``Store.write_unit``), ``/me`` four.
 Executing a statement through SQLAlchemy's ``Connection`` costs ~35 µs of CPU on this
 machine (execution context, cache-key lookup, parameter processing, result metadata); the
 same statement on the ``sqlite3`` cursor costs ~4 µs (``bench/server.py`` and issue 15's
-notes). So a unit's connection runs the statements marked :func:`prepared` itself: each is
-compiled *once*, by SQLAlchemy, with the units engine's own dialect, into the SQL string,
+notes). So a unit's connection runs the statements marked :func:`prepared` itself, on the
+DB-API cursor (``sqlite3``'s, or SQLAlchemy's own asyncpg adapter on PostgreSQL, which keeps
+asyncpg's prepared statements): each is compiled *once*, by SQLAlchemy, with the engine's own
+dialect, into the SQL string,
 the order of its parameters, and the dialect's own bind and result processors (JSON, Boolean,
 …). Only what SQLAlchemy does per execution is skipped, not how it types values; anything a
 plain compiled statement cannot express (Python-side column defaults, expanding ``IN``
@@ -16,9 +18,7 @@ package through both and compares the results.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, exc
@@ -41,31 +41,50 @@ def prepared(statement: S) -> S:
     return statement.execution_options(**{PREPARED: True})
 
 
-@dataclass(frozen=True, slots=True)
 class _Plan:
     """A compiled statement: what one execution needs, worked out once."""
 
-    sql: str
-    construct_params: Callable[[Mapping[str, Any]], dict[str, Any]]
-    binds: tuple[tuple[str, Processor], ...]  # positional order, with each bind processor
-    keys: tuple[str, ...]  # result columns (empty for a statement returning no rows)
-    results: tuple[Processor, ...]
+    __slots__ = ("_binds", "_construct_params", "_dialect", "_results", "_types", "keys", "sql")
+
+    def __init__(self, compiled: Any, dialect: Dialect) -> None:
+        self.sql: str = compiled.string
+        self._construct_params = compiled.construct_params
+        processors = compiled._bind_processors  # the dialect's own, as SQLAlchemy applies them
+        # Positional order, with each bind processor.
+        self._binds: tuple[tuple[str, Processor], ...] = tuple(
+            (name, processors.get(name)) for name in compiled.positiontup
+        )
+        columns = compiled._result_columns
+        # Result columns (empty for a statement returning no rows), and their types.
+        self.keys: tuple[str, ...] = tuple(column[0] for column in columns)
+        self._types = tuple(column[3] for column in columns)
+        self._dialect = dialect
+        self._results: tuple[Processor, ...] | None = None
 
     def parameters(self, params: Mapping[str, Any] | None) -> list[Any]:
-        values = self.construct_params(params or {})
+        values = self._construct_params(params or {}, _check=False)
         return [
             value if processor is None else processor(value)
-            for name, processor in self.binds
+            for name, processor in self._binds
             for value in (values[name],)
         ]
 
-    def rows(self, raw: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        if not any(self.results):
-            return raw
+    def rows(self, raw: list[Any], description: Sequence[Any] | None) -> list[tuple[Any, ...]]:
+        results = self._results
+        if results is None:
+            # As SQLAlchemy does: a result processor may depend on the type the driver
+            # reports (asyncpg's numeric and float types); the same for every execution.
+            codes = [entry[1] for entry in description or ()] or [None] * len(self._types)
+            results = self._results = tuple(
+                type_._cached_result_processor(self._dialect, code)
+                for type_, code in zip(self._types, codes, strict=True)
+            )
+        if not any(results):
+            return [tuple(row) for row in raw]
         return [
             tuple(
                 value if processor is None else processor(value)
-                for processor, value in zip(self.results, row, strict=True)
+                for processor, value in zip(results, row, strict=True)
             )
             for row in raw
         ]
@@ -102,20 +121,7 @@ class UnitStatements:
             or compiled.positiontup is None
         ):
             return None  # defaults computed per execution, or parameters expanded: SQLAlchemy
-        processors = compiled._bind_processors  # the dialect's own, as SQLAlchemy applies them
-        binds = tuple((name, processors.get(name)) for name in compiled.positiontup)
-        columns = compiled._result_columns
-        keys = tuple(column[0] for column in columns)
-        results = tuple(
-            column[3]._cached_result_processor(self._dialect, None) for column in columns
-        )
-        return _Plan(
-            sql=compiled.string,
-            construct_params=lambda params: compiled.construct_params(params, _check=False),
-            binds=binds,
-            keys=keys,
-            results=results,
-        )
+        return _Plan(compiled, self._dialect)
 
 
 class UnitConnection:
@@ -126,7 +132,10 @@ class UnitConnection:
     def __init__(self, conn: Connection, statements: UnitStatements) -> None:
         self._conn = conn
         self._statements = statements
-        self._raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+        # The DB-API connection: sqlite3's own, or SQLAlchemy's asyncpg adapter (whose cursor
+        # awaits asyncpg inside run_sync and keeps its prepared-statement cache).
+        self._dbapi: Any = conn.connection.dbapi_connection
+        self._errors: type[Exception] = conn.dialect.loaded_dbapi.Error
 
     @property
     def dialect(self) -> Dialect:
@@ -139,26 +148,52 @@ class UnitConnection:
         if plan is None:
             return self._conn.execute(statement, parameters)
         values = plan.parameters(parameters)
+        cursor = self._cursor(plan.sql, values)
         try:
-            cursor = self._raw.execute(plan.sql, values)
-            raw = cursor.fetchall() if plan.keys else []
-        except sqlite3.Error as error:
-            # The same exception classes SQLAlchemy would raise (OperationalError for a
-            # locked or missing database, IntegrityError for a constraint).
-            raise exc.DBAPIError.instance(
-                plan.sql, values, error, sqlite3.Error, dialect=self._conn.dialect
-            ) from error
-        return UnitResult(plan.keys, plan.rows(raw), cursor.rowcount)
+            if not plan.keys:
+                return UnitResult((), [], cursor.rowcount)
+            rows = plan.rows(cursor.fetchall(), cursor.description)
+            return UnitResult(plan.keys, rows, cursor.rowcount)
+        finally:
+            cursor.close()
 
     def driver_sql(self, sql: str) -> None:
-        """Run a statement without parameters or rows (``SAVEPOINT``…) on the ``sqlite3``
+        """Run a statement without parameters or rows (``SAVEPOINT``…) on the driver's
         connection, its errors raised as SQLAlchemy's."""
+        self._cursor(sql, ()).close()
+
+    def _cursor(self, sql: str, values: Sequence[Any]) -> Any:
+        cursor = self._dbapi.cursor()
         try:
-            self._raw.execute(sql)
-        except sqlite3.Error as error:
-            raise exc.DBAPIError.instance(
-                sql, (), error, sqlite3.Error, dialect=self._conn.dialect
-            ) from error
+            cursor.execute(sql, values)
+        except self._errors as error:
+            cursor.close()
+            raise self._translated(error, sql, values) from error
+        except BaseException as error:
+            if not isinstance(error, Exception):
+                # Cancelled (a unit's timeout) or interrupted mid-statement: as SQLAlchemy
+                # does, the connection is not trusted again (asyncpg may still be waiting
+                # for that statement's answer), the pool gets a fresh one.
+                self._conn.invalidate()
+            raise
+        return cursor
+
+    def _translated(self, error: Exception, sql: str, values: Sequence[Any]) -> exc.StatementError:
+        """The exception SQLAlchemy would raise: its class for the driver's error
+        (OperationalError, IntegrityError…), and on a lost connection the connection
+        invalidated, so a PostgreSQL unit is retried on a fresh one (database.py)."""
+        dialect = self._conn.dialect
+        lost = dialect.is_disconnect(cast(Any, error), self._dbapi, None)
+        if lost:
+            self._conn.invalidate(error)
+        return exc.DBAPIError.instance(
+            sql,
+            list(values),
+            error,
+            self._errors,
+            connection_invalidated=lost,
+            dialect=dialect,
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 from jotauth.sessions import SessionPolicy, SessionRevoked, SessionService, hash_refresh_token
+from jotauth.sessions.rotation import RefreshRotation
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, Store
 from jotauth.store.schema import audit_events, refresh_tokens, sessions
@@ -101,9 +101,11 @@ async def test_the_owner_is_read_with_the_rotation(
 
 
 @pytest.fixture
-def token_changed_before_rotation(database_url: str) -> Iterator[list[str]]:
-    """Before PostgreSQL runs the rotation statement, another connection revokes the token
-    (append its hash to the list): the conditional UPDATE then matches no row."""
+def token_changed_before_rotation(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[str]]:
+    """Just before PostgreSQL runs the rotation statement, another connection revokes the
+    token (append its hash to the list): the conditional UPDATE then matches no row."""
     if not database_url.startswith("postgresql"):
         # SQLite runs the statements one by one, each after the previous one's outcome, and
         # its write transaction shuts out any other writer.
@@ -111,9 +113,10 @@ def token_changed_before_rotation(database_url: str) -> Iterator[list[str]]:
     dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
     armed: list[str] = []
     fired: list[str] = []
+    original = RefreshRotation._rotate_in_one_statement
 
-    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if armed and statement.startswith("WITH") and "rotated AS" in statement:
+    def rotate_after_a_revocation(self: RefreshRotation, *args: Any, **kwargs: Any) -> Any:
+        if armed:
             token_hash = armed.pop()
             run_coroutine(
                 lambda: execute(
@@ -123,12 +126,10 @@ def token_changed_before_rotation(database_url: str) -> Iterator[list[str]]:
                 )
             )
             fired.append(token_hash)
+        return original(self, *args, **kwargs)
 
-    event.listen(Engine, "before_cursor_execute", before)
-    try:
-        yield armed
-    finally:
-        event.remove(Engine, "before_cursor_execute", before)
+    monkeypatch.setattr(RefreshRotation, "_rotate_in_one_statement", rotate_after_a_revocation)
+    yield armed
     assert fired, "the rotation statement never ran"
 
 

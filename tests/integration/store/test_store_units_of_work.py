@@ -80,6 +80,30 @@ async def test_a_dead_pooled_connection_is_replaced_without_an_error(store: Stor
     assert answered != backend
 
 
+@pytest.mark.postgres
+async def test_a_dead_connection_met_by_a_prepared_statement_is_replaced_too(store: Store) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from jotauth.sessions.statements import SESSION_BY_ID
+
+    def read(conn: Connection) -> tuple[int, object]:
+        backend = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        return int(backend), conn.execute(SESSION_BY_ID, {"b_sid": "none"}).first()
+
+    backend, _ = await store.read_unit(read)
+    dsn = store.engine.url.render_as_string(hide_password=False)
+    killer = await asyncpg.connect(dsn.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await killer.execute("SELECT pg_terminate_backend($1)", backend)
+    finally:
+        await killer.close()
+    # The first statement of the next unit is the prepared one (run on the driver's cursor):
+    # its failure still invalidates the connection, and the unit runs again on a fresh one.
+    assert await store.read_unit(lambda c: c.execute(SESSION_BY_ID, {"b_sid": "x"}).first()) is None
+    again, _ = await store.read_unit(read)
+    assert again != backend
+
+
 async def test_the_purge_goes_in_small_batches_and_spares_live_sessions(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, exc, select, text
 from sqlalchemy.sql.base import Executable
 
 import jotauth
@@ -35,8 +35,8 @@ SID, UID, TOKEN = "s" * 32, "u" * 32, "a" * 64
 
 
 @pytest.fixture
-async def store(sqlite_url: str) -> AsyncIterator[Store]:
-    opened = await open_store(Settings(database_url=sqlite_url))
+async def store(database_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(Settings(database_url=database_url))
     async with opened.transaction() as conn:
         await conn.execute(
             users.insert().values(
@@ -104,9 +104,28 @@ def _prepared_constants() -> dict[str, Executable]:
     return named
 
 
-# Each prepared statement with parameters that make it do something; statements that only
-# PostgreSQL runs are listed with None.
-CASES: dict[str, dict[str, Any] | None] = {
+_ROTATION_PG = {
+    "hash": "f" * 64,
+    "now": NOW + 2,
+    "b_successor": "d" * 64,
+    "nonce": b"\x01",
+    "sealed": b"\x02" * 33,
+    "b_token": "d" * 64,
+    "b_sid": SID,
+    "b_idle": NOW + 62,
+    "cutoff": NOW + 10,
+    "owner_id": UID,
+    "audit_event": "refresh",
+    "audit_at": NOW + 2,
+    "audit_user_id": UID,
+    "audit_session_id": SID,
+    "audit_ip": None,
+    "audit_detail": None,
+}
+# Each prepared statement with parameters that make it do something, and the backends that
+# run it.
+BOTH, POSTGRES = ("sqlite", "postgresql"), ("postgresql",)
+CASES: dict[str, dict[str, Any]] = {
     "jotauth.sessions.statements.TOKEN_BY_HASH": {"hash": TOKEN},
     "jotauth.sessions.statements.LOCK_SESSION_OF_TOKEN": {"hash": "b" * 64},
     "jotauth.sessions.statements.SESSION_BY_ID": {"b_sid": SID},
@@ -130,31 +149,56 @@ CASES: dict[str, dict[str, Any] | None] = {
     },
     "jotauth.users.by_id.USER_BY_ID": {"user_id": UID},
     "jotauth.federation.identities._OF_USER": {"user_id": UID},
+    "jotauth.sessions.statements.ROTATION_PG": _ROTATION_PG,
 }
+ONLY_ON = {"jotauth.sessions.statements.ROTATION_PG": POSTGRES}
 
 
 def _snapshot(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
-    tables = (users, sessions, refresh_tokens, audit_events, federated_identities)
-    return {
+    tables = (users, sessions, refresh_tokens, federated_identities)
+    snapshot = {
         table.name: [
             tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))
         ]
         for table in tables
     }
+    # Without the serial id: a PostgreSQL sequence does not roll back with its transaction.
+    events = [column for column in audit_events.c if column.key != "id"]
+    snapshot["audit_events"] = [
+        tuple(row) for row in conn.execute(select(*events).order_by(audit_events.c.at))
+    ]
+    return snapshot
 
 
-def _run(engine: Engine, statement: Executable, params: Any, *, ours: bool) -> tuple[Any, ...]:
-    """What one execution returns and leaves behind, rolled back afterwards."""
-    with engine.connect() as conn:
-        transaction = conn.begin()
+def _run_on(conn: Connection, statement: Executable, params: Any, ours: bool) -> tuple[Any, ...]:
+    runner: Any = UnitConnection(conn, UnitStatements(conn.dialect)) if ours else conn
+    result = runner.execute(statement, params)
+    if statement.is_select:
+        return -1, [dict(row) for row in result.mappings()], _snapshot(conn)
+    return result.rowcount, None, _snapshot(conn)
+
+
+async def _run(store: Store, statement: Executable, params: Any, *, ours: bool) -> Any:
+    """What one execution returns and leaves behind, rolled back afterwards: on the SQLite
+    units' plain engine, or in ``run_sync`` on PostgreSQL, as units run."""
+    return await _in_unit_connection(store, lambda conn: _run_on(conn, statement, params, ours))
+
+
+async def _in_unit_connection(store: Store, work: Callable[[Connection], Any]) -> Any:
+    engine = store._units
+    if engine is not None:
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                return work(conn)
+            finally:
+                transaction.rollback()
+    async with store.engine.connect() as async_conn:
+        transaction = await async_conn.begin()
         try:
-            runner: Any = UnitConnection(conn, UnitStatements(engine.dialect)) if ours else conn
-            result = runner.execute(statement, params)
-            if statement.is_select:
-                return -1, [dict(row) for row in result.mappings()], _snapshot(conn)
-            return result.rowcount, None, _snapshot(conn)
+            return await async_conn.run_sync(work)
         finally:
-            transaction.rollback()
+            await transaction.rollback()
 
 
 def test_every_prepared_statement_has_a_case() -> None:
@@ -162,22 +206,22 @@ def test_every_prepared_statement_has_a_case() -> None:
     assert set(found) == set(CASES), "add the new prepared statement to CASES"
 
 
-@pytest.mark.parametrize("name", sorted(name for name, params in CASES.items() if params))
-def test_a_prepared_statement_runs_as_sqlalchemy_runs_it(store: Store, name: str) -> None:
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_a_prepared_statement_runs_as_sqlalchemy_runs_it(store: Store, name: str) -> None:
+    if store.dialect not in ONLY_ON.get(name, BOTH):
+        pytest.skip(f"only {ONLY_ON[name]} runs it")
     statement = _prepared_constants()[name]
-    engine = store._units  # the writer's plain sqlite3 engine, as units use it
-    assert engine is not None
     params = CASES[name]
-    theirs = _run(engine, statement, params, ours=False)
-    ours = _run(engine, statement, params, ours=True)
+    theirs = await _run(store, statement, params, ours=False)
+    ours = await _run(store, statement, params, ours=True)
     assert ours == theirs
     rowcount, rows, after = theirs
-    before = _run(engine, select(text("1")), {}, ours=False)[2]
+    before = (await _run(store, select(text("1")), {}, ours=False))[2]
     # The case did something: it matched rows or changed the database.
     assert rows or rowcount > 0 or after != before
 
 
-def test_the_enrolled_factors_statement_runs_as_sqlalchemy_runs_it(store: Store) -> None:
+async def test_the_enrolled_factors_statement_runs_as_sqlalchemy_runs_it(store: Store) -> None:
     class Named:
         def __init__(self, method: Any) -> None:
             self.name, self.enrolled_clause = method.name, method.enrolled_clause
@@ -185,46 +229,43 @@ def test_the_enrolled_factors_statement_runs_as_sqlalchemy_runs_it(store: Store)
     reader = EnrolledFactors(
         Named(method) for method in (TotpMethod, RecoveryCodeMethod, PasskeySecondFactor)
     )
-    engine = store._units
-    assert engine is not None
     statement = reader._statement
     assert statement is not None
     for user in (UID, "nobody"):
         params = {"enrolled_user": user}
-        assert _run(engine, statement, params, ours=True) == _run(
-            engine, statement, params, ours=False
+        assert await _run(store, statement, params, ours=True) == await _run(
+            store, statement, params, ours=False
         )
-    with engine.connect() as conn:
-        unit = UnitConnection(conn, UnitStatements(engine.dialect))
-        assert reader(unit, UID) == {"totp", "recovery_code"}  # type: ignore[arg-type]
+
+    def enrolled(conn: Connection) -> Any:
+        return reader(cast(Connection, UnitConnection(conn, UnitStatements(conn.dialect))), UID)
+
+    assert await _in_unit_connection(store, enrolled) == {"totp", "recovery_code"}
 
 
-def test_a_statement_sqlalchemy_must_complete_is_left_to_it(store: Store) -> None:
-    # users.updated_at has no Python default, but a column default computed per execution
-    # (or an expanding IN) cannot be compiled once: such statements are run by SQLAlchemy.
+async def test_a_statement_sqlalchemy_must_complete_is_left_to_it(store: Store) -> None:
+    # A statement with an expanding IN cannot be compiled once: SQLAlchemy runs it.
     expanding = prepared(select(users.c.id).where(users.c.id.in_([UID, "x"])))
-    engine = store._units
-    assert engine is not None
-    statements = UnitStatements(engine.dialect)
-    assert statements.plan(expanding) is None
-    with engine.connect() as conn:
-        unit = UnitConnection(conn, statements)
-        assert unit.execute(expanding).scalars().all() == [UID]
+
+    def run(conn: Connection) -> Any:
+        statements = UnitStatements(conn.dialect)
+        assert statements.plan(expanding) is None
         # A statement not marked prepared is SQLAlchemy's too.
         assert statements.plan(select(users.c.id)) is None
+        return UnitConnection(conn, statements).execute(expanding).scalars().all()
+
+    assert await _in_unit_connection(store, run) == [UID]
 
 
-def test_a_raw_error_is_raised_as_sqlalchemy_raises_it(store: Store) -> None:
-    from sqlalchemy import exc
-
-    engine = store._units
-    assert engine is not None
+async def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(store: Store) -> None:
     insert_again = prepared(
         refresh_tokens.insert().values(
             token_hash=TOKEN, session_id=SID, state="active", created_at=NOW
         )
     )
-    with engine.connect() as conn:
-        unit = UnitConnection(conn, UnitStatements(engine.dialect))
-        with pytest.raises(exc.IntegrityError):
-            unit.execute(insert_again)
+
+    def run(conn: Connection) -> Any:
+        return UnitConnection(conn, UnitStatements(conn.dialect)).execute(insert_again)
+
+    with pytest.raises(exc.IntegrityError):
+        await _in_unit_connection(store, run)
