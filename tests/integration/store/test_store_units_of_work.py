@@ -62,18 +62,23 @@ async def test_units_and_transactions_of_one_process_never_interleave(store: Sto
     assert await _events(store, "mixed") == 20
 
 
-@pytest.mark.postgres
-async def test_a_dead_pooled_connection_is_replaced_without_an_error(store: Store) -> None:
-    if store.dialect != "postgresql":
-        pytest.skip("PostgreSQL only")
-    backend = await store.read_unit(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar())
-    # Kill the pooled connection's backend behind the pool's back (a restarted server does).
+async def _kill_backend(store: Store, backend: int) -> None:
+    """End a pooled connection's backend behind the pool's back (a restarted server does)."""
     dsn = store.engine.url.render_as_string(hide_password=False)
     killer = await asyncpg.connect(dsn.replace("postgresql+asyncpg", "postgresql"))
     try:
         await killer.execute("SELECT pg_terminate_backend($1)", backend)
     finally:
         await killer.close()
+
+
+@pytest.mark.postgres
+async def test_a_dead_pooled_connection_is_replaced_without_an_error(store: Store) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL only")
+    backend = await store.read_unit(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar())
+    # Kill the pooled connection's backend behind the pool's back (a restarted server does).
+    await _kill_backend(store, backend)
     # Used again at once: the checkout skips the ping, the first statement fails, the unit
     # runs again on a fresh connection.
     answered = await store.read_unit(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar())
@@ -91,12 +96,7 @@ async def test_a_dead_connection_met_by_a_prepared_statement_is_replaced_too(sto
         return int(backend), conn.execute(SESSION_BY_ID, {"b_sid": "none"}).first()
 
     backend, _ = await store.read_unit(read)
-    dsn = store.engine.url.render_as_string(hide_password=False)
-    killer = await asyncpg.connect(dsn.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await killer.execute("SELECT pg_terminate_backend($1)", backend)
-    finally:
-        await killer.close()
+    await _kill_backend(store, backend)
     # The first statement of the next unit is the prepared one (run on the driver's cursor):
     # its failure still invalidates the connection, and the unit runs again on a fresh one.
     assert await store.read_unit(lambda c: c.execute(SESSION_BY_ID, {"b_sid": "x"}).first()) is None
