@@ -53,6 +53,7 @@ from jotauth.server.routes import (
 )
 from jotauth.server.security_headers import SecurityHeaders
 from jotauth.server.startup import check_settings, public_origin
+from jotauth.server.telemetry import fastapi_telemetry
 from jotauth.settings import Settings
 from jotauth.store.changes import listen_for_key_changes
 
@@ -146,6 +147,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         docs_url=None,  # Swagger UI loads scripts from a CDN; the CSP forbids that
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Off unless an OpenTelemetry provider is configured: FastAPI looks per request.
+        **fastapi_telemetry(),
     )
     install_problem_handlers(
         app, on_problem=lambda problem: metrics.failures.labels(problem.code).inc()
