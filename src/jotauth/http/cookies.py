@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from email.utils import formatdate
 from typing import Literal, Protocol, Self
+from wsgiref.handlers import format_date_time
 
 from jotauth.http.errors import DuplicateCookie
 
@@ -117,7 +117,9 @@ def format_set_cookie(
         # Tokens are base64url/ASCII; anything else would need quoting and is a bug upstream.
         raise ValueError("cookie value contains characters outside the cookie-octet set")
     if max_age > 0:
-        expires = formatdate((time.time() if now is None else now) + max_age, usegmt=True)
+        # The IMF-fixdate of RFC 9110 §5.6.7, as email.utils.formatdate(usegmt=True) writes it
+        # but without a datetime: half the cost, and a refresh sets up to three cookies.
+        expires = format_date_time((time.time() if now is None else now) + max_age)
     else:
         expires = EPOCH
     parts = [f"{spec.name}={value}", f"Path={spec.path}", f"Max-Age={max_age}"]

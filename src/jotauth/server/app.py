@@ -31,7 +31,7 @@ from jotauth.server.maintenance import (
     purge_old_audit_events,
     rotate_keys_periodically,
 )
-from jotauth.server.metrics import RequestMetrics, ServerMetrics
+from jotauth.server.metrics import RequestMetrics, ServerMetrics, counting
 from jotauth.server.oauth_cors import OAuthCors
 from jotauth.server.pages import Branding, install_branding
 from jotauth.server.problems import install_problem_handlers
@@ -53,6 +53,7 @@ from jotauth.server.routes import (
 )
 from jotauth.server.security_headers import SecurityHeaders
 from jotauth.server.startup import check_settings, public_origin
+from jotauth.server.telemetry import fastapi_telemetry
 from jotauth.settings import Settings
 from jotauth.store.changes import listen_for_key_changes
 
@@ -81,12 +82,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         async with open_services(
             settings,
             clock=clock,
-            on_key_transition=lambda transition: metrics.key_rotations.labels(transition).inc(),
+            on_key_transition=counting(metrics.key_rotations),
             counters=SignInCounters(
-                login=lambda outcome: metrics.logins.labels(outcome).inc(),
-                refresh=lambda outcome: metrics.refreshes.labels(outcome).inc(),
+                login=counting(metrics.logins), refresh=counting(metrics.refreshes)
             ),
-            mail_outcomes=lambda outcome: metrics.mail_deliveries.labels(outcome).inc(),
+            mail_outcomes=counting(metrics.mail_deliveries),
         ) as services:
             context = await _serve(services, metrics=metrics, cookies=cookies, origins=origins)
             app.state.context = context
@@ -146,10 +146,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         docs_url=None,  # Swagger UI loads scripts from a CDN; the CSP forbids that
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Off unless an OpenTelemetry provider is configured: FastAPI looks per request.
+        **fastapi_telemetry(),
     )
-    install_problem_handlers(
-        app, on_problem=lambda problem: metrics.failures.labels(problem.code).inc()
-    )
+    count_failure = counting(metrics.failures)
+    install_problem_handlers(app, on_problem=lambda problem: count_failure(problem.code))
     app.include_router(auth_api.router)
     app.include_router(accounts_api.router)
     app.include_router(mfa_api.router)

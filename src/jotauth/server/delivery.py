@@ -19,7 +19,9 @@ from jotauth.server.schemas import TokenResponse
 if TYPE_CHECKING:  # the context holds a SessionDelivery: a type-only import back
     from jotauth.server.context import ServerContext
 
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Tokens are never stored by browsers or proxies; pre-encoded, as Starlette would write them
+# from a dict, ahead of the response's other headers.
+_NO_STORE = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
 
 
 def answered_then(context: ServerContext, later: Deferred, *, what: str) -> BackgroundTask:
@@ -42,11 +44,22 @@ def client_of(request: Request) -> ClientInfo:
 
 
 def _json(body: dict[str, object]) -> Response:
-    return Response(
-        json.dumps(body, separators=(",", ":")).encode(),
-        media_type="application/json",
-        headers=_NO_STORE,
+    body_bytes = json.dumps(body, separators=(",", ":")).encode()
+    return _no_store(Response(body_bytes, media_type="application/json"))
+
+
+def _token_json(body: TokenResponse) -> Response:
+    """The bytes :func:`_json` makes of the model's dump, from pydantic's serialiser (about 5 µs
+    less a refresh): every member is an ASCII token, a fixed word or an integer, which both
+    write alike (compact, in field order, nothing escaped)."""
+    return _no_store(
+        Response(body.model_dump_json(exclude_none=True), media_type="application/json")
     )
+
+
+def _no_store(response: Response) -> Response:
+    response.raw_headers[0:0] = _NO_STORE
+    return response
 
 
 class SessionDelivery:
@@ -82,11 +95,14 @@ class SessionDelivery:
                 expires_at=access.expires_at,
                 refresh_token=signed_in.issued.refresh_token if native else None,
             )
-            response = _json({**body.model_dump(exclude_none=True), **(extra or {})})
+            if extra:
+                response = _json({**body.model_dump(exclude_none=True), **extra})
+            else:
+                response = _token_json(body)
             if not native:
                 self.set_cookies(response, signed_in, with_access=False)
             return response
-        response = _json(extra) if extra else Response(status_code=204, headers=_NO_STORE)
+        response = _json(extra) if extra else _no_store(Response(status_code=204))
         self.set_cookies(response, signed_in, with_access=True)
         return response
 
@@ -116,8 +132,8 @@ class SessionDelivery:
                 expires_in=access.expires_in,
                 expires_at=access.expires_at,
             )
-            return _json(body.model_dump(exclude_none=True))
-        response = Response(status_code=204, headers=_NO_STORE)
+            return _token_json(body)
+        response = _no_store(Response(status_code=204))
         self._cookies.set_access_cookie(response, access.token, max_age=access.expires_in)
         return response
 

@@ -85,6 +85,24 @@ class ServerMetrics:
         return generate_latest(self.registry)
 
 
+def counting(counter: Counter) -> Callable[[str], None]:
+    """``counter.labels(value).inc()``, keeping each value's child.
+
+    ``labels()`` takes a lock and builds its key on every call, and a refresh or a login
+    counts one outcome. Each child is kept by the registry anyway, so this holds nothing more
+    than the series already exposed; the series appear at their first count, as before.
+    """
+    children: dict[str, Any] = {}
+
+    def count(value: str) -> None:
+        child = children.get(value)
+        if child is None:
+            child = children[value] = counter.labels(value)
+        child.inc()
+
+    return count
+
+
 class RequestMetrics:
     """Pure ASGI middleware: per-route latency histogram and a structured access log line.
 

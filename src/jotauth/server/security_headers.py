@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # JSON responses never need to load anything or be framed (clickjacking, RFC 7034).
@@ -66,11 +65,12 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                # One pass over the response's headers (raw names are lower-case bytes),
-                # not one per default header.
-                raw = MutableHeaders(scope=message).raw
+                # One pass over the response's headers (raw names are lower-case bytes), not
+                # one per default header; a list of its own, as MutableHeaders(scope=...)
+                # would make it, without building that object for every response.
+                raw = message["headers"] = list(message["headers"])
                 present = {name for name, _ in raw}
-                raw.extend(header for header in defaults if header[0] not in present)
+                raw += [header for header in defaults if header[0] not in present]
             await send(message)
 
         await self.app(scope, receive, with_headers)

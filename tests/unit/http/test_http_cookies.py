@@ -1,6 +1,8 @@
 """The one cookie module: the RFC 6265 value grammar, reading Cookie and Set-Cookie headers,
 the Set-Cookie formatter, deletion cookies and the cookie-prefix rules."""
 
+from email.utils import formatdate
+
 import pytest
 
 from jotauth.http.cookies import (
@@ -68,6 +70,15 @@ def test_domain_and_flags_come_from_the_spec():
         "XSRF-TOKEN=x; Path=/; Max-Age=60; Expires=Thu, 01 Jan 1970 00:01:00 GMT; "
         "Domain=example.org; SameSite=Strict"
     )
+
+
+@pytest.mark.parametrize(
+    "now", [0, 1.5, 951_782_400, 1_700_000_000.25, 1_798_761_599, 2_147_483_647, 4_102_444_799]
+)
+def test_expires_is_the_date_email_utils_writes(now):
+    # The formatter left email.utils.formatdate for a cheaper one (issue 15): same text.
+    header = format_set_cookie(ACCESS, "tok", 1_209_600, now=now).decode()
+    assert f"; Expires={formatdate(now + 1_209_600, usegmt=True)};" in header
 
 
 @pytest.mark.parametrize("value", ["a;b", "a b", "\xe9", "a\r\nSet-Cookie: x=1"])
