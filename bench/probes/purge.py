@@ -86,18 +86,23 @@ def _time_units(store: Store) -> tuple[list[float], list[float]]:
     load cannot inflate)."""
     held: list[float] = []
     held_cpu: list[float] = []
-    run = store._sqlite_unit
+    # A tree with group commit runs its write units in groups (_sqlite_group, a list of
+    # works); an older one one by one (_sqlite_unit).
+    grouped = hasattr(store, "_sqlite_group")
+    name = "_sqlite_group" if grouped else "_sqlite_unit"
+    run = getattr(store, name)
 
     def timed(*args: Any) -> Any:
         wall, cpu = time.perf_counter(), time.thread_time()
         try:
             return run(*args)
         finally:
-            if args[0] is not _nothing:  # the purge's own transactions only
+            works = args[0] if grouped else [args[0]]
+            if any(work is not _nothing for work in works):  # the purge's transactions only
                 held.append(time.perf_counter() - wall)
                 held_cpu.append(time.thread_time() - cpu)
 
-    store._sqlite_unit = timed  # type: ignore[method-assign]
+    setattr(store, name, timed)
     return held, held_cpu
 
 

@@ -40,8 +40,10 @@ _SUCCESSOR_PURPOSE = b"jotauth refresh-token successor v1"
 # A presentation that loses the rotation race re-reads once and takes the grace path.
 _MAX_ATTEMPTS = 3
 # Expired sessions deleted per purge transaction: the SQLite write lock is held for a few
-# milliseconds at a time, so refreshes queue behind a purge for no longer than that.
-PURGE_BATCH = 50
+# milliseconds at a time, so refreshes queue behind a purge for no longer than that. 20, not
+# 50: a batch held the lock 3.6-3.7 ms at p99 instead of 5.5-6.7 ms (bench/probes/purge.py,
+# 50,000 of 200,000 sessions expired, issue 15); the purge takes ~1.5x as long.
+PURGE_BATCH = 20
 _PURGE_PAUSE_MAX_S = 0.05
 
 
