@@ -71,18 +71,6 @@ class PasskeyStore:
             ).mappings()
             return tuple(_from_row(row) for row in rows)
 
-    async def has_any(self, user_id: str) -> bool:
-        """Whether the user has at least one passkey."""
-        async with self._store.read() as conn:
-            row = (
-                await conn.execute(
-                    select(webauthn_credentials.c.id)
-                    .where(webauthn_credentials.c.user_id == user_id)
-                    .limit(1)
-                )
-            ).first()
-        return row is not None
-
     async def by_credential_id(self, credential_id: str) -> Passkey | None:
         """The passkey with this WebAuthn credential id, or None."""
         async with self._store.read() as conn:

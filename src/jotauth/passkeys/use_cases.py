@@ -256,10 +256,6 @@ class Passkeys:
         )
         raise PasskeyCloned()
 
-    async def has_passkeys(self, user_id: str) -> bool:
-        """Whether the user has a passkey (a second factor, and a way to sign in)."""
-        return await self.credentials.has_any(user_id)
-
 
 def user_handle(user_id: str) -> bytes:
     """The WebAuthn user handle of an account: its random id, never the address (L2 §14.6.1)."""

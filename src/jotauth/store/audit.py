@@ -228,34 +228,23 @@ class AuditLog:
     ) -> dict[str, Any]:
         """The bind parameters of :func:`insert_event_if` for this event: the row
         :meth:`write_in` would insert. Once the caller knows it was written, :meth:`mirror`."""
-        row = self._row(event, user_id=user_id, session_id=session_id, ip=ip, detail=detail)
-        return {_FOLDED_PREFIX + name: value for name, value in row.items()}
+        if event not in AUDIT_EVENTS:
+            raise ValueError(f"unknown audit event {event!r}")
+        # Keyed as _EVENT_COLUMNS with _FOLDED_PREFIX, built directly: one per refresh.
+        return {
+            "audit_event": event,
+            "audit_at": self._clock(),
+            "audit_user_id": user_id,
+            "audit_session_id": session_id,
+            "audit_ip": ip[:64] if ip else None,
+            "audit_detail": dict(detail) if detail else None,
+        }
 
     def mirror(self, event: AuditEventName, *, user_id: str | None, session_id: str | None) -> None:
         """Mirror a written event to the audit logger."""
         _log.info(
             "audit %s", event, extra={"event": event, "user_id": user_id, "session_id": session_id}
         )
-
-    def _row(
-        self,
-        event: AuditEventName,
-        *,
-        user_id: str | None,
-        session_id: str | None,
-        ip: str | None,
-        detail: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
-        if event not in AUDIT_EVENTS:
-            raise ValueError(f"unknown audit event {event!r}")
-        return {
-            "event": event,
-            "at": self._clock(),
-            "user_id": user_id,
-            "session_id": session_id,
-            "ip": ip[:64] if ip else None,
-            "detail": dict(detail) if detail else None,
-        }
 
     async def record_many_in(
         self,

@@ -28,9 +28,9 @@ from jotauth.settings import Settings
 from jotauth.store.checkpoints import WalCheckpointer
 from jotauth.store.errors import StoreUnavailable, UnsupportedDatabase
 from jotauth.store.group_commit import (
-    BUSY_BUDGET_STEP_MS,
     GroupCommitQueue,
     Outcome,
+    remaining_budget_ms,
     run_units_in_savepoints,
 )
 from jotauth.store.migrate import schema_revisions, upgrade_to_head
@@ -79,7 +79,7 @@ class Store:
         sqlite_checkpointer: WalCheckpointer | None = None,
     ) -> None:
         """``sqlite_units``: the same SQLite file through the plain ``sqlite3`` driver, where
-        :meth:`write_unit` and :meth:`read_unit` run a whole transaction in one thread hop;
+        :meth:`write_unit` runs groups of units in one thread hop and one transaction;
         ``sqlite_read_units`` (default: the same engine) serves the reads. Separate pools
         keep the writer's connection on the writer's lock budget and the readers' on theirs,
         so neither re-issues ``PRAGMA busy_timeout`` for every unit. ``sqlite_inline_reads``
@@ -94,12 +94,11 @@ class Store:
         self._checkpointer = sqlite_checkpointer
         self._unit_writer: Executor | None = None
         self._unit_readers: Executor | None = None
-        self._unit_statements: dict[Engine, UnitStatements] = {}
-        self._postgres_statements = UnitStatements(engine.dialect)
+        # The prepared statements' plans: the units engines share one driver and dialect.
+        self._statements = UnitStatements(
+            engine.dialect if sqlite_units is None else sqlite_units.dialect
+        )
         if sqlite_units is not None:
-            for units in {sqlite_units, self._read_units, sqlite_inline_reads}:
-                if units is not None:
-                    self._unit_statements[units] = UnitStatements(units.dialect)
             self._unit_writer = ThreadPoolExecutor(1, thread_name_prefix="jotauth-sqlite-write")
             self._unit_readers = ThreadPoolExecutor(
                 _SQLITE_READ_THREADS, thread_name_prefix="jotauth-sqlite-read"
@@ -155,8 +154,7 @@ class Store:
                     async with asyncio.timeout_at(deadline):
                         await stack.enter_async_context(self._sqlite_writer)
                         conn = await stack.enter_async_context(self._engine.connect())
-                    budget_ms = int((deadline - loop.time()) * 1000)
-                    budget_ms -= budget_ms % BUSY_BUDGET_STEP_MS
+                    budget_ms = remaining_budget_ms(deadline - loop.time())
                     if budget_ms <= 0:
                         raise TimeoutError("no time left to wait for the SQLite write lock")
                     await conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE", _BUSY_MS: budget_ms})
@@ -167,9 +165,10 @@ class Store:
         """Run ``work(connection)`` as one read-write transaction and return its result.
 
         The hot paths (a refresh, the reads of ``/me``) are units of work: plain synchronous
-        Core statements, so the transaction costs one thread hop on SQLite (``BEGIN
-        IMMEDIATE``, the statements and ``COMMIT`` in the writer thread, under the same FIFO
-        queue and lock budget as :meth:`transaction`) and one ``run_sync`` on PostgreSQL, where
+        Core statements. On SQLite the units queued for the writer run as a group in one
+        thread hop and one ``BEGIN IMMEDIATE`` … ``COMMIT``, each in its own savepoint
+        (group_commit.py), under the same writer lock and lock budget as
+        :meth:`transaction`; on PostgreSQL a unit is one ``run_sync``, where
         a pooled connection that turns out dead is replaced and the unit retried once, instead
         of pinging every connection before use. ``work`` must therefore be safe to run again
         after a rollback (it re-reads what it decides on).
@@ -204,43 +203,39 @@ class Store:
             assert self._unit_readers is not None and self._read_units is not None
             if self._inline_reads is not None:
                 try:
-                    return self._sqlite_unit(work, self._inline_reads, "DEFERRED", 0)
+                    return self._sqlite_read(work, self._inline_reads, 0)
                 except exc.OperationalError:
                     _log.info("an inline read met a busy database; retrying in a reader thread")
             budget_ms = int(self._busy_timeout * 1000)
             return await _in_thread(
-                self._unit_readers,
-                self._sqlite_unit,
-                work,
-                self._read_units,
-                "DEFERRED",
-                budget_ms,
+                self._unit_readers, self._sqlite_read, work, self._read_units, budget_ms
             )
 
     def _sqlite_group(self, works: Sequence[Work[Any]], budget_ms: int) -> list[Outcome]:
         """The write units of a group in one ``BEGIN IMMEDIATE`` transaction (group_commit.py),
         in the writer thread."""
-        units = self._units
-        assert units is not None
-        with units.connect() as conn:
-            conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE", _BUSY_MS: budget_ms})
-            with conn.begin():
-                unit_conn = UnitConnection(conn, self._unit_statements[units])
-                return run_units_in_savepoints(
-                    cast(Connection, unit_conn), works, unit_conn.driver_sql
-                )
+        assert self._units is not None
+        with self._sqlite_transaction(self._units, "IMMEDIATE", budget_ms) as unit_conn:
+            return run_units_in_savepoints(cast(Connection, unit_conn), works, unit_conn.driver_sql)
 
-    def _sqlite_unit(self, work: Work[T], units: Engine, mode: str, budget_ms: int) -> T:
+    def _sqlite_read(self, work: Work[T], units: Engine, budget_ms: int) -> T:
+        with self._sqlite_transaction(units, "DEFERRED", budget_ms) as unit_conn:
+            return work(cast(Connection, unit_conn))
+
+    @contextlib.contextmanager
+    def _sqlite_transaction(
+        self, units: Engine, mode: str, budget_ms: int
+    ) -> Iterator[UnitConnection]:
+        # The unit's connection is duck-typed: a Connection for everything a unit does, its
+        # prepared statements run on the sqlite3 cursor directly (unit_statements.py).
         with units.connect() as conn:
             conn.execution_options(**{_BEGIN_MODE: mode, _BUSY_MS: budget_ms})
             with conn.begin():
-                # Duck-typed: a Connection for everything a unit does, its prepared statements
-                # run on the sqlite3 connection directly (unit_statements.py).
-                return work(cast(Connection, UnitConnection(conn, self._unit_statements[units])))
+                yield UnitConnection(conn, self._statements)
 
     def _postgres_unit(self, conn: Connection, work: Work[T]) -> T:
-        # Duck-typed as in _sqlite_unit: prepared statements go to the asyncpg adapter's cursor.
-        return work(cast(Connection, UnitConnection(conn, self._postgres_statements)))
+        # As on SQLite: prepared statements go to the asyncpg adapter's cursor.
+        return work(cast(Connection, UnitConnection(conn, self._statements)))
 
     async def _unit_on_postgres(self, work: Work[T], *, autocommit: bool = False) -> T:
         # A connection is pinged on checkout only when it sat idle in the pool (see
@@ -442,12 +437,16 @@ async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
 
 
 def _create_engine(url: URL, *, sqlite_busy_timeout: float) -> AsyncEngine:
+    # hide_parameters: a statement's parameters (password hashes, token digests, sealed keys)
+    # never appear in an exception's message, which an unhandled error's log line carries.
     backend = url.get_backend_name()
     if backend == "sqlite":
         if url.get_driver_name() != "aiosqlite":
             raise UnsupportedDatabase("use sqlite+aiosqlite:///path/to/jotauth.db")
         _prepare_sqlite_file(url, busy_timeout=sqlite_busy_timeout)
-        engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_timeout})
+        engine = create_async_engine(
+            url, connect_args={"timeout": sqlite_busy_timeout}, hide_parameters=True
+        )
         _install_sqlite_hooks(engine, busy_ms=int(sqlite_busy_timeout * 1000))
         return engine
     if backend == "postgresql":
@@ -461,6 +460,7 @@ def _create_engine(url: URL, *, sqlite_busy_timeout: float) -> AsyncEngine:
             max_overflow=10,
             pool_timeout=10,
             connect_args={"timeout": PG_CONNECT_TIMEOUT_S, "command_timeout": PG_COMMAND_TIMEOUT_S},
+            hide_parameters=True,
         )
         _install_postgres_hooks(engine)
         return engine
@@ -479,6 +479,7 @@ def _sqlite_units_engine(
         connect_args={"timeout": sqlite_busy_timeout, "check_same_thread": False},
         pool_size=connections,
         max_overflow=0,
+        hide_parameters=True,
     )
     _install_sqlite_hooks(engine, busy_ms=int(sqlite_busy_timeout * 1000))
     if not autocheckpoint:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +32,9 @@ BUSY_BUDGET_STEP_MS = 100
 
 # The outcome of one unit in a group: (True, its result) or (False, the exception it raised).
 Outcome = tuple[bool, Any]
-# Runs the units' work in one transaction (in the writer thread), given the lock budget in ms.
-GroupRunner = Callable[[Sequence[Callable[[Any], Any]], int], list[Outcome]]
+# Runs the units' work in one transaction (the hop to the writer thread), given the lock
+# budget in ms: one outcome per unit.
+GroupRunner = Callable[[Sequence[Callable[[Any], Any]], int], Awaitable[list[Outcome]]]
 
 
 @dataclass(slots=True)
@@ -50,13 +51,13 @@ class GroupCommitQueue:
         self,
         *,
         lock: asyncio.Lock,
-        run_group: Callable[[Sequence[Callable[[Any], Any]], int], Any],
+        run_group: GroupRunner,
         busy_timeout: float,
         on_written: Callable[[], None] | None = None,
     ) -> None:
         """``lock`` is the store's SQLite writer lock (``Store.transaction`` takes it too);
-        ``run_group`` runs in the writer thread and returns one :data:`Outcome` per unit
-        (awaitable: it is the thread hop); ``on_written`` is told after each group."""
+        ``run_group`` runs a group in the writer thread; ``on_written`` is told after each
+        group."""
         self._lock = lock
         self._run_group = run_group
         self._busy_timeout = busy_timeout
@@ -109,7 +110,7 @@ class GroupCommitQueue:
             now = loop.time()
             # What is left of each unit's budget for SQLite's own wait (another process's
             # lock), rounded down to the busy handler's step; a unit with none left fails.
-            left = {id(queued): _budget_ms(queued.deadline - now) for queued in group}
+            left = {id(queued): remaining_budget_ms(queued.deadline - now) for queued in group}
             late = [queued for queued in group if left[id(queued)] <= 0]
             _fail(late, TimeoutError("no time left to wait for the SQLite write lock"))
             group = [queued for queued in group if left[id(queued)] > 0]
@@ -136,7 +137,9 @@ class GroupCommitQueue:
                 self._on_written()
 
 
-def _budget_ms(seconds: float) -> int:
+def remaining_budget_ms(seconds: float) -> int:
+    """``seconds`` of a writer's lock budget left, in ms rounded down to the busy handler's
+    step (0 or less: none left)."""
     budget_ms = int(seconds * 1000)
     return budget_ms - budget_ms % BUSY_BUDGET_STEP_MS
 

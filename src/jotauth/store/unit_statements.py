@@ -64,9 +64,8 @@ class _Plan:
     def parameters(self, params: Mapping[str, Any] | None) -> list[Any]:
         values = self._construct_params(params or {}, _check=False)
         return [
-            value if processor is None else processor(value)
+            values[name] if processor is None else processor(values[name])
             for name, processor in self._binds
-            for value in (values[name],)
         ]
 
     def rows(self, raw: list[Any], description: Sequence[Any] | None) -> list[tuple[Any, ...]]:
@@ -91,8 +90,8 @@ class _Plan:
 
 
 class UnitStatements:
-    """The compiled plans of one SQLite units engine (its dialect); shared by its threads
-    (a plan is immutable; two threads compiling the same statement keep either)."""
+    """The compiled plans for one dialect, shared by the threads that run units (two threads
+    compiling the same statement, or choosing its result processors, arrive at the same)."""
 
     def __init__(self, dialect: Dialect) -> None:
         self._dialect = dialect
@@ -103,11 +102,11 @@ class UnitStatements:
     def plan(self, statement: Executable) -> _Plan | None:
         """The plan of a :func:`prepared` statement; None for any other statement, or one
         SQLAlchemy must run itself."""
-        if not statement.get_execution_options().get(PREPARED):
-            return None
         try:
-            return self._plans[statement]
+            return self._plans[statement]  # the hot path: one look-up
         except KeyError:
+            if not statement.get_execution_options().get(PREPARED):
+                return None  # never kept: an unmarked statement may be built per call
             plan = self._plans[statement] = self._compile(statement)
             return plan
 
@@ -192,6 +191,9 @@ class UnitConnection:
             error,
             self._errors,
             connection_invalidated=lost,
+            # Parameters hold token digests, sealed successors, password hashes: never in a
+            # message that may reach a log.
+            hide_parameters=True,
             dialect=dialect,
         )
 
