@@ -106,8 +106,9 @@ class RefreshRotation:
         With ``owner``, the session's owner is read in the same transaction after a
         successful rotation, and returned beside the outcome (``None`` otherwise).
         """
+        # Short: a few indexed rows, run on the loop's thread when nobody else is writing.
         return await self._store.write_unit(
-            lambda conn: self._attempt(conn, presented, presented_in, owner)
+            lambda conn: self._attempt(conn, presented, presented_in, owner), short=True
         )
 
     def _attempt(

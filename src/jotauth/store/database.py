@@ -75,22 +75,23 @@ class Store:
         sqlite_busy_timeout: float = 5.0,
         sqlite_units: Engine | None = None,
         sqlite_read_units: Engine | None = None,
-        sqlite_inline_reads: Engine | None = None,
+        sqlite_inline_units: Engine | None = None,
         sqlite_checkpointer: WalCheckpointer | None = None,
     ) -> None:
         """``sqlite_units``: the same SQLite file through the plain ``sqlite3`` driver, where
         :meth:`write_unit` runs groups of units in one thread hop and one transaction;
         ``sqlite_read_units`` (default: the same engine) serves the reads. Separate pools
         keep the writer's connection on the writer's lock budget and the readers' on theirs,
-        so neither re-issues ``PRAGMA busy_timeout`` for every unit. ``sqlite_inline_reads``
-        (a connection that never waits for a lock) runs read units on the event loop's own
-        thread first. ``sqlite_checkpointer`` is told of each group of write units (the units
-        writer does not checkpoint in its commits)."""
+        so neither re-issues ``PRAGMA busy_timeout`` for every unit. ``sqlite_inline_units``
+        (a connection that never waits for a lock, and never checkpoints) runs read units and
+        lone short write units on the event loop's own thread first. ``sqlite_checkpointer``
+        is told of each group of write units (the units writers do not checkpoint in their
+        commits)."""
         self._engine = engine
         self._is_sqlite = engine.dialect.name == "sqlite"
         self._units = sqlite_units
         self._read_units = sqlite_read_units or sqlite_units
-        self._inline_reads = sqlite_inline_reads
+        self._inline_units = sqlite_inline_units
         self._checkpointer = sqlite_checkpointer
         self._unit_writer: Executor | None = None
         self._unit_readers: Executor | None = None
@@ -119,6 +120,7 @@ class Store:
                 ),
                 busy_timeout=sqlite_busy_timeout,
                 on_written=None if sqlite_checkpointer is None else sqlite_checkpointer.wrote,
+                run_inline=None if sqlite_inline_units is None else self._sqlite_inline_write,
             )
         self._busy_timeout = sqlite_busy_timeout
         self._acquire_timeout = None if self._is_sqlite else PG_ACQUIRE_TIMEOUT_S
@@ -161,14 +163,16 @@ class Store:
                 async with conn.begin():
                     yield conn
 
-    async def write_unit(self, work: Work[T]) -> T:
+    async def write_unit(self, work: Work[T], *, short: bool = False) -> T:
         """Run ``work(connection)`` as one read-write transaction and return its result.
 
         The hot paths (a refresh, the reads of ``/me``) are units of work: plain synchronous
         Core statements. On SQLite the units queued for the writer run as a group in one
         thread hop and one ``BEGIN IMMEDIATE`` … ``COMMIT``, each in its own savepoint
         (group_commit.py), under the same writer lock and lock budget as
-        :meth:`transaction`; on PostgreSQL a unit is one ``run_sync``, where
+        :meth:`transaction`; a ``short`` unit (a few indexed rows: a refresh's rotation) that
+        finds nobody else writing runs on the event loop's thread instead, as read units do.
+        On PostgreSQL a unit is one ``run_sync``, where
         a pooled connection that turns out dead is replaced and the unit retried once, instead
         of pinging every connection before use. ``work`` must therefore be safe to run again
         after a rollback (it re-reads what it decides on).
@@ -177,7 +181,7 @@ class Store:
             if self._units is None:
                 return await self._unit_on_postgres(work)
             assert self._write_queue is not None
-            result: T = await self._write_queue.run(work)
+            result: T = await self._write_queue.run(work, short=short)
             return result
 
     async def read_unit(self, work: Work[T]) -> T:
@@ -201,9 +205,9 @@ class Store:
             if self._units is None:
                 return await self._unit_on_postgres(work, autocommit=True)
             assert self._unit_readers is not None and self._read_units is not None
-            if self._inline_reads is not None:
+            if self._inline_units is not None:
                 try:
-                    return self._sqlite_read(work, self._inline_reads, 0)
+                    return self._sqlite_read(work, self._inline_units, 0)
                 except exc.OperationalError:
                     _log.info("an inline read met a busy database; retrying in a reader thread")
             budget_ms = int(self._busy_timeout * 1000)
@@ -217,6 +221,20 @@ class Store:
         assert self._units is not None
         with self._sqlite_transaction(self._units, "IMMEDIATE", budget_ms) as unit_conn:
             return run_units_in_savepoints(cast(Connection, unit_conn), works, unit_conn.driver_sql)
+
+    def _sqlite_inline_write(self, work: Work[Any]) -> Outcome | None:
+        """A lone short write unit on the event loop's thread, on the connection that waits
+        for no lock (group_commit.py); None when SQLite answered busy (another process holds
+        the write lock), and the writer thread runs it with the whole budget. Its COMMIT never
+        checkpoints: the WalCheckpointer is told, as after every group."""
+        assert self._inline_units is not None
+        try:
+            with self._sqlite_transaction(self._inline_units, "IMMEDIATE", 0) as unit_conn:
+                return True, work(cast(Connection, unit_conn))
+        except exc.OperationalError:
+            # Rolled back: nothing was written, and the unit is safe to run again.
+            _log.info("an inline write met a busy database; running it in the writer thread")
+            return None
 
     def _sqlite_read(self, work: Work[T], units: Engine, budget_ms: int) -> T:
         with self._sqlite_transaction(units, "DEFERRED", budget_ms) as unit_conn:
@@ -293,8 +311,8 @@ class Store:
             self._units.dispose()
             if self._read_units is not None and self._read_units is not self._units:
                 self._read_units.dispose()
-            if self._inline_reads is not None:
-                self._inline_reads.dispose()
+            if self._inline_units is not None:
+                self._inline_units.dispose()
         if self._checkpointer is not None:
             self._checkpointer.close()
 
@@ -399,7 +417,7 @@ async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     """
     url = make_url(settings.database_url)
     engine = _create_engine(url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
-    units = read_units = inline_reads = checkpointer = None
+    units = read_units = inline_units = checkpointer = None
     if engine.dialect.name == "sqlite":
         busy = settings.sqlite_busy_timeout
         units = _sqlite_units_engine(
@@ -408,14 +426,16 @@ async def open_store(settings: Settings, *, migrate: bool = True) -> Store:
         read_units = _sqlite_units_engine(
             url, sqlite_busy_timeout=busy, connections=_SQLITE_READ_THREADS
         )
-        inline_reads = _sqlite_units_engine(url, sqlite_busy_timeout=0, connections=1)
+        inline_units = _sqlite_units_engine(
+            url, sqlite_busy_timeout=0, connections=1, autocheckpoint=False
+        )
         checkpointer = WalCheckpointer(str(url.database))
     store = Store(
         engine,
         sqlite_busy_timeout=settings.sqlite_busy_timeout,
         sqlite_units=units,
         sqlite_read_units=read_units,
-        sqlite_inline_reads=inline_reads,
+        sqlite_inline_units=inline_units,
         sqlite_checkpointer=checkpointer,
     )
     try:

@@ -11,6 +11,12 @@ its savepoint alone and its caller gets the exception, the others commit. An err
 leaves the transaction itself in doubt (any ``OperationalError``: locked, I/O, full) fails the
 whole group, and every caller sees it, as each would have alone. No caller learns its result
 before the group's ``COMMIT``: a crash loses only units nobody was told of.
+
+A *short* unit (a refresh's rotation: a few indexed rows) that finds the writer idle and
+nobody queued behind it runs at once on the event loop's thread instead: the thread hop costs
+more than its statements do, and at one client a refresh is bound by that hop's latency. It is
+tried on a connection that never waits for a lock; if SQLite answers busy (another process
+writing), the unit goes to the writer thread after all, with its lock budget.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ Outcome = tuple[bool, Any]
 # Runs the units' work in one transaction (the hop to the writer thread), given the lock
 # budget in ms: one outcome per unit.
 GroupRunner = Callable[[Sequence[Callable[[Any], Any]], int], Awaitable[list[Outcome]]]
+# Runs one short unit on the calling (event loop) thread without waiting for a lock: its
+# outcome, or None when SQLite answered busy and nothing was done.
+InlineRunner = Callable[[Callable[[Any], Any]], Outcome | None]
 
 
 @dataclass(slots=True)
@@ -42,6 +51,7 @@ class _Queued:
     work: Callable[[Any], Any]
     deadline: float  # loop time by which the unit must have the writer
     future: asyncio.Future[Any] = field(repr=False)
+    short: bool = False  # may run inline on the loop's thread (see the module's docstring)
 
 
 class GroupCommitQueue:
@@ -54,25 +64,28 @@ class GroupCommitQueue:
         run_group: GroupRunner,
         busy_timeout: float,
         on_written: Callable[[], None] | None = None,
+        run_inline: InlineRunner | None = None,
     ) -> None:
         """``lock`` is the store's SQLite writer lock (``Store.transaction`` takes it too);
         ``run_group`` runs a group in the writer thread; ``on_written`` is told after each
-        group."""
+        group; ``run_inline`` (if given) runs a lone short unit on the loop's thread."""
         self._lock = lock
         self._run_group = run_group
+        self._run_inline = run_inline
         self._busy_timeout = busy_timeout
         self._on_written = on_written
         self._queued: deque[_Queued] = deque()
         self._drain_task: asyncio.Task[None] | None = None
 
-    async def run(self, work: Callable[[Any], Any]) -> Any:
+    async def run(self, work: Callable[[Any], Any], *, short: bool = False) -> Any:
         """``work(connection)`` in the next group; its result, or the exception it raised.
 
         A caller cancelled before its group starts changes nothing (the unit is dropped); one
         cancelled later leaves the unit to commit with its group, as a request cancelled while
-        its transaction ran always did."""
+        its transaction ran always did. ``short``: the unit may run inline (module docstring).
+        """
         loop = asyncio.get_running_loop()
-        queued = _Queued(work, loop.time() + self._busy_timeout, loop.create_future())
+        queued = _Queued(work, loop.time() + self._busy_timeout, loop.create_future(), short)
         self._queued.append(queued)
         if self._drain_task is None:
             self._drain_task = loop.create_task(self._drain())
@@ -118,7 +131,9 @@ class GroupCommitQueue:
                 return
             budget_ms = min(left[id(queued)] for queued in group)
             try:
-                outcomes = await self._run_group([queued.work for queued in group], budget_ms)
+                outcomes = self._inline(group)
+                if outcomes is None:
+                    outcomes = await self._run_group([queued.work for queued in group], budget_ms)
             except BaseException as error:
                 _fail(group, error)
                 if not isinstance(error, Exception):
@@ -135,6 +150,14 @@ class GroupCommitQueue:
             self._lock.release()
             if self._on_written is not None:
                 self._on_written()
+
+    def _inline(self, group: list[_Queued]) -> list[Outcome] | None:
+        """The group's outcomes if it is one short unit with nobody queued behind it, run
+        inline; None: the writer thread runs it (a longer queue is better served grouped)."""
+        if self._run_inline is None or len(group) != 1 or not group[0].short or self._queued:
+            return None
+        outcome = self._run_inline(group[0].work)
+        return None if outcome is None else [outcome]
 
 
 def remaining_budget_ms(seconds: float) -> int:

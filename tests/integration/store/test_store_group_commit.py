@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,18 +14,8 @@ from sqlalchemy import Connection, event, func, insert, select
 from jotauth.settings import Settings
 from jotauth.store import Store, StoreUnavailable, open_store
 from jotauth.store.schema import audit_events
-from tests.integration.store.test_store_sqlite_lock_wait import (  # a fixture
-    locked_by_another_process as locked_by_another_process,
-)
 
-TIMEOUT_S = 1.0
-
-
-@pytest.fixture
-async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
-    store = await open_store(Settings(database_url=sqlite_url, sqlite_busy_timeout=TIMEOUT_S))
-    yield store
-    await store.close()
+TIMEOUT_S = 1.0  # the sqlite_store fixture's lock budget (conftest.py)
 
 
 def _commits(store: Store) -> list[int]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from jotauth.settings import Settings
 from jotauth.store import open_store
 from jotauth.store.checkpoints import WalCheckpointer
@@ -43,13 +45,14 @@ async def test_the_store_of_a_sqlite_file_checkpoints_and_its_writer_does_not(
     path = tmp_path / "store.db"
     store = await open_store(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
     try:
-        setting = await store.write_unit(
-            lambda conn: conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-        )
-        assert setting == 0
-        reader = await store.read_unit(
-            lambda conn: conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-        )
-        assert reader == 1000  # SQLite's default: only the units writer hands it off
+
+        def autocheckpoint(conn: Connection) -> int:
+            return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+        # Both writers of units, the writer thread's and the loop's (short units), hand it off.
+        assert await store.write_unit(autocheckpoint) == 0
+        assert await store.write_unit(autocheckpoint, short=True) == 0
+        async with store.transaction() as conn:  # the async engine's writer: SQLite's default
+            assert await conn.run_sync(autocheckpoint) == 1000
     finally:
         await store.close()
