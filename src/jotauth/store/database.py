@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import logging
 import os
 import sqlite3
@@ -120,7 +121,10 @@ class Store:
                 ),
                 busy_timeout=sqlite_busy_timeout,
                 on_written=None if sqlite_checkpointer is None else sqlite_checkpointer.wrote,
-                run_inline=None if sqlite_inline_units is None else self._sqlite_inline_write,
+                # A lone short unit inline; its COMMIT never checkpoints either (on_written).
+                run_inline=None
+                if sqlite_inline_units is None
+                else functools.partial(self._sqlite_inline, mode="IMMEDIATE"),
             )
         self._busy_timeout = sqlite_busy_timeout
         self._acquire_timeout = None if self._is_sqlite else PG_ACQUIRE_TIMEOUT_S
@@ -206,10 +210,10 @@ class Store:
                 return await self._unit_on_postgres(work, autocommit=True)
             assert self._unit_readers is not None and self._read_units is not None
             if self._inline_units is not None:
-                try:
-                    return self._sqlite_read(work, self._inline_units, 0)
-                except exc.OperationalError:
-                    _log.info("an inline read met a busy database; retrying in a reader thread")
+                outcome = self._sqlite_inline(work, mode="DEFERRED")
+                if outcome is not None:
+                    result: T = outcome[1]
+                    return result
             budget_ms = int(self._busy_timeout * 1000)
             return await _in_thread(
                 self._unit_readers, self._sqlite_read, work, self._read_units, budget_ms
@@ -222,18 +226,17 @@ class Store:
         with self._sqlite_transaction(self._units, "IMMEDIATE", budget_ms) as unit_conn:
             return run_units_in_savepoints(cast(Connection, unit_conn), works, unit_conn.driver_sql)
 
-    def _sqlite_inline_write(self, work: Work[Any]) -> Outcome | None:
-        """A lone short write unit on the event loop's thread, on the connection that waits
-        for no lock (group_commit.py); None when SQLite answered busy (another process holds
-        the write lock), and the writer thread runs it with the whole budget. Its COMMIT never
-        checkpoints: the WalCheckpointer is told, as after every group."""
+    def _sqlite_inline(self, work: Work[Any], mode: str) -> Outcome | None:
+        """``work`` on the event loop's thread, on the connection that waits for no lock;
+        None when SQLite answered busy (another process writing, a checkpoint resetting the
+        WAL, recovery): rolled back, nothing written, and the caller runs it in a thread with
+        the whole budget (a unit is safe to run again)."""
         assert self._inline_units is not None
         try:
-            with self._sqlite_transaction(self._inline_units, "IMMEDIATE", 0) as unit_conn:
+            with self._sqlite_transaction(self._inline_units, mode, 0) as unit_conn:
                 return True, work(cast(Connection, unit_conn))
         except exc.OperationalError:
-            # Rolled back: nothing was written, and the unit is safe to run again.
-            _log.info("an inline write met a busy database; running it in the writer thread")
+            _log.info("an inline unit met a busy database; it runs again in a thread")
             return None
 
     def _sqlite_read(self, work: Work[T], units: Engine, budget_ms: int) -> T:

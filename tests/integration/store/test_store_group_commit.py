@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, event, func, insert, select
+from sqlalchemy import Connection, event, insert
 
 from jotauth.settings import Settings
 from jotauth.store import Store, StoreUnavailable, open_store
 from jotauth.store.schema import audit_events
+from tests.integration.store.audit_units import add_event, event_names
 
 TIMEOUT_S = 1.0  # the sqlite_store fixture's lock budget (conftest.py)
 
@@ -31,28 +31,16 @@ def _commits(store: Store) -> list[int]:
     return commits
 
 
-def _add(name: str) -> Callable[[Connection], int]:
-    def work(conn: Connection) -> int:
-        conn.execute(insert(audit_events).values(event=name, at=time.time()))
-        return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
-
-    return work
-
-
-async def _names(store: Store) -> list[str]:
-    async with store.read() as conn:
-        rows = await conn.execute(select(audit_events.c.event).order_by(audit_events.c.id))
-        return list(rows.scalars())
-
-
 async def test_queued_units_share_commits_and_each_sees_the_ones_before(
     sqlite_store: Store,
 ) -> None:
     commits = _commits(sqlite_store)
-    counts = await asyncio.gather(*(sqlite_store.write_unit(_add(f"unit_{i}")) for i in range(40)))
+    counts = await asyncio.gather(
+        *(sqlite_store.write_unit(add_event(f"unit_{i}")) for i in range(40))
+    )
     # Run one after another, in the order they were queued: each saw every earlier row.
     assert counts == list(range(1, 41))
-    assert await _names(sqlite_store) == [f"unit_{i}" for i in range(40)]
+    assert await event_names(sqlite_store) == [f"unit_{i}" for i in range(40)]
     assert 1 <= commits[0] < 40
 
 
@@ -66,17 +54,17 @@ async def test_a_failing_unit_is_rolled_back_alone(sqlite_store: Store) -> None:
 
     commits = _commits(sqlite_store)
     results = await asyncio.gather(
-        sqlite_store.write_unit(_add("before")),
+        sqlite_store.write_unit(add_event("before")),
         sqlite_store.write_unit(fails),
-        sqlite_store.write_unit(_add("between")),
+        sqlite_store.write_unit(add_event("between")),
         sqlite_store.write_unit(duplicate_key),  # id 1 is "before"'s row
-        sqlite_store.write_unit(_add("after")),
+        sqlite_store.write_unit(add_event("after")),
         return_exceptions=True,
     )
     assert results[0] == 1 and results[2] == 2 and results[4] == 3
     assert isinstance(results[1], LookupError)
     assert type(results[3]).__name__ == "IntegrityError"
-    assert await _names(sqlite_store) == ["before", "between", "after"]
+    assert await event_names(sqlite_store) == ["before", "between", "after"]
     assert commits[0] < 5  # they did share a transaction
 
 
@@ -99,8 +87,8 @@ async def test_a_unit_cancelled_while_queued_never_runs(sqlite_store: Store) -> 
     await first
     with pytest.raises(asyncio.CancelledError):
         await second
-    assert await sqlite_store.write_unit(_add("later")) == 1
-    assert ran == ["slow"] and await _names(sqlite_store) == ["later"]
+    assert await sqlite_store.write_unit(add_event("later")) == 1
+    assert ran == ["slow"] and await event_names(sqlite_store) == ["later"]
 
 
 async def test_a_group_that_cannot_get_the_lock_fails_every_unit_and_writes_nothing(
@@ -112,12 +100,12 @@ async def test_a_group_that_cannot_get_the_lock_fails_every_unit_and_writes_noth
     try:
         started = time.monotonic()
         results = await asyncio.gather(
-            *(store.write_unit(_add(f"locked_{i}")) for i in range(5)),
+            *(store.write_unit(add_event(f"locked_{i}")) for i in range(5)),
             return_exceptions=True,
         )
         waited = time.monotonic() - started
         assert all(isinstance(result, StoreUnavailable) for result in results), results
         assert waited < TIMEOUT_S + 1.0
-        assert await _names(store) == []  # WAL: readers go on while another process writes
+        assert await event_names(store) == []  # WAL: readers go on while another process writes
     finally:
         await store.close()

@@ -9,7 +9,6 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy import Connection, event, exc, func, insert, select, text
 from jotauth.settings import Settings
 from jotauth.store import Store, StoreUnavailable, open_store
 from jotauth.store.schema import audit_events
+from tests.integration.store.audit_units import add_event, event_names
 
 TIMEOUT_S = 1.0  # the sqlite_store fixture's lock budget (conftest.py)
 
@@ -72,43 +72,28 @@ async def test_a_read_that_finds_the_database_busy_runs_again_in_a_reader_thread
 # --- write units ----------------------------------------------------------------------------
 
 
-def _add(name: str, threads: list[str]) -> Callable[[Connection], int]:
-    def work(conn: Connection) -> int:
-        threads.append(threading.current_thread().name)
-        conn.execute(insert(audit_events).values(event=name, at=time.time()))
-        return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
-
-    return work
-
-
-async def _names(sqlite_store: Store) -> list[str]:
-    async with sqlite_store.read() as conn:
-        rows = await conn.execute(select(audit_events.c.event).order_by(audit_events.c.id))
-        return list(rows.scalars())
-
-
 async def test_a_lone_short_unit_commits_on_the_loop_thread(sqlite_store: Store) -> None:
     threads: list[str] = []
-    assert await sqlite_store.write_unit(_add("short", threads), short=True) == 1
+    assert await sqlite_store.write_unit(add_event("short", threads), short=True) == 1
     assert threads == [threading.current_thread().name]
     # Committed, not merely run: another connection (the async engine) sees it.
-    assert await _names(sqlite_store) == ["short"]
+    assert await event_names(sqlite_store) == ["short"]
 
 
 async def test_units_not_marked_short_and_queued_units_run_in_the_writer_thread(
     sqlite_store: Store,
 ) -> None:
     threads: list[str] = []
-    await sqlite_store.write_unit(_add("plain", threads))
+    await sqlite_store.write_unit(add_event("plain", threads))
     assert threads[-1].startswith("jotauth-sqlite-write")
     # Queued together: a group, which the writer thread runs even if every unit is short.
     threads.clear()
     counts = await asyncio.gather(
-        *(sqlite_store.write_unit(_add(f"queued_{i}", threads), short=True) for i in range(6))
+        *(sqlite_store.write_unit(add_event(f"queued_{i}", threads), short=True) for i in range(6))
     )
     assert sorted(counts) == [2, 3, 4, 5, 6, 7]
     assert any(name.startswith("jotauth-sqlite-write") for name in threads), threads
-    assert len(await _names(sqlite_store)) == 7
+    assert len(await event_names(sqlite_store)) == 7
 
 
 async def test_a_short_unit_that_raises_writes_nothing(sqlite_store: Store) -> None:
@@ -118,7 +103,7 @@ async def test_a_short_unit_that_raises_writes_nothing(sqlite_store: Store) -> N
 
     with pytest.raises(ValueError, match="the unit's own error"):
         await sqlite_store.write_unit(failing, short=True)
-    assert await _names(sqlite_store) == []
+    assert await event_names(sqlite_store) == []
 
 
 async def test_a_short_unit_that_finds_sqlite_busy_runs_again_in_the_writer_thread(
@@ -126,12 +111,12 @@ async def test_a_short_unit_that_finds_sqlite_busy_runs_again_in_the_writer_thre
 ) -> None:
     _busy_once(sqlite_store)
     threads: list[str] = []
-    assert await sqlite_store.write_unit(_add("retried", threads), short=True) == 1
+    assert await sqlite_store.write_unit(add_event("retried", threads), short=True) == 1
     # Stopped before the unit ran inline; run once, in the writer thread.
     assert len(threads) == 1 and threads[0].startswith("jotauth-sqlite-write")
-    assert await _names(sqlite_store) == ["retried"]
+    assert await event_names(sqlite_store) == ["retried"]
     threads.clear()
-    await sqlite_store.write_unit(_add("inline again", threads), short=True)
+    await sqlite_store.write_unit(add_event("inline again", threads), short=True)
     assert threads == [threading.current_thread().name]
 
 
@@ -153,12 +138,12 @@ async def test_with_another_process_writing_a_short_unit_neither_blocks_the_loop
         ticker = asyncio.create_task(ticking())
         started = time.monotonic()
         with pytest.raises(StoreUnavailable):
-            await store.write_unit(_add("locked", []), short=True)
+            await store.write_unit(add_event("locked", []), short=True)
         waited = time.monotonic() - started
         ticker.cancel()
         # The wait happened in the writer thread, within the budget; the loop kept running.
         assert TIMEOUT_S * 0.5 <= waited < TIMEOUT_S + 1.0
         assert loop_ticks >= waited / 0.01 * 0.5
-        assert await _names(store) == []
+        assert await event_names(store) == []
     finally:
         await store.close()
