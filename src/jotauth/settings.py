@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # SQLite: the longest a write waits for the database lock (another process, or this one's
     # queued writers) before answering 503; the whole wait, not each step of it.
     sqlite_busy_timeout: float = Field(5.0, gt=0, le=60)
+    # PostgreSQL: connections this process keeps open; a request finding them all busy
+    # waits for one (up to 10 s, then 503). Mind the server's max_connections (default 100)
+    # across every process.
+    database_pool_size: int = Field(20, ge=1, le=500)
     secret_key: SecretStr | None = None  # key-encryption key source for private keys, CSRF HMAC
 
     # --- tokens -------------------------------------------------------------------------

@@ -51,6 +51,16 @@ LOCK_SESSION_OF_TOKEN = prepared(
 
 SESSION_BY_ID = prepared(select(sessions).where(sessions.c.id == bindparam("b_sid")))
 
+# PostgreSQL's first look at a refresh, in autocommit and without a lock: the session of a
+# token and the token's state (TOKEN_STATE), in one round trip. What it shows only decides
+# whether to try the one-statement rotation, which checks again under the session's lock.
+TOKEN_STATE = "presented_token_state"
+SESSION_AND_TOKEN_STATE = prepared(
+    select(sessions, refresh_tokens.c.state.label(TOKEN_STATE))
+    .join(refresh_tokens, refresh_tokens.c.session_id == sessions.c.id)
+    .where(refresh_tokens.c.token_hash == bindparam("hash"))
+)
+
 # The single winner: only the presentation that still finds the token active rotates it.
 ROTATE = prepared(
     update(refresh_tokens)
@@ -120,9 +130,29 @@ OWNER_FOUND = "rotation_owner_found"
 OWNER_ID: BindParameter[str] = bindparam("b_owner", type_=sessions.c.user_id.type)
 
 
+# The rotation statement's first step: lock the session row if the session is still live.
+# ROTATE is gated on it, and everything else on ROTATE, so the session is locked before any
+# token row (the lock order of revocation) and a logout that committed while we waited for the
+# lock is seen (FOR UPDATE re-reads the row it waited for): the statement can run on its own,
+# in autocommit, after a read that took no lock, or inside the transaction that already holds
+# the lock (then it is the same row again, and the same answer).
+_LIVE_SESSION_LOCKED = select(sessions.c.id).where(
+    sessions.c.id == bindparam("b_sid"),
+    sessions.c.revoked_at.is_(None),
+    sessions.c.expires_at > bindparam("now"),
+    sessions.c.idle_expires_at > bindparam("now"),
+)
+
+
 def rotation_pg(owner_row: Select[Any] | None) -> Select[Any]:
     """The PostgreSQL rotation statement, reading ``owner_row`` too (built once per reader)."""
-    rotated = ROTATE.returning(refresh_tokens.c.session_id).cte("rotated")
+    # MATERIALIZED: run once, as a step of its own, never folded into ROTATE's sub-select.
+    live = _LIVE_SESSION_LOCKED.with_for_update().cte("live_session").prefix_with("MATERIALIZED")
+    rotated = (
+        ROTATE.where(select(live.c.id).exists())
+        .returning(refresh_tokens.c.session_id)
+        .cte("rotated")
+    )
     won = select(rotated.c.session_id).exists()
     if owner_row is None:
         statement = select(rotated.c.session_id.label(ROTATED))

@@ -7,9 +7,11 @@ in one snapshot: only the rotation's own RETURNING may let the rest write.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import select
 
@@ -163,3 +165,86 @@ async def _everything(store: Store) -> dict[str, list[dict[str, Any]]]:
         "sessions": await _rows(store, select(sessions)),
         "events": await _rows(store, select(audit_events).order_by(audit_events.c.id)),
     }
+
+
+@pytest.fixture
+def postgres_dsn(database_url: str) -> str:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: row locks (SQLite's write transaction shuts out the rest)")
+    return database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def _until_a_backend_waits_for_a_lock(dsn: str) -> None:
+    watcher = await asyncpg.connect(dsn)
+    try:
+        for _ in range(200):
+            waiting = await watcher.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.025)
+        raise AssertionError("no statement ever waited for a lock")
+    finally:
+        await watcher.close()
+
+
+async def test_a_refresh_during_a_logout_waits_for_it_and_then_writes_nothing(
+    store: Store, service: SessionService, clock: SettableClock, postgres_dsn: str
+) -> None:
+    issued = await service.create_session(await _user(store))
+    head = await service.rotate_refresh_token(issued.refresh_token)
+    sid = issued.session.id
+    logout = await asyncpg.connect(postgres_dsn)
+    try:
+        async with logout.transaction():
+            # What a logout does, not yet committed: the session row, then its tokens.
+            await logout.execute(
+                "UPDATE sessions SET revoked_at = $1, revoked_reason = 'logout' WHERE id = $2",
+                clock.now,
+                sid,
+            )
+            await logout.execute(
+                "UPDATE refresh_tokens SET state = 'revoked' WHERE session_id = $1", sid
+            )
+            before = await _everything(store)  # what a reader sees meanwhile
+            refresh = asyncio.ensure_future(service.rotate_refresh_token(head.refresh_token))
+            await _until_a_backend_waits_for_a_lock(postgres_dsn)
+            assert not refresh.done()
+        with pytest.raises(SessionRevoked):
+            await refresh
+    finally:
+        await logout.close()
+    for row in before["tokens"]:
+        row["state"] = "revoked"
+    for row in before["sessions"]:
+        row.update(revoked_at=clock.now, revoked_reason="logout")
+    assert await _everything(store) == before  # the logout's changes and nothing else
+
+
+async def test_a_rotation_locks_the_session_before_the_token(
+    store: Store, service: SessionService, postgres_dsn: str
+) -> None:
+    # Revocation locks the session row, then its tokens: a refresh taking them the other way
+    # round could deadlock with it.
+    issued = await service.create_session(await _user(store))
+    holder, probe = await asyncpg.connect(postgres_dsn), await asyncpg.connect(postgres_dsn)
+    try:
+        async with holder.transaction():
+            await holder.execute(
+                "SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+                hash_refresh_token(issued.refresh_token),
+            )
+            refresh = asyncio.ensure_future(service.rotate_refresh_token(issued.refresh_token))
+            await _until_a_backend_waits_for_a_lock(postgres_dsn)  # for the token row
+            with pytest.raises(asyncpg.LockNotAvailableError):  # the session is the refresh's
+                await probe.execute(
+                    "SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE NOWAIT", issued.session.id
+                )
+        rotated = await refresh
+    finally:
+        await holder.close()
+        await probe.close()
+    assert rotated.session.id == issued.session.id
+    assert rotated.refresh_token != issued.refresh_token

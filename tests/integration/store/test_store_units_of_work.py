@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, insert, select, text
 from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.sessions import service as session_service
 from jotauth.settings import Settings
-from jotauth.store import AuditLog, Store
+from jotauth.store import AuditLog, Store, open_store
 from jotauth.store.schema import audit_events, sessions, users
 
 
@@ -147,3 +147,25 @@ async def test_the_purge_goes_in_small_batches_and_spares_live_sessions(
     async with store.read() as conn:
         left = (await conn.execute(select(sessions.c.id))).scalars().all()
     assert sorted(left) == [f"{i:032d}" for i in range(30, 40)]
+
+
+@pytest.mark.postgres
+async def test_a_burst_past_the_pool_waits_for_its_connections_instead_of_opening_more(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    store = await open_store(Settings(database_url=database_url, database_pool_size=3))
+    try:
+
+        def backend(conn: Connection) -> int:
+            return int(conn.execute(text("SELECT pg_backend_pid() FROM pg_sleep(0.02)")).scalar())
+
+        async def burst() -> set[int]:
+            return set(await asyncio.gather(*(store.read_unit(backend) for _ in range(12))))
+
+        first = await burst()
+        assert len(first) <= 3  # every unit answered, on no more connections than the pool's
+        assert await burst() <= first  # the same connections again: none closed and reopened
+    finally:
+        await store.close()

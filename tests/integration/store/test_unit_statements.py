@@ -129,6 +129,7 @@ CASES: dict[str, dict[str, Any]] = {
     "jotauth.sessions.statements.TOKEN_BY_HASH": {"hash": TOKEN},
     "jotauth.sessions.statements.LOCK_SESSION_OF_TOKEN": {"hash": "b" * 64},
     "jotauth.sessions.statements.SESSION_BY_ID": {"b_sid": SID},
+    "jotauth.sessions.statements.SESSION_AND_TOKEN_STATE": {"hash": "f" * 64},
     "jotauth.sessions.statements.ROTATE": {
         "hash": "f" * 64,
         "now": NOW + 2,
