@@ -284,7 +284,13 @@ class RefreshRotation:
             return LOST_RACE, None
         self._audit.mirror("refresh", user_id=session.user_id, session_id=session.id)
         issued = IssuedRefresh(
-            session=replace(session, last_used_at=now, idle_expires_at=idle_expires_at),
+            session=replace(
+                session,
+                last_used_at=now,
+                idle_expires_at=idle_expires_at,
+                amr=tuple(row[sql.LOCKED_AMR] or ()),  # as of the lock (a step-up since)
+                auth_time=row[sql.LOCKED_AUTH_TIME],
+            ),
             refresh_token=successor,
         )
         if owner is None or not row[sql.OWNER_FOUND]:

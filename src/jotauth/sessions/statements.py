@@ -126,6 +126,7 @@ FORGET_SUCCESSORS = prepared(
 # the next rotation forgets it instead (it is not redeemable either way). SQLite has no
 # data-modifying CTEs and no round trips to save; it runs the statements one by one.
 ROTATED = "rotation_rotated"
+LOCKED_AMR, LOCKED_AUTH_TIME = "rotation_amr", "rotation_auth_time"
 OWNER_FOUND = "rotation_owner_found"
 OWNER_ID: BindParameter[str] = bindparam("b_owner", type_=sessions.c.user_id.type)
 
@@ -135,8 +136,10 @@ OWNER_ID: BindParameter[str] = bindparam("b_owner", type_=sessions.c.user_id.typ
 # token row (the lock order of revocation) and a logout that committed while we waited for the
 # lock is seen (FOR UPDATE re-reads the row it waited for): the statement can run on its own,
 # in autocommit, after a read that took no lock, or inside the transaction that already holds
-# the lock (then it is the same row again, and the same answer).
-_LIVE_SESSION_LOCKED = select(sessions.c.id).where(
+# the lock (then it is the same row again, and the same answer). It hands on how and when the
+# user last authenticated as of the lock: a step-up committed after an unlocked read is what
+# the new access token says.
+_LIVE_SESSION_LOCKED = select(sessions.c.id, sessions.c.amr, sessions.c.auth_time).where(
     sessions.c.id == bindparam("b_sid"),
     sessions.c.revoked_at.is_(None),
     sessions.c.expires_at > bindparam("now"),
@@ -154,13 +157,17 @@ def rotation_pg(owner_row: Select[Any] | None) -> Select[Any]:
         .cte("rotated")
     )
     won = select(rotated.c.session_id).exists()
+    columns = (
+        rotated.c.session_id.label(ROTATED),
+        live.c.amr.label(LOCKED_AMR),
+        live.c.auth_time.label(LOCKED_AUTH_TIME),
+    )
+    rows = rotated.join(live, true())  # one row each, or none: ROTATE is gated on live
     if owner_row is None:
-        statement = select(rotated.c.session_id.label(ROTATED))
+        statement = select(*columns).select_from(rows)
     else:
         owner = owner_row.add_columns(true().label(OWNER_FOUND)).subquery("owner")
-        statement = select(rotated.c.session_id.label(ROTATED), owner).select_from(
-            rotated.outerjoin(owner, true())
-        )
+        statement = select(*columns, owner).select_from(rows.outerjoin(owner, true()))
     return prepared(
         statement.add_cte(
             _successor_if(won).cte("new_token"),

@@ -135,6 +135,36 @@ def token_changed_before_rotation(
     assert fired, "the rotation statement never ran"
 
 
+async def test_a_step_up_committed_after_the_unlocked_read_is_in_the_new_session_state(
+    store: Store, service: SessionService, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The quick path reads the session without a lock; how and when the user last
+    # authenticated must come from the row the rotation statement locked.
+    issued = await service.create_session(await _user(store), amr=("pwd",))
+    original = RefreshRotation._rotate_in_one_statement
+    stepped_up: list[str] = []
+
+    def rotate_after_a_step_up(self: RefreshRotation, *args: Any, **kwargs: Any) -> Any:
+        if not stepped_up:
+            stepped_up.append(issued.session.id)
+            run_coroutine(
+                lambda: execute(
+                    postgres_dsn,
+                    'UPDATE sessions SET amr = \'["pwd", "otp", "mfa"]\', '
+                    f"auth_time = 1700000123.0 WHERE id = '{issued.session.id}'",
+                )
+            )
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RefreshRotation, "_rotate_in_one_statement", rotate_after_a_step_up)
+    rotated = await service.rotate_refresh_token(issued.refresh_token)
+    assert stepped_up
+    assert (rotated.session.amr, rotated.session.auth_time) == (
+        ("pwd", "otp", "mfa"),
+        1_700_000_123.0,
+    )
+
+
 async def test_a_rotation_that_loses_its_race_writes_nothing(
     store: Store,
     service: SessionService,
