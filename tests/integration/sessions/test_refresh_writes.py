@@ -15,7 +15,13 @@ import asyncpg
 import pytest
 from sqlalchemy import select
 
-from jotauth.sessions import SessionPolicy, SessionRevoked, SessionService, hash_refresh_token
+from jotauth.sessions import (
+    InvalidRefreshToken,
+    SessionPolicy,
+    SessionRevoked,
+    SessionService,
+    hash_refresh_token,
+)
 from jotauth.sessions.rotation import RefreshRotation
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, Store
@@ -278,3 +284,28 @@ async def test_a_rotation_locks_the_session_before_the_token(
         await probe.close()
     assert rotated.session.id == issued.session.id
     assert rotated.refresh_token != issued.refresh_token
+
+
+async def test_on_postgresql_a_refresh_of_the_head_token_needs_no_transaction(
+    store: Store, service: SessionService, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issued = await service.create_session(await _user(store), refresh_delivery="cookie")
+    locked_attempts: list[str] = []
+    original = RefreshRotation._attempt
+
+    def locked(self: RefreshRotation, conn: Any, presented: str, *args: Any) -> Any:
+        locked_attempts.append(presented)
+        return original(self, conn, presented, *args)
+
+    monkeypatch.setattr(RefreshRotation, "_attempt", locked)
+    second = await service.rotate_refresh_token(issued.refresh_token, presented_in="cookie")
+    with pytest.raises(InvalidRefreshToken):  # unknown: answered by the unlocked read
+        await service.rotate_refresh_token("x" * 43)
+    assert locked_attempts == []
+    # The rest is decided in the locked transaction: a rotated token within grace (handed
+    # the head), a token presented the other way.
+    again = await service.rotate_refresh_token(issued.refresh_token, presented_in="cookie")
+    assert again.refresh_token == second.refresh_token
+    with pytest.raises(InvalidRefreshToken):
+        await service.rotate_refresh_token(second.refresh_token, presented_in="body")
+    assert len(locked_attempts) == 2
