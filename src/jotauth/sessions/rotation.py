@@ -134,13 +134,10 @@ class RefreshRotation:
             return InvalidRefreshToken(), None  # no lock makes an unknown token known
         now = self._clock()
         session = session_from_row(row)
-        delivery = session.refresh_delivery
         if (
             row[sql.TOKEN_STATE] != "active"
-            or session.revoked_at is not None
-            or now >= session.expires_at
-            or now >= session.idle_expires_at
-            or (presented_in is not None and delivery is not None and presented_in != delivery)
+            or not session.is_active(now)
+            or _mismatched(presented_in, session.refresh_delivery)
         ):
             return None
         outcome, owned = self._rotate_in_one_statement(conn, presented, session, now, owner)
@@ -172,11 +169,7 @@ class RefreshRotation:
             return SessionRevoked(), None
         if now >= session.expires_at or now >= session.idle_expires_at:
             return SessionExpired(), None
-        delivery = session_row["refresh_delivery"]
-        # A cookie token replayed in a JSON body would skip the CSRF check and put the next
-        # refresh token in a script-readable body (and the reverse mixes a native client's
-        # token into a browser's cookie jar): same answer as an unknown token, no change.
-        mismatched = presented_in is not None and delivery is not None and presented_in != delivery
+        mismatched = _mismatched(presented_in, session.refresh_delivery)
         if token_row["state"] == "active":
             if mismatched:
                 return InvalidRefreshToken(), None
@@ -350,6 +343,14 @@ class RefreshRotation:
                 return SessionRevoked()
             current = following
         return RefreshConflict()
+
+
+def _mismatched(presented_in: RefreshDelivery | None, issued_in: RefreshDelivery | None) -> bool:
+    # A cookie token replayed in a JSON body would skip the CSRF check and put the next
+    # refresh token in a script-readable body (and the reverse mixes a native client's token
+    # into a browser's cookie jar): same answer as an unknown token, no change. None on
+    # either side: not checked (older sessions, callers that do not say).
+    return presented_in is not None and issued_in is not None and presented_in != issued_in
 
 
 def _successor_ad(session_id: str, successor_hash: str) -> bytes:

@@ -197,10 +197,10 @@ class Store:
         is replaced and the unit retried once, as for :meth:`write_unit`. On SQLite, where a
         transaction costs no round trips, it is a short :meth:`write_unit`.
         """
+        if self._units is not None:
+            return await self.write_unit(work, short=True)
         with _outages_as_unavailable():
-            if self._units is None:
-                return await self._unit_on_postgres(work, autocommit=True)
-        return await self.write_unit(work, short=True)
+            return await self._unit_on_postgres(work, autocommit=True)
 
     async def read_unit(self, work: Work[T]) -> T:
         """Run ``work(connection)``, which only reads (see :meth:`write_unit`).

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, event, insert
 
-from jotauth.settings import Settings
-from jotauth.store import Store, StoreUnavailable, open_store
+from jotauth.store import Store, StoreUnavailable
 from jotauth.store.schema import audit_events
 from tests.integration.store.audit_units import add_event, event_names
-
-TIMEOUT_S = 1.0  # the sqlite_store fixture's lock budget (conftest.py)
+from tests.integration.store.conftest import SQLITE_STORE_BUSY_TIMEOUT_S as TIMEOUT_S
 
 
 def _commits(store: Store) -> list[int]:
@@ -92,20 +89,15 @@ async def test_a_unit_cancelled_while_queued_never_runs(sqlite_store: Store) -> 
 
 
 async def test_a_group_that_cannot_get_the_lock_fails_every_unit_and_writes_nothing(
-    locked_by_another_process: Path, sqlite_url: str
+    store_beside_a_lock_holder: Store,
 ) -> None:
-    store = await open_store(
-        Settings(database_url=sqlite_url, sqlite_busy_timeout=TIMEOUT_S), migrate=False
+    store = store_beside_a_lock_holder
+    started = time.monotonic()
+    results = await asyncio.gather(
+        *(store.write_unit(add_event(f"locked_{i}")) for i in range(5)),
+        return_exceptions=True,
     )
-    try:
-        started = time.monotonic()
-        results = await asyncio.gather(
-            *(store.write_unit(add_event(f"locked_{i}")) for i in range(5)),
-            return_exceptions=True,
-        )
-        waited = time.monotonic() - started
-        assert all(isinstance(result, StoreUnavailable) for result in results), results
-        assert waited < TIMEOUT_S + 1.0
-        assert await event_names(store) == []  # WAL: readers go on while another process writes
-    finally:
-        await store.close()
+    waited = time.monotonic() - started
+    assert all(isinstance(result, StoreUnavailable) for result in results), results
+    assert waited < TIMEOUT_S + 1.0
+    assert await event_names(store) == []  # WAL: readers go on while another process writes

@@ -9,18 +9,16 @@ import asyncio
 import sqlite3
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event, exc, func, insert, select, text
 
-from jotauth.settings import Settings
-from jotauth.store import Store, StoreUnavailable, open_store
+from jotauth.store import Store, StoreUnavailable
 from jotauth.store.schema import audit_events
 from tests.integration.store.audit_units import add_event, event_names
-
-TIMEOUT_S = 1.0  # the sqlite_store fixture's lock budget (conftest.py)
+from tests.integration.store.conftest import SQLITE_STORE_BUSY_TIMEOUT_S as TIMEOUT_S
+from tests.support.loop_ticks import loop_ticks
 
 
 def _busy_once(sqlite_store: Store) -> None:
@@ -121,29 +119,15 @@ async def test_a_short_unit_that_finds_sqlite_busy_runs_again_in_the_writer_thre
 
 
 async def test_with_another_process_writing_a_short_unit_neither_blocks_the_loop_nor_writes(
-    locked_by_another_process: Path, sqlite_url: str
+    store_beside_a_lock_holder: Store,
 ) -> None:
-    store = await open_store(
-        Settings(database_url=sqlite_url, sqlite_busy_timeout=TIMEOUT_S), migrate=False
-    )
-    try:
-        loop_ticks = 0
-
-        async def ticking() -> None:
-            nonlocal loop_ticks
-            while True:
-                await asyncio.sleep(0.01)
-                loop_ticks += 1
-
-        ticker = asyncio.create_task(ticking())
+    store = store_beside_a_lock_holder
+    async with loop_ticks(0.01) as ticks:
         started = time.monotonic()
         with pytest.raises(StoreUnavailable):
             await store.write_unit(add_event("locked", []), short=True)
         waited = time.monotonic() - started
-        ticker.cancel()
-        # The wait happened in the writer thread, within the budget; the loop kept running.
-        assert TIMEOUT_S * 0.5 <= waited < TIMEOUT_S + 1.0
-        assert loop_ticks >= waited / 0.01 * 0.5
-        assert await event_names(store) == []
-    finally:
-        await store.close()
+    # The wait happened in the writer thread, within the budget; the loop kept running.
+    assert TIMEOUT_S * 0.5 <= waited < TIMEOUT_S + 1.0
+    assert ticks.count >= waited / 0.01 * 0.5
+    assert await event_names(store) == []
