@@ -84,6 +84,17 @@ _SUCCESSOR_ROW: dict[str, Any] = {
 
 INSERT_TOKEN = prepared(insert(refresh_tokens).values(_SUCCESSOR_ROW))
 
+# A new session's row (every column but the revocation's), parameters named after them with b_.
+INSERT_SESSION = prepared(
+    insert(sessions).values(
+        {
+            column.name: bindparam(f"b_{column.name}")
+            for column in sessions.columns
+            if column.name not in ("revoked_at", "revoked_reason")
+        }
+    )
+)
+
 # What a rotation changes on the session row.
 TOUCH = prepared(
     update(sessions)

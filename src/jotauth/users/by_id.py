@@ -1,4 +1,5 @@
-"""A user read by id inside a unit of work: alone, or as a row another layer's statement selects."""
+"""A user read by id (or address) inside a unit of work: alone, or as a row another layer's
+statement selects."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def row_of_user(user_id: ColumnElement[str]) -> Select[Any]:
 
 
 USER_BY_ID = prepared(row_of_user(bindparam("user_id")))
+# A login's, a sign-up's and a reset's read of the account an address names (normalised).
+USER_BY_EMAIL = prepared(select(users).where(users.c.email == bindparam("email")))
 
 
 def user_from_row(row: RowMapping) -> User:

@@ -142,6 +142,41 @@ async def test_login_refresh_and_logout_through_the_use_cases(services: _Service
         )
 
 
+async def test_a_password_login_reads_and_writes_in_units_of_work_only(
+    services: _Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The login path's statements are units (no thread hop per statement on SQLite, no
+    # BEGIN/COMMIT round trips for the read on PostgreSQL); what they write is the session.
+    await services.users.create_user("alice@example.com", PASSWORD)
+    store = services.users._store
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the login went through the async connection")
+
+    monkeypatch.setattr(store, "transaction", refused)
+    monkeypatch.setattr(store, "read", refused)
+    client = ClientInfo(ip="192.0.2.7", user_agent="Mozilla/5.0 ☃")
+    signed_in = await services.sign_in.login(
+        email="Alice@Example.com", password=PASSWORD, client=client, refresh_delivery="body"
+    )
+    with pytest.raises(InvalidCredentials):
+        await services.sign_in.login(email="nobody@example.com", password=PASSWORD, client=client)
+    monkeypatch.undo()
+    session = signed_in.issued.session
+    listed = await services.sessions.list_sessions(signed_in.user.id)
+    assert [(s.id, s.user_agent, s.ip, s.refresh_delivery, s.amr) for s in listed] == [
+        (session.id, "Mozilla/5.0 ☃", "192.0.2.7", "body", ("pwd",))
+    ]
+    assert listed[0].expires_at == session.expires_at
+    assert listed[0].idle_expires_at == session.idle_expires_at
+    events = await services.audit.list_events(session_id=session.id)
+    assert [(e.event, e.ip, e.detail) for e in events] == [("login", "192.0.2.7", {"amr": ["pwd"]})]
+    refreshed = await services.sign_in.refresh(
+        refresh_token=signed_in.issued.refresh_token, presented_in="body"
+    )
+    assert refreshed.session_id == session.id
+
+
 async def test_finding_the_session_of_a_refresh_token_changes_nothing(
     services: _Services,
 ) -> None:
