@@ -57,6 +57,12 @@ def revoke_now(
     return ended
 
 
+def session_params(info: SessionInfo) -> dict[str, Any]:
+    """``info`` as ``statements.INSERT_SESSION`` binds it (the inverse of :func:`session_from_row`:
+    ``SessionInfo`` has a field for each column, of the same name)."""
+    return {f"b_{column.name}": getattr(info, column.name) for column in sessions.c}
+
+
 def session_from_row(row: RowMapping | Any) -> SessionInfo:
     """A ``sessions`` row as the rest of the system sees it."""
     return SessionInfo(

@@ -29,7 +29,7 @@ from jotauth.sessions.errors import (
 )
 from jotauth.sessions.models import IssuedRefresh, RefreshDelivery, SessionInfo, SessionPolicy
 from jotauth.sessions.rotation import OwnerReader, RefreshRotation, ReuseDetected
-from jotauth.sessions.rows import revoke_in, session_from_row
+from jotauth.sessions.rows import revoke_in, session_from_row, session_params
 from jotauth.sessions.tokens import hash_refresh_token, is_well_formed, new_refresh_token
 from jotauth.store import AuditLog, Sealer, Store
 from jotauth.store.schema import refresh_tokens, sessions
@@ -120,19 +120,7 @@ class SessionService:
             auth_time=auth_time,
         )
         token = new_refresh_token()
-        session_row = {
-            "b_id": info.id,
-            "b_user_id": info.user_id,
-            "b_created_at": info.created_at,
-            "b_last_used_at": info.last_used_at,
-            "b_idle_expires_at": info.idle_expires_at,
-            "b_expires_at": info.expires_at,
-            "b_user_agent": info.user_agent,
-            "b_ip": info.ip,
-            "b_refresh_delivery": refresh_delivery,
-            "b_amr": list(info.amr),
-            "b_auth_time": auth_time,
-        }
+        session_row = session_params(info)
         token_row = {"b_token": hash_refresh_token(token), "b_sid": info.id, "now": now}
         detail = {"amr": list(info.amr), **(audit_detail or {})}
 
@@ -149,7 +137,7 @@ class SessionService:
             )
 
         # A unit of three inserts: on SQLite no thread hop when nobody else is writing, as
-        # for a refresh's rotation (the async transaction cost a login ~10 hops, issue 15).
+        # for a refresh's rotation (through the async connection, each statement was several).
         await self._store.write_unit(start, short=True)
         return IssuedRefresh(session=info, refresh_token=token)
 

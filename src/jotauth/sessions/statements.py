@@ -84,15 +84,9 @@ _SUCCESSOR_ROW: dict[str, Any] = {
 
 INSERT_TOKEN = prepared(insert(refresh_tokens).values(_SUCCESSOR_ROW))
 
-# A new session's row (every column but the revocation's), parameters named after them with b_.
+# A new session's row: one parameter per column, its name with b_ (rows.session_params).
 INSERT_SESSION = prepared(
-    insert(sessions).values(
-        {
-            column.name: bindparam(f"b_{column.name}")
-            for column in sessions.columns
-            if column.name not in ("revoked_at", "revoked_reason")
-        }
-    )
+    insert(sessions).values({column.name: bindparam(f"b_{column.name}") for column in sessions.c})
 )
 
 # What a rotation changes on the session row.

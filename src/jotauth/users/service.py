@@ -509,8 +509,8 @@ class UserService:
         return self._account_tokens
 
     async def _row_by_email(self, address: str) -> RowMapping | None:
-        # A unit: one indexed row, read on the loop's thread on SQLite (a login took 24
-        # thread hops through the async connection before, issue 15).
+        # A unit: one indexed row, read on the loop's thread on SQLite instead of a thread
+        # hop per step of the async connection (issue 15).
         return await self._store.read_unit(
             lambda conn: conn.execute(USER_BY_EMAIL, {"email": address}).mappings().first()
         )

@@ -38,6 +38,7 @@ CLIENT = ClientInfo(ip="192.0.2.1", user_agent="test")
 class _Services:
     def __init__(self, store: Store, settings: Settings, hasher: PasswordHasher) -> None:
         audit = AuditLog(store)
+        self.store = store
         self.audit = audit
         self.sessions = SessionService(
             store,
@@ -148,7 +149,7 @@ async def test_a_password_login_reads_and_writes_in_units_of_work_only(
     # The login path's statements are units (no thread hop per statement on SQLite, no
     # BEGIN/COMMIT round trips for the read on PostgreSQL); what they write is the session.
     await services.users.create_user("alice@example.com", PASSWORD)
-    store = services.users._store
+    store = services.store
 
     def refused(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the login went through the async connection")

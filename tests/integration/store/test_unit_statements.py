@@ -159,8 +159,10 @@ CASES: dict[str, dict[str, Any]] = {
         "b_expires_at": NOW + 3600,
         "b_user_agent": "Mozilla/5.0 ☃",
         "b_ip": "::1",
+        "b_revoked_at": None,
+        "b_revoked_reason": None,
         "b_refresh_delivery": "body",
-        "b_amr": ["pwd", "otp"],
+        "b_amr": ("pwd", "otp"),  # as SessionInfo holds it
         "b_auth_time": None,
     },
     "jotauth.federation.identities._OF_USER": {"user_id": UID},
