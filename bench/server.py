@@ -925,7 +925,8 @@ def run_growth(args: argparse.Namespace) -> None:
                     )
                     note(f"refresh/s x1 @{history:,} rotations", target, run.rate, run.cpu_us)
         for index, target in enumerate(targets):
-            _say(f"{target.name}: purge, {purge_probe(target.database, trees[index][1], workdir)}")
+            for line in purge_probe(target.database, trees[index][1], workdir).splitlines():
+                _say(f"{target.name}: purge, {line}")
     print("\n| figure | " + " | ".join(t.name for t in targets) + " |")
     print("|---|" + "---|" * len(targets))
     for figure in dict.fromkeys(f for f, _ in results):
@@ -934,8 +935,9 @@ def run_growth(args: argparse.Namespace) -> None:
 
 
 def purge_probe(database: str, tree: Path | None, workdir: Path, expired: int = 100_000) -> str:
-    """Expire ``expired`` sessions, purge them with the tree's code while a writer probes the
-    lock every millisecond: the longest a writer was kept waiting."""
+    """Expire ``expired`` sessions and audit events, purge them with the tree's code while
+    writers probe the lock every millisecond: the longest a writer was kept waiting, beside
+    bare ``sqlite3`` doing the same session deletes (probes/purge.py)."""
     result = subprocess.run(
         [sys.executable, str(HERE / "probes" / "purge.py"), database, str(expired)],
         env=_tree_env(tree),

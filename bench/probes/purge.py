@@ -1,12 +1,18 @@
-"""How long the session purge keeps a writer waiting for SQLite's write lock.
+"""How long the purges keep a writer waiting for SQLite's write lock.
 
     PYTHONPATH=TREE/src .venv/bin/python bench/probes/purge.py DB_PATH EXPIRED
 
-Expires ``EXPIRED`` sessions of the file, then runs the tree's ``SessionService.purge_expired``
-while writers take the write lock every millisecond: one in the same process, through the
-store's own writer queue (``Store.write_unit``, as a refresh does), and one in another thread
-through plain ``sqlite3`` (an outside process: it polls the file lock in SQLite's busy
-handler, whose back-off sleeps, so it sees the lock free less often than a queued writer).
+Expires ``EXPIRED`` sessions and as many audit events of the file, then runs the tree's
+``SessionService.purge_expired`` and ``AuditLog.purge_before`` while writers take the write
+lock every millisecond: one in the same process, through the store's own writer queue
+(``Store.write_unit``, as a refresh does), and one in another thread through plain ``sqlite3``
+(an outside process: it polls the file lock in SQLite's busy handler, whose back-off sleeps,
+so it sees the lock free less often than a queued writer).
+
+The floor, measured first on a copy of the file: the same session deletes in batches of the
+tree's size on a bare ``sqlite3`` connection (no Python between statements), with the WAL
+checkpointed in another thread as jotauth does. A lock hold above jotauth's p99 that the bare
+connection shows too is the file system's or the machine's, not the purge's.
 """
 
 from __future__ import annotations
@@ -17,13 +23,20 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Connection
 
 from jotauth.sessions import SessionPolicy, SessionService
+from jotauth.sessions import service as session_service
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, Store, open_store
+from jotauth.store.checkpoints import WalCheckpointer
+
+_RAW_BATCH = (
+    "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= ? LIMIT ?)"
+)
 
 
 def _writer(path: str, stop: threading.Event, waits: list[float]) -> None:
@@ -38,26 +51,64 @@ def _writer(path: str, stop: threading.Event, waits: list[float]) -> None:
     probe.close()
 
 
+def _raw_floor(path: str, batch: int) -> list[float]:
+    """Each bare-``sqlite3`` purge transaction's lock hold, BEGIN to the end of COMMIT."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    for pragma in ("synchronous=NORMAL", "foreign_keys=ON", "wal_autocheckpoint=0"):
+        conn.execute(f"PRAGMA {pragma}")  # as jotauth's writer connection
+    checkpointer = WalCheckpointer(path)
+    held: list[float] = []
+    deleted = batch
+    while deleted == batch:
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        deleted = conn.execute(_RAW_BATCH, (2.0, batch)).rowcount
+        conn.execute("COMMIT")
+        took = time.perf_counter() - started
+        held.append(took)
+        checkpointer.wrote()
+        time.sleep(min(took, 0.05))  # the pause jotauth takes after a batch
+    checkpointer.close()
+    conn.close()
+    return held
+
+
 async def main(path: str, expired: int) -> None:
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    conn.execute(
-        "UPDATE sessions SET expires_at = 1 WHERE rowid IN (SELECT rowid FROM sessions LIMIT ?)",
-        (expired,),
-    )
+    for table, column in (("sessions", "expires_at"), ("audit_events", "at")):
+        conn.execute(
+            f"UPDATE {table} SET {column} = 1 WHERE rowid IN (SELECT rowid FROM {table} LIMIT ?)",
+            (expired,),
+        )
+    copy = sqlite3.connect(f"{path}.floor")
+    conn.backup(copy)
+    copy.close()
     conn.close()
+    floor = _raw_floor(f"{path}.floor", session_service.PURGE_BATCH)
+    print(
+        f"floor: bare sqlite3, the same session deletes in batches of"
+        f" {session_service.PURGE_BATCH}, held the lock at most {_ms(floor, 1.0)} ms"
+        f" (p99 {_ms(floor, 0.99)} ms, {len(floor)} transactions)"
+    )
     settings = Settings(database_url=f"sqlite+aiosqlite:///{path}")
     store = await open_store(settings, migrate=False)
     service = SessionService(
         store, SessionPolicy.from_settings(settings), audit=AuditLog(store), secret=b"k" * 32
     )
-    held, held_cpu = _time_units(store)
     gc.freeze()  # as `jotauth serve` does before it starts serving (cli/serve.py)
+    await _probe(path, store, "sessions", service.purge_expired)
+    await _probe(path, store, "audit events", lambda: AuditLog(store).purge_before(2.0))
+    await store.close()
+
+
+async def _probe(path: str, store: Store, what: str, purge: Callable[[], Awaitable[int]]) -> None:
+    held, held_cpu, restore = _time_units(store)
     waits: list[float] = []
     queued: list[float] = []
     stop = threading.Event()
     writer = threading.Thread(target=_writer, args=(path, stop, waits))
     writer.start()
-    purging = asyncio.create_task(service.purge_expired())
+    purging = asyncio.ensure_future(purge())
     started = time.perf_counter()
     while not purging.done():
         asked = time.perf_counter()
@@ -68,9 +119,9 @@ async def main(path: str, expired: int) -> None:
     purged = await purging
     stop.set()
     writer.join()
-    await store.close()
+    restore()
     print(
-        f"{purged:,} expired sessions purged in {took * 1000:,.0f} ms; each write transaction"
+        f"{purged:,} expired {what} purged in {took * 1000:,.0f} ms; each write transaction"
         f" of the purge held the lock at most {_ms(held, 1.0)} ms (p99 {_ms(held, 0.99)} ms,"
         f" its thread's CPU at most {_ms(held_cpu, 1.0)} ms, p99 {_ms(held_cpu, 0.99)} ms,"
         f" {len(held)} transactions); a writer in the same"
@@ -80,14 +131,15 @@ async def main(path: str, expired: int) -> None:
     )
 
 
-def _time_units(store: Store) -> tuple[list[float], list[float]]:
+def _time_units(store: Store) -> tuple[list[float], list[float], Callable[[], None]]:
     """Time the purge's SQLite units of work from BEGIN to the end of COMMIT: wall
     time (what a queued writer waits) and the writer thread's CPU time (what the machine's
-    load cannot inflate)."""
+    load cannot inflate); and how to stop timing them."""
     held: list[float] = []
     held_cpu: list[float] = []
     # A tree with group commit runs its write units in groups (_sqlite_group, a list of
-    # works); an older one one by one (_sqlite_unit).
+    # works); an older one one by one (_sqlite_unit). An older tree's audit purge runs in
+    # Store.transaction instead, which is not timed: the writers' waits show it.
     grouped = hasattr(store, "_sqlite_group")
     name = "_sqlite_group" if grouped else "_sqlite_unit"
     run = getattr(store, name)
@@ -103,7 +155,7 @@ def _time_units(store: Store) -> tuple[list[float], list[float]]:
                 held_cpu.append(time.thread_time() - cpu)
 
     setattr(store, name, timed)
-    return held, held_cpu
+    return held, held_cpu, lambda: setattr(store, name, run)
 
 
 def _nothing(conn: Connection) -> None:

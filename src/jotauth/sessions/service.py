@@ -10,14 +10,13 @@ The rotation rule (redeemable predecessors, the grace window, reuse) is
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, select, update
 
 from jotauth.sessions import statements as sql
 from jotauth.sessions.errors import (
@@ -32,6 +31,7 @@ from jotauth.sessions.rotation import OwnerReader, RefreshRotation, ReuseDetecte
 from jotauth.sessions.rows import revoke_in, session_from_row, session_params
 from jotauth.sessions.tokens import hash_refresh_token, is_well_formed, new_refresh_token
 from jotauth.store import AuditLog, Sealer, Store
+from jotauth.store.batches import delete_in_batches
 from jotauth.store.schema import refresh_tokens, sessions
 
 _log = logging.getLogger("jotauth.sessions")
@@ -40,12 +40,10 @@ _SUCCESSOR_PURPOSE = b"jotauth refresh-token successor v1"
 # A presentation that loses the rotation race re-reads once and takes the grace path.
 _MAX_ATTEMPTS = 3
 # Expired sessions deleted per purge transaction: the SQLite write lock is held for a few
-# milliseconds at a time, so refreshes queue behind a purge for no longer than that. 20, not
-# 50: a batch held the lock 3.6-3.7 ms at p99 instead of 5.5-6.7 ms (bench/probes/purge.py,
-# 50,000 of 200,000 sessions expired, issue 15); the purge takes ~1.5x as long.
-PURGE_BATCH = 20
-_PURGE_PAUSE_MAX_S = 0.05
-
+# milliseconds at a time, so writers queue behind a purge for no longer than that. 10 in one
+# prepared DELETE held it 2.7-3.0 ms at p99 where 20 through SQLAlchemy held it 7.0-8.5 ms
+# (bench/probes/purge.py, 50,000 of 200,000 sessions expired, issue 15).
+PURGE_BATCH = 10
 
 T = TypeVar("T")
 
@@ -349,40 +347,18 @@ class SessionService:
     async def purge_expired(self) -> int:
         """Delete sessions past their absolute expiry with their token history; returns count.
 
-        In batches of :data:`PURGE_BATCH` sessions, each its own short transaction, found on
-        ``ix_sessions_expires_at`` (0010), with a pause as long as the batch after each:
-        writers never wait long behind a purge.
+        In batches of :data:`PURGE_BATCH` sessions, each a short write unit of one prepared
+        statement (:data:`~jotauth.sessions.statements.DELETE_EXPIRED_SESSIONS`), with a pause
+        after each: writers never wait long behind a purge.
         """
-        now = self._clock()
-        purged = 0
-        while True:
-            started = time.monotonic()
-            batch = await self._store.write_unit(lambda conn: _purge_batch(conn, now))
-            purged += batch
-            if batch < PURGE_BATCH:
-                return purged
-            # This process's writers queue in FIFO order between batches anyway; a writer in
-            # another process polls the SQLite lock with back-off sleeps and would hardly ever
-            # find it free: the lock stays free at least as long as the batch held it.
-            await asyncio.sleep(min(time.monotonic() - started, _PURGE_PAUSE_MAX_S))
+        params = {"now": self._clock(), "batch": PURGE_BATCH}
+
+        def purge_batch(conn: Connection) -> int:
+            return int(conn.execute(sql.DELETE_EXPIRED_SESSIONS, params).rowcount)
+
+        return await delete_in_batches(self._store, purge_batch, PURGE_BATCH)
 
     # --- rotation ---------------------------------------------------------------------------
-
-
-def _purge_batch(conn: Connection, now: float) -> int:
-    ids = list(
-        conn.execute(
-            # Session rows first, then their tokens: the lock order of rotation.
-            select(sessions.c.id)
-            .where(sessions.c.expires_at <= now)
-            .limit(PURGE_BATCH)
-            .with_for_update(skip_locked=True)
-        ).scalars()
-    )
-    if ids:
-        conn.execute(delete(refresh_tokens).where(refresh_tokens.c.session_id.in_(ids)))
-        conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
-    return len(ids)
 
 
 def _printable(value: str, limit: int) -> str:

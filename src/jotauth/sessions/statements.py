@@ -16,6 +16,7 @@ from sqlalchemy import (
     Insert,
     Select,
     bindparam,
+    delete,
     exists,
     insert,
     literal,
@@ -116,6 +117,23 @@ FORGET_SUCCESSORS = prepared(
         ),
     )
     .values(successor_nonce=None, successor_sealed=None)
+)
+
+# The session purge's batch: up to ``batch`` sessions past their absolute expiry, found on
+# ix_sessions_expires_at (0010), deleted with what hangs off them (their refresh tokens and
+# OAuth grants go by ON DELETE CASCADE, on SQLite as foreign_keys=ON on every connection
+# enforces it). On PostgreSQL the session rows are locked first and then their tokens, the lock
+# order of rotation, and rows another purge holds are skipped, not waited for.
+DELETE_EXPIRED_SESSIONS = prepared(
+    delete(sessions).where(
+        sessions.c.id.in_(
+            select(sessions.c.id)
+            .where(sessions.c.expires_at <= bindparam("now"))
+            .limit(bindparam("batch"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
 )
 
 # PostgreSQL: a whole rotation in one statement. ROTATE is a data-modifying CTE whose RETURNING

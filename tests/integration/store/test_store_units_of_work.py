@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, Table, func, insert, select, text
 
 from jotauth.sessions import SessionPolicy, SessionService
 from jotauth.sessions import service as session_service
 from jotauth.settings import Settings
 from jotauth.store import AuditLog, Store, open_store
-from jotauth.store.schema import audit_events, sessions, users
+from jotauth.store import audit as audit_module
+from jotauth.store.schema import (
+    audit_events,
+    refresh_tokens,
+    sessions,
+    throttled_attempts,
+    users,
+)
 
 
 def _add_event(conn: Connection, name: str) -> int:
@@ -104,49 +112,108 @@ async def test_a_dead_connection_met_by_a_prepared_statement_is_replaced_too(sto
     assert again != backend
 
 
-async def test_the_purge_goes_in_small_batches_and_spares_live_sessions(
+def _seed_purgeable(now: float) -> dict[Table, list[dict[str, Any]]]:
+    """40 sessions with a refresh token each, 30 of them past their absolute expiry; 10 audit
+    events and 3 hourly throttled counts older than a cutoff at ``now - 100``, 2 and 1 newer."""
+    user = {
+        "id": "u" * 32, "email": "purge@example.org", "name": "", "password_hash": "x",
+        "roles": [], "scope": [], "disabled": False, "created_at": now, "updated_at": now,
+    }  # fmt: skip
+    return {
+        users: [user],
+        sessions: [
+            {"id": f"{i:032d}", "user_id": "u" * 32, "created_at": now, "last_used_at": now,
+             "idle_expires_at": now + 60, "expires_at": now - 1 if i < 30 else now + 60,
+             "user_agent": "", "ip": ""}
+            for i in range(40)
+        ],
+        refresh_tokens: [
+            {"token_hash": f"{i:064d}", "session_id": f"{i:032d}", "state": "active",
+             "created_at": now}
+            for i in range(40)
+        ],
+        audit_events: [
+            {"event": "login", "at": now - 200 if i < 10 else now, "user_id": "u" * 32}
+            for i in range(12)
+        ],
+        throttled_attempts: [
+            {"event": "login_failed", "window_start": now - 3600 * (hours + 1), "ip": "::1",
+             "user_id": "", "count": 2, "last_at": now}
+            for hours in range(3)
+        ] + [{"event": "login_failed", "window_start": now - 50, "ip": "::1", "user_id": "",
+              "count": 1, "last_at": now}],
+    }  # fmt: skip
+
+
+async def test_the_purges_go_in_short_write_units_and_spare_what_is_not_due(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(session_service, "PURGE_BATCH", 7)
     now = time.time()
     async with store.transaction() as conn:
-        await conn.execute(
-            insert(users).values(
-                id="u" * 32,
-                email="purge@example.org",
-                name="",
-                password_hash="x",
-                roles=[],
-                scope=[],
-                disabled=False,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        await conn.execute(
-            insert(sessions),
-            [
-                {
-                    "id": f"{i:032d}",
-                    "user_id": "u" * 32,
-                    "created_at": now,
-                    "last_used_at": now,
-                    "idle_expires_at": now + 60,
-                    "expires_at": now - 1 if i < 30 else now + 60,
-                    "user_agent": "",
-                    "ip": "",
-                }
-                for i in range(40)
-            ],
-        )
-    settings = Settings()
+        for table, rows in _seed_purgeable(now).items():
+            await conn.execute(insert(table), rows)
     service = SessionService(
-        store, SessionPolicy.from_settings(settings), audit=AuditLog(store), secret=b"k" * 32
+        store, SessionPolicy.from_settings(Settings()), audit=AuditLog(store), secret=b"k" * 32
     )
+    monkeypatch.setattr(session_service, "PURGE_BATCH", 7)
+    monkeypatch.setattr(audit_module, "PURGE_BATCH", 4)
+    units: list[object] = []
+    write_unit = store.write_unit
+
+    async def counted(work: Any, **options: Any) -> Any:
+        units.append(work)
+        return await write_unit(work, **options)
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        # On SQLite a transaction holds the file's write lock for as long as it runs.
+        raise AssertionError("a purge opened a transaction of its own")
+
+    monkeypatch.setattr(store, "write_unit", counted)
+    monkeypatch.setattr(store, "transaction", refused)
     assert await service.purge_expired() == 30
+    assert len(units) == 5  # 7 + 7 + 7 + 7 + 2
+    units.clear()
+    assert await AuditLog(store).purge_before(now - 100) == 10
+    assert len(units) == 4  # events 4 + 4 + 2, then the 3 counts
+    monkeypatch.undo()
+
     async with store.read() as conn:
-        left = (await conn.execute(select(sessions.c.id))).scalars().all()
-    assert sorted(left) == [f"{i:032d}" for i in range(30, 40)]
+        left = {
+            table.name: sorted(map(str, (await conn.execute(select(column))).scalars()))
+            for table, column in (
+                (sessions, sessions.c.id),
+                (refresh_tokens, refresh_tokens.c.session_id),
+                (audit_events, audit_events.c.at),
+                (throttled_attempts, throttled_attempts.c.window_start),
+            )
+        }
+    live = [f"{i:032d}" for i in range(30, 40)]
+    assert left == {
+        "sessions": live,
+        "refresh_tokens": live,  # an expired session's tokens went with it
+        "audit_events": [str(now)] * 2,
+        "throttled_attempts": [str(now - 50)],
+    }
+
+
+@pytest.mark.postgres
+async def test_a_purge_skips_expired_sessions_another_transaction_holds(store: Store) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL only: row locks (SQLite's write transaction shuts out the rest)")
+    now = time.time()
+    seed = _seed_purgeable(now)
+    async with store.transaction() as conn:
+        for table in (users, sessions):
+            await conn.execute(insert(table), seed[table])
+    service = SessionService(
+        store, SessionPolicy.from_settings(Settings()), audit=AuditLog(store), secret=b"k" * 32
+    )
+    held = f"{0:032d}"
+    async with store.transaction() as holder:
+        await holder.execute(select(sessions.c.id).where(sessions.c.id == held).with_for_update())
+        # Not waited for: the purge finishes while the row is still locked.
+        assert await asyncio.wait_for(service.purge_expired(), timeout=10) == 29
+    assert await service.purge_expired() == 1
 
 
 @pytest.mark.postgres

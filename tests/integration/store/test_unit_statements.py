@@ -25,6 +25,7 @@ from jotauth.store.schema import (
     recovery_codes,
     refresh_tokens,
     sessions,
+    throttled_attempts,
     totp_factors,
     users,
 )
@@ -84,6 +85,22 @@ async def store(database_url: str) -> AsyncIterator[Store]:
         await conn.execute(
             recovery_codes.insert().values(code_hash="c" * 64, user_id=UID, created_at=NOW)
         )
+        await conn.execute(
+            audit_events.insert(),
+            [
+                {"event": "login", "at": NOW + age, "user_id": UID, "session_id": SID,
+                 "ip": "::1", "detail": {"amr": ["pwd"]}}
+                for age in (-100.0, 0.0, 100.0)
+            ],
+        )  # fmt: skip
+        await conn.execute(
+            throttled_attempts.insert(),
+            [
+                {"event": "login_failed", "window_start": NOW + hours * 3600, "ip": "::1",
+                 "user_id": UID, "count": 3, "last_at": NOW + hours * 3600 + 5}
+                for hours in (-2, -1, 0)
+            ],
+        )  # fmt: skip
     yield opened
     await opened.close()
 
@@ -167,12 +184,17 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "jotauth.federation.identities._OF_USER": {"user_id": UID},
     "jotauth.sessions.statements.ROTATION_PG": _ROTATION_PG,
+    # The purges: a batch that reaches past what is due (the session and its tokens, two of
+    # three events, two of three hourly counts), and one that stops short of it.
+    "jotauth.sessions.statements.DELETE_EXPIRED_SESSIONS": {"now": NOW + 600, "batch": 10},
+    "jotauth.store.audit._PURGE_EVENTS": {"cutoff": NOW + 1, "batch": 10},
+    "jotauth.store.audit._PURGE_THROTTLED_COUNTS": {"cutoff": NOW - 1, "batch": 1},
 }
 ONLY_ON = {"jotauth.sessions.statements.ROTATION_PG": POSTGRES}
 
 
 def _snapshot(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
-    tables = (users, sessions, refresh_tokens, federated_identities)
+    tables = (users, sessions, refresh_tokens, federated_identities, throttled_attempts)
     snapshot = {
         table.name: [
             tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))
