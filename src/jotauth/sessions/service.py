@@ -351,12 +351,9 @@ class SessionService:
         statement (:data:`~jotauth.sessions.statements.DELETE_EXPIRED_SESSIONS`), with a pause
         after each: writers never wait long behind a purge.
         """
-        params = {"now": self._clock(), "batch": PURGE_BATCH}
-
-        def purge_batch(conn: Connection) -> int:
-            return int(conn.execute(sql.DELETE_EXPIRED_SESSIONS, params).rowcount)
-
-        return await delete_in_batches(self._store, purge_batch, PURGE_BATCH)
+        return await delete_in_batches(
+            self._store, sql.DELETE_EXPIRED_SESSIONS, {"now": self._clock()}, PURGE_BATCH
+        )
 
     # --- rotation ---------------------------------------------------------------------------
 

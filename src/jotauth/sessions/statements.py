@@ -16,7 +16,6 @@ from sqlalchemy import (
     Insert,
     Select,
     bindparam,
-    delete,
     exists,
     insert,
     literal,
@@ -27,6 +26,7 @@ from sqlalchemy import (
 
 from jotauth.store import prepared
 from jotauth.store.audit import insert_event_if
+from jotauth.store.batches import batch_delete
 from jotauth.store.schema import refresh_tokens, sessions
 
 _successor = refresh_tokens.alias("successor")
@@ -124,16 +124,8 @@ FORGET_SUCCESSORS = prepared(
 # OAuth grants go by ON DELETE CASCADE, on SQLite as foreign_keys=ON on every connection
 # enforces it). On PostgreSQL the session rows are locked first and then their tokens, the lock
 # order of rotation, and rows another purge holds are skipped, not waited for.
-DELETE_EXPIRED_SESSIONS = prepared(
-    delete(sessions).where(
-        sessions.c.id.in_(
-            select(sessions.c.id)
-            .where(sessions.c.expires_at <= bindparam("now"))
-            .limit(bindparam("batch"))
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-    )
+DELETE_EXPIRED_SESSIONS = batch_delete(
+    sessions, [sessions.c.id], sessions.c.expires_at <= bindparam("now"), skip_locked=True
 )
 
 # PostgreSQL: a whole rotation in one statement. ROTATE is a data-modifying CTE whose RETURNING

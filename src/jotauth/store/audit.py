@@ -18,14 +18,12 @@ from sqlalchemy import (
     Connection,
     Insert,
     bindparam,
-    delete,
     insert,
     select,
-    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jotauth.store.batches import delete_in_batches
+from jotauth.store.batches import batch_delete, delete_in_batches
 from jotauth.store.database import Store
 from jotauth.store.schema import audit_events, throttled_attempts
 from jotauth.store.throttled_attempts import ThrottledAttempts, ThrottledCount
@@ -122,26 +120,16 @@ class AuditEvent:
 # The retention purge's batches: the oldest events before the cutoff, and the hourly
 # throttled-attempt counts whose hour began before it (by primary key, which they lack a
 # single column for).
-_PURGE_EVENTS = prepared(
-    delete(audit_events).where(
-        audit_events.c.id.in_(
-            select(audit_events.c.id)
-            .where(audit_events.c.at < bindparam("cutoff"))
-            .order_by(audit_events.c.at)
-            .limit(bindparam("batch"))
-            .scalar_subquery()
-        )
-    )
+_PURGE_EVENTS = batch_delete(
+    audit_events,
+    [audit_events.c.id],
+    audit_events.c.at < bindparam("cutoff"),
+    order_by=audit_events.c.at,
 )
-_COUNT_KEY = tuple_(*throttled_attempts.primary_key.columns)
-_PURGE_THROTTLED_COUNTS = prepared(
-    delete(throttled_attempts).where(
-        _COUNT_KEY.in_(
-            select(*throttled_attempts.primary_key.columns)
-            .where(throttled_attempts.c.window_start < bindparam("cutoff"))
-            .limit(bindparam("batch"))
-        )
-    )
+_PURGE_THROTTLED_COUNTS = batch_delete(
+    throttled_attempts,
+    list(throttled_attempts.primary_key.columns),
+    throttled_attempts.c.window_start < bindparam("cutoff"),
 )
 
 
@@ -176,16 +164,9 @@ class AuditLog:
         In batches of :data:`PURGE_BATCH` rows (store/batches.py), on the ``at`` and
         ``window_start`` indexes.
         """
-        params = {"cutoff": cutoff, "batch": PURGE_BATCH}
-
-        def events(conn: Connection) -> int:
-            return int(conn.execute(_PURGE_EVENTS, params).rowcount)
-
-        def counts(conn: Connection) -> int:
-            return int(conn.execute(_PURGE_THROTTLED_COUNTS, params).rowcount)
-
-        purged = await delete_in_batches(self._store, events, PURGE_BATCH)
-        await delete_in_batches(self._store, counts, PURGE_BATCH)
+        params = {"cutoff": cutoff}
+        purged = await delete_in_batches(self._store, _PURGE_EVENTS, params, PURGE_BATCH)
+        await delete_in_batches(self._store, _PURGE_THROTTLED_COUNTS, params, PURGE_BATCH)
         return purged
 
     async def record(
