@@ -63,7 +63,7 @@ class OwnAccount:
     async def overview(self, claims: jose.Claims) -> AccountOverview:
         """``/me``: :meth:`live_session`, :meth:`profile`, whether the account has a password,
         its linked identities and second factors, read in one transaction (one thread hop
-        on SQLite, one ``run_sync`` on PostgreSQL) and refused in the same order as those
+        on SQLite, one greenlet on PostgreSQL) and refused in the same order as those
         calls."""
         session_id, now = _session_id(claims), self._clock()
         return await self._store.read_unit(

@@ -132,7 +132,7 @@ class UnitConnection:
         self._conn = conn
         self._statements = statements
         # The DB-API connection: sqlite3's own, or SQLAlchemy's asyncpg adapter (whose cursor
-        # awaits asyncpg inside run_sync and keeps its prepared-statement cache).
+        # awaits asyncpg inside the unit's greenlet and keeps its prepared-statement cache).
         self._dbapi: Any = conn.connection.dbapi_connection
         self._errors: type[Exception] = conn.dialect.loaded_dbapi.Error
 
