@@ -258,14 +258,19 @@ class Store:
         with self._sqlite_transaction(units, "DEFERRED", budget_ms) as unit_conn:
             return work(cast(Connection, unit_conn))
 
-    @contextlib.contextmanager
     def _sqlite_transaction(
         self, units: Engine, mode: str, budget_ms: int
-    ) -> Iterator[UnitConnection]:
-        # The unit's connection is duck-typed: a Connection for everything a unit does, its
-        # prepared statements run on the sqlite3 cursor directly (unit_statements.py).
-        with units.connect() as conn:
-            conn.execution_options(**{_BEGIN_MODE: mode, _BUSY_MS: budget_ms})
+    ) -> contextlib.AbstractContextManager[UnitConnection]:
+        return self._unit_transaction(units, **{_BEGIN_MODE: mode, _BUSY_MS: budget_ms})
+
+    @contextlib.contextmanager
+    def _unit_transaction(self, engine: Engine, **options: Any) -> Iterator[UnitConnection]:
+        """One transaction on a connection of ``engine`` with ``options`` (reset when it goes
+        back to the pool), as a unit's connection: duck-typed, a Connection for everything a
+        unit does, its prepared statements run on the DB-API cursor directly (sqlite3's, or
+        the asyncpg adapter's: unit_statements.py)."""
+        with engine.connect() as conn:
+            conn.execution_options(**options)
             with conn.begin():
                 yield UnitConnection(conn, self._statements)
 
@@ -275,13 +280,9 @@ class Store:
         # steps were six greenlets (connect, execution_options, begin, run_sync, commit,
         # close): an empty unit's CPU 121-136 -> 37-59 µs, one with a statement 321-341 ->
         # 191-259 µs (issue 15).
-        with self._engine.sync_engine.connect() as conn:
-            if autocommit:
-                # Reset when the connection goes back to the pool.
-                conn.execution_options(isolation_level="AUTOCOMMIT")
-            with conn.begin():
-                # As on SQLite: prepared statements go to the asyncpg adapter's cursor.
-                return work(cast(Connection, UnitConnection(conn, self._statements)))
+        options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+        with self._unit_transaction(self._engine.sync_engine, **options) as unit_conn:
+            return work(cast(Connection, unit_conn))
 
     async def _unit_on_postgres(self, work: Work[T], *, autocommit: bool = False) -> T:
         # A connection is pinged on checkout only when it sat idle in the pool (see
