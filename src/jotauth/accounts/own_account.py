@@ -73,8 +73,10 @@ class OwnAccount:
     def _overview_in(
         self, conn: Any, claims: jose.Claims, session_id: str, now: float
     ) -> AccountOverview:
-        session = self._live(self._sessions.session_in(conn, session_id), claims, now)
-        account = self._users.account_in(conn, claims.sub)
+        session, account = self._sessions.session_and_owner_in(
+            conn, session_id, self._users.account_in, claims.sub
+        )
+        session = self._live(session, claims, now)
         profile = _profile(account[0] if account else None, claims)
         assert account is not None  # _profile refused a missing user
         identities = self._identities_in(conn, claims.sub) if self._identities_in else ()

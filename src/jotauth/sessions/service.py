@@ -14,9 +14,10 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Select, select, update
+from sqlalchemy.engine import RowMapping
 
 from jotauth.sessions import statements as sql
 from jotauth.sessions.errors import (
@@ -81,6 +82,8 @@ class SessionService:
             sealer=Sealer(secret, purpose=_SUCCESSOR_PURPOSE),
             clock=clock,
         )
+        # session_and_owner_in's statement for the last reader it was given, built once.
+        self._with_owner: tuple[OwnerReader[object], Select[Any]] | None = None
 
     async def create_session(
         self,
@@ -306,6 +309,25 @@ class SessionService:
         """:meth:`get_session` inside a unit of work (``Store.read_unit``)."""
         row = conn.execute(sql.SESSION_BY_ID, {"b_sid": session_id}).mappings().first()
         return None if row is None else session_from_row(row)
+
+    def session_and_owner_in(
+        self, conn: Connection, session_id: str, owner: OwnerReader[T], owner_id: str
+    ) -> tuple[SessionInfo | None, T | None]:
+        """:meth:`session_in` and ``owner``'s read of the user ``owner_id``, in one
+        statement (``statements.session_with_owner``); (None, None) when there is no such
+        session, the owner None when there is no such user."""
+        if self._with_owner is None or self._with_owner[0] is not owner:
+            self._with_owner = (owner, sql.session_with_owner(owner.row_of(sql.OWNER_ID)))
+        params = {"b_sid": session_id, sql.OWNER_ID.key: owner_id}
+        row = conn.execute(self._with_owner[1], params).mappings().first()
+        if row is None:
+            return None, None
+        session = session_from_row(row)
+        prefix = sql.OWNER_PREFIX
+        if not row[prefix + sql.OWNER_FOUND]:
+            return session, None
+        owned = {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
+        return session, owner.from_row(cast(RowMapping, owned))
 
     async def session_of_refresh_token(self, token: str) -> SessionInfo | None:
         """The session a refresh token (current or already rotated) belongs to, or ``None``.

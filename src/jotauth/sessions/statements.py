@@ -162,6 +162,24 @@ _LIVE_SESSION_LOCKED = select(sessions.c.id, sessions.c.amr, sessions.c.auth_tim
 )
 
 
+# A session and a user's row in one statement (``/me``: one round trip where there were two).
+# The user's columns are labelled with OWNER_PREFIX, so they never meet the session's own
+# (both have ``id`` and ``created_at``); OWNER_FOUND is null when there is no such user.
+OWNER_PREFIX = "owner__"
+
+
+def session_with_owner(owner_row: Select[Any]) -> Select[Any]:
+    """The session whose id is ``b_sid`` and, beside it, ``owner_row`` (its user id bound as
+    OWNER_ID); no row when there is no such session (built once per reader)."""
+    owner = owner_row.add_columns(true().label(OWNER_FOUND)).subquery("owner")
+    labelled = [column.label(OWNER_PREFIX + column.key) for column in owner.c]
+    return prepared(
+        select(sessions, *labelled)
+        .select_from(sessions.outerjoin(owner, true()))
+        .where(sessions.c.id == bindparam("b_sid"))
+    )
+
+
 def rotation_pg(owner_row: Select[Any] | None) -> Select[Any]:
     """The PostgreSQL rotation statement, reading ``owner_row`` too (built once per reader)."""
     # MATERIALIZED: run once, as a step of its own, never folded into ROTATE's sub-select.

@@ -11,6 +11,7 @@ from jotauth.users.account_tokens import (
     InvalidAccountLink,
     TokenPurpose,
 )
+from jotauth.users.by_id import NO_PASSWORD
 from jotauth.users.email import normalise_email
 from jotauth.users.errors import (
     HashQueueFull,
@@ -33,7 +34,7 @@ from jotauth.users.passwords import (
     common_passwords,
     prepare_password,
 )
-from jotauth.users.service import NO_PASSWORD, UserService
+from jotauth.users.service import UserService
 
 __all__ = [
     "MAX_PASSWORD_CHARS",

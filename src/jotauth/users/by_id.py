@@ -12,6 +12,10 @@ from jotauth.store import prepared
 from jotauth.store.schema import users
 from jotauth.users.models import User
 
+# The password hash of an account created through another identity provider: matches no
+# password (it is no argon2 hash), until the user sets one (set_first_password).
+NO_PASSWORD = ""
+
 
 def row_of_user(user_id: ColumnElement[str]) -> Select[Any]:
     """The ``users`` row whose id is ``user_id`` (none if there is no such user)."""
@@ -56,3 +60,21 @@ class UserById:
     def from_row(self, row: RowMapping) -> User:
         """The user from a row of :meth:`row_of` (extra columns are ignored)."""
         return user_from_row(row)
+
+
+class AccountById:
+    """``UserService.account_in``: the user with this id and whether it can sign in with a
+    password, or ``None``, inside a unit of work; like :class:`UserById` also an
+    ``OwnerReader``: ``/me`` reads it in its session's statement."""
+
+    def __call__(self, conn: Connection, user_id: str) -> tuple[User, bool] | None:
+        row = conn.execute(USER_BY_ID, {"user_id": user_id}).mappings().first()
+        return None if row is None else self.from_row(row)
+
+    def row_of(self, user_id: ColumnElement[str]) -> Select[Any]:
+        """The user's row, for embedding in another statement."""
+        return row_of_user(user_id)
+
+    def from_row(self, row: RowMapping) -> tuple[User, bool]:
+        """The user and whether it has a password, from a row of :meth:`row_of`."""
+        return user_from_row(row), row["password_hash"] != NO_PASSWORD

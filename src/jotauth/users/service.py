@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, exc, insert, select, update
+from sqlalchemy import exc, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,7 +18,13 @@ from jotauth.store import AuditLog, OutgoingMail, Store
 from jotauth.store.schema import users
 from jotauth.throttle import LoginThrottle
 from jotauth.users.account_tokens import AccountTokens, InvalidAccountLink, TokenPurpose
-from jotauth.users.by_id import USER_BY_EMAIL, USER_BY_ID, UserById, user_from_row
+from jotauth.users.by_id import (
+    NO_PASSWORD,
+    USER_BY_EMAIL,
+    AccountById,
+    UserById,
+    user_from_row,
+)
 from jotauth.users.email import normalise_email
 from jotauth.users.errors import (
     HashQueueFull,
@@ -42,9 +48,6 @@ _log = logging.getLogger("jotauth.users")
 _TOKEN_CHARS = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]{1,64}")
 _MAX_TOKENS = 64
 _MAX_NAME_CHARS = 200
-# The password hash of an account created through another identity provider: matches no
-# password (it is no argon2 hash), until the user sets one (set_first_password).
-NO_PASSWORD = ""
 
 # Runs inside the transaction that creates a user (the federation links its identity there).
 OnCreated = Callable[[AsyncConnection, User], Awaitable[None]]
@@ -75,6 +78,8 @@ class UserService:
         # session's owner in the rotation's own transaction (an object, not a method: on
         # PostgreSQL the rotation embeds its statement, see UserById).
         self.user_in = UserById()
+        # The same with whether the user has a password (/me), read in its session's statement.
+        self.account_in = AccountById()
 
     async def create_user(
         self,
@@ -281,14 +286,6 @@ class UserService:
     async def get_user(self, user_id: str) -> User | None:
         """The user with this id, or ``None``."""
         return await self._store.read_unit(lambda conn: self.user_in(conn, user_id))
-
-    def account_in(self, conn: Connection, user_id: str) -> tuple[User, bool] | None:
-        """The user and whether it can sign in with a password (:meth:`has_password`), from
-        one row read inside a unit of work; ``None`` when there is no such user."""
-        row = conn.execute(USER_BY_ID, {"user_id": user_id}).mappings().first()
-        if row is None:
-            return None
-        return user_from_row(row), row["password_hash"] != NO_PASSWORD
 
     async def get_user_by_email(self, email: str) -> User | None:
         """The user with this address (any spelling that normalises to it), or ``None``."""

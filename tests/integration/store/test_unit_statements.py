@@ -17,6 +17,7 @@ from sqlalchemy.sql.base import Executable
 import jotauth
 from jotauth.factors.methods import EnrolledFactors, RecoveryCodeMethod, TotpMethod
 from jotauth.passkeys import PasskeySecondFactor
+from jotauth.sessions.statements import OWNER_FOUND, OWNER_ID, OWNER_PREFIX, session_with_owner
 from jotauth.settings import Settings
 from jotauth.store import Store, open_store
 from jotauth.store.schema import (
@@ -30,6 +31,7 @@ from jotauth.store.schema import (
     users,
 )
 from jotauth.store.unit_statements import PREPARED, UnitConnection, UnitStatements, prepared
+from jotauth.users.by_id import row_of_user
 
 NOW = 1_800_000_000.5
 SID, UID, TOKEN = "s" * 32, "u" * 32, "a" * 64
@@ -315,3 +317,20 @@ async def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(store: Store) ->
         # The parameters (here a token digest; elsewhere password hashes) stay out of the
         # message an unhandled error's log line would carry.
         assert TOKEN not in str(raised.value)
+
+
+@pytest.mark.parametrize("user_id", [UID, "u-nobody"])
+async def test_a_session_read_with_its_owner_runs_as_sqlalchemy_runs_it(
+    store: Store, user_id: str
+) -> None:
+    # Built per owner reader (SessionService.session_and_owner_in), so no module constant.
+    statement = session_with_owner(row_of_user(OWNER_ID))
+    params = {"b_sid": SID, OWNER_ID.key: user_id}
+    theirs = await _run(store, statement, params, ours=False)
+    assert await _run(store, statement, params, ours=True) == theirs
+    (row,) = theirs[1]
+    assert row["id"] == SID and row["amr"] == ["pwd", "otp", "mfa"]
+    found = user_id == UID
+    assert row[OWNER_PREFIX + "email"] == ("ada@example.org" if found else None)
+    assert row[OWNER_PREFIX + "roles"] == (["admin", "ops"] if found else None)
+    assert row[OWNER_PREFIX + OWNER_FOUND] is (True if found else None)
