@@ -9,9 +9,9 @@ that, a presentation is reuse: the session is revoked in the same transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Connection, Select
 from sqlalchemy.engine import RowMapping
@@ -107,43 +107,19 @@ class RefreshRotation:
         successful rotation, and returned beside the outcome (``None`` otherwise).
         """
         if self._store.dialect == "postgresql":
-            # Most refreshes present the head token of a live session: a read and the rotation
-            # statement, which locks the session and checks again, in autocommit (2 round trips
-            # instead of 5). Anything else, and a lost race, is decided under the lock below.
+            # Most refreshes present the head token of a live session: the rotation statement
+            # alone, which finds and locks the session and checks it, in autocommit (one round
+            # trip instead of 5). Anything else (an unknown, rotated or revoked token, an ended
+            # session, a lost race) wrote nothing and is decided under the lock below.
             quick = await self._store.autocommit_unit(
-                lambda conn: self._attempt_unlocked(conn, presented, presented_in, owner)
+                lambda conn: self._rotate_in_one_statement(conn, presented, presented_in, owner)
             )
-            if quick is not None:
+            if quick[0] is not LOST_RACE:
                 return quick
         # Short: a few indexed rows, run on the loop's thread when nobody else is writing.
         return await self._store.write_unit(
             lambda conn: self._attempt(conn, presented, presented_in, owner), short=True
         )
-
-    def _attempt_unlocked(
-        self,
-        conn: Connection,
-        presented: str,
-        presented_in: RefreshDelivery | None,
-        owner: OwnerReader[Any] | None,
-    ) -> tuple[Outcome, Any] | None:
-        """The rotation of an active token of a live session on PostgreSQL, judged from a read
-        that took no lock; None (nothing written) when :meth:`_attempt` must decide instead."""
-        row = conn.execute(sql.SESSION_AND_TOKEN_STATE, {"hash": presented}).mappings().first()
-        if row is None:
-            return InvalidRefreshToken(), None  # no lock makes an unknown token known
-        now = self._clock()
-        session = session_from_row(row)
-        if (
-            row[sql.TOKEN_STATE] != "active"
-            or not session.is_active(now)
-            or _mismatched(presented_in, session.refresh_delivery)
-        ):
-            return None
-        outcome, owned = self._rotate_in_one_statement(conn, presented, session, now, owner)
-        if outcome is LOST_RACE:
-            return None
-        return outcome, owned
 
     def _attempt(
         self,
@@ -174,7 +150,7 @@ class RefreshRotation:
             if mismatched:
                 return InvalidRefreshToken(), None
             if conn.dialect.name == "postgresql":
-                return self._rotate_in_one_statement(conn, presented, session, now, owner)
+                return self._rotate_in_one_statement(conn, presented, presented_in, owner)
             outcome: Outcome = self._rotate_active(conn, presented, session, now)
         elif self._redeemable(conn, token_row, now):
             if mismatched:
@@ -217,7 +193,7 @@ class RefreshRotation:
     def _rotate_active(
         self, conn: Connection, presented: str, session: SessionInfo, now: float
     ) -> IssuedRefresh | LostRace:
-        successor, successor_hash, nonce, sealed = self._new_successor(session)
+        successor, successor_hash, nonce, sealed = self._new_successor(presented)
         won = conn.execute(
             sql.ROTATE,
             {
@@ -251,14 +227,15 @@ class RefreshRotation:
         self,
         conn: Connection,
         presented: str,
-        session: SessionInfo,
-        now: float,
+        presented_in: RefreshDelivery | None,
         owner: OwnerReader[Any] | None,
     ) -> tuple[IssuedRefresh | LostRace, Any]:
-        """:meth:`_rotate_active` and the owner read on PostgreSQL: one statement
-        (``statements.rotation_pg``), one round trip; a lost race writes nothing."""
-        successor, successor_hash, nonce, sealed = self._new_successor(session)
-        idle_expires_at = min(now + self._idle_ttl, session.expires_at)
+        """:meth:`_rotate_active` and the owner read on PostgreSQL, from the presented token
+        alone: one statement (``statements.rotation_pg``), one round trip. LOST_RACE, with
+        nothing written, when it did not rotate: the token is not active, its session not
+        live, it is presented the other way, or another presentation won."""
+        now = self._clock()
+        successor, successor_hash, nonce, sealed = self._new_successor(presented)
         params = {
             "hash": presented,
             "now": now,
@@ -266,45 +243,65 @@ class RefreshRotation:
             "nonce": nonce,
             "sealed": sealed,
             "b_token": successor_hash,
-            "b_sid": session.id,
-            "b_idle": idle_expires_at,
+            "b_idle": now + self._idle_ttl,
             "cutoff": now - self._grace,
-            sql.OWNER_ID.key: session.user_id,
-            **self._audit.folded_params("refresh", user_id=session.user_id, session_id=session.id),
+            sql.PRESENTED_IN.key: presented_in,
+            # The audit row's user and session ids are the locked session's, in the statement.
+            **self._audit.folded_params("refresh"),
         }
         row = conn.execute(self._statement_reading(owner), params).mappings().first()
-        if row is None:  # ROTATE matched no row: the race is lost
+        if row is None:  # ROTATE matched no row
             return LOST_RACE, None
+        session = session_from_row(row)  # as locked, before the statement's own TOUCH
         self._audit.mirror("refresh", user_id=session.user_id, session_id=session.id)
         issued = IssuedRefresh(
             session=replace(
                 session,
                 last_used_at=now,
-                idle_expires_at=idle_expires_at,
-                amr=tuple(row[sql.LOCKED_AMR] or ()),  # as of the lock (a step-up since)
-                auth_time=row[sql.LOCKED_AUTH_TIME],
+                idle_expires_at=min(now + self._idle_ttl, session.expires_at),
             ),
             refresh_token=successor,
         )
-        if owner is None or not row[sql.OWNER_FOUND]:
+        if owner is None:
             return issued, None
-        return issued, owner.from_row(row)
+        owned = sql.owner_of(cast(Mapping[str, Any], row))
+        return issued, None if owned is None else owner.from_row(cast(RowMapping, owned))
 
     def _statement_reading(self, owner: OwnerReader[Any] | None) -> Select[Any]:
         if owner is None:
             return sql.ROTATION_PG
         if self._with_owner is None or self._with_owner[0] is not owner:
-            self._with_owner = (owner, sql.rotation_pg(owner.row_of(sql.OWNER_ID)))
+            self._with_owner = (owner, sql.rotation_pg(owner.row_of))
         return self._with_owner[1]
 
-    def _new_successor(self, session: SessionInfo) -> tuple[str, str, bytes, bytes]:
+    def _new_successor(self, predecessor_hash: str) -> tuple[str, str, bytes, bytes]:
         """A new refresh token, its digest, and the token sealed for its predecessor's row."""
         successor = new_refresh_token()
         successor_hash = hash_refresh_token(successor)
         nonce, sealed = self._sealer.seal(
-            successor.encode("ascii"), associated_data=_successor_ad(session.id, successor_hash)
+            successor.encode("ascii"),
+            associated_data=_successor_ad(predecessor_hash, successor_hash),
         )
         return successor, successor_hash, nonce, sealed
+
+    def _open_successor(self, row: RowMapping, session_id: str) -> str | None:
+        """The successor sealed in a rotated token's row; None when it does not open (sealed
+        by an instance with another secret key, or moved from another row)."""
+        nonce, sealed = row["successor_nonce"], row["successor_sealed"]
+        ads = (
+            _successor_ad(row["token_hash"], row["successor_hash"]),
+            # Sealed before the one-statement rotation, when the AD named the session: such
+            # rows are redeemable for one grace window after an upgrade.
+            _legacy_successor_ad(session_id, row["successor_hash"]),
+        )
+        for associated_data in ads:
+            try:
+                return self._sealer.open(nonce, sealed, associated_data=associated_data).decode(
+                    "ascii"
+                )
+            except SealBroken:
+                continue
+        return None
 
     def _hand_out_head(
         self, conn: Connection, row: RowMapping, session: SessionInfo, now: float
@@ -320,11 +317,8 @@ class RefreshRotation:
             successor_hash = current["successor_hash"]
             if nonce is None or sealed is None or successor_hash is None:
                 return RefreshConflict()
-            try:
-                successor = self._sealer.open(
-                    nonce, sealed, associated_data=_successor_ad(session.id, successor_hash)
-                ).decode("ascii")
-            except SealBroken:
+            successor = self._open_successor(current, session.id)
+            if successor is None:
                 # Sealed by an instance with another secret key (or a restarted dev server).
                 return RefreshConflict()
             following = find_token(conn, successor_hash)
@@ -353,7 +347,12 @@ def _mismatched(presented_in: RefreshDelivery | None, issued_in: RefreshDelivery
     return presented_in is not None and issued_in is not None and presented_in != issued_in
 
 
-def _successor_ad(session_id: str, successor_hash: str) -> bytes:
-    # Binds a sealed successor to its session and its own digest: a ciphertext moved to
-    # another row does not open.
+def _successor_ad(predecessor_hash: str, successor_hash: str) -> bytes:
+    # Binds a sealed successor to its row (the predecessor's digest, its primary key) and its
+    # own digest: a ciphertext moved to another row does not open. Not the session id, which
+    # the one-statement rotation only learns in the statement.
+    return f"token:{predecessor_hash}:{successor_hash}".encode("ascii")
+
+
+def _legacy_successor_ad(session_id: str, successor_hash: str) -> bytes:
     return f"{session_id}:{successor_hash}".encode("ascii")

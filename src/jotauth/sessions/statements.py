@@ -8,26 +8,33 @@ what a rotation changes on the session row.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Insert,
     Select,
+    Subquery,
     bindparam,
     exists,
+    func,
     insert,
     literal,
+    or_,
     select,
     true,
     update,
 )
+from sqlalchemy.sql import visitors
 
 from jotauth.store import prepared
 from jotauth.store.audit import insert_event_if
 from jotauth.store.batches import batch_delete
 from jotauth.store.schema import refresh_tokens, sessions
+
+S = TypeVar("S")
 
 _successor = refresh_tokens.alias("successor")
 
@@ -51,16 +58,6 @@ LOCK_SESSION_OF_TOKEN = prepared(
 )
 
 SESSION_BY_ID = prepared(select(sessions).where(sessions.c.id == bindparam("b_sid")))
-
-# PostgreSQL's first look at a refresh, in autocommit and without a lock: the session of a
-# token and the token's state (TOKEN_STATE), in one round trip. What it shows only decides
-# whether to try the one-statement rotation, which checks again under the session's lock.
-TOKEN_STATE = "presented_token_state"
-SESSION_AND_TOKEN_STATE = prepared(
-    select(sessions, refresh_tokens.c.state.label(TOKEN_STATE))
-    .join(refresh_tokens, refresh_tokens.c.session_id == sessions.c.id)
-    .where(refresh_tokens.c.token_hash == bindparam("hash"))
-)
 
 # The single winner: only the presentation that still finds the token active rotates it.
 ROTATE = prepared(
@@ -128,86 +125,132 @@ DELETE_EXPIRED_SESSIONS = batch_delete(
     sessions, [sessions.c.id], sessions.c.expires_at <= bindparam("now"), skip_locked=True
 )
 
-# PostgreSQL: a whole rotation in one statement. ROTATE is a data-modifying CTE whose RETURNING
-# is the only way the other parts see it (they all run in one snapshot, taken before it): each
-# of them — the successor's INSERT, TOUCH, FORGET_SUCCESSORS, the ``refresh`` audit row — is
-# gated on that RETURNING, so a lost race writes nothing, and the statement returns one row
-# (labelled ROTATED) if and only if ROTATE matched, as its rowcount did. The owner's row (the
-# users layer's statement, its id bound as OWNER_ID) rides in the same row, OWNER_FOUND marking
-# it. One round trip where there were five (ROTATE, the rest, the audit INSERT, the owner read).
-# Built from the statements above, so a column added to TOUCH is in here too. The one thing
-# FORGET_SUCCESSORS cannot see in this snapshot is the presented token as rotated: only with a
-# grace period of 0 would that have let it forget the predecessor's sealed successor at once;
-# the next rotation forgets it instead (it is not redeemable either way). SQLite has no
-# data-modifying CTEs and no round trips to save; it runs the statements one by one.
-ROTATED = "rotation_rotated"
-LOCKED_AMR, LOCKED_AUTH_TIME = "rotation_amr", "rotation_auth_time"
+# PostgreSQL: a whole rotation in one statement, from nothing but the presented token. ROTATE is
+# a data-modifying CTE whose RETURNING is the only way the other parts see it (they all run in
+# one snapshot, taken before it): each of them — the successor's INSERT, TOUCH,
+# FORGET_SUCCESSORS, the ``refresh`` audit row — is gated on that RETURNING, so a lost race
+# writes nothing, and the statement returns one row if and only if ROTATE matched, as its
+# rowcount did. That row is the session as locked (``select(sessions)``'s columns) and, prefixed
+# OWNER_PREFIX, the owner's row (the users layer's statement, for the session's user_id),
+# OWNER_FOUND marking it. One round trip where there were two (a read of the token's session,
+# then the rotation), and before that five. Built from the statements above, whose session id,
+# idle expiry and audit ids come from the locked session instead of parameters, so a column
+# added to TOUCH is in here too. The one thing FORGET_SUCCESSORS cannot see in this snapshot is
+# the presented token as rotated: only with a grace period of 0 would that have let it forget
+# the predecessor's sealed successor at once; the next rotation forgets it instead (it is not
+# redeemable either way). SQLite has no data-modifying CTEs and no round trips to save; it runs
+# the statements one by one.
 OWNER_FOUND = "rotation_owner_found"
 OWNER_ID: BindParameter[str] = bindparam("b_owner", type_=sessions.c.user_id.type)
+# A row's owner columns are labelled with OWNER_PREFIX, so they never meet the session's own
+# (both have ``id`` and ``created_at``); OWNER_FOUND is null when there is no such user.
+OWNER_PREFIX = "owner__"
+# How the token is presented ("cookie", "body"; None: not checked), as rotation._mismatched.
+PRESENTED_IN: BindParameter[str | None] = bindparam(
+    "presented_in", type_=sessions.c.refresh_delivery.type
+)
 
-
-# The rotation statement's first step: lock the session row if the session is still live.
-# ROTATE is gated on it, and everything else on ROTATE, so the session is locked before any
-# token row (the lock order of revocation) and a logout that committed while we waited for the
-# lock is seen (FOR UPDATE re-reads the row it waited for): the statement can run on its own,
-# in autocommit, after a read that took no lock, or inside the transaction that already holds
-# the lock (then it is the same row again, and the same answer). It hands on how and when the
-# user last authenticated as of the lock: a step-up committed after an unlocked read is what
-# the new access token says.
-_LIVE_SESSION_LOCKED = select(sessions.c.id, sessions.c.amr, sessions.c.auth_time).where(
-    sessions.c.id == bindparam("b_sid"),
+# The rotation statement's first step: lock the session of the presented token if the token is
+# active, the session still live and the token presented the way it was issued. ROTATE is gated
+# on it, and everything else on ROTATE, so the session is locked before any token row (the lock
+# order of revocation) and a logout that committed while we waited for the lock is seen (FOR
+# UPDATE re-reads the row it waited for): the statement can run on its own, in autocommit, or
+# inside the transaction that already holds the lock (then it is the same row again, and the
+# same answer). The session it returns, how and when the user last authenticated included, is
+# as of the lock: a step-up committed meanwhile is what the new access token says.
+_LIVE_SESSION_OF_TOKEN = select(sessions).where(
+    sessions.c.id
+    == select(refresh_tokens.c.session_id)
+    .where(refresh_tokens.c.token_hash == bindparam("hash"), refresh_tokens.c.state == "active")
+    .scalar_subquery(),
     sessions.c.revoked_at.is_(None),
     sessions.c.expires_at > bindparam("now"),
     sessions.c.idle_expires_at > bindparam("now"),
+    or_(
+        PRESENTED_IN.is_(None),
+        sessions.c.refresh_delivery.is_(None),
+        sessions.c.refresh_delivery == PRESENTED_IN,
+    ),
 )
 
 
-# A session and a user's row in one statement (``/me``: one round trip where there were two).
-# The user's columns are labelled with OWNER_PREFIX, so they never meet the session's own
-# (both have ``id`` and ``created_at``); OWNER_FOUND is null when there is no such user.
-OWNER_PREFIX = "owner__"
-
-
-def session_with_owner(owner_row: Select[Any]) -> Select[Any]:
-    """The session whose id is ``b_sid`` and, beside it, ``owner_row`` (its user id bound as
-    OWNER_ID); no row when there is no such session (built once per reader)."""
-    owner = owner_row.add_columns(true().label(OWNER_FOUND)).subquery("owner")
-    labelled = [column.label(OWNER_PREFIX + column.key) for column in owner.c]
-    return prepared(
-        select(sessions, *labelled)
-        .select_from(sessions.outerjoin(owner, true()))
-        .where(sessions.c.id == bindparam("b_sid"))
-    )
-
-
-def rotation_pg(owner_row: Select[Any] | None) -> Select[Any]:
-    """The PostgreSQL rotation statement, reading ``owner_row`` too (built once per reader)."""
+def rotation_pg(owner_row: Callable[[ColumnElement[str]], Select[Any]] | None) -> Select[Any]:
+    """The PostgreSQL rotation statement, reading ``owner_row(user id)`` too (built once per
+    reader)."""
     # MATERIALIZED: run once, as a step of its own, never folded into ROTATE's sub-select.
-    live = _LIVE_SESSION_LOCKED.with_for_update().cte("live_session").prefix_with("MATERIALIZED")
+    live = _LIVE_SESSION_OF_TOKEN.with_for_update().cte("live_session").prefix_with("MATERIALIZED")
     rotated = (
         ROTATE.where(select(live.c.id).exists())
         .returning(refresh_tokens.c.session_id)
         .cte("rotated")
     )
     won = select(rotated.c.session_id).exists()
-    columns = (
-        rotated.c.session_id.label(ROTATED),
-        live.c.amr.label(LOCKED_AMR),
-        live.c.auth_time.label(LOCKED_AUTH_TIME),
-    )
+    session_id = select(live.c.id).scalar_subquery()
+    user_id = select(live.c.user_id).scalar_subquery()
+    of_the_session: dict[str, ColumnElement[Any]] = {
+        "b_sid": session_id,
+        # The idle expiry never passes the absolute one (b_idle: now + the idle lifetime).
+        "b_idle": select(
+            func.least(
+                bindparam("b_idle", type_=sessions.c.idle_expires_at.type), live.c.expires_at
+            )
+        ).scalar_subquery(),
+        "audit_session_id": session_id,
+        "audit_user_id": user_id,
+    }
     rows = rotated.join(live, true())  # one row each, or none: ROTATE is gated on live
-    if owner_row is None:
-        statement = select(*columns).select_from(rows)
-    else:
-        owner = owner_row.add_columns(true().label(OWNER_FOUND)).subquery("owner")
-        statement = select(*columns, owner).select_from(rows.outerjoin(owner, true()))
+    statement = select(*live.c).select_from(rows)
+    if owner_row is not None:
+        owner = owner_row(live.c.user_id).add_columns(true().label(OWNER_FOUND)).subquery("owner")
+        statement = select(*live.c, *owner_columns(owner)).select_from(
+            rows.outerjoin(owner, true())
+        )
+    parts = {
+        "new_token": _successor_if(won),
+        "touch": TOUCH.where(won),
+        "forget": FORGET_SUCCESSORS.where(won),
+        "audit": insert_event_if(won),
+    }
     return prepared(
         statement.add_cte(
-            _successor_if(won).cte("new_token"),
-            TOUCH.where(won).cte("touch"),
-            FORGET_SUCCESSORS.where(won).cte("forget"),
-            insert_event_if(won).cte("audit"),
+            *(_bound_to(part, of_the_session).cte(name) for name, part in parts.items())
         )
+    )
+
+
+def _bound_to(statement: S, values: Mapping[str, ColumnElement[Any]]) -> S:
+    """``statement`` with each bind parameter named in ``values`` replaced by its element."""
+
+    def replace(element: Any, **_: Any) -> Any:
+        if isinstance(element, BindParameter) and element.key in values:
+            return values[element.key]
+        return None
+
+    return cast(S, visitors.replacement_traverse(cast(Any, statement), {}, replace))
+
+
+def owner_columns(owner: Subquery) -> list[ColumnElement[Any]]:
+    """The columns of an owner's row, labelled with OWNER_PREFIX beside a session's own."""
+    return [column.label(OWNER_PREFIX + column.key) for column in owner.c]
+
+
+def owner_of(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The owner's row in a row with :func:`owner_columns` (None: there was no owner)."""
+    if not row[OWNER_PREFIX + OWNER_FOUND]:
+        return None
+    cut = len(OWNER_PREFIX)
+    return {key[cut:]: value for key, value in row.items() if key.startswith(OWNER_PREFIX)}
+
+
+# A session and a user's row in one statement (``/me``: one round trip where there were two).
+def session_with_owner(owner_row: Select[Any]) -> Select[Any]:
+    """The session whose id is ``b_sid`` and, beside it, ``owner_row`` (its user id bound as
+    OWNER_ID); no row when there is no such session (built once per reader)."""
+    owner = owner_row.add_columns(true().label(OWNER_FOUND)).subquery("owner")
+    return prepared(
+        select(sessions, *owner_columns(owner))
+        .select_from(sessions.outerjoin(owner, true()))
+        .where(sessions.c.id == bindparam("b_sid"))
     )
 
 

@@ -24,7 +24,7 @@ from jotauth.sessions import (
     SessionService,
 )
 from jotauth.settings import Settings
-from jotauth.store import AuditLog, Store, open_store
+from jotauth.store import AuditLog, Sealer, Store, open_store
 from jotauth.store.schema import refresh_tokens, sessions
 from jotauth.store.schema import users as users_table
 from tests.support.clock import SettableClock
@@ -471,6 +471,73 @@ async def test_an_instance_with_another_secret_asks_for_a_retry_instead_of_loggi
         await misconfigured.rotate_refresh_token(issued.refresh_token)
     assert caught.value.code == "refresh_conflict"
     assert (await first.rotate_refresh_token(head.refresh_token)).session.id == issued.session.id
+
+
+def _sealer_of(settings: Settings) -> Sealer:
+    """The successor sealer of a SessionService built by _session_service."""
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+    return Sealer(
+        (secret or "test secret 0123456789abcdef").encode(),
+        purpose=b"jotauth refresh-token successor v1",
+    )
+
+
+async def _sealed_successor_of(store: Store, token: str) -> dict[str, object]:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    async with store.read() as conn:
+        row = (
+            (
+                await conn.execute(
+                    select(refresh_tokens).where(refresh_tokens.c.token_hash == digest)
+                )
+            )
+            .mappings()
+            .one()
+        )
+    return dict(row)
+
+
+async def _reseal(store: Store, token: str, nonce: bytes, sealed: bytes) -> None:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    async with store.transaction() as conn:
+        await conn.execute(
+            refresh_tokens.update()
+            .where(refresh_tokens.c.token_hash == digest)
+            .values(successor_nonce=nonce, successor_sealed=sealed)
+        )
+
+
+async def test_a_successor_sealed_by_the_previous_release_is_still_handed_out_in_grace(
+    store: Store, service: SessionService, store_settings: Settings
+) -> None:
+    # Before the one-statement rotation the associated data named the session, not the row:
+    # a token rotated by the old release just before an upgrade still finds its head.
+    issued = await service.create_session(await _user(store))
+    head = await service.rotate_refresh_token(issued.refresh_token)
+    row = await _sealed_successor_of(store, issued.refresh_token)
+    nonce, sealed = _sealer_of(store_settings).seal(
+        head.refresh_token.encode(),
+        associated_data=f"{issued.session.id}:{row['successor_hash']}".encode(),
+    )
+    await _reseal(store, issued.refresh_token, nonce, sealed)
+    again = await service.rotate_refresh_token(issued.refresh_token)
+    assert again.refresh_token == head.refresh_token
+
+
+async def test_a_sealed_successor_copied_onto_another_row_does_not_open(
+    store: Store, service: SessionService
+) -> None:
+    # Two rotated tokens of one session: B's sealed successor (C) copied onto A's row opens
+    # under neither associated data, so A is not handed C that way.
+    a = await service.create_session(await _user(store))
+    b = await service.rotate_refresh_token(a.refresh_token)
+    await service.rotate_refresh_token(b.refresh_token)
+    b_row = await _sealed_successor_of(store, b.refresh_token)
+    nonce, sealed = b_row["successor_nonce"], b_row["successor_sealed"]
+    assert isinstance(nonce, bytes) and isinstance(sealed, bytes)
+    await _reseal(store, a.refresh_token, nonce, sealed)
+    with pytest.raises(RefreshConflict):
+        await service.rotate_refresh_token(a.refresh_token)
 
 
 async def test_grace_hand_outs_are_audited(

@@ -299,13 +299,14 @@ async def test_on_postgresql_a_refresh_of_the_head_token_needs_no_transaction(
 
     monkeypatch.setattr(RefreshRotation, "_attempt", locked)
     second = await service.rotate_refresh_token(issued.refresh_token, presented_in="cookie")
-    with pytest.raises(InvalidRefreshToken):  # unknown: answered by the unlocked read
+    assert locked_attempts == []  # the rotation statement alone
+    # The rest is decided in the locked transaction, after the statement wrote nothing: an
+    # unknown token, a rotated token within grace (handed the head), a token presented the
+    # other way.
+    with pytest.raises(InvalidRefreshToken):
         await service.rotate_refresh_token("x" * 43)
-    assert locked_attempts == []
-    # The rest is decided in the locked transaction: a rotated token within grace (handed
-    # the head), a token presented the other way.
     again = await service.rotate_refresh_token(issued.refresh_token, presented_in="cookie")
     assert again.refresh_token == second.refresh_token
     with pytest.raises(InvalidRefreshToken):
         await service.rotate_refresh_token(second.refresh_token, presented_in="body")
-    assert len(locked_attempts) == 2
+    assert len(locked_attempts) == 3

@@ -130,14 +130,13 @@ _ROTATION_PG = {
     "nonce": b"\x01",
     "sealed": b"\x02" * 33,
     "b_token": "d" * 64,
-    "b_sid": SID,
     "b_idle": NOW + 62,
     "cutoff": NOW + 10,
-    "owner_id": UID,
+    "presented_in": "cookie",
     "audit_event": "refresh",
     "audit_at": NOW + 2,
-    "audit_user_id": UID,
-    "audit_session_id": SID,
+    "audit_user_id": None,  # the locked session's, in the statement
+    "audit_session_id": None,
     "audit_ip": None,
     "audit_detail": None,
 }
@@ -148,7 +147,6 @@ CASES: dict[str, dict[str, Any]] = {
     "jotauth.sessions.statements.TOKEN_BY_HASH": {"hash": TOKEN},
     "jotauth.sessions.statements.LOCK_SESSION_OF_TOKEN": {"hash": "b" * 64},
     "jotauth.sessions.statements.SESSION_BY_ID": {"b_sid": SID},
-    "jotauth.sessions.statements.SESSION_AND_TOKEN_STATE": {"hash": "f" * 64},
     "jotauth.sessions.statements.ROTATE": {
         "hash": "f" * 64,
         "now": NOW + 2,
