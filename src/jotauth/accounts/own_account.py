@@ -44,6 +44,9 @@ class OwnAccount:
         self._clock = clock
         self._store = store
         self._identities_in = identities_in
+        # /me's read of the account, in its session's statement: the users layer's, with the
+        # enrolled second factors in the same row when there are methods.
+        self._account_in: Any = factors.beside(users.account_in) if factors else users.account_in
 
     async def live_session(self, claims: jose.Claims) -> SessionInfo:
         """The still active session of an access token, else :class:`SessionRevoked`.
@@ -73,17 +76,22 @@ class OwnAccount:
     def _overview_in(
         self, conn: Any, claims: jose.Claims, session_id: str, now: float
     ) -> AccountOverview:
-        session, account = self._sessions.session_and_owner_in(
-            conn, session_id, self._users.account_in, claims.sub
+        session, owned = self._sessions.session_and_owner_in(
+            conn, session_id, self._account_in, claims.sub
         )
         session = self._live(session, claims, now)
+        account, enrolled = self._account_and_factors(owned)
         profile = _profile(account[0] if account else None, claims)
         assert account is not None  # _profile refused a missing user
         identities = self._identities_in(conn, claims.sub) if self._identities_in else ()
-        enrolled = self._factors.enrolled_in(conn, claims.sub) if self._factors else ()
-        return AccountOverview(
-            session, profile, account[1], identities, tuple(method.name for method in enrolled)
-        )
+        return AccountOverview(session, profile, account[1], identities, enrolled)
+
+    def _account_and_factors(self, owned: Any) -> tuple[tuple[User, bool] | None, tuple[str, ...]]:
+        """What ``self._account_in`` read: the account, and the names of its second factors."""
+        if self._factors is None or owned is None:
+            return owned, ()
+        account, names = owned
+        return account, tuple(method.name for method in self._factors.named(names))
 
     def _live(self, session: SessionInfo | None, claims: jose.Claims, now: float) -> SessionInfo:
         if session is None or session.user_id != claims.sub or not session.is_active(now):

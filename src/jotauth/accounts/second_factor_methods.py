@@ -9,16 +9,24 @@ request options), and hands it the proof the client sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from jotauth.store import Store
 
-# The names of the methods a user has enrolled, read inside a unit of work: ``(connection,
-# user_id)``. The storage side builds it (``jotauth.factors.EnrolledFactors``) so that one
-# statement asks every method (``/me`` and each login ask all of them; a read per method was
-# most of ``/me``'s cost, issue 15).
-EnrolledReader = Callable[[Any, str], Collection[str]]
+
+class EnrolledReader(Protocol):
+    """The names of the methods a user has enrolled, read inside a unit of work. The storage
+    side builds it (``jotauth.factors.EnrolledFactors``) so that one statement asks every
+    method (``/me`` and each login ask all of them; a read per method was most of ``/me``'s
+    cost, issue 15)."""
+
+    def __call__(self, conn: Any, user_id: str) -> Collection[str]: ...
+
+    def beside(self, reader: Any) -> Any:
+        """``reader`` (a user read of the users layer, alone or as a row) whose user comes
+        with the names of their enrolled methods, read in the same row."""
+        ...
 
 
 class SecondFactorMethod(Protocol):
@@ -68,6 +76,15 @@ class SecondFactorMethods:
         return await self._store.read_unit(lambda conn: self.enrolled_in(conn, user_id))
 
     def enrolled_in(self, conn: Any, user_id: str) -> tuple[SecondFactorMethod, ...]:
-        """:meth:`enrolled_of` inside a unit of work (``/me`` reads all it shows in one)."""
-        names = self._enrolled(conn, user_id)
+        """:meth:`enrolled_of` inside a unit of work."""
+        return self.named(self._enrolled(conn, user_id))
+
+    def beside(self, reader: Any) -> Any:
+        """``reader`` (a user read of the users layer) whose user comes with the names of
+        the methods they enrolled, read in its row (:meth:`named` turns them into methods):
+        ``/me`` reads it in its session's statement."""
+        return self._enrolled.beside(reader)
+
+    def named(self, names: Collection[str]) -> tuple[SecondFactorMethod, ...]:
+        """The methods called ``names``, in offer order."""
         return tuple(method for method in self._methods if method.name in names)

@@ -9,20 +9,26 @@ request's ``code``; a wrong one raises :class:`SecondFactorInvalid`, and both pr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, exists, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select, bindparam, exists, select
+from sqlalchemy.engine import RowMapping
 
 from jotauth.factors.errors import SecondFactorInvalid
 from jotauth.factors.recovery_codes import RecoveryCodes
 from jotauth.factors.totp import TotpFactors
 from jotauth.store import prepared
+from jotauth.store.rebinding import with_binds_replaced
 from jotauth.store.schema import recovery_codes, totp_factors
 
 OTP_AMR = ("otp",)
 # The user id a method's ``enrolled_clause`` (an EXISTS over its table) compares with, so one
 # statement asks every method at once (:class:`EnrolledFactors`).
 ENROLLED_USER: BindParameter[str] = bindparam("enrolled_user")
+# The flag columns of EnrolledFactors.flags_of, beside a user's own.
+ENROLLED_PREFIX = "enrolled__"
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 class HasEnrolledClause(Protocol):
@@ -40,6 +46,7 @@ class EnrolledFactors:
     def __init__(self, methods: Iterable[HasEnrolledClause]) -> None:
         methods = tuple(methods)
         self._names = tuple(method.name for method in methods)
+        self._clauses = tuple(method.enrolled_clause for method in methods)
         # Built once: one row of one flag per method.
         self._statement = (
             prepared(select(*[method.enrolled_clause.label(method.name) for method in methods]))
@@ -53,6 +60,54 @@ class EnrolledFactors:
             return frozenset()
         flags = conn.execute(self._statement, {ENROLLED_USER.key: user_id}).one()
         return frozenset(name for name, on in zip(self._names, flags, strict=True) if on)
+
+    def beside(self, reader: RowReader[T]) -> EnrolledBeside[T]:
+        """``reader`` whose user comes with the names of their enrolled methods, read in
+        the same row (:class:`EnrolledBeside`)."""
+        return EnrolledBeside(reader, self)
+
+    def flags_of(self, user_id: ColumnElement[str]) -> list[ColumnElement[bool]]:
+        """One column per method, labelled ENROLLED_PREFIX + its name: whether the user
+        ``user_id`` enrolled it."""
+        return [
+            with_binds_replaced(clause, {ENROLLED_USER.key: user_id}).label(ENROLLED_PREFIX + name)
+            for name, clause in zip(self._names, self._clauses, strict=True)
+        ]
+
+    def names_in(self, row: RowMapping) -> frozenset[str]:
+        """The names of the enrolled methods in a row with :meth:`flags_of`."""
+        return frozenset(name for name in self._names if row[ENROLLED_PREFIX + name])
+
+
+class RowReader(Protocol[T_co]):
+    """A user read inside a unit of work, alone or as a row of another statement: the
+    ``OwnerReader`` shape of ``jotauth.sessions`` (structural: no import of that layer)."""
+
+    def __call__(self, conn: Connection, user_id: str) -> T_co | None: ...
+
+    def row_of(self, user_id: ColumnElement[str]) -> Select[Any]: ...
+
+    def from_row(self, row: RowMapping) -> T_co: ...
+
+
+class EnrolledBeside(Generic[T]):
+    """``reader``'s user with the names of the methods they enrolled, itself a RowReader:
+    as a row, the user's columns and one flag per method beside them, so ``/me`` reads its
+    session, the account and its second factors in one statement."""
+
+    def __init__(self, reader: RowReader[T], enrolled: EnrolledFactors) -> None:
+        self._reader = reader
+        self._enrolled = enrolled
+
+    def __call__(self, conn: Connection, user_id: str) -> tuple[T, frozenset[str]] | None:
+        user = self._reader(conn, user_id)
+        return None if user is None else (user, self._enrolled(conn, user_id))
+
+    def row_of(self, user_id: ColumnElement[str]) -> Select[Any]:
+        return self._reader.row_of(user_id).add_columns(*self._enrolled.flags_of(user_id))
+
+    def from_row(self, row: RowMapping) -> tuple[T, frozenset[str]]:
+        return self._reader.from_row(row), self._enrolled.names_in(row)
 
 
 def code_of(proof: Mapping[str, object]) -> str:

@@ -9,7 +9,7 @@ what a rotation changes on the session row.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -27,14 +27,12 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.sql import visitors
 
 from jotauth.store import prepared
 from jotauth.store.audit import insert_event_if
 from jotauth.store.batches import batch_delete
+from jotauth.store.rebinding import with_binds_replaced
 from jotauth.store.schema import refresh_tokens, sessions
-
-S = TypeVar("S")
 
 _successor = refresh_tokens.alias("successor")
 
@@ -213,20 +211,9 @@ def rotation_pg(owner_row: Callable[[ColumnElement[str]], Select[Any]] | None) -
     }
     return prepared(
         statement.add_cte(
-            *(_bound_to(part, of_the_session).cte(name) for name, part in parts.items())
+            *(with_binds_replaced(part, of_the_session).cte(name) for name, part in parts.items())
         )
     )
-
-
-def _bound_to(statement: S, values: Mapping[str, ColumnElement[Any]]) -> S:
-    """``statement`` with each bind parameter named in ``values`` replaced by its element."""
-
-    def replace(element: Any, **_: Any) -> Any:
-        if isinstance(element, BindParameter) and element.key in values:
-            return values[element.key]
-        return None
-
-    return cast(S, visitors.replacement_traverse(cast(Any, statement), {}, replace))
 
 
 def owner_columns(owner: Subquery) -> list[ColumnElement[Any]]:

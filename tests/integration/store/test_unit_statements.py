@@ -31,7 +31,7 @@ from jotauth.store.schema import (
     users,
 )
 from jotauth.store.unit_statements import PREPARED, UnitConnection, UnitStatements, prepared
-from jotauth.users.by_id import row_of_user
+from jotauth.users.by_id import AccountById
 
 NOW = 1_800_000_000.5
 SID, UID, TOKEN = "s" * 32, "u" * 32, "a" * 64
@@ -321,8 +321,10 @@ async def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(store: Store) ->
 async def test_a_session_read_with_its_owner_runs_as_sqlalchemy_runs_it(
     store: Store, user_id: str
 ) -> None:
-    # Built per owner reader (SessionService.session_and_owner_in), so no module constant.
-    statement = session_with_owner(row_of_user(OWNER_ID))
+    # Built per owner reader (SessionService.session_and_owner_in), so no module constant:
+    # /me's, the account with its enrolled second factors beside it.
+    enrolled = EnrolledFactors((TotpMethod, RecoveryCodeMethod, PasskeySecondFactor))
+    statement = session_with_owner(enrolled.beside(AccountById()).row_of(OWNER_ID))
     params = {"b_sid": SID, OWNER_ID.key: user_id}
     theirs = await _run(store, statement, params, ours=False)
     assert await _run(store, statement, params, ours=True) == theirs
@@ -332,3 +334,8 @@ async def test_a_session_read_with_its_owner_runs_as_sqlalchemy_runs_it(
     assert row[OWNER_PREFIX + "email"] == ("ada@example.org" if found else None)
     assert row[OWNER_PREFIX + "roles"] == (["admin", "ops"] if found else None)
     assert row[OWNER_PREFIX + OWNER_FOUND] is (True if found else None)
+    owner = {k[len(OWNER_PREFIX) :]: v for k, v in row.items() if k.startswith(OWNER_PREFIX)}
+    if found:  # the flags in the row say what the separate statement says
+        assert enrolled.names_in(cast(Any, owner)) == {"totp", "recovery_code"}
+    else:
+        assert not any(v for k, v in owner.items() if k.startswith("enrolled__"))
