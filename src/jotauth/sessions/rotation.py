@@ -9,7 +9,7 @@ that, a presentation is reuse: the session is revoked in the same transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol, TypeVar, cast
 
@@ -264,7 +264,7 @@ class RefreshRotation:
         )
         if owner is None:
             return issued, None
-        owned = sql.owner_of(cast(Mapping[str, Any], row))
+        owned = sql.owner_of(row)
         return issued, None if owned is None else owner.from_row(cast(RowMapping, owned))
 
     def _statement_reading(self, owner: OwnerReader[Any] | None) -> Select[Any]:
@@ -290,8 +290,10 @@ class RefreshRotation:
         nonce, sealed = row["successor_nonce"], row["successor_sealed"]
         ads = (
             _successor_ad(row["token_hash"], row["successor_hash"]),
-            # Sealed before the one-statement rotation, when the AD named the session: such
-            # rows are redeemable for one grace window after an upgrade.
+            # Sealed before the one-statement rotation, whose AD named the session. Such a row
+            # stays redeemable as long as it would have (its successor unused, or used less
+            # than the grace window ago), at most a session's absolute lifetime after the
+            # upgrade; after that, no row sealed this way can be redeemed and this can go.
             _legacy_successor_ad(session_id, row["successor_hash"]),
         )
         for associated_data in ads:

@@ -322,12 +322,9 @@ class SessionService:
         row = conn.execute(self._with_owner[1], params).mappings().first()
         if row is None:
             return None, None
-        session = session_from_row(row)
-        prefix = sql.OWNER_PREFIX
-        if not row[prefix + sql.OWNER_FOUND]:
-            return session, None
-        owned = {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
-        return session, owner.from_row(cast(RowMapping, owned))
+        owned = sql.owner_of(row)
+        owned_by = None if owned is None else owner.from_row(cast(RowMapping, owned))
+        return session_from_row(row), owned_by
 
     async def session_of_refresh_token(self, token: str) -> SessionInfo | None:
         """The session a refresh token (current or already rotated) belongs to, or ``None``.

@@ -27,6 +27,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.engine import RowMapping
 
 from jotauth.store import prepared
 from jotauth.store.audit import insert_event_if
@@ -221,7 +222,7 @@ def owner_columns(owner: Subquery) -> list[ColumnElement[Any]]:
     return [column.label(OWNER_PREFIX + column.key) for column in owner.c]
 
 
-def owner_of(row: Mapping[str, Any]) -> dict[str, Any] | None:
+def owner_of(row: Mapping[str, Any] | RowMapping) -> dict[str, Any] | None:
     """The owner's row in a row with :func:`owner_columns` (None: there was no owner)."""
     if not row[OWNER_PREFIX + OWNER_FOUND]:
         return None
