@@ -1,6 +1,6 @@
 """Prepared statements of the units of work, run on the driver's DB-API cursor itself.
 
-A refresh is about eight statements in one unit of work (``Store.write_unit``), ``/me`` four.
+On SQLite a refresh is nine statements in one unit of work (``Store.write_unit``), ``/me`` three.
 Executing a statement through SQLAlchemy's ``Connection`` costs ~35 µs of CPU on this
 machine (execution context, cache-key lookup, parameter processing, result metadata); the
 same statement on the ``sqlite3`` cursor costs ~4 µs (``bench/server.py`` and issue 15's
