@@ -80,10 +80,8 @@ class EnrolledFactors:
 
 
 class RowReader(Protocol[T_co]):
-    """A user read inside a unit of work, alone or as a row of another statement: the
-    ``OwnerReader`` shape of ``jotauth.sessions`` (structural: no import of that layer)."""
-
-    def __call__(self, conn: Connection, user_id: str) -> T_co | None: ...
+    """A user as a row of another statement: the ``OwnerRow`` shape of ``jotauth.sessions``
+    (structural: no import of that layer)."""
 
     def row_of(self, user_id: ColumnElement[str]) -> Select[Any]: ...
 
@@ -98,10 +96,6 @@ class EnrolledBeside(Generic[T]):
     def __init__(self, reader: RowReader[T], enrolled: EnrolledFactors) -> None:
         self._reader = reader
         self._enrolled = enrolled
-
-    def __call__(self, conn: Connection, user_id: str) -> tuple[T, frozenset[str]] | None:
-        user = self._reader(conn, user_id)
-        return None if user is None else (user, self._enrolled(conn, user_id))
 
     def row_of(self, user_id: ColumnElement[str]) -> Select[Any]:
         return self._reader.row_of(user_id).add_columns(*self._enrolled.flags_of(user_id))

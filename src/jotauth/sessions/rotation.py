@@ -38,21 +38,26 @@ _MAX_CHAIN = 64
 T_co = TypeVar("T_co", covariant=True)
 
 
-class OwnerReader(Protocol[T_co]):
-    """Reads the session's owner inside the rotation's transaction (the users layer passes
-    one in, ``UserService.user_in``: this layer knows no users table)."""
-
-    def __call__(self, conn: Connection, user_id: str) -> T_co:
-        """The owner, read by a statement of its own (SQLite, where that costs no round trip)."""
-        ...
+class OwnerRow(Protocol[T_co]):
+    """A session's owner as a row of another layer's SQL, selected beside the session (the
+    users layer hands out its statement: this layer knows no users table)."""
 
     def row_of(self, user_id: ColumnElement[str]) -> Select[Any]:
         """The owner's row (none if there is no such user) whose id is ``user_id``: on
-        PostgreSQL the rotation's one statement selects it."""
+        PostgreSQL the rotation's one statement selects it, and ``/me``'s session read."""
         ...
 
     def from_row(self, row: RowMapping) -> T_co:
         """The owner from a row of :meth:`row_of` (it may carry other columns too)."""
+        ...
+
+
+class OwnerReader(OwnerRow[T_co], Protocol[T_co]):
+    """Reads the session's owner inside the rotation's transaction (the users layer passes
+    one in, ``UserService.user_in``)."""
+
+    def __call__(self, conn: Connection, user_id: str) -> T_co:
+        """The owner, read by a statement of its own (SQLite, where that costs no round trip)."""
         ...
 
 

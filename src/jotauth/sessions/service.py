@@ -28,7 +28,7 @@ from jotauth.sessions.errors import (
     SessionRevoked,
 )
 from jotauth.sessions.models import IssuedRefresh, RefreshDelivery, SessionInfo, SessionPolicy
-from jotauth.sessions.rotation import OwnerReader, RefreshRotation, ReuseDetected
+from jotauth.sessions.rotation import OwnerReader, OwnerRow, RefreshRotation, ReuseDetected
 from jotauth.sessions.rows import revoke_in, session_from_row, session_params
 from jotauth.sessions.tokens import hash_refresh_token, is_well_formed, new_refresh_token
 from jotauth.store import AuditLog, Sealer, Store
@@ -83,7 +83,7 @@ class SessionService:
             clock=clock,
         )
         # session_and_owner_in's statement for the last reader it was given, built once.
-        self._with_owner: tuple[OwnerReader[object], Select[Any]] | None = None
+        self._with_owner: tuple[OwnerRow[object], Select[Any]] | None = None
 
     async def create_session(
         self,
@@ -311,7 +311,7 @@ class SessionService:
         return None if row is None else session_from_row(row)
 
     def session_and_owner_in(
-        self, conn: Connection, session_id: str, owner: OwnerReader[T], owner_id: str
+        self, conn: Connection, session_id: str, owner: OwnerRow[T], owner_id: str
     ) -> tuple[SessionInfo | None, T | None]:
         """:meth:`session_in` and ``owner``'s read of the user ``owner_id``, in one
         statement (``statements.session_with_owner``); (None, None) when there is no such

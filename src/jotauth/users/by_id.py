@@ -63,13 +63,8 @@ class UserById:
 
 
 class AccountById:
-    """``UserService.account_in``: the user with this id and whether it can sign in with a
-    password, or ``None``, inside a unit of work; like :class:`UserById` also an
-    ``OwnerReader``: ``/me`` reads it in its session's statement."""
-
-    def __call__(self, conn: Connection, user_id: str) -> tuple[User, bool] | None:
-        row = conn.execute(USER_BY_ID, {"user_id": user_id}).mappings().first()
-        return None if row is None else self.from_row(row)
+    """``UserService.account_in``: the user and whether it can sign in with a password, as
+    the row ``/me`` selects beside its session (an ``OwnerRow`` of ``jotauth.sessions``)."""
 
     def row_of(self, user_id: ColumnElement[str]) -> Select[Any]:
         """The user's row, for embedding in another statement."""
