@@ -524,7 +524,7 @@ def _accounts(
             sessions=sessions,
             clock=clock,
             store=factors.store,
-            identities_in=identities.of_user_in,
+            identities=identities,
             factors=gate.methods,
             recent=recent,
         ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from jotauth import jose
 from jotauth.accounts.errors import NotFirstParty, UserInactive
@@ -14,9 +14,17 @@ from jotauth.sessions import SessionInfo, SessionRevoked, SessionService
 from jotauth.store import Store
 from jotauth.users import User, UserService
 
-# Reads the linked provider identities of a user inside a unit of work (the federation
-# layer, which builds on this one, passes its reader in): ``(connection, user_id)``.
-IdentitiesReader = Callable[[Any, str], tuple[Any, ...]]
+
+class IdentitiesReader(Protocol):
+    """The linked provider identities of a user, read inside ``/me``'s unit of work (the
+    federation layer, which builds on this one, passes its reader in)."""
+
+    def beside(self, reader: Any) -> Any:
+        """``reader``'s row reader with ``(what reader reads, the identities)`` as its
+        result; the identities None when the row does not carry them."""
+
+    def of_user_in(self, conn: Any, user_id: str) -> tuple[Any, ...]:
+        """The identities of ``user_id``, in a statement of their own."""
 
 
 class OwnAccount:
@@ -29,11 +37,11 @@ class OwnAccount:
         sessions: SessionService,
         clock: Callable[[], float],
         store: Store,
-        identities_in: IdentitiesReader | None = None,
+        identities: IdentitiesReader | None = None,
         factors: SecondFactorMethods | None = None,
         recent: RecentAuthentication | None = None,
     ) -> None:
-        """``store`` runs :meth:`overview` as one unit of work; ``identities_in`` and
+        """``store`` runs :meth:`overview` as one unit of work; ``identities`` and
         ``factors`` add the linked identities and the enrolled second factors to it (none
         without); ``recent`` makes a password change need a recent sign-in (None: not
         checked)."""
@@ -43,10 +51,11 @@ class OwnAccount:
         self._sessions = sessions
         self._clock = clock
         self._store = store
-        self._identities_in = identities_in
+        self._identities = identities
         # /me's read of the account, in its session's statement: the users layer's, with the
-        # enrolled second factors in the same row when there are methods.
-        self._account_in: Any = factors.beside(users.account_in) if factors else users.account_in
+        # enrolled second factors and the linked identities in the same row where they are.
+        account_in: Any = factors.beside(users.account_in) if factors else users.account_in
+        self._account_in: Any = identities.beside(account_in) if identities else account_in
 
     async def live_session(self, claims: jose.Claims) -> SessionInfo:
         """The still active session of an access token, else :class:`SessionRevoked`.
@@ -80,10 +89,15 @@ class OwnAccount:
             conn, session_id, self._account_in, claims.sub
         )
         session = self._live(session, claims, now)
+        identities: tuple[Any, ...] | None = ()
+        if self._identities is not None and owned is not None:
+            owned, identities = owned
         account, enrolled = self._account_and_factors(owned)
         profile = _profile(account[0] if account else None, claims)
         assert account is not None  # _profile refused a missing user
-        identities = self._identities_in(conn, claims.sub) if self._identities_in else ()
+        if identities is None:
+            assert self._identities is not None  # only its reader answers None
+            identities = self._identities.of_user_in(conn, claims.sub)
         return AccountOverview(session, profile, account[1], identities, enrolled)
 
     def _account_and_factors(self, owned: Any) -> tuple[tuple[User, bool] | None, tuple[str, ...]]:

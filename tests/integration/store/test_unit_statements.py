@@ -16,10 +16,17 @@ from sqlalchemy.sql.base import Executable
 
 import jotauth
 from jotauth.factors.methods import EnrolledFactors, RecoveryCodeMethod, TotpMethod
+from jotauth.federation.identities import LinkedIdentities
 from jotauth.passkeys import PasskeySecondFactor
-from jotauth.sessions.statements import OWNER_FOUND, OWNER_ID, OWNER_PREFIX, session_with_owner
+from jotauth.sessions.statements import (
+    OWNER_FOUND,
+    OWNER_ID,
+    OWNER_PREFIX,
+    owner_of,
+    session_with_owner,
+)
 from jotauth.settings import Settings
-from jotauth.store import Store, open_store
+from jotauth.store import AuditLog, Store, open_store
 from jotauth.store.schema import (
     audit_events,
     federated_identities,
@@ -339,3 +346,59 @@ async def test_a_session_read_with_its_owner_runs_as_sqlalchemy_runs_it(
         assert enrolled.names_in(cast(Any, owner)) == {"totp", "recovery_code"}
     else:
         assert not any(v for k, v in owner.items() if k.startswith("enrolled__"))
+
+
+@pytest.mark.parametrize("user_id", [UID, "u-nobody"])
+async def test_the_linked_identities_beside_an_owner_are_those_of_their_own_statement(
+    store: Store, user_id: str
+) -> None:
+    # /me on PostgreSQL: the identities as a JSON column of the owner's row. Its reader must
+    # give what LinkedIdentities.of_user_in reads (its independent statement), exactly.
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite reads the identities in a statement of their own")
+    identities = LinkedIdentities(store, audit=AuditLog(store), clock=lambda: NOW)
+    reader = identities.beside(AccountById())
+    statement = session_with_owner(reader.row_of(OWNER_ID))
+    params = {"b_sid": SID, OWNER_ID.key: user_id}
+    theirs = await _run(store, statement, params, ours=False)
+    assert await _run(store, statement, params, ours=True) == theirs
+    (row,) = theirs[1]
+    owned = owner_of(row)
+
+    def separately(conn: Connection) -> Any:
+        return identities.of_user_in(conn, user_id)
+
+    expected = await _in_unit_connection(store, separately)
+    if user_id == UID:
+        assert owned is not None
+        _, in_row = reader.from_row(cast(Any, owned))
+        assert len(expected) == 2 and in_row == expected
+        assert [type(identity.created_at) for identity in in_row] == [float, float]
+    else:
+        assert owned is None and expected == ()
+
+
+async def test_linked_identities_keep_their_exact_times_and_text_in_the_row(
+    store: Store,
+) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite reads the identities in a statement of their own")
+    async with store.transaction() as conn:
+        await conn.execute(
+            federated_identities.update()
+            .where(federated_identities.c.id == "i1")
+            .values(created_at=1_764_771_234.1234567, subject='quote " and \\ ☃', email=None)
+        )
+    identities = LinkedIdentities(store, audit=AuditLog(store), clock=lambda: NOW)
+    reader = identities.beside(AccountById())
+    statement = session_with_owner(reader.row_of(OWNER_ID))
+    _, rows, _ = await _run(store, statement, {"b_sid": SID, OWNER_ID.key: UID}, ours=True)
+    owned = owner_of(rows[0])
+    assert owned is not None
+    _, in_row = reader.from_row(cast(Any, owned))
+    assert in_row is not None
+    # Now the older one: the row's order is the separate statement's, oldest first.
+    changed, unchanged = in_row
+    assert (changed.id, unchanged.id) == ("i1", "i0")
+    assert changed.created_at == 1_764_771_234.1234567
+    assert changed.subject == 'quote " and \\ ☃' and changed.email is None
