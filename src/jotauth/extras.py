@@ -1,9 +1,9 @@
 """Which pip extra provides which import, so a missing one is one line, not a traceback.
 
 ``pip install jotauth`` is the verifier, JOSE and the offline CLI tools (cryptography, httpx,
-click). The rest comes in extras (``pyproject.toml``); when code needs a module of one that is
-not installed it raises :class:`MissingExtra`, a ``ModuleNotFoundError`` whose message names
-the extra and the command that installs it::
+click, pybase64). The rest comes in extras (``pyproject.toml``); when code needs a module of one
+that is not installed it raises :class:`MissingExtra`, a ``ModuleNotFoundError`` whose message
+names the extra and the command that installs it::
 
     jotauth.guard.fastapi needs the 'fastapi' extra: pip install 'jotauth[fastapi]'
 

@@ -49,7 +49,7 @@ def test_the_wheel_declares_the_extras_and_a_small_base(dists: Dists) -> None:
         for requirement in metadata.get_all("Requires-Dist") or []
         if "extra ==" not in requirement
     )
-    assert base == ["click", "cryptography", "httpx"]
+    assert base == ["click", "cryptography", "httpx", "pybase64"]
     assert metadata["License-Expression"] == "Apache-2.0"
     assert metadata.get_all("Project-URL") and metadata.get_all("Classifier")
     with zipfile.ZipFile(dists.wheel) as archive:
