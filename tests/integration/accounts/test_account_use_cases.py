@@ -19,6 +19,8 @@ from jotauth.accounts import (
     SignOut,
     UserInactive,
 )
+from jotauth.federation.identities import LinkedIdentities
+from jotauth.federation.upstream import Assertion
 from jotauth.jose import Key, KeySet
 from jotauth.sessions import (
     SessionNotFound,
@@ -260,3 +262,47 @@ async def test_the_overview_of_an_ended_session_is_refused_before_the_profile(
     # Both are wrong; the session is judged first, as live_session before profile did.
     with pytest.raises(SessionRevoked):
         await services.own_account.overview(claims)
+
+
+async def test_the_overview_lists_the_linked_identities_as_their_own_read_does(
+    services: _Services,
+) -> None:
+    # On PostgreSQL they come in the session's statement (a JSON column), on SQLite in one of
+    # their own: both must give what LinkedIdentities.of_user reads, oldest first.
+    times = iter([1_700_000_000.25, 1_699_999_000.0, 1_700_000_100.125])
+    identities = LinkedIdentities(services.store, audit=services.audit, clock=lambda: next(times))
+    own_account = OwnAccount(
+        users=services.users,
+        sessions=services.sessions,
+        clock=lambda: 1_700_000_000.0,
+        store=services.store,
+        identities=identities,
+    )
+    user = await services.users.create_user("alice@example.com", PASSWORD)
+    other = await services.users.create_user("bob@example.com", PASSWORD)
+    for subject, owner in (("late", user), ("early", user), ("bob's", other)):
+        assertion = Assertion(
+            provider="idp",
+            issuer="https://idp.example",
+            subject=subject,
+            email=None if subject == "late" else f"{subject}@idp.example",
+            email_verified=True,
+            name="",
+        )
+        await identities.link(owner.id, assertion, how="test")
+    signed_in = await services.sign_in.login(
+        email="alice@example.com", password=PASSWORD, client=CLIENT
+    )
+    overview = await own_account.overview(services.verifier.verify(signed_in.access.token))
+    assert [identity.subject for identity in overview.identities] == ["early", "late"]
+    assert overview.identities == await identities.of_user(user.id)
+    assert overview.identities[1].created_at == 1_700_000_000.25
+    assert overview.identities[1].email is None
+    assert overview.has_password is True
+
+    await services.users.create_user("carol@example.com", PASSWORD)
+    alone = await services.sign_in.login(
+        email="carol@example.com", password=PASSWORD, client=CLIENT
+    )
+    overview = await own_account.overview(services.verifier.verify(alone.access.token))
+    assert overview.identities == ()
