@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jotauth.federation.errors import IdentityAlreadyLinked, IdentityNotFound, LastSignInMethod
 from jotauth.federation.upstream import Assertion
+from jotauth.sessions.rotation import OwnerRow
 from jotauth.store import AuditLog, Store, prepared
 from jotauth.store.schema import federated_identities
 from jotauth.store.sign_in_ways import locked_password_hash, passwordless_ways_in
@@ -51,20 +52,10 @@ class LinkedIdentity:
 
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
-
-
-class RowReader(Protocol[T_co]):
-    """A user as a row of another statement: the ``OwnerRow`` shape of ``jotauth.sessions``
-    (structural: no import of that layer)."""
-
-    def row_of(self, user_id: ColumnElement[str]) -> Select[Any]: ...
-
-    def from_row(self, row: RowMapping) -> T_co: ...
 
 
 class IdentitiesBeside(Generic[T]):
-    """``reader``'s user with their linked identities, itself a RowReader, so ``/me`` reads
+    """``reader``'s user with their linked identities, itself an ``OwnerRow``, so ``/me`` reads
     its session, the account and the identities in one statement.
 
     On PostgreSQL the identities are one more column of the row, a JSON array of their rows
@@ -74,7 +65,7 @@ class IdentitiesBeside(Generic[T]):
     trip, and SQLite's JSON rounds a timestamp to 15 digits where PostgreSQL's keeps it exact.
     """
 
-    def __init__(self, reader: RowReader[T], *, in_row: bool) -> None:
+    def __init__(self, reader: OwnerRow[T], *, in_row: bool) -> None:
         self._reader = reader
         self._in_row = in_row
 
@@ -119,7 +110,7 @@ class LinkedIdentities:
         """The user's identities, oldest first."""
         return await self._store.read_unit(lambda conn: self.of_user_in(conn, user_id))
 
-    def beside(self, reader: RowReader[T]) -> IdentitiesBeside[T]:
+    def beside(self, reader: OwnerRow[T]) -> IdentitiesBeside[T]:
         """``reader``'s row with the user's identities in it, where the backend gains by it."""
         return IdentitiesBeside(reader, in_row=self._store.dialect == "postgresql")
 
