@@ -208,9 +208,9 @@ class Store:
 
         On SQLite that is one read transaction (one snapshot). On PostgreSQL the statements
         run in autocommit, each seeing what was committed when it started: no ``BEGIN`` and
-        ``COMMIT`` round trips (they would be two of ``/me``'s four). The reads that use it
-        are single rows or, for ``/me``, reads that were separate transactions before; a read
-        needing one snapshot across statements uses :meth:`read`.
+        ``COMMIT`` round trips (``/me`` is one statement there; they would make it three).
+        The reads that use it are single rows or, for ``/me``, reads that were separate
+        transactions before; a read needing one snapshot across statements uses :meth:`read`.
 
         On SQLite a read unit runs on the event loop's thread: its reads are a few indexed
         rows (~30 µs of CPU with prepared statements), less than the thread hop they would
